@@ -1,0 +1,312 @@
+//! The compiled policy ([`Validator`]) and the format pipeline:
+//! normalize -> hidden characters -> length -> schemes (whole-value regex) -> checksum.
+
+use crate::chars;
+use crate::checksum::Checksum;
+use crate::issue::{Error, Issue, IssueCode, Verdict};
+use crate::normalize::{self, Step};
+use crate::policy::{self, Policy, SchemeSpec, MAX_LENGTH_LIMIT, REGEX_SIZE_LIMIT};
+use regex::{Regex, RegexBuilder};
+use std::borrow::Cow;
+
+/// A value handed to the validator, whatever the caller had.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Input<'a> {
+    /// A string.
+    Str(&'a str),
+    /// null / undefined / absent.
+    Missing,
+    /// Anything else; the payload names its type ("number", "object", ...).
+    Other(&'a str),
+}
+
+impl<'a> Input<'a> {
+    /// Classify a JSON value.
+    pub fn from_json(v: &'a serde_json::Value) -> Input<'a> {
+        use serde_json::Value::*;
+        match v {
+            String(s) => Input::Str(s),
+            Null => Input::Missing,
+            Bool(_) => Input::Other("boolean"),
+            Number(_) => Input::Other("number"),
+            Array(_) => Input::Other("array"),
+            Object(_) => Input::Other("object"),
+        }
+    }
+}
+
+/// A scheme, compiled.
+#[derive(Clone, Debug)]
+pub struct Scheme {
+    pub spec: SchemeSpec,
+    regex: Regex,
+}
+
+impl Scheme {
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// "APM followed by 7 digits, e.g. APM0001234" — the expected shape, for messages.
+    pub fn shape(&self) -> String {
+        let what = self
+            .spec
+            .hint
+            .clone()
+            .or_else(|| self.spec.description.clone())
+            .unwrap_or_else(|| format!("a value matching {}", self.spec.pattern));
+        match &self.spec.example {
+            Some(ex) => format!("{what} (e.g. {ex})"),
+            None => what,
+        }
+    }
+}
+
+/// A policy compiled once; checking a value allocates little and never panics.
+#[derive(Clone, Debug)]
+pub struct Validator {
+    policy: Policy,
+    schemes: Vec<Scheme>,
+}
+
+/// Outcome of running one scheme over a value.
+enum SchemeResult<'v> {
+    Accepted(Cow<'v, str>),
+    Hidden(Cow<'v, str>, Vec<chars::Hidden>),
+    Checksum(Cow<'v, str>),
+    Mismatch,
+}
+
+impl Validator {
+    /// Compile a policy, refusing anything not fully understood.
+    pub fn new(policy: Policy) -> Result<Validator, Error> {
+        if policy.schemes.is_empty() {
+            return Err(Error::policy("schemes", "at least one scheme is required"));
+        }
+        if policy.max_length == 0 || policy.max_length > MAX_LENGTH_LIMIT {
+            return Err(Error::policy("maxLength", format!("must be between 1 and {MAX_LENGTH_LIMIT}")));
+        }
+        let mut schemes: Vec<Scheme> = Vec::with_capacity(policy.schemes.len());
+        for (i, spec) in policy.schemes.iter().enumerate() {
+            let at = |key: &str| format!("schemes[{i}].{key}");
+            if spec.name.trim().is_empty() {
+                return Err(Error::policy(at("name"), "must not be empty"));
+            }
+            if let Some(j) = schemes.iter().position(|s| s.spec.name == spec.name) {
+                return Err(Error::policy(at("name"), format!("duplicate scheme name {:?} (also schemes[{j}].name)", spec.name)));
+            }
+            if spec.pattern.is_empty() {
+                return Err(Error::policy(at("pattern"), "must not be empty"));
+            }
+            if spec.normalize.contains(&Step::Uppercase) && spec.normalize.contains(&Step::Lowercase) {
+                return Err(Error::policy(at("normalize"), "uppercase and lowercase cannot both be set"));
+            }
+            let regex = RegexBuilder::new(&format!("^(?:{})$", spec.pattern))
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(2 * REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| Error::policy(at("pattern"), regex_message(e)))?;
+            schemes.push(Scheme { spec: spec.clone(), regex });
+        }
+        if let Some(lookup) = &policy.lookup {
+            policy::check_lookup(lookup)?;
+        }
+        if let Some(catalog) = &policy.catalog {
+            if catalog.kinds.is_empty() {
+                return Err(Error::policy("catalog.kinds", "list at least one kind"));
+            }
+            if matches!(&catalog.annotation, Some(a) if a.trim().is_empty()) {
+                return Err(Error::policy("catalog.annotation", "must not be empty"));
+            }
+        }
+        let v = Validator { policy, schemes };
+        // Every example must pass its own scheme.
+        for (i, s) in v.schemes.iter().enumerate() {
+            if let Some(ex) = &s.spec.example {
+                let verdict = v.check_format(Input::Str(ex), Some(s.name()))?;
+                if !verdict.valid {
+                    let why = verdict.issues.first().map(|i| i.message.clone()).unwrap_or_default();
+                    return Err(Error::policy(format!("schemes[{i}].example"), format!("{ex:?} does not pass its own scheme: {why}")));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Parse and compile a JSON policy.
+    pub fn from_json_str(text: &str) -> Result<Validator, Error> {
+        Validator::new(Policy::from_json_str(text)?)
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn schemes(&self) -> &[Scheme] {
+        &self.schemes
+    }
+
+    /// Resolve the caller's `scheme` option.
+    fn select(&self, scheme: Option<&str>) -> Result<&[Scheme], Error> {
+        match scheme {
+            None => Ok(&self.schemes),
+            Some(name) => match self.schemes.iter().position(|s| s.spec.name == name) {
+                Some(i) => Ok(&self.schemes[i..=i]),
+                None => Err(Error::UnknownScheme {
+                    name: name.to_string(),
+                    known: self.schemes.iter().map(|s| s.spec.name.clone()).collect(),
+                }),
+            },
+        }
+    }
+
+    /// Check the format of one value. Errors only for an unknown `scheme` option.
+    ///
+    /// ```
+    /// use asset_id::{Validator, Input, IssueCode};
+    /// let v = Validator::from_json_str(r#"{"schemes":[{"name":"apm","pattern":"APM\\d{7}",
+    ///     "normalize":["trim","uppercase"],"example":"APM0001234"}]}"#).unwrap();
+    /// let ok = v.check_format(Input::Str(" apm0001234"), None).unwrap();
+    /// assert_eq!(ok.value.as_deref(), Some("APM0001234"));
+    /// let bad = v.check_format(Input::Str("APM12"), None).unwrap();
+    /// assert_eq!(bad.codes(), vec![IssueCode::PatternMismatch]);
+    /// ```
+    pub fn check_format(&self, input: Input<'_>, scheme: Option<&str>) -> Result<Verdict, Error> {
+        let candidates = self.select(scheme)?;
+        let mut verdict = Verdict { input: None, valid: false, value: None, scheme: None, issues: Vec::new(), record: None };
+        let raw = match input {
+            Input::Missing => {
+                verdict.issues.push(Issue::error(IssueCode::Empty, "an asset ID is required"));
+                return Ok(verdict);
+            }
+            Input::Other(kind) => {
+                verdict.issues.push(Issue::error(IssueCode::InvalidType, format!("the asset ID must be a string, not a {kind}")));
+                return Ok(verdict);
+            }
+            Input::Str(s) => s,
+        };
+        verdict.input = Some(raw.to_string());
+        let max = self.policy.max_length;
+        // Cheap cap first: bounded work whatever the input size.
+        if raw.len() > max && raw.chars().nth(max).is_some() {
+            let n = raw.chars().count();
+            verdict.issues.push(Issue::error(IssueCode::TooLong, format!("the asset ID is {n} characters long; at most {max} are allowed")));
+            return Ok(verdict);
+        }
+        if raw.trim().is_empty() {
+            verdict.issues.push(Issue::error(IssueCode::Empty, "an asset ID is required"));
+            return Ok(verdict);
+        }
+
+        let mut hidden: Option<(Cow<'_, str>, Vec<chars::Hidden>)> = None;
+        let mut checksum: Option<(&Scheme, Cow<'_, str>)> = None;
+        let mut last: Option<(&[Step], Cow<'_, str>)> = None;
+        for s in candidates {
+            // Schemes often share normalize steps: reuse the previous result.
+            let value = match &last {
+                Some((steps, v)) if *steps == s.spec.normalize.as_slice() => v.clone(),
+                _ => normalize::normalize(raw, &s.spec.normalize),
+            };
+            last = Some((s.spec.normalize.as_slice(), value.clone()));
+            match run_scheme(s, value) {
+                SchemeResult::Accepted(v) => {
+                    verdict.scheme = Some(s.spec.name.clone());
+                    verdict.settle(Some(v.into_owned()));
+                    return Ok(verdict);
+                }
+                SchemeResult::Hidden(v, h) => {
+                    hidden.get_or_insert((v, h));
+                }
+                SchemeResult::Checksum(v) => {
+                    checksum.get_or_insert((s, v));
+                }
+                SchemeResult::Mismatch => {}
+            }
+        }
+
+        if let Some((value, found)) = hidden {
+            let list: Vec<String> = found.iter().map(|h| format!("{} at position {}", h.describe(), h.position)).collect();
+            let mut issue = Issue::error(
+                IssueCode::InvalidCharacters,
+                format!("the asset ID contains an invisible or control character: {}", list.join(", ")),
+            );
+            let cleaned = chars::strip_hidden(&value);
+            issue = match self.accepts(&cleaned, candidates) {
+                Some(fixed) => issue.with_hint(format!("remove the hidden character: {fixed} is valid")),
+                None => issue.with_hint("retype the ID instead of pasting it"),
+            };
+            verdict.issues.push(issue);
+        } else if let Some((s, value)) = checksum {
+            verdict.issues.push(
+                Issue::error(
+                    IssueCode::ChecksumMismatch,
+                    format!("{value} has the shape of {} but its check digit is wrong ({} check)", s.spec.name, s.spec.checksum.name()),
+                )
+                .with_hint("check for a mistyped or swapped digit"),
+            );
+        } else {
+            let shapes: Vec<String> = candidates.iter().map(|s| s.shape()).collect();
+            let mut issue = Issue::error(
+                IssueCode::PatternMismatch,
+                format!("{:?} is not a valid asset ID: expected {}", raw.trim(), shapes.join(", or ")),
+            );
+            if let Some((fixed, why)) = self.suggest(raw, candidates) {
+                issue = issue.with_hint(format!("did you mean {fixed}? ({why})"));
+            }
+            verdict.issues.push(issue);
+        }
+        verdict.settle(None);
+        Ok(verdict)
+    }
+
+    /// Check many values with one policy pass (same verdicts as calling [`Self::check_format`]).
+    pub fn check_format_many<'a>(&self, inputs: impl IntoIterator<Item = Input<'a>>, scheme: Option<&str>) -> Result<Vec<Verdict>, Error> {
+        self.select(scheme)?;
+        inputs.into_iter().map(|i| self.check_format(i, scheme)).collect()
+    }
+
+    /// The normalized value if some candidate scheme accepts `value` as is.
+    fn accepts(&self, value: &str, candidates: &[Scheme]) -> Option<String> {
+        candidates.iter().find_map(|s| match run_scheme(s, normalize::normalize(value, &s.spec.normalize)) {
+            SchemeResult::Accepted(v) => Some(v.into_owned()),
+            _ => None,
+        })
+    }
+
+    /// A small change that makes the value valid: case, separators, both.
+    fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
+        let trimmed = raw.trim();
+        let no_sep: String = trimmed.chars().filter(|c| !(c.is_whitespace() || normalize::is_hyphen(*c) || matches!(c, '_' | '.' | '/' | ':'))).collect();
+        let variants: [(Cow<'_, str>, &'static str); 5] = [
+            (Cow::Owned(trimmed.to_uppercase()), "wrong case"),
+            (Cow::Owned(trimmed.to_lowercase()), "wrong case"),
+            (Cow::Borrowed(no_sep.as_str()), "remove the separators"),
+            (Cow::Owned(no_sep.to_uppercase()), "wrong case and separators"),
+            (Cow::Owned(no_sep.to_lowercase()), "wrong case and separators"),
+        ];
+        let found = variants.into_iter().find_map(|(v, why)| if v != trimmed { self.accepts(&v, candidates).map(|ok| (ok, why)) } else { None });
+        found
+    }
+}
+
+fn run_scheme<'v>(s: &Scheme, value: Cow<'v, str>) -> SchemeResult<'v> {
+    let hidden = chars::find_hidden(&value);
+    if !hidden.is_empty() {
+        return SchemeResult::Hidden(value, hidden);
+    }
+    if !s.regex.is_match(&value) {
+        return SchemeResult::Mismatch;
+    }
+    if s.spec.checksum != Checksum::None && !s.spec.checksum.verify(&value) {
+        return SchemeResult::Checksum(value);
+    }
+    SchemeResult::Accepted(value)
+}
+
+fn regex_message(e: regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(limit) => format!("the pattern is too big (compiled size exceeds {limit} bytes); simplify it"),
+        regex::Error::Syntax(s) => format!("not a valid regular expression: {}", s.lines().last().unwrap_or(&s).trim_start_matches("error: ")),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,20 @@
+//! asset-id: one set of asset-ID rules for Backstage Systems.
+//!
+//! The core is pure: no I/O, no clock, no `wasm_bindgen`. It checks the format of values
+//! ([`Validator::check_format`]) and plans and interprets CMDB lookups without performing
+//! them ([`lookup::Engine`]). Edges (the WASM class in `wasm.rs`, the native CLI) only move bytes.
+
+pub mod chars;
+pub mod checksum;
+pub mod format;
+pub mod issue;
+pub mod lookup;
+pub mod normalize;
+pub mod policy;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use format::{Input, Scheme, Validator};
+pub use issue::{AssetRecord, Error, Issue, IssueCode, Severity, Verdict};
+pub use policy::Policy;

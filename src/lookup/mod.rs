@@ -1,0 +1,450 @@
+//! Sans-IO CMDB lookup. The engine plans requests for a set of IDs, the edge performs them and
+//! hands back status, headers and body, and the engine turns those into [`Outcome`]s. Time is
+//! passed in. ServiceNow semantics, batching, lifecycle, caching, coalescing and error mapping
+//! live here once, whatever edge performs the I/O.
+//!
+//! ```
+//! use asset_id::{lookup::{Engine, Outcome}, Policy};
+//! let policy = Policy::from_json_str(r#"{"schemes":[{"name":"a","pattern":"A\\d"}],
+//!   "lookup":{"source":"registry","registry":{"records":[{"id":"A1","name":"One"}]}}}"#).unwrap();
+//! let mut engine = Engine::new(&policy);
+//! let plan = engine.plan(&["A1".to_string(), "A2".to_string()], 0);
+//! assert!(plan.requests.is_empty());
+//! assert!(matches!(plan.resolved[0].1, Outcome::Found(_)));
+//! assert_eq!(plan.resolved[1].1, Outcome::NotFound);
+//! ```
+
+mod cache;
+pub mod http;
+pub mod registry;
+pub mod servicenow;
+
+use crate::issue::{AssetRecord, Issue, IssueCode, Verdict};
+use crate::policy::{default_retired_when, LookupSpec, OnUnavailable, Policy, Source};
+use cache::Cache;
+use registry::Registry;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// Identifies a planned request (for coalescing: later callers wait on it).
+pub type Ticket = u64;
+
+/// What the CMDB said about one ID.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Found(AssetRecord),
+    /// Found but retired; the string says why (`install_status = 7`).
+    Retired(AssetRecord, String),
+    NotFound,
+    /// This many records carry the ID.
+    Ambiguous(usize),
+    /// The CMDB could not answer; the string says why. Never cached.
+    Unavailable(String),
+    /// The ID holds a character that must never reach a query; nothing was sent.
+    Unsafe(char),
+}
+
+/// What kind of answer a request expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Table,
+    Http,
+    Registry,
+}
+
+/// A request the edge must perform (always a GET).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub ticket: Ticket,
+    pub kind: Kind,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// The IDs this request answers.
+    pub ids: Vec<String>,
+}
+
+/// The raw answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    /// Header names in any case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The request did not produce an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    Timeout,
+    Network(String),
+    Aborted,
+}
+
+/// Result of feeding an answer back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Completion {
+    /// Outcomes for every ID of the request.
+    Done(Vec<(String, Outcome)>),
+    /// Rate limited: perform the same request again after this delay (within the time budget).
+    Retry { after_ms: u64 },
+}
+
+/// What to do for a set of IDs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Answered without I/O (cache, inline registry, unsafe IDs).
+    pub resolved: Vec<(String, Outcome)>,
+    /// To perform now.
+    pub requests: Vec<Request>,
+    /// Already being fetched by an earlier plan: wait for that ticket, then read the ID's outcome
+    /// from its completion (or plan the ID again if the completion does not list it).
+    pub waiting: Vec<(String, Ticket)>,
+}
+
+/// Most 429 retries per request.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Characters that never reach a query: ServiceNow encoded-query metacharacters, whitespace, controls.
+pub fn unsafe_char(id: &str) -> Option<char> {
+    id.chars().find(|c| matches!(c, '^' | ',' | '=' | '@' | '!' | '<' | '>') || c.is_whitespace() || c.is_control())
+}
+
+/// The lookup state of one validator: configuration, cache, registry, in-flight requests.
+#[derive(Debug)]
+pub struct Engine {
+    spec: Option<LookupSpec>,
+    retired_when: BTreeMap<String, Vec<String>>,
+    cache: Cache,
+    registry: Option<Registry>,
+    registry_ticket: Option<Ticket>,
+    inflight: HashMap<String, Ticket>,
+    next_ticket: Ticket,
+}
+
+impl Engine {
+    pub fn new(policy: &Policy) -> Engine {
+        let spec = policy.lookup.clone().filter(|l| l.source != Source::None);
+        let retired_when = spec.as_ref().and_then(|s| s.retired_when.clone()).unwrap_or_else(default_retired_when);
+        let registry = spec
+            .as_ref()
+            .and_then(|s| s.registry.as_ref())
+            .and_then(|r| r.records.as_ref())
+            .map(|records| Registry::from_records(records.iter().cloned().map(Value::Object)));
+        Engine { spec, retired_when, cache: Cache::default(), registry, registry_ticket: None, inflight: HashMap::new(), next_ticket: 1 }
+    }
+
+    /// Whether the policy asks for a lookup at all.
+    pub fn enabled(&self) -> bool {
+        self.spec.is_some()
+    }
+
+    pub fn spec(&self) -> Option<&LookupSpec> {
+        self.spec.as_ref()
+    }
+
+    /// The registry file a native edge must read and pass to [`Self::load_registry`].
+    pub fn registry_path(&self) -> Option<&str> {
+        match (&self.spec, &self.registry) {
+            (Some(s), None) if s.source == Source::Registry => s.registry.as_ref().and_then(|r| r.path.as_deref()),
+            _ => None,
+        }
+    }
+
+    /// Load a registry file's text (CSV with a header row, or a JSON array; `json` picks which).
+    pub fn load_registry(&mut self, text: &str, json: bool) -> Result<usize, String> {
+        let reg = if json { Registry::from_json(text)? } else { Registry::from_csv(text)? };
+        let n = reg.len();
+        self.registry = Some(reg);
+        Ok(n)
+    }
+
+    /// Plan the lookups for `ids` (duplicates are looked up once).
+    pub fn plan(&mut self, ids: &[String], now_ms: u64) -> Plan {
+        let mut plan = Plan::default();
+        let Some(spec) = self.spec.clone() else {
+            return plan;
+        };
+        let mut todo: Vec<String> = Vec::new();
+        for id in ids {
+            if plan.resolved.iter().any(|(x, _)| x == id) || todo.contains(id) || plan.waiting.iter().any(|(x, _)| x == id) {
+                continue;
+            }
+            if let Some(c) = unsafe_char(id) {
+                plan.resolved.push((id.clone(), Outcome::Unsafe(c)));
+            } else if let Some(hit) = self.cache.get(id, now_ms) {
+                plan.resolved.push((id.clone(), hit));
+            } else if let Some(reg) = &self.registry {
+                plan.resolved.push((id.clone(), reg.outcome(id, &self.retired_when)));
+            } else if let Some(t) = self.inflight.get(id) {
+                plan.waiting.push((id.clone(), *t));
+            } else {
+                todo.push(id.clone());
+            }
+        }
+        if todo.is_empty() {
+            return plan;
+        }
+        match spec.source {
+            Source::Servicenow => {
+                let sn = spec.servicenow.as_ref().expect("checked by the policy");
+                for chunk in todo.chunks(sn.batch_size) {
+                    let ticket = self.ticket();
+                    plan.requests.push(servicenow::request(sn, &self.retired_when, ticket, chunk));
+                    for id in chunk {
+                        self.inflight.insert(id.clone(), ticket);
+                    }
+                }
+            }
+            Source::Http => {
+                let h = spec.http.as_ref().expect("checked by the policy");
+                for id in todo {
+                    let ticket = self.ticket();
+                    plan.requests.push(http::request(h, ticket, &id));
+                    self.inflight.insert(id, ticket);
+                }
+            }
+            Source::Registry => {
+                let r = spec.registry.as_ref().expect("checked by the policy");
+                match (&r.url, self.registry_ticket) {
+                    (Some(_), Some(t)) => plan.waiting.extend(todo.into_iter().map(|id| (id, t))),
+                    (Some(url), None) => {
+                        let ticket = self.ticket();
+                        self.registry_ticket = Some(ticket);
+                        plan.requests.push(Request {
+                            ticket,
+                            kind: Kind::Registry,
+                            url: url.clone(),
+                            headers: vec![("Accept".into(), "application/json, text/csv".into())],
+                            ids: todo,
+                        });
+                    }
+                    (None, _) => {
+                        let why = "the registry file (lookup.registry.path) was not loaded: a path is read by the native CLI; in the browser or Node use lookup.registry.url or records";
+                        plan.resolved.extend(todo.into_iter().map(|id| (id, Outcome::Unavailable(why.into()))));
+                    }
+                }
+            }
+            Source::None => {}
+        }
+        plan
+    }
+
+    fn ticket(&mut self) -> Ticket {
+        let t = self.next_ticket;
+        self.next_ticket += 1;
+        t
+    }
+
+    /// Feed back the answer to `req`. `attempt` starts at 1; `elapsed_ms` counts from the first attempt.
+    pub fn complete(&mut self, req: &Request, result: Result<Response, Fault>, attempt: u32, elapsed_ms: u64, now_ms: u64) -> Completion {
+        let Some(spec) = self.spec.clone() else {
+            return Completion::Done(Vec::new());
+        };
+        let answer = match result {
+            Ok(resp) => match classify(&resp, &spec, attempt, elapsed_ms) {
+                Classified::Retry(ms) => return Completion::Retry { after_ms: ms },
+                Classified::Fault(why) => Err(why),
+                Classified::NotFound => Ok(None),
+                Classified::Json(v) => Ok(Some(v)),
+            },
+            Err(Fault::Timeout) => Err(format!("the CMDB did not answer within {} ms", spec.timeout_ms)),
+            Err(Fault::Network(e)) => Err(format!("could not reach the CMDB: {e}")),
+            Err(Fault::Aborted) => Err("the lookup was cancelled".into()),
+        };
+        let outcomes: Vec<(String, Outcome)> = match (req.kind, answer) {
+            (_, Err(why)) => req.ids.iter().map(|id| (id.clone(), Outcome::Unavailable(why.clone()))).collect(),
+            (Kind::Table, Ok(body)) => {
+                let sn = spec.servicenow.as_ref().expect("checked by the policy");
+                servicenow::interpret(sn, &self.retired_when, &req.ids, body.as_ref())
+            }
+            (Kind::Http, Ok(body)) => {
+                let h = spec.http.as_ref().expect("checked by the policy");
+                req.ids.iter().map(|id| (id.clone(), http::interpret(h, &self.retired_when, id, body.as_ref()))).collect()
+            }
+            (Kind::Registry, Ok(body)) => {
+                let loaded = match body {
+                    Some(v) => Registry::from_json_value(v),
+                    None => Err("the registry URL answered 404".to_string()),
+                };
+                match loaded {
+                    Ok(reg) => {
+                        let out = req.ids.iter().map(|id| (id.clone(), reg.outcome(id, &self.retired_when))).collect();
+                        self.registry = Some(reg);
+                        out
+                    }
+                    Err(why) => req.ids.iter().map(|id| (id.clone(), Outcome::Unavailable(why.clone()))).collect(),
+                }
+            }
+        };
+        self.abandon(req);
+        let ttl = spec.cache_ttl_seconds.saturating_mul(1000);
+        let short = spec.not_found_ttl_seconds.min(spec.cache_ttl_seconds).saturating_mul(1000);
+        if req.kind != Kind::Registry {
+            for (id, o) in &outcomes {
+                match o {
+                    Outcome::Found(_) | Outcome::Retired(..) => self.cache.put(id, o.clone(), now_ms, ttl),
+                    Outcome::NotFound | Outcome::Ambiguous(_) => self.cache.put(id, o.clone(), now_ms, short),
+                    Outcome::Unavailable(_) | Outcome::Unsafe(_) => {}
+                }
+            }
+        }
+        Completion::Done(outcomes)
+    }
+
+    /// Forget an in-flight request that will not complete (e.g. the caller went away).
+    pub fn abandon(&mut self, req: &Request) {
+        self.inflight.retain(|_, t| *t != req.ticket);
+        if self.registry_ticket == Some(req.ticket) {
+            self.registry_ticket = None;
+        }
+    }
+
+    /// Number of cached answers (for tests and stats).
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+}
+
+enum Classified {
+    Json(Value),
+    NotFound,
+    Retry(u64),
+    Fault(String),
+}
+
+/// Map an HTTP answer to JSON or a fault, the same way for every source.
+fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -> Classified {
+    let status = resp.status;
+    if spec.source == Source::Http {
+        if let Some(h) = &spec.http {
+            if h.not_found_status.contains(&status) {
+                return Classified::NotFound;
+            }
+        }
+    }
+    match status {
+        200..=299 => {}
+        401 => return Classified::Fault("the CMDB refused the credentials (HTTP 401): check the credentials asset-id sends (environment variables for the CLI, the proxy or backend config in Backstage)".into()),
+        403 => return Classified::Fault("the CMDB denied access (HTTP 403): the account lacks read access (ACL) to the table".into()),
+        429 => {
+            let after_ms = resp
+                .header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| s.saturating_mul(1000))
+                .unwrap_or(1000);
+            if attempt < MAX_ATTEMPTS && elapsed_ms.saturating_add(after_ms) < spec.timeout_ms {
+                return Classified::Retry(after_ms);
+            }
+            return Classified::Fault(format!(
+                "the CMDB is rate limiting requests (HTTP 429) and asked to wait {} s, beyond the {} ms budget",
+                after_ms / 1000,
+                spec.timeout_ms
+            ));
+        }
+        404 if spec.source == Source::Servicenow => {
+            return Classified::Fault("the CMDB answered 404: check lookup.servicenow.baseUrl and table".into())
+        }
+        500..=599 => return Classified::Fault(format!("the CMDB failed with HTTP {status}; try again later")),
+        _ => return Classified::Fault(format!("the CMDB answered with unexpected HTTP status {status}")),
+    }
+    let ctype = resp.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let body = resp.body.trim_start_matches('\u{feff}').trim();
+    let looks_json = body.starts_with('{') || body.starts_with('[');
+    if !ctype.contains("json") && !looks_json {
+        // CSV registries are the one non-JSON answer that is fine.
+        if spec.source == Source::Registry && !body.starts_with('<') {
+            return match Registry::from_csv(body) {
+                Ok(r) => Classified::Json(r.to_json()),
+                Err(e) => Classified::Fault(e),
+            };
+        }
+        let what = if ctype.is_empty() { "a non-JSON body".to_string() } else { format!("{} instead of JSON", ctype.split(';').next().unwrap_or("")) };
+        return Classified::Fault(format!("the CMDB answered with {what} (a login page? check the proxy URL and credentials)"));
+    }
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) => Classified::Json(v),
+        Err(e) => Classified::Fault(format!("the CMDB's answer is not valid JSON ({e})")),
+    }
+}
+
+/// Record fields compared as text: strings as is, numbers and booleans printed, `{value}` objects unwrapped.
+pub(crate) fn field_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Object(o) => o.get("value").and_then(field_text),
+        _ => None,
+    }
+}
+
+/// Build the record and decide its lifecycle.
+pub(crate) fn to_outcome(id: &str, fields: &serde_json::Map<String, Value>, retired_when: &BTreeMap<String, Vec<String>>) -> Outcome {
+    let retired = retired_when.iter().find_map(|(k, vals)| {
+        let v = fields.get(k).and_then(field_text)?;
+        vals.iter().any(|x| *x == v).then(|| format!("{k} = {v}"))
+    });
+    let name = fields.get("name").and_then(field_text);
+    let status = fields.get("status").and_then(field_text).or_else(|| Some(if retired.is_some() { "retired" } else { "operational" }.to_string()));
+    let record = AssetRecord { id: id.to_string(), name, status, fields: fields.clone() };
+    match retired {
+        Some(why) => Outcome::Retired(record, why),
+        None => Outcome::Found(record),
+    }
+}
+
+/// Add the lookup's outcome to a format verdict for `id`.
+pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>) {
+    let id = verdict.value.clone().unwrap_or_default();
+    let on_unavailable = spec.map(|s| s.on_unavailable).unwrap_or_default();
+    let place = match spec.map(|s| s.source) {
+        Some(Source::Registry) => "the asset registry",
+        _ => "the CMDB",
+    };
+    match outcome {
+        Outcome::Found(rec) => verdict.record = Some(Some(rec.clone())),
+        Outcome::Retired(rec, why) => {
+            let name = rec.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            verdict.issues.push(
+                Issue::error(IssueCode::Retired, format!("{id}{name} is retired in {place} ({why})"))
+                    .with_hint("link a live asset, or ask the asset's owners to restore it"),
+            );
+            verdict.record = Some(Some(rec.clone()));
+        }
+        Outcome::NotFound => {
+            verdict.issues.push(
+                Issue::error(IssueCode::NotFound, format!("{id} does not exist in {place}"))
+                    .with_hint("check the ID in the CMDB; it must match exactly"),
+            );
+            verdict.record = Some(None);
+        }
+        Outcome::Ambiguous(n) => {
+            verdict.issues.push(
+                Issue::error(IssueCode::Ambiguous, format!("{n} records in {place} have the ID {id}"))
+                    .with_hint("ask the CMDB owners to remove the duplicate"),
+            );
+            verdict.record = Some(None);
+        }
+        Outcome::Unavailable(why) => {
+            let msg = format!("could not check {id} in {place}: {why}");
+            verdict.issues.push(match on_unavailable {
+                OnUnavailable::Error => Issue::error(IssueCode::LookupUnavailable, msg),
+                OnUnavailable::Warning => Issue::warning(IssueCode::LookupUnavailable, msg),
+            });
+        }
+        Outcome::Unsafe(c) => {
+            verdict.issues.push(Issue::error(
+                IssueCode::InvalidCharacters,
+                format!("{id} contains {c:?}, which is never sent to the CMDB; fix the scheme's pattern to exclude it"),
+            ));
+        }
+    }
+    let value = verdict.value.clone();
+    verdict.settle(value);
+}
