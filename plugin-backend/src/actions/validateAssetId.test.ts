@@ -1,0 +1,151 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { scaffolderActionsExtensionPoint, type TemplateAction } from '@backstage/plugin-scaffolder-node';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import type { JsonObject } from '@backstage/types';
+import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import { samplePolicy } from '../__testUtils__/policy';
+import { scaffolderModuleAssetId } from '../modules';
+import { createAssetIdService } from '../service/AssetIdService';
+import { createValidateAssetIdAction, VALIDATE_ACTION_ID } from './validateAssetId';
+
+let cmdb: FakeCmdb;
+beforeAll(async () => {
+  cmdb = await startFakeCmdb();
+});
+afterAll(() => cmdb.close());
+beforeEach(() => cmdb.reset());
+
+function actionFor(assetId: JsonObject) {
+  const service = createAssetIdService({
+    config: mockServices.rootConfig({ data: { assetId } }),
+    logger: mockServices.logger.mock(),
+  });
+  return createValidateAssetIdAction({ assetId: service });
+}
+
+type Input = { assetId: string; scheme?: string };
+
+function context(input: Input, extra: { isDryRun?: boolean } = {}) {
+  return createMockActionContext<Input>({
+    input,
+    logger: mockServices.logger.mock(),
+    ...extra,
+  });
+}
+
+describe('asset-id:validate', () => {
+  it('outputs the normalized value and the CMDB record of a valid ID', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    const ctx = context({ assetId: ' apm-000 1234 ' });
+    await action.handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('value', 'APM0001234');
+    expect(ctx.output).toHaveBeenCalledWith('scheme', 'business-app');
+    expect(ctx.output).toHaveBeenCalledWith(
+      'record',
+      expect.objectContaining({ id: 'APM0001234', name: 'Payments Gateway' }),
+    );
+    expect((await cmdb.stats()).requests).toBe(1);
+  });
+
+  it('fails a malformed ID with the verdict message, without asking the CMDB', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    await expect(action.handler(context({ assetId: 'APM12' }))).rejects.toThrow(
+      /Asset ID 'APM12' is not valid: .*APM followed by 7 digits/,
+    );
+    await expect(action.handler(context({ assetId: 'AST0001238' }))).rejects.toThrow(/check/i);
+    expect((await cmdb.stats()).requests).toBe(0);
+  });
+
+  it('fails an empty ID', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    await expect(action.handler(context({ assetId: '   ' }))).rejects.toThrow(/not valid/);
+  });
+
+  it('fails an ID the CMDB does not know', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    await expect(action.handler(context({ assetId: 'APM9999999' }))).rejects.toThrow(
+      /Asset ID 'APM9999999' is not valid/,
+    );
+  });
+
+  it('fails a retired ID', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    await expect(action.handler(context({ assetId: 'APM0000042' }))).rejects.toThrow(/retired/i);
+  });
+
+  it('restricts to the scheme named in the input, and refuses an unknown scheme', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    await expect(
+      action.handler(context({ assetId: 'APM0001234', scheme: 'business-service' })),
+    ).rejects.toThrow(/not valid/);
+    await expect(
+      action.handler(context({ assetId: 'APM0001234', scheme: 'no-such-scheme' })),
+    ).rejects.toThrow(/asset-id:validate: .*no-such-scheme/);
+    const ctx = context({ assetId: 'BSN0001001', scheme: 'business-service' });
+    await action.handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('value', 'BSN0001001');
+  });
+
+  describe.each([
+    ['500', `/scenario/500`],
+    ['slow', `/scenario/slow`],
+  ])('CMDB outage (%s)', (_name, scenario) => {
+    it('fails the step when lookup.onUnavailable is error', async () => {
+      const action = actionFor(samplePolicy(cmdb.url + scenario, { onUnavailable: 'error', timeoutMs: 300 }));
+      await expect(action.handler(context({ assetId: 'APM0001234' }))).rejects.toThrow(/not valid/);
+    });
+
+    it('passes with a warning and no record when lookup.onUnavailable is warning', async () => {
+      const action = actionFor(samplePolicy(cmdb.url + scenario, { onUnavailable: 'warning', timeoutMs: 300 }));
+      const ctx = context({ assetId: 'apm0001234' });
+      await action.handler(ctx);
+      expect(ctx.output).toHaveBeenCalledWith('value', 'APM0001234');
+      expect(ctx.output).toHaveBeenCalledWith('record', null);
+      expect(ctx.logger.warn).toHaveBeenCalled();
+    });
+  });
+
+  it('supports dry runs and validates the same way in them', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    expect(action.supportsDryRun).toBe(true);
+    const ctx = context({ assetId: 'APM0001234' }, { isDryRun: true });
+    await action.handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('value', 'APM0001234');
+    await expect(
+      action.handler(context({ assetId: 'APM0000042' }, { isDryRun: true })),
+    ).rejects.toThrow(/not valid/);
+  });
+
+  it('declares zod input and output schemas', () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    expect(action.id).toBe(VALIDATE_ACTION_ID);
+    expect(action.schema?.input).toBeDefined();
+    expect(action.schema?.output).toBeDefined();
+  });
+});
+
+describe('scaffolderModuleAssetId', () => {
+  it('registers asset-id:validate through scaffolderActionsExtensionPoint', async () => {
+    const actions: TemplateAction<any, any, any>[] = [];
+    const backend = await startTestBackend({
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          { addActions: (...added: TemplateAction<any, any, any>[]) => actions.push(...added) },
+        ],
+      ],
+      features: [
+        scaffolderModuleAssetId,
+        mockServices.rootConfig.factory({ data: { assetId: samplePolicy(cmdb.url) } }),
+      ],
+    });
+    try {
+      expect(actions.map(a => a.id)).toEqual([VALIDATE_ACTION_ID]);
+      const ctx = context({ assetId: 'BSN0001001' });
+      await actions[0].handler(ctx);
+      expect(ctx.output).toHaveBeenCalledWith('value', 'BSN0001001');
+    } finally {
+      await backend.stop();
+    }
+  });
+});

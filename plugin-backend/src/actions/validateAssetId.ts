@@ -1,0 +1,101 @@
+/*
+ * Scaffolder action `asset-id:validate`.
+ *
+ * The scaffolder backend checks a task's parameters only against JSON Schema; it never runs the
+ * `ValidateAsset` field's validator, so a direct call of the scaffolder API would bypass it. A template
+ * runs this action as its first step to enforce the same rules (same WASM package, same policy) on the
+ * server before anything is created.
+ */
+import { InputError } from '@backstage/errors';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { AssetIdService } from '../service/AssetIdService';
+import { formatIssues } from '../service/messages';
+
+export const VALIDATE_ACTION_ID = 'asset-id:validate';
+
+export function createValidateAssetIdAction(options: { assetId: AssetIdService }) {
+  const { assetId } = options;
+  return createTemplateAction({
+    id: VALIDATE_ACTION_ID,
+    description:
+      'Validates an asset ID against the asset-id policy (format, then CMDB lookup) and outputs the ' +
+      'normalized value and the CMDB record. Fails the step when the ID is not valid.',
+    supportsDryRun: true,
+    examples: [
+      {
+        description: 'Validate the asset ID entered in the form before anything is created',
+        example: [
+          'steps:',
+          '  - id: validate-asset',
+          '    name: Validate asset ID',
+          `    action: ${VALIDATE_ACTION_ID}`,
+          '    input:',
+          '      assetId: ${{ parameters.assetId }}',
+          '  # later steps use ${{ steps["validate-asset"].output.value }}',
+        ].join('\n'),
+      },
+    ],
+    schema: {
+      input: {
+        assetId: z => z.string().describe('The asset ID to validate, as entered'),
+        scheme: z =>
+          z
+            .string()
+            .optional()
+            .describe('Accept only this scheme of the policy (by name); default: any scheme'),
+      },
+      output: {
+        value: z => z.string().describe('The normalized asset ID'),
+        scheme: z => z.string().describe('The name of the scheme that accepted the ID'),
+        record: z =>
+          z
+            .object({
+              id: z.string(),
+              name: z.string().optional(),
+              status: z.string().optional(),
+              fields: z.record(z.string(), z.any()),
+            })
+            .nullable()
+            .describe('The CMDB record, or null when the policy has no lookup or the CMDB was unavailable'),
+      },
+    },
+    async handler(ctx) {
+      const { assetId: value, scheme } = ctx.input;
+      let verdict;
+      try {
+        verdict = await assetId.validate(value, { scheme, signal: ctx.signal });
+      } catch (error) {
+        // Callers' mistakes (e.g. an unknown scheme option) throw in the core.
+        const message = error instanceof Error ? error.message : String(error);
+        throw new InputError(`${VALIDATE_ACTION_ID}: ${message}`);
+      }
+
+      const warnings = formatIssues(verdict, 'warning');
+      if (!verdict.valid || verdict.value === null) {
+        const errors = formatIssues(verdict, 'error') || 'not valid';
+        throw new InputError(`Asset ID '${value}' is not valid: ${errors}`);
+      }
+      if (warnings) ctx.logger.warn(`Asset ID ${verdict.value}: ${warnings}`);
+
+      const record = verdict.record ?? null;
+      ctx.logger.info(
+        `Asset ID ${verdict.value} is valid (scheme ${verdict.scheme ?? '?'}` +
+          `${record ? `, record ${record.name ?? record.id}${record.status ? ` [${record.status}]` : ''}` : ''})` +
+          `${ctx.isDryRun ? ' [dry run]' : ''}`,
+      );
+      ctx.output('value', verdict.value);
+      ctx.output('scheme', verdict.scheme ?? '');
+      ctx.output(
+        'record',
+        record
+          ? {
+              id: record.id,
+              ...(record.name !== undefined ? { name: record.name } : {}),
+              ...(record.status !== undefined ? { status: record.status } : {}),
+              fields: JSON.parse(JSON.stringify(record.fields ?? {})),
+            }
+          : null,
+      );
+    },
+  });
+}

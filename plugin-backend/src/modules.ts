@@ -1,0 +1,38 @@
+import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { createValidateAssetIdAction } from './actions/validateAssetId';
+import { AssetIdEntityProcessor } from './processor/AssetIdEntityProcessor';
+import { assetIdServiceRef } from './service/AssetIdService';
+
+/** Registers the scaffolder action `asset-id:validate`. */
+export const scaffolderModuleAssetId = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'asset-id',
+  register(reg) {
+    reg.registerInit({
+      deps: { scaffolder: scaffolderActionsExtensionPoint, assetId: assetIdServiceRef },
+      async init({ scaffolder, assetId }) {
+        scaffolder.addActions(createValidateAssetIdAction({ assetId }));
+      },
+    });
+  },
+});
+
+/** Registers the catalog processor that checks the asset-ID annotation of Systems (policy `catalog`). */
+export const catalogModuleAssetId = createBackendModule({
+  pluginId: 'catalog',
+  moduleId: 'asset-id',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        catalog: catalogProcessingExtensionPoint,
+        assetId: assetIdServiceRef,
+        logger: coreServices.logger,
+      },
+      async init({ catalog, assetId, logger }) {
+        catalog.addProcessor(new AssetIdEntityProcessor({ assetId, logger }));
+      },
+    });
+  },
+});

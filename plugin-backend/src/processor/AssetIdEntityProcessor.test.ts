@@ -1,0 +1,246 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import {
+  catalogProcessingExtensionPoint,
+  type CatalogProcessor,
+  type CatalogProcessorResult,
+} from '@backstage/plugin-catalog-node';
+import type { JsonObject } from '@backstage/types';
+import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import { LOCATION, samplePolicy, systemEntity } from '../__testUtils__/policy';
+import { catalogModuleAssetId } from '../modules';
+import { assetIdServiceFactory } from '../service/AssetIdService';
+
+let cmdb: FakeCmdb;
+beforeAll(async () => {
+  cmdb = await startFakeCmdb();
+});
+afterAll(() => cmdb.close());
+beforeEach(() => cmdb.reset());
+
+type Harness = {
+  processor: CatalogProcessor;
+  logger: ReturnType<typeof mockServices.logger.mock>;
+  /** Runs postProcessEntity and returns what the processor emitted. */
+  run(entity: Entity): Promise<{ entity: Entity; emitted: CatalogProcessorResult[] }>;
+  stop(): Promise<void>;
+};
+
+/** Starts a test backend with only the catalog module, capturing the processor it registers. */
+async function harness(assetId: JsonObject): Promise<Harness> {
+  const processors: CatalogProcessor[] = [];
+  const logger = mockServices.logger.mock();
+  const backend = await startTestBackend({
+    extensionPoints: [
+      [
+        catalogProcessingExtensionPoint,
+        {
+          addProcessor: (...added: Array<CatalogProcessor | CatalogProcessor[]>) => {
+            processors.push(...added.flat());
+          },
+        },
+      ],
+    ],
+    features: [catalogModuleAssetId, logger.factory, mockServices.rootConfig.factory({ data: { assetId } })],
+  });
+  expect(processors).toHaveLength(1);
+  const processor = processors[0];
+  return {
+    processor,
+    logger,
+    async run(entity) {
+      const emitted: CatalogProcessorResult[] = [];
+      const out = await processor.postProcessEntity!(entity, LOCATION, r => emitted.push(r), {
+        get: async () => undefined,
+        set: async () => undefined,
+      } as never);
+      return { entity: out, emitted };
+    },
+    stop: () => backend.stop(),
+  };
+}
+
+function errorMessages(emitted: CatalogProcessorResult[]): string[] {
+  return emitted.flatMap(r => (r.type === 'error' ? [r.error.message] : []));
+}
+
+describe.each(['error', 'warn'] as const)('catalog processor, mode %s', mode => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ ...samplePolicy(cmdb.url), processor: { mode } });
+  });
+  afterAll(() => h.stop());
+  beforeEach(() => h.logger.warn.mockClear());
+
+  /** Expects the entity to be flagged: an InputError in error mode, a warning (and no emit) in warn mode. */
+  async function expectFlagged(entity: Entity, pattern: RegExp) {
+    const { entity: out, emitted } = await h.run(entity);
+    expect(out).toEqual(entity);
+    if (mode === 'error') {
+      expect(emitted).toHaveLength(1);
+      expect(emitted[0].type).toBe('error');
+      expect(emitted[0].type === 'error' && emitted[0].error.name).toBe('InputError');
+      expect(errorMessages(emitted)[0]).toMatch(pattern);
+    } else {
+      expect(emitted).toEqual([]);
+      expect(h.logger.warn).toHaveBeenCalledWith(expect.stringMatching(pattern));
+    }
+  }
+
+  it('accepts a System with a valid ID', async () => {
+    const entity = systemEntity('payments', 'APM0001234');
+    const { entity: out, emitted } = await h.run(entity);
+    expect(out).toEqual(entity);
+    expect(emitted).toEqual([]);
+    expect(h.logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('flags a malformed ID', () =>
+    expectFlagged(systemEntity('bad', 'APM12'), /system:default\/bad: asset ID 'APM12' .*pattern_mismatch/));
+
+  it('flags a wrong check digit', () =>
+    expectFlagged(systemEntity('luhn', 'AST0001238'), /checksum_mismatch/));
+
+  it('flags an unknown ID', () =>
+    expectFlagged(systemEntity('unknown', 'APM9999999'), /APM9999999.*not_found/));
+
+  it('flags a retired ID', () => expectFlagged(systemEntity('old', 'APM0000042'), /retired/));
+
+  it('flags a System without the annotation (catalog.required defaults to true)', () =>
+    expectFlagged(systemEntity('none'), /no 'example.com\/asset-id' annotation.*missing_annotation/));
+
+  it('matches kinds case-insensitively', () =>
+    expectFlagged(systemEntity('lower', 'APM12', 'system'), /pattern_mismatch/));
+
+  it('ignores other kinds and non-backstage.io apiVersions', async () => {
+    for (const entity of [
+      systemEntity('component', 'APM12', 'Component'),
+      systemEntity('custom', 'APM12', 'System', 'example.com/v1'),
+    ]) {
+      const { emitted } = await h.run(entity);
+      expect(emitted).toEqual([]);
+    }
+    expect(h.logger.warn).not.toHaveBeenCalled();
+  });
+});
+
+describe('catalog processor policy options', () => {
+  it('accepts a missing annotation when catalog.required is false, and checks configured kinds', async () => {
+    const h = await harness({
+      ...samplePolicy(cmdb.url, {}, { required: false, kinds: ['system', 'Component'] }),
+      processor: { mode: 'error' },
+    });
+    try {
+      expect((await h.run(systemEntity('none'))).emitted).toEqual([]);
+      const { emitted } = await h.run(systemEntity('c', 'APM12', 'Component'));
+      expect(errorMessages(emitted)[0]).toMatch(/component:default\/c/);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('defaults to mode error', async () => {
+    const h = await harness(samplePolicy(cmdb.url));
+    try {
+      expect((await h.run(systemEntity('bad', 'APM12'))).emitted).toHaveLength(1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('refuses to start without catalog.annotation', async () => {
+    const policy = samplePolicy(cmdb.url);
+    delete policy.catalog;
+    await expect(harness(policy)).rejects.toThrow(/assetId.catalog.annotation/);
+  });
+});
+
+describe.each(['500', 'slow'])('CMDB outage (scenario %s)', scenario => {
+  describe.each(['error', 'warn'] as const)('mode %s', mode => {
+    it.each(['error', 'warning'])('never flags or drops entities (onUnavailable %s)', async onUnavailable => {
+      const h = await harness({
+        ...samplePolicy(`${cmdb.url}/scenario/${scenario}`, { onUnavailable, timeoutMs: 300 }),
+        processor: { mode },
+      });
+      try {
+        const entities = [systemEntity('a', 'APM0001234'), systemEntity('b', 'APM0000042')];
+        const results = await Promise.all(entities.map(e => h.run(e)));
+        for (const [i, { entity, emitted }] of results.entries()) {
+          expect(entity).toEqual(entities[i]);
+          expect(emitted).toEqual([]);
+        }
+        expect(h.logger.warn).toHaveBeenCalledWith(expect.stringMatching(/could not be checked.*lookup_unavailable/));
+        // Format problems are still reported during an outage: they need no CMDB.
+        const bad = await h.run(systemEntity('bad', 'APM12'));
+        if (mode === 'error') expect(bad.emitted).toHaveLength(1);
+        else expect(bad.emitted).toEqual([]);
+      } finally {
+        await h.stop();
+      }
+    });
+  });
+});
+
+describe('batching and caching', () => {
+  it('looks up many entities processed together with one request, and repeats with none', async () => {
+    const h = await harness({ ...samplePolicy(cmdb.url), processor: { mode: 'error' } });
+    try {
+      const ids = ['APM0001234', 'APM0002001', 'APM0003117', 'APM0000042', 'BSN0001001', 'BSN0002002',
+        'BSN0000099', 'AST0001239', 'AST0042175', 'APM9999999'];
+      // 30 entities (some IDs repeated, with different spellings) processed concurrently.
+      const entities = Array.from({ length: 30 }, (_, i) =>
+        systemEntity(`s${i}`, i % 2 ? ids[i % ids.length] : ids[i % ids.length].toLowerCase()),
+      );
+      const results = await Promise.all(entities.map(e => h.run(e)));
+      expect((await cmdb.stats()).requests).toBe(1);
+      const flagged = results.filter(r => r.emitted.length > 0).length;
+      // retired: APM0000042, BSN0000099, AST0042175; unknown: APM9999999 -> 4 of 10 IDs, 3 entities each
+      expect(flagged).toBe(12);
+
+      // Second round (the catalog's next refresh): served from the validator's cache.
+      await Promise.all(entities.map(e => h.run(e)));
+      expect((await cmdb.stats()).requests).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('default export', () => {
+  it('installs both modules and they share one validator (one cache) in the process', async () => {
+    const processors: CatalogProcessor[] = [];
+    const actions: Array<{ id: string; handler: (ctx: never) => Promise<void> }> = [];
+    const seen: string[] = [];
+    const { scaffolderActionsExtensionPoint } = await import('@backstage/plugin-scaffolder-node');
+    const { createMockActionContext } = await import('@backstage/plugin-scaffolder-node-test-utils');
+    const backend = await startTestBackend({
+      extensionPoints: [
+        [catalogProcessingExtensionPoint, { addProcessor: (...p: Array<CatalogProcessor | CatalogProcessor[]>) => processors.push(...p.flat()) }],
+        [scaffolderActionsExtensionPoint, { addActions: (...a: never[]) => actions.push(...a) }],
+      ],
+      features: [
+        import('../index'),
+        assetIdServiceFactory({
+          fetch: (input, init) => {
+            seen.push(String(input));
+            return fetch(input, init);
+          },
+        }),
+        mockServices.rootConfig.factory({ data: { assetId: samplePolicy(cmdb.url) } }),
+      ],
+    });
+    try {
+      expect(processors).toHaveLength(1);
+      expect(actions.map(a => a.id)).toEqual(['asset-id:validate']);
+      const ctx = createMockActionContext({ input: { assetId: 'APM0001234' } });
+      await actions[0].handler(ctx as never);
+      const emitted: CatalogProcessorResult[] = [];
+      await processors[0].postProcessEntity!(systemEntity('p', 'APM0001234'), LOCATION, r => emitted.push(r), {} as never);
+      expect(emitted).toEqual([]);
+      expect(seen).toHaveLength(1);
+      expect((await cmdb.stats()).requests).toBe(1);
+    } finally {
+      await backend.stop();
+    }
+  });
+});

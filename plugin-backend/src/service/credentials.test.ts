@@ -1,0 +1,153 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import type { JsonObject } from '@backstage/types';
+import type { FetchLike } from 'asset-id';
+import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import { samplePolicy } from '../__testUtils__/policy';
+import { createAssetIdService } from './AssetIdService';
+import { readAssetIdSettings } from './config';
+import { authorizationFor, createCredentialedFetch, credentialScopes } from './fetch';
+
+let cmdb: FakeCmdb;
+beforeAll(async () => {
+  cmdb = await startFakeCmdb();
+});
+afterAll(() => cmdb.close());
+beforeEach(() => cmdb.reset());
+
+type Call = { url: string; authorization: string | null };
+
+/** A network fetch that records the URL and Authorization header of each request, then sends it. */
+function recordingFetch(calls: Call[], send = true): FetchLike {
+  return async (input, init) => {
+    calls.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+    return send ? fetch(input, init) : new Response('{"result":[]}', { status: 200 });
+  };
+}
+
+function service(assetId: JsonObject, calls: Call[]) {
+  const logger = mockServices.logger.mock();
+  const svc = createAssetIdService({
+    config: mockServices.rootConfig({ data: { assetId } }),
+    logger,
+    fetch: recordingFetch(calls),
+  });
+  return { svc, logger };
+}
+
+describe('CMDB credentials', () => {
+  it('sends HTTP Basic credentials to the ServiceNow base URL', async () => {
+    const calls: Call[] = [];
+    const { svc } = service(
+      { ...samplePolicy(cmdb.url), credentials: { servicenow: { username: 'svc-backstage', password: 's3cret' } } },
+      calls,
+    );
+    const verdict = await svc.validate('APM0001234');
+    expect(verdict.valid).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].url.startsWith(`${cmdb.url}/api/now/table/`)).toBe(true);
+    expect(calls[0].authorization).toBe(
+      `Basic ${Buffer.from('svc-backstage:s3cret').toString('base64')}`,
+    );
+  });
+
+  it('sends a bearer token when configured with { token }', async () => {
+    const calls: Call[] = [];
+    const { svc } = service(
+      { ...samplePolicy(`${cmdb.url}/scenario/ok`), credentials: { servicenow: { token: 't0ken' } } },
+      calls,
+    );
+    expect((await svc.validateMany(['APM0001234', 'BSN0001001'])).map(v => v.valid)).toEqual([true, true]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].authorization).toBe('Bearer t0ken');
+  });
+
+  it('sends nothing when no credentials are configured', async () => {
+    const calls: Call[] = [];
+    const { svc } = service(samplePolicy(cmdb.url), calls);
+    await svc.validate('APM0001234');
+    expect(calls[0].authorization).toBeNull();
+  });
+
+  it('never adds the header to requests elsewhere', async () => {
+    const base = `${cmdb.url}/scenario/ok`;
+    const policy = samplePolicy(base) as never;
+    const { scopes } = credentialScopes(policy, { servicenow: { token: 't0ken' } });
+    const calls: Call[] = [];
+    const wrapped = createCredentialedFetch(scopes, recordingFetch(calls, false));
+    const port = Number(new URL(cmdb.url).port);
+    const elsewhere = [
+      `http://127.0.0.1:${port + 1}/scenario/ok/api/now/table/x`, // other port
+      `http://localhost:${port}/scenario/ok/api/now/table/x`, // other host name
+      `https://127.0.0.1:${port}/scenario/ok/api/now/table/x`, // other scheme
+      `${cmdb.url}/registry.json`, // same origin, outside the base path
+      `${cmdb.url}/scenario/okay/api/now/table/x`, // path prefix without a segment boundary
+      'https://acme.service-now.com.evil.example/api/now/table/x',
+    ];
+    for (const url of elsewhere) await wrapped(url);
+    await wrapped(`${base}/api/now/table/cmdb_ci_business_app?sysparm_query=x`);
+    await wrapped(base);
+    expect(calls.map(c => c.authorization)).toEqual([
+      ...elsewhere.map(() => null),
+      'Bearer t0ken',
+      'Bearer t0ken',
+    ]);
+    expect(authorizationFor('not a url', scopes)).toBeUndefined();
+  });
+
+  it('keeps credentials out of the policy handed to the validator', () => {
+    const settings = readAssetIdSettings(
+      mockServices.rootConfig({
+        data: {
+          assetId: {
+            ...samplePolicy('/api/proxy/servicenow'),
+            processor: { mode: 'warn' },
+            credentials: { servicenow: { username: 'u', password: 'p' } },
+            backend: { lookup: { servicenow: { baseUrl: cmdb.url } } },
+          },
+        },
+      }),
+    );
+    const policy = settings.policy as unknown as JsonObject;
+    expect(Object.keys(policy).sort()).toEqual(['catalog', 'lookup', 'maxLength', 'schemes']);
+    expect(JSON.stringify(policy)).not.toMatch(/"p"|credentials|username/);
+    expect(settings.processor.mode).toBe('warn');
+    expect(settings.credentials.servicenow).toEqual({ username: 'u', password: 'p' });
+  });
+
+  it('uses assetId.backend.lookup over a browser-side proxy URL, and credentials follow it', async () => {
+    const calls: Call[] = [];
+    const { svc } = service(
+      {
+        ...samplePolicy('/api/proxy/servicenow'),
+        backend: { lookup: { servicenow: { baseUrl: cmdb.url } } },
+        credentials: { servicenow: { token: 'abc' } },
+      },
+      calls,
+    );
+    expect((await svc.validate('APM0001234')).valid).toBe(true);
+    expect(calls[0].url.startsWith(cmdb.url)).toBe(true);
+    expect(calls[0].authorization).toBe('Bearer abc');
+  });
+
+  it('warns when a credential can never be sent', () => {
+    const { logger } = service(
+      { ...samplePolicy('/api/proxy/servicenow'), credentials: { servicenow: { token: 'abc' }, http: { token: 'x' } } },
+      [],
+    );
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/servicenow.*not absolute/));
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/credentials.http.*no lookup.http URL/));
+  });
+
+  it('refuses a malformed credential and an invalid processor mode', () => {
+    const read = (extra: JsonObject) =>
+      readAssetIdSettings(mockServices.rootConfig({ data: { assetId: { ...samplePolicy(cmdb.url), ...extra } } }));
+    expect(() => read({ credentials: { servicenow: { password: 'p' } } })).toThrow(/assetId.credentials.servicenow/);
+    expect(() => read({ processor: { mode: 'block' } })).toThrow(/assetId.processor.mode/);
+  });
+
+  it('refuses an invalid policy with the path of the problem', () => {
+    const policy = samplePolicy(cmdb.url);
+    (policy.schemes as JsonObject[])[1].pattern = '(';
+    expect(() => service(policy, [])).toThrow(/Invalid asset-id policy in app-config 'assetId': .*schemes\[1\]\.pattern/);
+  });
+});

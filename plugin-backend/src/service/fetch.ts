@@ -1,0 +1,135 @@
+/*
+ * The fetch the backend hands to `validator.validate(value, { fetch })`.
+ *
+ * CMDB credentials live in backend config (`assetId.credentials.<source>`, visibility secret), never in the
+ * policy. The WASM core builds lookup URLs from the policy and calls this fetch; we add the Authorization
+ * header only when the request goes to the configured base URL of the source the credential belongs to
+ * (same scheme, host and port, and a path under the configured path). Any other URL gets the request
+ * untouched, so a credential cannot leak to another host, even a look-alike one
+ * (`acme.service-now.com.evil.example`) or another port on the same host.
+ */
+import type { FetchLike, Policy } from 'asset-id';
+import type { CmdbCredential, CmdbCredentials } from './config';
+
+/** A credential bound to the URL prefix it may be sent to. */
+export interface CredentialScope {
+  source: keyof CmdbCredentials;
+  /** Absolute URL the request must be under. */
+  baseUrl: string;
+  credential: CmdbCredential;
+}
+
+interface ParsedScope {
+  origin: string;
+  pathPrefix: string;
+  exactPath: string;
+  authorization: string;
+}
+
+export function authorizationHeader(credential: CmdbCredential): string {
+  if ('token' in credential) return `Bearer ${credential.token}`;
+  const basic = Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64');
+  return `Basic ${basic}`;
+}
+
+function tryUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URL (prefix) each lookup source sends requests to, as configured in the policy. */
+export function lookupBaseUrls(policy: Policy): Partial<Record<keyof CmdbCredentials, string>> {
+  const lookup = (policy as { lookup?: Record<string, unknown> }).lookup ?? {};
+  const pick = (section: string, key: string): string | undefined => {
+    const s = lookup[section];
+    if (typeof s !== 'object' || s === null) return undefined;
+    const v = (s as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const httpTemplate = pick('http', 'url');
+  return {
+    servicenow: pick('servicenow', 'baseUrl'),
+    // The part of the URL template before the first placeholder, e.g. https://cmdb.example/api/assets/
+    http: httpTemplate === undefined ? undefined : httpTemplate.split('{')[0],
+    registry: pick('registry', 'url'),
+  };
+}
+
+/** Pairs each configured credential with its source's base URL. Relative or missing URLs get none. */
+export function credentialScopes(policy: Policy, credentials: CmdbCredentials): {
+  scopes: CredentialScope[];
+  problems: string[];
+} {
+  const urls = lookupBaseUrls(policy);
+  const scopes: CredentialScope[] = [];
+  const problems: string[] = [];
+  for (const source of Object.keys(credentials) as Array<keyof CmdbCredentials>) {
+    const credential = credentials[source];
+    if (!credential) continue;
+    const baseUrl = urls[source];
+    if (baseUrl === undefined) {
+      problems.push(
+        `assetId.credentials.${source} is configured but the policy has no lookup.${source} URL; it is never sent`,
+      );
+    } else if (!tryUrl(baseUrl)) {
+      problems.push(
+        `assetId.credentials.${source}: the lookup URL '${baseUrl}' is not absolute; set an absolute URL ` +
+          `(e.g. in assetId.backend.lookup.${source}); the credential is never sent`,
+      );
+    } else {
+      scopes.push({ source, baseUrl, credential });
+    }
+  }
+  return { scopes, problems };
+}
+
+function parseScope(scope: CredentialScope): ParsedScope | undefined {
+  const url = tryUrl(scope.baseUrl);
+  if (!url) return undefined;
+  const exactPath = url.pathname;
+  const pathPrefix = exactPath.endsWith('/') ? exactPath : `${exactPath}/`;
+  return { origin: url.origin, pathPrefix, exactPath, authorization: authorizationHeader(scope.credential) };
+}
+
+function requestUrl(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (input instanceof URL) return input.href;
+  if (typeof input === 'object' && input !== null && 'url' in input) {
+    return String((input as { url: unknown }).url);
+  }
+  return String(input);
+}
+
+/** The Authorization header value for `url`, if a scope covers it. */
+export function authorizationFor(url: string, scopes: CredentialScope[]): string | undefined {
+  const target = tryUrl(url);
+  if (!target) return undefined;
+  for (const scope of scopes) {
+    const parsed = parseScope(scope);
+    if (!parsed || parsed.origin !== target.origin) continue;
+    const path = target.pathname;
+    if (path === parsed.exactPath || path.startsWith(parsed.pathPrefix)) return parsed.authorization;
+  }
+  return undefined;
+}
+
+/**
+ * Wraps `baseFetch` (default: global fetch) so that requests under a credential's base URL carry its
+ * Authorization header. An Authorization header already present on the request is kept.
+ */
+export function createCredentialedFetch(
+  scopes: CredentialScope[],
+  baseFetch: FetchLike = (input, init) => fetch(input, init),
+): FetchLike {
+  if (scopes.length === 0) return baseFetch;
+  return (input, init) => {
+    const authorization = authorizationFor(requestUrl(input), scopes);
+    if (!authorization) return baseFetch(input, init);
+    const headers = new Headers(init?.headers);
+    if (!headers.has('authorization')) headers.set('authorization', authorization);
+    return baseFetch(input, { ...init, headers });
+  };
+}
