@@ -1,0 +1,11 @@
+export { ValidateAsset } from './ValidateAsset';
+export type { ValidateAssetState } from './ValidateAsset';
+export { validateAssetValidation } from './validation';
+export {
+  ValidateAssetFieldSchema,
+  ValidateAssetSchema,
+  type ValidateAssetProps,
+  type ValidateAssetUiOptions,
+} from './schema';
+export { AssetIdConfigError, loadAssetIdWasm } from './setup';
+export { PROXY_PREFIX, resolveProxyUrl } from './policy';
