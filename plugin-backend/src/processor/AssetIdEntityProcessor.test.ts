@@ -1,3 +1,4 @@
+import { createBackendPlugin } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import {
@@ -8,6 +9,9 @@ import {
 import type { JsonObject } from '@backstage/types';
 import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
 import { LOCATION, samplePolicy, systemEntity } from '../__testUtils__/policy';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import assetIdFeatures from '../index';
 import { catalogModuleAssetId } from '../modules';
 import { assetIdServiceFactory } from '../service/AssetIdService';
 
@@ -207,19 +211,34 @@ describe('batching and caching', () => {
 });
 
 describe('default export', () => {
-  it('installs both modules and they share one validator (one cache) in the process', async () => {
+  it('installs both modules, and they share one validator (one cache) in the process', async () => {
     const processors: CatalogProcessor[] = [];
     const actions: Array<{ id: string; handler: (ctx: never) => Promise<void> }> = [];
     const seen: string[] = [];
-    const { scaffolderActionsExtensionPoint } = await import('@backstage/plugin-scaffolder-node');
-    const { createMockActionContext } = await import('@backstage/plugin-scaffolder-node-test-utils');
+    // Stand-ins for the catalog and scaffolder plugins, providing their extension points as the real ones do.
+    const catalogPlugin = createBackendPlugin({
+      pluginId: 'catalog',
+      register(reg) {
+        reg.registerExtensionPoint(catalogProcessingExtensionPoint, {
+          addProcessor: (...p: Array<CatalogProcessor | CatalogProcessor[]>) => processors.push(...p.flat()),
+        } as never);
+        reg.registerInit({ deps: {}, async init() {} });
+      },
+    });
+    const scaffolderPlugin = createBackendPlugin({
+      pluginId: 'scaffolder',
+      register(reg) {
+        reg.registerExtensionPoint(scaffolderActionsExtensionPoint, {
+          addActions: (...a: never[]) => actions.push(...a),
+        } as never);
+        reg.registerInit({ deps: {}, async init() {} });
+      },
+    });
     const backend = await startTestBackend({
-      extensionPoints: [
-        [catalogProcessingExtensionPoint, { addProcessor: (...p: Array<CatalogProcessor | CatalogProcessor[]>) => processors.push(...p.flat()) }],
-        [scaffolderActionsExtensionPoint, { addActions: (...a: never[]) => actions.push(...a) }],
-      ],
       features: [
-        import('../index'),
+        catalogPlugin,
+        scaffolderPlugin,
+        assetIdFeatures,
         assetIdServiceFactory({
           fetch: (input, init) => {
             seen.push(String(input));
@@ -237,6 +256,7 @@ describe('default export', () => {
       const emitted: CatalogProcessorResult[] = [];
       await processors[0].postProcessEntity!(systemEntity('p', 'APM0001234'), LOCATION, r => emitted.push(r), {} as never);
       expect(emitted).toEqual([]);
+      // The action's lookup filled the cache the processor then used: one request in all.
       expect(seen).toHaveLength(1);
       expect((await cmdb.stats()).requests).toBe(1);
     } finally {
