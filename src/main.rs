@@ -1,1 +1,7 @@
-fn main(){}
+//! `asset-id`: the native CLI (Cargo feature `cli`). See `src/cli/mod.rs` and docs/cli.md.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

@@ -1,0 +1,350 @@
+//! The native CLI: `asset-id validate` and `asset-id check` (the pull-request gate).
+//!
+//! Exit codes: 0 nothing wrong, 1 an error-severity issue or finding, 2 usage, configuration or
+//! I/O error. See docs/cli.md.
+
+mod catalog;
+mod http;
+mod output;
+mod yaml;
+
+use asset_id::lookup::{Engine, Outcome};
+use asset_id::{Input, Policy, Validator, Verdict};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+const CONFIG_NAMES: [&str; 3] = ["asset-id.yaml", "asset-id.yml", "asset-id.json"];
+
+const MAIN_AFTER_HELP: &str = "\
+Examples:
+  asset-id validate APM0001234 ' apm-000 1234 '
+  asset-id check                                  # the repository in the current directory
+  asset-id check --format github catalog/         # annotations on the pull request
+  asset-id check --format sarif > asset-id.sarif  # GitHub code scanning
+
+Configuration: --config FILE, else ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
+Credentials for CMDB lookups come from the environment only:
+  ASSET_ID_TOKEN (Authorization: Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic).
+Exit status: 0 nothing wrong, 1 an error was found, 2 usage, configuration or I/O error.";
+
+const VALIDATE_AFTER_HELP: &str = "\
+Examples:
+  asset-id validate APM0001234
+  asset-id validate --offline --scheme business-app APM0001234 APM12
+  asset-id validate --format json APM0001234 | jq '.results[0].record.name'
+
+Each ID is normalized and checked against the policy's schemes, then (unless --offline) looked
+up in the CMDB; all IDs share batched lookups. Exit status 1 when any ID is invalid.";
+
+const CHECK_AFTER_HELP: &str = "\
+Examples:
+  asset-id check                                   # every catalog file under the current directory
+  asset-id check --offline catalog/ teams/a.yaml   # format only, no CMDB traffic
+  asset-id check --format github                   # GitHub Actions annotations
+  asset-id check --format sarif > asset-id.sarif   # upload with github/codeql-action/upload-sarif
+  asset-id check --format junit > asset-id.xml     # GitLab, Jenkins, Azure test reports
+
+Walks like ripgrep: honours .gitignore inside a git repository and skips hidden files and .git;
+files named explicitly are always read. Every .yaml/.yml file is read as multi-document YAML;
+entities with apiVersion backstage.io/* and a kind listed in catalog.kinds (default System) must
+carry the catalog.annotation with a valid, existing, live asset ID. Files that do not parse are
+reported (invalid_yaml) and the others are still checked. Exit status 1 when any error is found
+(warnings, such as two Systems claiming one asset, do not fail the run).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "asset-id",
+    version,
+    about = "Validate asset IDs and gate catalog-info.yaml files in pull requests",
+    long_about = "Validate asset IDs (format and CMDB existence) with the same policy as the Backstage \
+                  scaffolder field, and check every System in a systems-as-code repository.",
+    after_help = MAIN_AFTER_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate asset IDs given on the command line.
+    #[command(after_help = VALIDATE_AFTER_HELP)]
+    Validate(ValidateArgs),
+    /// Check the asset-ID annotation of every catalog entity under PATHs (default: .).
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// Policy file (YAML or JSON). Default: ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Accept only this scheme of the policy (by name).
+    #[arg(long, value_name = "NAME")]
+    scheme: Option<String>,
+    /// Check the format only; no CMDB or registry lookup.
+    #[arg(long)]
+    offline: bool,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ValidateFormat::Text)]
+    format: ValidateFormat,
+    /// Asset IDs to validate.
+    #[arg(value_name = "ID", required = true)]
+    ids: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// Files or directories to check.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ValidateFormat {
+    /// Human-readable
+    Text,
+    /// {"results": [Verdict, ...]}
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    /// Compiler-style lines: path:line:col: error[code]: message
+    Text,
+    /// {"findings": [...], "summary": {...}}
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// JUnit XML (one test case per checked entity)
+    Junit,
+}
+
+/// A usage, configuration or I/O problem: exit 2.
+struct Fatal(String);
+
+impl<T: Into<String>> From<T> for Fatal {
+    fn from(s: T) -> Fatal {
+        Fatal(s.into())
+    }
+}
+
+/// Entry point; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(a) => validate(a),
+        Command::Check(a) => check(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("asset-id: error: {msg}");
+            2
+        }
+    }
+}
+
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn write_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not worth a panic or an error message.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// The loaded policy and where relative paths in it start.
+struct Config {
+    validator: Validator,
+    file: PathBuf,
+    dir: PathBuf,
+}
+
+fn find_config(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    CONFIG_NAMES.iter().map(PathBuf::from).find(|p| p.is_file()).ok_or_else(|| {
+        Fatal("no policy: pass --config FILE or create ./asset-id.yaml (see docs/cli.md)".into())
+    })
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
+    let file = find_config(explicit)?;
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {shown}: {}", catalog::io_message(&e)))?;
+    let is_json = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let value: serde_json::Value = if is_json {
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| format!("{shown}: invalid JSON: {e}"))?
+    } else {
+        let stream = yaml::parse_stream(&text);
+        if let Some(err) = stream.error {
+            return Err(format!("{shown}:{}:{}: invalid YAML: {}", err.pos.line, err.pos.column, err.message).into());
+        }
+        match stream.documents.as_slice() {
+            [doc] => {
+                let mut budget = 1_000_000;
+                doc.root.to_json(&mut budget)
+            }
+            [] => return Err(format!("{shown}: the policy file is empty").into()),
+            _ => return Err(format!("{shown}: the policy file must hold one YAML document").into()),
+        }
+    };
+    let policy = Policy::from_value(value).map_err(|e| format!("{shown}: {e}"))?;
+    let validator = Validator::new(policy).map_err(|e| format!("{shown}: {e}"))?;
+    let dir = file.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    Ok(Config { validator, file, dir })
+}
+
+/// The lookup engine for a run (None when offline or the policy has no lookup), with its registry loaded.
+fn engine_for(config: &Config, offline: bool) -> Result<Option<Engine>, Fatal> {
+    if offline {
+        return Ok(None);
+    }
+    let mut engine = Engine::new(config.validator.policy());
+    if !engine.enabled() {
+        return Ok(None);
+    }
+    if let Some(rel) = engine.registry_path().map(str::to_string) {
+        let path = config.dir.join(&rel);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!("{}: lookup.registry.path {rel:?}: cannot read {}: {}", config.file.display(), path.display(), catalog::io_message(&e))
+        })?;
+        let json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        engine.load_registry(&text, json).map_err(|e| format!("{}: lookup.registry.path {rel:?}: {e}", config.file.display()))?;
+    }
+    Ok(Some(engine))
+}
+
+/// Progress on stderr, only when it is a terminal.
+struct Progress {
+    on: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress { on: std::io::stderr().is_terminal(), shown: false }
+    }
+    fn show(&mut self, what: &str, n: usize, total: usize) {
+        if self.on && (n == total || n % 97 == 0) {
+            eprint!("\r\x1b[K{what} {n}/{total}");
+            self.shown = true;
+        }
+    }
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+fn lookup_outcomes(engine: &mut Engine, ids: &[String], edge: &http::NativeEdge) -> HashMap<String, Outcome> {
+    let mut progress = Progress::new();
+    let out = http::resolve_all(engine, ids, edge, |n, total| progress.show("asset-id: CMDB requests", n, total));
+    progress.clear();
+    out
+}
+
+fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
+    let config = load_config(args.common.config.as_deref())?;
+    let scheme = args.common.scheme.as_deref();
+    let mut verdicts: Vec<Verdict> = Vec::with_capacity(args.ids.len());
+    for id in &args.ids {
+        verdicts.push(config.validator.check_format(Input::Str(id), scheme).map_err(|e| e.to_string())?);
+    }
+    if let Some(mut engine) = engine_for(&config, args.common.offline)? {
+        let mut ids: Vec<String> = verdicts.iter().filter_map(|v| v.value.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        if !ids.is_empty() {
+            let edge = http::NativeEdge::new(http::Credentials::from_env()?);
+            let outcomes = lookup_outcomes(&mut engine, &ids, &edge);
+            for v in &mut verdicts {
+                if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
+                    asset_id::lookup::apply(v, o, engine.spec());
+                }
+            }
+        }
+    }
+    let text = match args.format {
+        ValidateFormat::Text => output::validate_text(&verdicts, output::Style { color: use_color() }),
+        ValidateFormat::Json => output::validate_json(&verdicts),
+    };
+    write_stdout(&text);
+    Ok(if verdicts.iter().all(|v| v.valid) { 0 } else { 1 })
+}
+
+fn check(args: CheckArgs) -> Result<i32, Fatal> {
+    let config = load_config(args.common.config.as_deref())?;
+    let shown = config.file.display().to_string();
+    let policy = config.validator.policy();
+    let catalog_spec = policy.catalog.as_ref().ok_or_else(|| {
+        format!("{shown}: catalog.annotation is required for `check` (e.g. catalog: {{annotation: example.com/asset-id}})")
+    })?;
+    let annotation = catalog_spec.annotation.as_deref().ok_or_else(|| {
+        format!("{shown}: catalog.annotation is required for `check`: name the annotation that holds the asset ID (e.g. example.com/asset-id)")
+    })?;
+    let scheme = args.common.scheme.as_deref();
+    if let Some(name) = scheme {
+        // Refuse an unknown scheme before reading any file.
+        config.validator.check_format(Input::Missing, Some(name)).map_err(|e| e.to_string())?;
+    }
+    let settings = catalog::CheckSettings {
+        validator: &config.validator,
+        annotation,
+        kinds: &catalog_spec.kinds,
+        required: catalog_spec.required,
+        scheme,
+    };
+    let mut engine = engine_for(&config, args.common.offline)?;
+    let edge = match &engine {
+        Some(_) => Some(http::NativeEdge::new(http::Credentials::from_env()?)),
+        None => None,
+    };
+    let files = catalog::collect_files(&args.paths)?;
+    let mut progress = Progress::new();
+    let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
+        Some(edge) => lookup_outcomes(engine, ids, edge),
+        None => HashMap::new(),
+    };
+    let report = catalog::check_files(&files, &settings, engine.as_mut(), &mut resolve, |n, total| progress.show("asset-id: files", n, total));
+    progress.clear();
+    let report = report?;
+    let text = match args.format {
+        CheckFormat::Text => output::check_text(&report, output::Style { color: use_color() }),
+        CheckFormat::Json => output::check_json(&report),
+        CheckFormat::Sarif => output::check_sarif(&report),
+        CheckFormat::Github => output::check_github(&report),
+        CheckFormat::Junit => output::check_junit(&report),
+    };
+    write_stdout(&text);
+    Ok(if report.summary.errors > 0 { 1 } else { 0 })
+}
