@@ -14,7 +14,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { AssetIdValidator, type FetchLike, type Verdict } from 'asset-id';
 import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
-import { createCredentialedFetch, credentialScopes } from './fetch';
+import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
 import { VerdictBatcher } from './batcher';
 
 export interface AssetIdValidateOptions {
@@ -53,6 +53,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`Invalid asset-id policy in app-config 'assetId': ${message}`);
   }
+  assertBackendUrls(settings);
   const { scopes, problems } = credentialScopes(settings.policy, settings.credentials);
   for (const problem of problems) options.logger.warn(problem);
   const fetch = createCredentialedFetch(scopes, options.fetch);
@@ -68,6 +69,32 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     settings.processor.batchWindowMs,
   );
   return service;
+}
+
+/**
+ * The browser reaches the CMDB through Backstage's proxy (`proxy:/servicenow`, `/api/proxy/...`), which the
+ * backend cannot use as is. Refuse such a URL at startup with the fix, rather than failing every lookup.
+ */
+function assertBackendUrls(settings: AssetIdBackendSettings): void {
+  const lookup = (settings.policy as { lookup?: { source?: unknown } }).lookup;
+  const source = lookup?.source;
+  if (source !== 'servicenow' && source !== 'http' && source !== 'registry') return;
+  const url = lookupBaseUrls(settings.policy)[source];
+  if (url === undefined) return; // e.g. inline registry records; the core reports missing required keys
+  let absolute = false;
+  try {
+    absolute = /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    absolute = false;
+  }
+  if (!absolute) {
+    const key = source === 'servicenow' ? 'servicenow.baseUrl' : `${source}.url`;
+    throw new Error(
+      `asset-id: app-config 'assetId.lookup.${key}' is '${url}', which only the browser can use ` +
+        `(through Backstage's proxy). Set 'assetId.backend.lookup.${key}' to the CMDB's absolute http(s) URL ` +
+        `for the backend, and its credentials in 'assetId.credentials.${source}'.`,
+    );
+  }
 }
 
 /**

@@ -130,13 +130,18 @@ describe('CMDB credentials', () => {
   });
 
   it('warns when a credential can never be sent', () => {
-    const { logger } = service(
-      { ...samplePolicy('/api/proxy/servicenow'), credentials: { servicenow: { token: 'abc' }, http: { token: 'x' } } },
-      [],
-    );
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/servicenow.*not absolute/));
+    const { logger } = service({ ...samplePolicy(cmdb.url), credentials: { http: { token: 'x' } } }, []);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/credentials.http.*no lookup.http URL/));
   });
+
+  it.each(['proxy:/servicenow', '/api/proxy/servicenow'])(
+    'refuses a browser-only lookup URL (%s) without a backend override, naming the fix',
+    url => {
+      expect(() => service(samplePolicy(url), [])).toThrow(
+        /assetId.lookup.servicenow.baseUrl.*assetId.backend.lookup.servicenow.baseUrl/,
+      );
+    },
+  );
 
   it('refuses a malformed credential and an invalid processor mode', () => {
     const read = (extra: JsonObject) =>
