@@ -288,8 +288,8 @@ fn check_document(root: &Spanned, file: &str, settings: &CheckSettings<'_>, repo
     let entity = report.entities.len();
     report.entities.push(EntityInfo { file: file.to_string(), line: root.start().line, kind: kind.clone(), namespace: namespace.clone(), name: name.clone() });
 
-    let annotation = metadata.and_then(|m| m.get("annotations")).and_then(|a| a.get(settings.annotation));
-    let Some(node) = annotation else {
+    let annotation = metadata.and_then(|m| m.get("annotations")).and_then(|a| a.entry(settings.annotation));
+    let Some((key, node)) = annotation else {
         if settings.required {
             report.findings.push(Finding {
                 file: file.to_string(),
@@ -325,5 +325,7 @@ fn check_document(root: &Spanned, file: &str, settings: &CheckSettings<'_>, repo
         // Optional: a blank annotation counts as absent.
         return;
     }
-    pending.push(Pending { entity, pos: node.pos, value, verdict });
+    // An absent value (`key:`) is marked where the next token starts: point at the key instead.
+    let pos = if matches!(&*node.node, Node::Scalar(Scalar::Null)) && node.pos.line != key.pos.line { key.pos } else { node.pos };
+    pending.push(Pending { entity, pos, value, verdict });
 }

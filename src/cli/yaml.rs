@@ -277,15 +277,20 @@ impl Spanned {
 
     /// The value of `key` in a mapping (YAML merge keys `<<` included; explicit keys win).
     pub fn get(&self, key: &str) -> Option<&Spanned> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key and value of `key` in a mapping (merge keys included).
+    pub fn entry(&self, key: &str) -> Option<(&Spanned, &Spanned)> {
         self.get_depth(key, 0)
     }
 
-    fn get_depth(&self, key: &str, depth: usize) -> Option<&Spanned> {
+    fn get_depth(&self, key: &str, depth: usize) -> Option<(&Spanned, &Spanned)> {
         let Node::Map(entries) = &*self.node else {
             return None;
         };
-        if let Some((_, v)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
-            return Some(v);
+        if let Some((k, v)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+            return Some((k, v));
         }
         if depth > 16 {
             return None;

@@ -1,0 +1,689 @@
+//! Integration tests of the `asset-id` binary (feature `cli`): formats (insta snapshots), exit
+//! codes, the repository walk, YAML edge cases, and lookups against a local registry and the
+//! local fake CMDB (`node tests/support/fake-cmdb.mjs`, so `node` must be on PATH).
+#![cfg(feature = "cli")]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ENV_VARS: [&str; 3] = ["ASSET_ID_TOKEN", "ASSET_ID_USERNAME", "ASSET_ID_PASSWORD"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures/catalog")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_asset-id"));
+    cmd.current_dir(dir).args(args).stdin(Stdio::null());
+    for v in ENV_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env_remove("NO_COLOR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run asset-id");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    run_env(dir, args, &[])
+}
+
+fn json_of(r: &Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!("asset-id-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const FORMAT_POLICY: &str = r#"
+schemes:
+  - name: business-app
+    pattern: 'APM\d{7}'
+    normalize: [trim, uppercase]
+catalog:
+  annotation: example.com/asset-id
+"#;
+
+fn system(name: &str, id: &str) -> String {
+    format!("apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: {name}\n  annotations:\n    example.com/asset-id: {id}\nspec:\n  owner: team\n")
+}
+
+// ------------------------------------------------------------------ formats (snapshots)
+
+#[test]
+fn check_text() {
+    let r = run(&fixtures(), &["check"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!("check_text", r.stdout);
+}
+
+#[test]
+fn check_json() {
+    let r = run(&fixtures(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json_of(&r);
+    assert_eq!(v["summary"], json!({"files": 11, "entities": 10, "checked": 9, "errors": 7, "warnings": 2}));
+    let keys: Vec<&str> = v["findings"][0].as_object().expect("object").keys().map(String::as_str).collect();
+    for k in ["file", "line", "column", "kind", "namespace", "name", "annotation", "value", "code", "severity", "message"] {
+        assert!(keys.contains(&k), "{k} missing in {keys:?}");
+    }
+    insta::assert_snapshot!("check_json", r.stdout);
+}
+
+#[test]
+fn check_sarif() {
+    let r = run(&fixtures(), &["check", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json_of(&r);
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().is_some_and(|s| s.contains("sarif")));
+    let driver = &v["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "asset-id");
+    assert!(driver["informationUri"].as_str().is_some_and(|s| s.starts_with("https://")));
+    assert_eq!(driver["rules"].as_array().map(Vec::len), Some(12));
+    let first = &v["runs"][0]["results"][0];
+    assert_eq!(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "systems/anchors.yaml");
+    assert_eq!(first["locations"][0]["physicalLocation"]["region"], json!({"startLine": 7, "startColumn": 27}));
+    assert_eq!(first["ruleId"], "retired");
+    assert_eq!(first["level"], "error");
+    insta::assert_snapshot!("check_sarif", r.stdout);
+}
+
+#[test]
+fn check_github() {
+    let r = run(&fixtures(), &["check", "--format", "github"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.lines().any(|l| l.starts_with("::error file=systems/numeric.yaml,line=6,col=27,title=asset-id invalid_type::")), "{}", r.stdout);
+    insta::assert_snapshot!("check_github", r.stdout);
+}
+
+#[test]
+fn check_junit() {
+    let r = run(&fixtures(), &["check", "--format", "junit"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.starts_with("<?xml"));
+    insta::assert_snapshot!("check_junit", r.stdout);
+}
+
+#[test]
+fn check_offline_skips_lookups() {
+    let r = run(&fixtures(), &["check", "--offline", "--format", "json"]);
+    let v = json_of(&r);
+    let codes: Vec<&str> = v["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(!codes.contains(&"retired"), "{codes:?}");
+    assert!(codes.contains(&"checksum_mismatch"));
+}
+
+#[test]
+fn validate_text_and_json() {
+    let ids = ["APM0001234", " apm-000 1234 ", "APM12", "APM9999999", "APM0000042", "AST0001238", "AST0001239"];
+    let mut args = vec!["validate"];
+    args.extend(ids);
+    let r = run(&fixtures(), &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    insta::assert_snapshot!("validate_text", r.stdout);
+    let mut args = vec!["validate", "--format", "json"];
+    args.extend(ids);
+    let r = run(&fixtures(), &args);
+    let v = json_of(&r);
+    assert_eq!(v["results"][1]["value"], "APM0001234");
+    assert_eq!(v["results"][0]["record"]["name"], "Payments Gateway");
+    insta::assert_snapshot!("validate_json", r.stdout);
+    let r = run(&fixtures(), &["validate", "APM0001234", "AST0001239"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn validate_with_scheme() {
+    let r = run(&fixtures(), &["validate", "--offline", "--scheme", "legacy-asset", "APM0001234"]);
+    assert_eq!(r.code, 1);
+    let r = run(&fixtures(), &["validate", "--offline", "--scheme", "nope", "APM0001234"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown scheme \"nope\""), "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ exit codes and configuration
+
+#[test]
+fn help_explains_with_examples() {
+    for args in [vec!["--help"], vec!["check", "--help"], vec!["validate", "--help"]] {
+        let r = run(&root(), &args);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("Examples:"), "{}", r.stdout);
+    }
+    let r = run(&root(), &["check", "--help"]);
+    for word in ["--config", "--scheme", "--offline", "--format", "sarif", "junit", "github", ".gitignore"] {
+        assert!(r.stdout.contains(word), "{word} not in help");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = run(&fixtures(), &["check", "--format", "xml"]);
+    assert_eq!(r.code, 2);
+    let r = run(&fixtures(), &["validate", "--format", "sarif", "APM0001234"]);
+    assert_eq!(r.code, 2);
+    let r = run(&fixtures(), &["validate"]);
+    assert_eq!(r.code, 2);
+    let r = run(&fixtures(), &["frobnicate"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn clean_repository_exits_0() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("a/catalog-info.yaml", system("a", "APM0001234"));
+    let r = run(t.path(), &["check"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("no problems"), "{}", r.stdout);
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("a.yaml", system("a", "APM0001234"));
+    t.write("b.yaml", system("b", "apm0001234"));
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["warnings"], 2);
+    assert_eq!(v["findings"][0]["code"], "ambiguous");
+    assert_eq!(v["findings"][0]["severity"], "warning");
+    assert!(v["findings"][0]["message"].as_str().is_some_and(|m| m.contains("b.yaml:6")), "{v}");
+}
+
+#[test]
+fn configuration_errors_exit_2() {
+    let t = TempDir::new();
+    t.write("a.yaml", system("a", "APM0001234"));
+    let r = run(t.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no policy"), "{}", r.stderr);
+
+    t.write("nocatalog.yaml", "schemes: [{name: a, pattern: 'APM\\d{7}'}]\n");
+    let r = run(t.path(), &["check", "--config", "nocatalog.yaml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("catalog.annotation"), "{}", r.stderr);
+    // validate needs no catalog section
+    let r = run(t.path(), &["validate", "--config", "nocatalog.yaml", "APM0001234"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    t.write("bad.yaml", "schemes: [{name: a, pattern: 'A', normalize: [upper]}]\n");
+    let r = run(t.path(), &["validate", "--config", "bad.yaml", "A"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("schemes[0].normalize[0]"), "{}", r.stderr);
+
+    t.write("broken.yaml", "schemes: [\n");
+    let r = run(t.path(), &["validate", "--config", "broken.yaml", "A"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("broken.yaml:"), "{}", r.stderr);
+
+    t.write("p.json", r#"{"schemes":[{"name":"a","pattern":"A\\d"}],"catalog":{"annotation":"x/y"}}"#);
+    let r = run(t.path(), &["validate", "--config", "p.json", "A1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let r = run(t.path(), &["validate", "--config", "missing.yaml", "A1"]);
+    assert_eq!(r.code, 2);
+
+    t.write("reg.yaml", "schemes: [{name: a, pattern: 'A\\d'}]\nlookup: {source: registry, registry: {path: nowhere.csv}}\n");
+    let r = run(t.path(), &["validate", "--config", "reg.yaml", "A1"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nowhere.csv"), "{}", r.stderr);
+    let r = run(t.path(), &["validate", "--offline", "--config", "reg.yaml", "A1"]);
+    assert_eq!(r.code, 0, "offline needs no registry: {}", r.stderr);
+}
+
+#[test]
+fn missing_path_exits_2() {
+    let r = run(&fixtures(), &["check", "does-not-exist"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
+}
+
+#[test]
+fn optional_annotation() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", format!("{FORMAT_POLICY}  required: false\n"));
+    t.write("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: a\n");
+    t.write("b.yaml", system("b", "''"));
+    t.write("c.yaml", system("c", "APM12"));
+    let r = run(t.path(), &["check", "--format", "json"]);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["errors"], 1, "{v}");
+    assert_eq!(v["findings"][0]["file"], "c.yaml");
+}
+
+// ------------------------------------------------------------------ the walk and YAML edge cases
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git").current_dir(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "git {args:?} failed (is git installed?)");
+}
+
+#[test]
+fn gitignore_is_honoured_inside_a_git_repository() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("ok.yaml", system("ok", "APM0001234"));
+    t.write(".gitignore", "ignored/\n");
+    t.write("ignored/bad.yaml", system("bad", "APM12"));
+    t.write(".hidden/bad.yaml", system("hidden", "APM12"));
+
+    // Not a git repository yet: .gitignore does not apply (like ripgrep).
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+
+    git(t.path(), &["init", "-q"]);
+    t.write(".git/bad.yaml", "not: [valid\n");
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["checked"], 1);
+
+    // Named explicitly: checked even though ignored.
+    let r = run(t.path(), &["check", "--format", "json", "ok.yaml", "ignored/bad.yaml"]);
+    assert_eq!(r.code, 1);
+    let v = json_of(&r);
+    assert_eq!(v["findings"][0]["file"], "ignored/bad.yaml");
+    assert_eq!(v["findings"][0]["code"], "pattern_mismatch");
+}
+
+#[test]
+fn bom_and_crlf_keep_positions() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    let crlf = system("crlf", "APM12").replace('\n', "\r\n");
+    t.write("crlf.yaml", &crlf);
+    t.write("bom.yaml", format!("\u{feff}{}", system("bom", "APM13")));
+    t.write("both.yaml", format!("\u{feff}{}", system("both", "APM14").replace('\n', "\r\n")));
+    let r = run(t.path(), &["check", "--format", "json"]);
+    let v = json_of(&r);
+    let found: Vec<(String, u64, u64, String)> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["column"].as_u64().unwrap_or(0),
+                f["value"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("bom.yaml".into(), 6, 27, "APM13".into()),
+            ("both.yaml".into(), 6, 27, "APM14".into()),
+            ("crlf.yaml".into(), 6, 27, "APM12".into()),
+        ]
+    );
+}
+
+#[test]
+fn hostile_inputs_never_crash() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("binary.yaml", [0xff, 0xfe, 0x00, 0x41, 0x0a]);
+    t.write("deep.yaml", "[".repeat(10_000));
+    t.write("bomb.yaml", "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: s\n  annotations:\n    example.com/asset-id: [[1, 2], {a: b}]\n");
+    t.write("scalar.yaml", "just a string\n");
+    t.write("empty.yaml", "");
+    t.write("weird.yaml", "apiVersion: backstage.io/v1alpha1\nkind: [System]\n---\napiVersion: backstage.io/v1\nkind: System\nmetadata: 5\n---\n? [complex key]\n: value\n");
+    t.write("long.yaml", system("long", &"A".repeat(100_000)));
+    t.write("controls.yaml", system("ctl", "\"APM0001\\u200B234\""));
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json_of(&r);
+    let codes: Vec<&str> = v["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(codes.contains(&"invalid_yaml"));
+    assert!(codes.contains(&"invalid_type"));
+    assert!(codes.contains(&"too_long"));
+    assert!(codes.contains(&"invalid_characters"));
+    for format in ["text", "sarif", "github", "junit"] {
+        let r = run(t.path(), &["check", "--format", format]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn special_characters_are_escaped_in_every_format() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("we,ird:dir/a&b <c>.yaml", system("x", "\"100% <bad>, \\\"q\\\"\""));
+    let r = run(t.path(), &["check", "--format", "github"]);
+    let line = r.stdout.lines().next().unwrap_or("");
+    assert!(line.starts_with("::error file=we%2Cird%3Adir/a&b <c>.yaml,line=6,col=27,title=asset-id pattern_mismatch::"), "{line}");
+    assert!(line.contains("100%25"), "{line}");
+    assert!(!line.contains("\n"));
+    let r = run(t.path(), &["check", "--format", "junit"]);
+    assert!(r.stdout.contains("a&amp;b &lt;c&gt;.yaml"), "{}", r.stdout);
+    assert!(!r.stdout.contains("<bad>"), "{}", r.stdout);
+    let r = run(t.path(), &["check", "--format", "sarif"]);
+    let v = json_of(&r);
+    assert_eq!(v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "we,ird:dir/a&b%20%3Cc%3E.yaml");
+}
+
+// ------------------------------------------------------------------ the fake CMDB
+
+/// `node tests/support/fake-cmdb.mjs --port 0 --exit-on-stdin-close`, killed on drop.
+struct FakeCmdb {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    url: String,
+}
+
+impl FakeCmdb {
+    fn start() -> FakeCmdb {
+        let script = root().join("tests/support/fake-cmdb.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .args(["--port", "0", "--exit-on-stdin-close"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("these tests need `node` (Node 20+) on PATH");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let url = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("unexpected first line: {line:?}")).to_string();
+        FakeCmdb { child, _stdin: stdin, url }
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).expect("connect");
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("send");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("read");
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats not JSON ({e}): {text}"))
+    }
+
+    fn stats(&self) -> Value {
+        self.get("/__stats")
+    }
+
+    /// A ServiceNow policy against a scenario.
+    fn policy(&self, scenario: &str, extra: Value) -> String {
+        let mut p = json!({
+            "schemes": [{"name": "business-app", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase"]}],
+            "lookup": {"source": "servicenow",
+                       "servicenow": {"baseUrl": format!("{}/scenario/{scenario}", self.url), "batchSize": 50},
+                       "timeoutMs": 5000},
+            "catalog": {"annotation": "example.com/asset-id"}
+        });
+        if let (Value::Object(lookup), Value::Object(extra)) = (&mut p["lookup"], extra) {
+            for (k, v) in extra {
+                lookup.insert(k, v);
+            }
+        }
+        p.to_string()
+    }
+}
+
+impl Drop for FakeCmdb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn validate_against(cmdb: &FakeCmdb, scenario: &str, extra: Value, ids: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+    let t = TempDir::new();
+    t.write("policy.json", cmdb.policy(scenario, extra));
+    let mut args = vec!["validate", "--config", "policy.json", "--format", "json"];
+    args.extend(ids);
+    let r = run_env(t.path(), &args, env);
+    let v = json_of(&r);
+    (r, v)
+}
+
+fn codes(v: &Value, i: usize) -> Vec<String> {
+    v["results"][i]["issues"].as_array().map(|a| a.iter().filter_map(|x| x["code"].as_str().map(String::from)).collect()).unwrap_or_default()
+}
+
+#[test]
+fn servicenow_valid_not_found_retired() {
+    let cmdb = FakeCmdb::start();
+    let (r, v) = validate_against(&cmdb, "ok", json!({}), &["APM0001234", "APM9999999", "APM0000042", "apm0001234"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(v["results"][0]["valid"], true);
+    assert_eq!(v["results"][0]["record"]["name"], "Payments Gateway");
+    assert_eq!(codes(&v, 1), ["not_found"]);
+    assert_eq!(codes(&v, 2), ["retired"]);
+    assert_eq!(v["results"][3]["valid"], true);
+    // Both spellings normalize to one ID: one request for three distinct IDs.
+    assert_eq!(cmdb.stats()["requests"], 1);
+}
+
+#[test]
+fn servicenow_faults_are_lookup_unavailable() {
+    let cmdb = FakeCmdb::start();
+    for (scenario, needle) in [("500", "HTTP 500"), ("401", "401"), ("403", "403"), ("html", "text/html"), ("malformed", "not valid JSON"), ("429-forever", "429")] {
+        let (r, v) = validate_against(&cmdb, scenario, json!({"timeoutMs": 3000}), &["APM0001234"], &[]);
+        assert_eq!(r.code, 1, "{scenario}");
+        assert_eq!(codes(&v, 0), ["lookup_unavailable"], "{scenario}");
+        let msg = v["results"][0]["issues"][0]["message"].as_str().unwrap_or("");
+        assert!(msg.contains(needle), "{scenario}: {msg}");
+    }
+    // onUnavailable: warning lets the value through, flagged.
+    let (r, v) = validate_against(&cmdb, "500", json!({"onUnavailable": "warning"}), &["APM0001234"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(v["results"][0]["issues"][0]["severity"], "warning");
+}
+
+#[test]
+fn servicenow_429_then_200_is_retried() {
+    let cmdb = FakeCmdb::start();
+    let (r, v) = validate_against(&cmdb, "429", json!({}), &["APM0001234"], &[]);
+    assert_eq!(r.code, 0, "{v}");
+    assert_eq!(v["results"][0]["record"]["name"], "Payments Gateway");
+    assert_eq!(cmdb.stats()["requests"], 2);
+}
+
+#[test]
+fn servicenow_duplicates_and_wrong_rows() {
+    let cmdb = FakeCmdb::start();
+    let (_, v) = validate_against(&cmdb, "duplicates", json!({}), &["APM0001234"], &[]);
+    assert_eq!(codes(&v, 0), ["ambiguous"]);
+    // The instance ignores the query and returns unrelated rows: only exact idField matches count.
+    let (_, v) = validate_against(&cmdb, "wrongrows", json!({}), &["APM9999999", "APM0001234"], &[]);
+    assert_eq!(codes(&v, 0), ["not_found"]);
+    assert_eq!(v["results"][1]["valid"], true);
+}
+
+#[test]
+fn servicenow_slow_times_out_within_budget() {
+    let cmdb = FakeCmdb::start();
+    let start = Instant::now();
+    let (r, v) = validate_against(&cmdb, "slow", json!({"timeoutMs": 300}), &["APM0001234"], &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(codes(&v, 0), ["lookup_unavailable"]);
+    assert!(v["results"][0]["issues"][0]["message"].as_str().unwrap_or("").contains("300 ms"), "{v}");
+    assert!(start.elapsed() < Duration::from_millis(2500), "took {:?}", start.elapsed());
+}
+
+#[test]
+fn check_batches_all_lookups_of_a_run() {
+    let cmdb = FakeCmdb::start();
+    let t = TempDir::new();
+    t.write("asset-id.json", cmdb.policy("ok", json!({})));
+    let mut docs = Vec::new();
+    for i in 0..120 {
+        docs.push(system(&format!("s{i}"), &format!("APM{:07}", 100_000 + i)));
+    }
+    t.write("catalog/many.yaml", docs.join("---\n"));
+    // A repeat of an ID in another file costs no request.
+    t.write("catalog/again.yaml", system("again", "APM0100000"));
+    t.write("catalog/real.yaml", system("real", "APM0001234"));
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["checked"], 122);
+    let stats = cmdb.stats();
+    assert_eq!(stats["requests"], 3, "{stats}");
+    for entry in stats["log"].as_array().expect("log") {
+        let q = entry["sysparm_query"].as_str().unwrap_or("");
+        let ids = q.split(['=', ',', '^']).filter(|p| p.starts_with("APM")).count();
+        assert!(ids <= 50, "{q}");
+    }
+    let not_found = v["findings"].as_array().expect("findings").iter().filter(|f| f["code"] == "not_found").count();
+    assert_eq!(not_found, 121);
+}
+
+#[test]
+fn injection_payload_never_leaves_the_process() {
+    let cmdb = FakeCmdb::start();
+    let t = TempDir::new();
+    let mut policy: Value = serde_json::from_str(&cmdb.policy("ok", json!({}))).expect("policy");
+    policy["schemes"] = json!([{"name": "anything", "pattern": ".+"}]);
+    t.write("policy.json", policy.to_string());
+    let payload = "APM0000001^ORnumberISNOTEMPTY";
+    let r = run(t.path(), &["validate", "--config", "policy.json", "--format", "json", payload]);
+    assert_eq!(r.code, 1);
+    let v = json_of(&r);
+    assert_eq!(codes(&v, 0), ["invalid_characters"]);
+    t.write("catalog-info.yaml", system("evil", payload));
+    let r = run(t.path(), &["check", "--config", "policy.json", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let stats = cmdb.stats();
+    assert_eq!(stats["requests"], 0, "{stats}");
+    assert!(!stats.to_string().contains("ISNOTEMPTY"));
+}
+
+// ------------------------------------------------------------------ credentials
+
+/// A one-purpose HTTP server that records request heads and answers an empty Table API result.
+struct Recorder {
+    url: String,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    fn start() -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let h = heads.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                h.lock().expect("lock").push(head);
+                let body = r#"{"result":[]}"#;
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            }
+        });
+        Recorder { url, heads }
+    }
+
+    fn authorization(&self) -> Vec<Option<String>> {
+        self.heads
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|h| h.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.trim().to_string())))
+            .collect()
+    }
+}
+
+fn validate_recorded(env: &[(&str, &str)]) -> (Run, Vec<Option<String>>) {
+    let rec = Recorder::start();
+    let t = TempDir::new();
+    let policy = json!({
+        "schemes": [{"name": "a", "pattern": "APM\\d{7}"}],
+        "lookup": {"source": "servicenow", "servicenow": {"baseUrl": rec.url}, "timeoutMs": 3000}
+    });
+    t.write("p.json", policy.to_string());
+    let r = run_env(t.path(), &["validate", "--config", "p.json", "APM0001234"], env);
+    (r, rec.authorization())
+}
+
+#[test]
+fn credentials_come_from_the_environment() {
+    let (r, auth) = validate_recorded(&[("ASSET_ID_TOKEN", "s3cr3t-token")]);
+    assert_eq!(auth, vec![Some("Bearer s3cr3t-token".to_string())], "{}", r.stderr);
+    assert!(!r.stdout.contains("s3cr3t") && !r.stderr.contains("s3cr3t"));
+
+    let (r, auth) = validate_recorded(&[("ASSET_ID_USERNAME", "user"), ("ASSET_ID_PASSWORD", "pass")]);
+    assert_eq!(auth, vec![Some("Basic dXNlcjpwYXNz".to_string())], "{}", r.stderr);
+
+    let (_, auth) = validate_recorded(&[]);
+    assert_eq!(auth, vec![None]);
+
+    let (r, auth) = validate_recorded(&[("ASSET_ID_USERNAME", "user")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("ASSET_ID_PASSWORD"), "{}", r.stderr);
+    assert!(auth.is_empty());
+}
+
+#[test]
+fn credentials_are_never_printed_on_failure() {
+    let cmdb = FakeCmdb::start();
+    let (r, v) = validate_against(&cmdb, "401", json!({}), &["APM0001234"], &[("ASSET_ID_TOKEN", "hunter2-token")]);
+    assert_eq!(codes(&v, 0), ["lookup_unavailable"]);
+    assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
+}
