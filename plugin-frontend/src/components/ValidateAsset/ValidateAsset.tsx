@@ -198,7 +198,12 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
     (state === 'empty' && (rawErrors?.length ?? 0) > 0);
 
   return (
-    <Box data-testid="validate-asset" data-state={state} data-value={normalized ?? ''}>
+    <Box
+      data-testid="validate-asset"
+      data-state={state}
+      data-ready={setup ? 'true' : 'false'}
+      data-value={normalized ?? ''}
+    >
       <TextField
         id={fieldId}
         label={title}

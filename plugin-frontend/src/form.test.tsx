@@ -1,0 +1,91 @@
+/**
+ * The field inside the scaffolder's own form (Stepper), rendering the example template exactly as the
+ * demo does, with the field registered through the legacy extension (ValidateAssetFieldExtension).
+ */
+import React from 'react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { configApiRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { DemoPage } from '../dev/DemoPage';
+import { template, templateManifest } from '../dev/template';
+import { configApi, discoveryApi, fakeFetchApi } from './testing/fixtures';
+
+jest.setTimeout(30_000);
+
+async function renderDemo() {
+  const fetch = fakeFetchApi();
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [configApiRef, configApi()],
+        [discoveryApiRef, discoveryApi],
+        [fetchApiRef, fetch.fetchApi],
+      ]}
+    >
+      <DemoPage />
+    </TestApiProvider>,
+  );
+  const root = await screen.findByTestId('validate-asset');
+  await waitFor(() => expect(root).toHaveAttribute('data-ready', 'true'));
+  return { root, input: screen.getByRole('textbox', { name: /Asset ID/ }), fetch, user: userEvent.setup() };
+}
+
+describe('the example template in the scaffolder form', () => {
+  it('renders the template parameters: first step has the Asset ID field', () => {
+    const manifest = templateManifest();
+    expect(manifest.title).toBe(template.metadata.title);
+    expect(manifest.steps[0].schema).toMatchObject({
+      properties: { assetId: { 'ui:field': 'ValidateAsset' } },
+      required: ['assetId'],
+    });
+  });
+
+  it('blocks Next until the value is valid, then the review shows the normalized ID', async () => {
+    const { user } = await renderDemo();
+    const field = () => screen.getByRole('textbox', { name: /Asset ID/ });
+    const root = () => screen.getByTestId('validate-asset');
+    const next = () => user.click(screen.getByRole('button', { name: 'Next' }));
+
+    // retired: blocked with the lookup's message
+    await user.type(field(), 'APM0000042');
+    await next();
+    await waitFor(() => expect(screen.getAllByText(/is retired/).length).toBeGreaterThan(0));
+    expect(screen.getByRole('textbox', { name: /Asset ID/ })).toBeInTheDocument();
+
+    // malformed: blocked
+    await user.clear(field());
+    await user.type(field(), 'APM12');
+    await next();
+    expect(await screen.findAllByText(/"APM12" is not a valid asset ID/)).not.toHaveLength(0);
+    expect(screen.queryByRole('textbox', { name: /^Name/ })).not.toBeInTheDocument();
+
+    // valid (typed loosely): Next goes on
+    await user.clear(field());
+    await user.type(field(), ' apm-000 1234 ');
+    await waitFor(() => expect(root()).toHaveAttribute('data-state', 'valid'));
+    await next();
+    await waitFor(() => expect(screen.queryByTestId('validate-asset')).not.toBeInTheDocument());
+    // (the plain rjsf text inputs of the other steps are found by id)
+    const byId = (id: string) => {
+      const el = document.getElementById(id);
+      if (!el) throw new Error(`#${id} not rendered`);
+      return el;
+    };
+    await user.type(byId('root_name'), 'payments');
+    await user.type(byId('root_owner'), 'group:default/team-payments');
+    await next();
+    await waitFor(() => expect(byId('root_repoUrl')).toHaveValue('github.com?owner=acme&repo=systems'));
+    await user.click(screen.getByRole('button', { name: 'Review' }));
+    await screen.findByRole('button', { name: 'Create' });
+    expect(screen.getByText('APM0001234')).toBeInTheDocument();
+    expect(screen.queryByText(' apm-000 1234 ')).not.toBeInTheDocument();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    const created = await screen.findByTestId('created-values');
+    expect(JSON.parse(created.textContent ?? '{}')).toMatchObject({
+      assetId: 'APM0001234',
+      name: 'payments',
+    });
+  });
+});

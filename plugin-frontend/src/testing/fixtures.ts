@@ -1,0 +1,83 @@
+/* Test fixtures shared by the unit and component tests. */
+import { readFileSync, existsSync } from 'fs';
+import { resolve } from 'path';
+import type { JsonObject } from '@backstage/types';
+import type { ConfigApi, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ConfigReader } from '@backstage/config';
+import type { IssueCode, Policy } from 'asset-id';
+
+export const REPO_DIR = resolve(__dirname, '../../..');
+export const PROXY_BASE = 'http://backstage.test/api/proxy';
+
+/** The demo policy (plugin-frontend/app-config.yaml `assetId`), parsed by Backstage's YAML transform. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const appConfig = require('../../app-config.yaml') as { assetId: JsonObject };
+export const demoPolicy: JsonObject = appConfig.assetId;
+
+export const registry: Array<Record<string, string>> = JSON.parse(
+  readFileSync(resolve(REPO_DIR, 'examples/registry/assets.json'), 'utf8'),
+);
+
+/** A config API with the given `assetId` section (null: none). */
+export function configApi(assetId: JsonObject | null = demoPolicy): ConfigApi {
+  return new ConfigReader(assetId ? { assetId } : {});
+}
+
+export const discoveryApi: DiscoveryApi = {
+  getBaseUrl: async (pluginId: string) => `http://backstage.test/api/${pluginId}`,
+};
+
+/** A fetchApi whose fetch serves the registry at the proxy URL, recording every request. */
+export function fakeFetchApi(options: { delayMs?: number; status?: number } = {}) {
+  const calls: Array<{ url: string; init?: RequestInit }> = [];
+  const fetchApi: FetchApi = {
+    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      calls.push({ url, init });
+      if (options.delayMs) await new Promise(r => setTimeout(r, options.delayMs));
+      if (url !== `${PROXY_BASE}/asset-registry/assets.json`) {
+        return new Response('{"error":"not found"}', { status: 404, headers: { 'content-type': 'application/json' } });
+      }
+      return new Response(JSON.stringify(registry), {
+        status: options.status ?? 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    }) as FetchApi['fetch'],
+  };
+  return { fetchApi, calls };
+}
+
+/** Behaviour cases shared with the other surfaces (tests/cases/format.json), when the lead's file exists. */
+export interface FormatCase {
+  policy?: Policy;
+  input: unknown;
+  options?: { scheme?: string };
+  expect: { valid: boolean; value: string | null; scheme: string | null; codes: IssueCode[] };
+}
+
+export const SHARED_CASES_FILE = resolve(REPO_DIR, 'tests/cases/format.json');
+
+export function sharedFormatCases(): FormatCase[] {
+  if (!existsSync(SHARED_CASES_FILE)) return [];
+  const parsed: unknown = JSON.parse(readFileSync(SHARED_CASES_FILE, 'utf8'));
+  const list = Array.isArray(parsed)
+    ? parsed
+    : (parsed as { cases?: unknown[] }).cases ?? [];
+  return list as FormatCase[];
+}
+
+/** The sample ids of the brief, with what every surface must say about them (demo policy + registry). */
+export const SAMPLE_CASES: Array<{
+  input: string;
+  format: { valid: boolean; value: string | null; codes: IssueCode[] };
+  lookup: { valid: boolean; codes: IssueCode[]; name?: string };
+}> = [
+  { input: 'APM0001234', format: { valid: true, value: 'APM0001234', codes: [] }, lookup: { valid: true, codes: [], name: 'Payments Gateway' } },
+  { input: ' apm-000 1234 ', format: { valid: true, value: 'APM0001234', codes: [] }, lookup: { valid: true, codes: [], name: 'Payments Gateway' } },
+  { input: 'APM12', format: { valid: false, value: null, codes: ['pattern_mismatch'] }, lookup: { valid: false, codes: ['pattern_mismatch'] } },
+  { input: 'APM9999999', format: { valid: true, value: 'APM9999999', codes: [] }, lookup: { valid: false, codes: ['not_found'] } },
+  { input: 'APM0000042', format: { valid: true, value: 'APM0000042', codes: [] }, lookup: { valid: false, codes: ['retired'], name: 'Legacy Billing' } },
+  { input: 'AST0001239', format: { valid: true, value: 'AST0001239', codes: [] }, lookup: { valid: true, codes: [], name: 'Mainframe Batch Scheduler' } },
+  { input: 'AST0001238', format: { valid: false, value: null, codes: ['checksum_mismatch'] }, lookup: { valid: false, codes: ['checksum_mismatch'] } },
+  { input: 'BSN0001001', format: { valid: true, value: 'BSN0001001', codes: [] }, lookup: { valid: true, codes: [], name: 'Identity Service' } },
+];
