@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run ci:test`: strict type check, then every Jest test, non-interactively. Exit code is meaningful.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,4 +23,18 @@ try {
 }
 
 run(bin('tsc'), ['--noEmit', '-p', '.']);
-run(bin('backstage-cli'), ['package', 'test', '--ci', '--runInBand'], { CI: 'true' });
+// Jest's own summary, plus one plain "N passed, N failed" line for CI logs.
+const report = join(mkdtempSync(join(tmpdir(), 'asset-id-backend-')), 'jest.json');
+const r = spawnSync(bin('backstage-cli'), ['package', 'test', '--ci', '--runInBand', '--json', `--outputFile=${report}`], {
+  cwd: here,
+  stdio: 'inherit',
+  env: { ...process.env, CI: 'true' },
+});
+try {
+  const j = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = j.numPendingTests + j.numTodoTests;
+  console.log(`plugin-backend: ${j.numPassedTests} passed, ${j.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+} catch {
+  console.log('plugin-backend: no Jest report (see the output above)');
+}
+process.exit(r.status ?? 1);
