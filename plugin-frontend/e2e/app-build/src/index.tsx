@@ -1,0 +1,29 @@
+// A minimal app: the scaffolder's Stepper rendering the example template, with the field imported by
+// package name and registered as an app does it. Built by backstage-cli (rspack) like any Backstage app.
+import React from 'react';
+import { createDevApp } from '@backstage/dev-utils';
+import {
+  ScaffolderFieldExtensions,
+  SecretsContextProvider,
+  useCustomFieldExtensions,
+} from '@backstage/plugin-scaffolder-react';
+import { Stepper } from '@backstage/plugin-scaffolder-react/alpha';
+import { ValidateAssetFieldExtension } from '@asset-id/backstage-plugin-scaffolder-asset-id';
+import { templateManifest } from '../../../dev/template';
+
+const App = () => {
+  const extensions = useCustomFieldExtensions(
+    <ScaffolderFieldExtensions>
+      <ValidateAssetFieldExtension />
+    </ScaffolderFieldExtensions>,
+  );
+  return (
+    <SecretsContextProvider>
+      <Stepper manifest={templateManifest()} extensions={extensions} onCreate={async () => {}} />
+    </SecretsContextProvider>
+  );
+};
+
+window.localStorage.setItem('@backstage/core:SignInPage:provider', 'guest');
+window.localStorage.setItem('enableLegacyGuestToken', 'true');
+createDevApp().addPage({ path: '/asset-id', title: 'Asset ID', element: <App /> }).render();

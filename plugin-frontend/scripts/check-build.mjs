@@ -1,0 +1,102 @@
+// Proves the asset-id WASM survives a Backstage app build: builds e2e/app-build (a minimal app that
+// imports this plugin by package name) with `backstage-cli package build` (rspack), checks that the
+// .wasm is emitted byte-identical to the asset-id package's, that a JS chunk references it, and that
+// the built app, served statically, validates an ID in headless Chromium.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { extname, join, relative, resolve } from 'node:path';
+import { PKG_DIR, startProxyStandIn } from './demo-lib.mjs';
+
+const APP_DIR = join(PKG_DIR, 'e2e/app-build');
+const DIST = join(APP_DIR, 'dist');
+const PORT = Number(process.env.ASSET_ID_BUILD_CHECK_PORT ?? 3100);
+let failures = 0;
+let passes = 0;
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok' : 'not ok'} - ${what}`);
+  if (ok) passes += 1;
+  else failures += 1;
+};
+
+function walk(dir) {
+  return readdirSync(dir).flatMap(name => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+const sha = buf => createHash('sha256').update(buf).digest('hex');
+
+// 1. build with Backstage's own tooling
+const link = join(APP_DIR, 'node_modules/@asset-id/backstage-plugin-scaffolder-asset-id');
+if (!existsSync(link)) {
+  mkdirSync(resolve(link, '..'), { recursive: true });
+  symlinkSync(relative(resolve(link, '..'), PKG_DIR), link);
+}
+rmSync(DIST, { recursive: true, force: true });
+const t0 = Date.now();
+const build = spawnSync(
+  process.execPath,
+  [join(PKG_DIR, 'node_modules/.bin/backstage-cli'), 'package', 'build', '--config', '../../app-config.yaml'],
+  { cwd: APP_DIR, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=4096' } },
+);
+check(build.status === 0, `backstage-cli package build of e2e/app-build (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+if (build.status !== 0) {
+  console.error(build.stdout.slice(-3000), build.stderr.slice(-3000));
+  process.exit(1);
+}
+
+// 2. the .wasm is emitted, identical to the package's, and referenced by the bundle
+const files = walk(DIST);
+const wasmFiles = files.filter(f => f.endsWith('.wasm'));
+const source = readFileSync(createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm'));
+check(wasmFiles.length === 1, `exactly one .wasm emitted: ${wasmFiles.map(f => relative(APP_DIR, f)).join(', ')}`);
+const wasm = wasmFiles[0];
+check(wasm && sha(readFileSync(wasm)) === sha(source), `the emitted .wasm is asset-id's asset_id_bg.wasm (${source.length} bytes)`);
+const wasmName = wasm ? wasm.split('/').pop() : '<none>';
+const referencing = files.filter(f => f.endsWith('.js') && readFileSync(f, 'utf8').includes(wasmName));
+check(referencing.length > 0, `a JS chunk references ${wasmName} (${referencing.map(f => relative(DIST, f)).join(', ')})`);
+const schema = JSON.parse(readFileSync(join(DIST, '.config-schema.json'), 'utf8'));
+check(
+  schema.schemas.some(s => s.packageName === '@asset-id/backstage-plugin-scaffolder-asset-id'),
+  'the plugin config schema (assetId, frontend visibility) is part of the app build',
+);
+
+// 3. the built app works: serve dist/ statically, open it in headless Chromium, type an ID
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json' };
+const server = http.createServer((req, res) => {
+  const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+  let file = resolve(DIST, `.${path}`);
+  if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, 'index.html');
+  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+  res.end(readFileSync(file));
+});
+await new Promise(r => server.listen(PORT, '127.0.0.1', r));
+const proxy = await startProxyStandIn();
+const { launchBrowser, field, waitForState } = await import('../e2e/browser.mjs');
+const browser = await launchBrowser();
+try {
+  const { page } = browser;
+  let wasmRequests = 0;
+  page.on('response', r => {
+    if (r.url().endsWith('.wasm') && r.ok()) wasmRequests += 1;
+  });
+  await page.goto(`http://localhost:${PORT}/asset-id`);
+  const { input } = field(page);
+  await input.waitFor({ timeout: 60_000 });
+  await page.waitForSelector('[data-testid=validate-asset][data-ready=true]', { timeout: 30_000 });
+  check(wasmRequests === 1, 'the built app fetched the .wasm once');
+  await input.fill('apm-0001234');
+  const text = await waitForState(page, 'valid');
+  check(/Payments Gateway/.test(text), `the built app validates and looks up an ID: "${text}"`);
+} catch (error) {
+  check(false, `built app in Chromium: ${error.message.split('\n')[0]}`);
+} finally {
+  await browser.close();
+  await proxy.close();
+  await new Promise(r => server.close(r));
+}
+console.log(`${passes} passed, ${failures} failed`);
+process.exit(failures ? 1 : 0);
