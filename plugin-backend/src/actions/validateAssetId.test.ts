@@ -2,7 +2,11 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { scaffolderActionsExtensionPoint, type TemplateAction } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import type { JsonObject } from '@backstage/types';
-import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import { Validator } from 'jsonschema';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { REPO_ROOT, startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
 import { samplePolicy } from '../__testUtils__/policy';
 import { scaffolderModuleAssetId } from '../modules';
 import { createAssetIdService } from '../service/AssetIdService';
@@ -147,5 +151,36 @@ describe('scaffolderModuleAssetId', () => {
     } finally {
       await backend.stop();
     }
+  });
+});
+
+describe('the example template (examples/templates/asset-id-system)', () => {
+  // Cross-checks the template (owned by the frontend package) against this action's schemas, as the
+  // scaffolder does: step input against the input JSON Schema, output references against the outputs.
+  const file = path.join(REPO_ROOT, 'examples/templates/asset-id-system/template.yaml');
+  const text = readFileSync(file, 'utf8');
+  const template = parseYaml(text) as {
+    spec: { steps: Array<{ id: string; action: string; input: JsonObject }> };
+  };
+
+  it('runs asset-id:validate as its first step, with input the action accepts', () => {
+    const action = actionFor(samplePolicy('http://127.0.0.1:1'));
+    const [first] = template.spec.steps;
+    expect(first.id).toBe('validate-asset');
+    expect(first.action).toBe(VALIDATE_ACTION_ID);
+    // Parameters are rendered before validation; any string stands in for ${{ parameters.assetId }}.
+    const rendered = { ...first.input, assetId: 'APM0001234' };
+    const result = new Validator().validate(rendered, action.schema!.input as never);
+    expect(result.errors.map(e => e.stack)).toEqual([]);
+  });
+
+  it('only uses outputs the action declares', () => {
+    const action = actionFor(samplePolicy('http://127.0.0.1:1'));
+    const declared = Object.keys(
+      (action.schema!.output as { properties: Record<string, unknown> }).properties,
+    );
+    const used = [...text.matchAll(/steps\['validate-asset'\]\.output\.(\w+)/g)].map(m => m[1]);
+    expect(used.length).toBeGreaterThan(0);
+    for (const name of used) expect(declared).toContain(name);
   });
 });
