@@ -5,10 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
-import { extname, join, relative, resolve } from 'node:path';
-import { PKG_DIR, startProxyStandIn } from './demo-lib.mjs';
+import { join, relative, resolve } from 'node:path';
+import { PKG_DIR, serveStatic, startProxyStandIn } from './demo-lib.mjs';
 
 const APP_DIR = join(PKG_DIR, 'e2e/app-build');
 const DIST = join(APP_DIR, 'dist');
@@ -65,15 +64,7 @@ check(
 );
 
 // 3. the built app works: serve dist/ statically, open it in headless Chromium, type an ID
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json' };
-const server = http.createServer((req, res) => {
-  const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-  let file = resolve(DIST, `.${path}`);
-  if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, 'index.html');
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-  res.end(readFileSync(file));
-});
-await new Promise(r => server.listen(PORT, '127.0.0.1', r));
+const server = await serveStatic(DIST, PORT);
 const proxy = await startProxyStandIn();
 const { launchBrowser, field, waitForState } = await import('../e2e/browser.mjs');
 const browser = await launchBrowser();
@@ -96,7 +87,7 @@ try {
 } finally {
   await browser.close();
   await proxy.close();
-  await new Promise(r => server.close(r));
+  await server.close();
 }
 console.log(`${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);

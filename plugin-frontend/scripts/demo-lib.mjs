@@ -2,10 +2,10 @@
 // package start, http://localhost:3000) and a stand-in for the Backstage backend's proxy that
 // serves the sample registry (the demo has no backend).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PKG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -133,4 +133,30 @@ export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
     throw new Error(`${error.message}\n${output.slice(-4000)}`);
   }
   return { url: PAGE_URL, proxy, child, stop, output: () => output };
+}
+
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** Serve a built app's dist/ like app-backend does (SPA fallback to index.html). */
+export async function serveStatic(dist, port, host = '127.0.0.1') {
+  const server = http.createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    let file = resolve(dist, `.${path}`);
+    if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) file = join(dist, 'index.html');
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((r, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, r);
+  });
+  return { server, url: `http://localhost:${port}`, close: () => new Promise(r => server.close(() => r())) };
 }
