@@ -1,13 +1,14 @@
 //! The hidden-character rule: control, format (zero-width, bidi overrides, word joiner, BOM),
 //! private-use and unassigned characters are never part of an asset ID.
 
-use regex::Regex;
-use std::sync::OnceLock;
+use unicode_general_category::{get_general_category, GeneralCategory as G};
 
-fn hidden() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    // Infallible: a constant, tested pattern.
-    RE.get_or_init(|| Regex::new(r"[\p{Cc}\p{Cf}\p{Co}\p{Cn}]").expect("constant regex"))
+/// True for control, format, private-use, surrogate and unassigned characters.
+pub fn is_hidden(c: char) -> bool {
+    if (' '..='~').contains(&c) {
+        return false;
+    }
+    matches!(get_general_category(c), G::Control | G::Format | G::PrivateUse | G::Surrogate | G::Unassigned)
 }
 
 /// A hidden character found in a value.
@@ -32,16 +33,9 @@ fn kind(c: char) -> &'static str {
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => "bidirectional override",
         '\u{200b}'..='\u{200d}' | '\u{2060}' => "zero-width character",
         '\u{e000}'..='\u{f8ff}' | '\u{f0000}'..='\u{10ffff}' => "private-use character",
-        _ if hidden_is_format(c) => "invisible formatting character",
+        _ if get_general_category(c) == G::Format => "invisible formatting character",
         _ => "unassigned code point",
     }
-}
-
-fn hidden_is_format(c: char) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\p{Cf}").expect("constant regex"));
-    let mut buf = [0u8; 4];
-    re.is_match(c.encode_utf8(&mut buf))
 }
 
 /// Every hidden character of `value`, in order.
@@ -56,23 +50,12 @@ pub fn find_hidden(value: &str) -> Vec<Hidden> {
     if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Vec::new();
     }
-    let re = hidden();
-    let mut out = Vec::new();
-    let mut position = 0;
-    let mut last_byte = 0;
-    for m in re.find_iter(value) {
-        position += value[last_byte..m.start()].chars().count() + 1;
-        last_byte = m.end();
-        if let Some(ch) = m.as_str().chars().next() {
-            out.push(Hidden { ch, position });
-        }
-    }
-    out
+    value.chars().enumerate().filter(|(_, c)| is_hidden(*c)).map(|(i, ch)| Hidden { ch, position: i + 1 }).collect()
 }
 
 /// Remove every hidden character (used to suggest a fix).
 pub fn strip_hidden(value: &str) -> String {
-    hidden().replace_all(value, "").into_owned()
+    value.chars().filter(|c| !is_hidden(*c)).collect()
 }
 
 #[cfg(test)]

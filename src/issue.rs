@@ -228,8 +228,8 @@ impl fmt::Display for Error {
             Error::InvalidPolicy { path, message } => write!(f, "invalid policy: {path}: {message}"),
             Error::UnknownScheme { name, known } => write!(
                 f,
-                "unknown scheme {name:?}: the policy defines {}",
-                known.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+                "unknown scheme \"{name}\": the policy defines {}",
+                known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
             ),
         }
     }

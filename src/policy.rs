@@ -192,28 +192,96 @@ pub fn default_retired_when() -> BTreeMap<String, Vec<String>> {
 impl Policy {
     /// Parse a JSON policy, naming the failing path (`schemes[1].normalize[0]: unknown variant ...`).
     pub fn from_json_str(text: &str) -> Result<Policy, Error> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(path_error)
+        // Through `Value`: one deserializer instantiation for both JSON text and YAML documents.
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::policy("", format!("not valid JSON: {e}")))?;
+        Policy::from_value(value)
     }
 
     /// Parse an already-decoded document (the CLI turns YAML into this).
     pub fn from_value(value: Value) -> Result<Policy, Error> {
-        serde_path_to_error::deserialize(value).map_err(path_error)
+        match Policy::deserialize(&value) {
+            Ok(p) => Ok(p),
+            Err(e) => Err(locate(&value, e)),
+        }
     }
 }
 
-fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
-    let path = e.path().to_string();
-    let path = if path == "." { String::new() } else { path };
-    // serde_json appends " at line X column Y"; keep it only for syntax errors at the root.
-    let inner = e.into_inner();
-    let mut message = inner.to_string();
-    if inner.is_data() {
-        if let Some(pos) = message.rfind(" at line ") {
-            message.truncate(pos);
-        }
+/// serde's message without serde_json's trailing position (meaningless for a `Value`).
+fn message(e: serde_json::Error) -> String {
+    let mut m = e.to_string();
+    if let Some(pos) = m.rfind(" at line ") {
+        m.truncate(pos);
     }
-    Error::policy(path, message)
+    m
+}
+
+/// Find where a policy that failed to deserialize went wrong, by deserializing its parts one by
+/// one (only on the error path). This replaces `serde_path_to_error`, whose per-type wrappers
+/// cost ~12 KiB of gzipped WASM (see README, "Size").
+fn locate(value: &Value, err: serde_json::Error) -> Error {
+    fn part<T: for<'de> Deserialize<'de>>(path: String, v: &Value) -> Result<(), Error> {
+        T::deserialize(v).map(|_| ()).map_err(|e| Error::policy(path, message(e)))
+    }
+    let check = || -> Result<(), Error> {
+        let Value::Object(root) = value else {
+            return Err(Error::policy("", "the policy must be an object"));
+        };
+        if !root.contains_key("schemes") {
+            return Err(Error::policy("schemes", "missing: list at least one scheme"));
+        }
+        for (key, v) in root {
+            match key.as_str() {
+                "schemes" => {
+                    let Value::Array(items) = v else {
+                        return Err(Error::policy("schemes", "must be a list of schemes"));
+                    };
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::Object(fields) = item {
+                            for (k, f) in fields {
+                                let at = format!("schemes[{i}].{k}");
+                                match (k.as_str(), f) {
+                                    ("normalize", Value::Array(steps)) => {
+                                        for (j, step) in steps.iter().enumerate() {
+                                            part::<Step>(format!("{at}[{j}]"), step)?;
+                                        }
+                                    }
+                                    ("normalize", _) => part::<Vec<Step>>(at, f)?,
+                                    ("checksum", _) => part::<Checksum>(at, f)?,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        part::<SchemeSpec>(format!("schemes[{i}]"), item)?;
+                    }
+                }
+                "maxLength" => part::<usize>("maxLength".into(), v)?,
+                "lookup" => {
+                    if let Value::Object(fields) = v {
+                        for (k, f) in fields {
+                            let at = format!("lookup.{k}");
+                            match k.as_str() {
+                                "source" => part::<Source>(at, f)?,
+                                "servicenow" => part::<ServiceNowSpec>(at, f)?,
+                                "http" => part::<HttpSpec>(at, f)?,
+                                "registry" => part::<RegistrySpec>(at, f)?,
+                                "onUnavailable" => part::<OnUnavailable>(at, f)?,
+                                "retiredWhen" => part::<BTreeMap<String, Vec<String>>>(at, f)?,
+                                _ => {}
+                            }
+                        }
+                    }
+                    part::<LookupSpec>("lookup".into(), v)?;
+                }
+                "catalog" => part::<CatalogSpec>("catalog".into(), v)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    match check() {
+        Err(e) => e,
+        Ok(()) => Error::policy("", message(err)),
+    }
 }
 
 /// Names usable in a ServiceNow URL path or field list.
@@ -238,14 +306,14 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
                 return Err(Error::policy("lookup.servicenow.baseUrl", "must not be empty"));
             }
             if !is_identifier(&sn.table) {
-                return Err(Error::policy("lookup.servicenow.table", format!("{:?} is not a table name", sn.table)));
+                return Err(Error::policy("lookup.servicenow.table", format!("\"{}\" is not a table name", sn.table)));
             }
             if !is_identifier(&sn.id_field) {
-                return Err(Error::policy("lookup.servicenow.idField", format!("{:?} is not a field name", sn.id_field)));
+                return Err(Error::policy("lookup.servicenow.idField", format!("\"{}\" is not a field name", sn.id_field)));
             }
             for (i, f) in sn.fields.iter().enumerate() {
                 if !is_identifier(f) {
-                    return Err(Error::policy(format!("lookup.servicenow.fields[{i}]"), format!("{f:?} is not a field name")));
+                    return Err(Error::policy(format!("lookup.servicenow.fields[{i}]"), format!("\"{f}\" is not a field name")));
                 }
             }
             if sn.batch_size == 0 || sn.batch_size > 500 {

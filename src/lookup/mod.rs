@@ -377,7 +377,8 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
 pub(crate) fn field_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        // Integers print exactly; other numbers go through serde_json (ryu), not core's float formatting.
+        Value::Number(n) => n.as_i64().map(|i| i.to_string()).or_else(|| serde_json::to_string(n).ok()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Object(o) => o.get("value").and_then(field_text),
         _ => None,
@@ -441,7 +442,7 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
         Outcome::Unsafe(c) => {
             verdict.issues.push(Issue::error(
                 IssueCode::InvalidCharacters,
-                format!("{id} contains {c:?}, which is never sent to the CMDB; fix the scheme's pattern to exclude it"),
+                format!("{id} contains {}, which is never sent to the CMDB; fix the scheme's pattern to exclude it", if c.is_whitespace() || c.is_control() { format!("U+{:04X}", *c as u32) } else { format!("\"{c}\"") }),
             ));
         }
     }

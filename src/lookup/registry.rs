@@ -43,7 +43,15 @@ impl Registry {
         }
     }
 
+    /// From CSV text with a header row that includes `id`. Native only: the WASM build leaves
+    /// the `csv` crate out to stay small, so browsers and Node read JSON registries.
+    #[cfg(target_arch = "wasm32")]
+    pub fn from_csv(_text: &str) -> Result<Registry, String> {
+        Err("CSV registries are read by the native CLI; serve the registry to browsers and Node as a JSON array".into())
+    }
+
     /// From CSV text with a header row that includes `id`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_csv(text: &str) -> Result<Registry, String> {
         let mut rd = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
         let headers = rd.headers().map_err(|e| format!("the registry CSV cannot be read: {e}"))?.clone();

@@ -1,0 +1,69 @@
+# asset-id: the two set-up commands are `make demo` and `make test`; both install what is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+WASM_OPT := node_modules/.bin/wasm-opt
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+                 --enable-mutable-globals --enable-reference-types --enable-multivalue
+RUST_SRC := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: all bootstrap build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend demo bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+## build: the npm package (pkg/ + js/) and target/release/asset-id
+build: bootstrap pkg cli
+
+pkg: pkg/.built
+pkg/.built: $(RUST_SRC) js/web.js js/node.cjs js/node.mjs js/index.d.ts
+	wasm-pack build --release --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
+	wasm-pack build --release --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
+	for d in web node; do \
+	  $(WASM_OPT) -Oz $(WASM_FEATURES) --strip-debug --strip-producers pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
+	  rm -f pkg/$$d/.gitignore; \
+	done
+	echo '{ "type": "module" }' > pkg/web/package.json
+	echo '{ "type": "commonjs" }' > pkg/node/package.json
+	node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib esnext,dom --module nodenext --moduleResolution nodenext js/index.d.ts
+	touch $@
+
+cli:
+	cargo build --release --features cli --bin asset-id
+
+## test: every test on every target
+test: bootstrap test-lint test-rust pkg test-wasm test-js test-frontend test-backend
+
+test-lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --features cli -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+test-rust:
+	cargo test --features cli
+
+test-wasm:
+	wasm-pack test --node
+	wasm-pack test --headless --chrome
+
+test-js: pkg
+	node --test tests/js/
+
+test-frontend: pkg
+	$(MAKE) -C plugin-frontend -f ../mk/plugin.mk ci
+
+test-backend: pkg
+	$(MAKE) -C plugin-backend -f ../mk/plugin.mk ci
+
+## demo: the ValidateAsset field in a real Backstage scaffolder form on http://localhost:3000
+demo: bootstrap pkg
+	cd plugin-frontend && npm run ci:install && npm run demo
+
+## bench: size, speed and lookup figures (see README)
+bench: bootstrap pkg cli
+	node bench/wasm-bench.mjs
+
+clean:
+	rm -rf pkg target

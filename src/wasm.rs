@@ -1,0 +1,463 @@
+//! The WASM edge: a thin `wasm-bindgen` class over the core. It converts values, performs the
+//! lookup requests the core plans through `fetch` (injected or global), and hands the raw answers
+//! back. No rule lives here.
+
+use crate::format::{Input, Validator};
+use crate::issue::{Error, Verdict};
+use crate::lookup::{self, Completion, Engine, Fault, Outcome, Request, Response, Ticket};
+use futures_util::future::{join_all, FutureExt, LocalBoxFuture, Shared};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Stable, machine-readable issue codes. */
+export type IssueCode =
+  | 'empty' | 'invalid_type' | 'too_long' | 'invalid_characters' | 'pattern_mismatch'
+  | 'checksum_mismatch' | 'not_found' | 'retired' | 'ambiguous' | 'lookup_unavailable'
+  | 'missing_annotation' | 'invalid_yaml';
+export type Severity = 'error' | 'warning';
+export interface Issue { code: IssueCode; severity: Severity; message: string; hint?: string }
+export interface AssetRecord {
+  id: string; name?: string; status?: string;
+  fields: Record<string, string | number | boolean | null | object>;
+}
+export interface Verdict {
+  /** The value as given (null when not a string). */
+  input: string | null;
+  /** No issue of severity "error". */
+  valid: boolean;
+  /** The normalized ID when valid, else null. */
+  value: string | null;
+  /** The scheme that accepted the value. */
+  scheme: string | null;
+  /** Errors and warnings, most useful first. */
+  issues: Issue[];
+  /** Present once a lookup ran: the record, or null when there is none. */
+  record?: AssetRecord | null;
+}
+export type NormalizeStep = 'trim' | 'uppercase' | 'lowercase' | 'strip-whitespace' | 'strip-hyphens';
+export type ChecksumAlgorithm = 'none' | 'luhn' | 'mod97-10';
+export interface Scheme {
+  name: string;
+  /** Rust regex syntax, matched against the whole normalized value. */
+  pattern: string;
+  normalize?: NormalizeStep[];
+  checksum?: ChecksumAlgorithm;
+  example?: string;
+  description?: string;
+  hint?: string;
+}
+export interface ServiceNowLookup {
+  baseUrl: string; table?: string; idField?: string; fields?: string[]; batchSize?: number;
+}
+export interface HttpLookup {
+  url: string; recordPointer?: string; notFoundStatus?: number[]; idField?: string;
+}
+export interface RegistryRecord { id: string; [field: string]: string | number | boolean | null | undefined }
+export interface RegistryLookup { records?: RegistryRecord[]; path?: string; url?: string }
+export interface LookupPolicy {
+  source: 'servicenow' | 'http' | 'registry' | 'none';
+  servicenow?: ServiceNowLookup;
+  http?: HttpLookup;
+  registry?: RegistryLookup;
+  retiredWhen?: Record<string, string[]>;
+  cacheTtlSeconds?: number;
+  notFoundTtlSeconds?: number;
+  timeoutMs?: number;
+  onUnavailable?: 'error' | 'warning';
+}
+export interface CatalogPolicy { annotation?: string; kinds?: string[]; required?: boolean }
+export interface Policy {
+  schemes: Scheme[];
+  maxLength?: number;
+  lookup?: LookupPolicy;
+  catalog?: CatalogPolicy;
+}
+export interface CheckOptions {
+  /** Restrict to this scheme; an unknown name throws (code "unknown_scheme"). */
+  scheme?: string;
+}
+/** A fetch-compatible function, e.g. Backstage's `fetchApi.fetch`. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+export interface ValidateOptions extends CheckOptions {
+  fetch?: FetchLike;
+  signal?: AbortSignal;
+}
+/** Thrown for a caller's mistake: a refused policy or an unknown scheme. */
+export interface AssetIdError extends Error { code: 'invalid_policy' | 'unknown_scheme'; path?: string }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "Policy | string")]
+    pub type PolicyArg;
+    #[wasm_bindgen(typescript_type = "CheckOptions")]
+    pub type CheckOptionsArg;
+    #[wasm_bindgen(typescript_type = "ValidateOptions")]
+    pub type ValidateOptionsArg;
+    #[wasm_bindgen(typescript_type = "unknown[]")]
+    pub type ValuesArg;
+    #[wasm_bindgen(typescript_type = "Verdict")]
+    pub type VerdictOut;
+    #[wasm_bindgen(typescript_type = "Verdict[]")]
+    pub type VerdictsOut;
+    #[wasm_bindgen(typescript_type = "Promise<Verdict>")]
+    pub type VerdictPromise;
+    #[wasm_bindgen(typescript_type = "Promise<Verdict[]>")]
+    pub type VerdictsPromise;
+
+    // Duck-typed fetch Response/Headers: works with any fetch implementation.
+    type FetchResponse;
+    #[wasm_bindgen(method, getter, structural)]
+    fn status(this: &FetchResponse) -> u16;
+    #[wasm_bindgen(method, getter, structural)]
+    fn headers(this: &FetchResponse) -> FetchHeaders;
+    #[wasm_bindgen(method, structural, catch)]
+    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
+    type FetchHeaders;
+    #[wasm_bindgen(method, structural, catch)]
+    fn get(this: &FetchHeaders, name: &str) -> Result<Option<String>, JsValue>;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout, catch)]
+    fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = any, catch)]
+    fn abort_signal_any(signals: &Array) -> Result<JsValue, JsValue>;
+}
+
+type SharedOutcomes = Shared<LocalBoxFuture<'static, Rc<Vec<(String, Outcome)>>>>;
+
+struct Inner {
+    validator: Validator,
+    engine: RefCell<Engine>,
+    inflight: RefCell<HashMap<Ticket, SharedOutcomes>>,
+}
+
+/// Validates asset IDs against one compiled policy. Create once, reuse: the lookup cache lives here.
+#[wasm_bindgen]
+pub struct AssetIdValidator {
+    inner: Rc<Inner>,
+}
+
+fn js_error(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    if let Error::InvalidPolicy { path, .. } = e {
+        let _ = Reflect::set(&err, &"path".into(), &path.into());
+    }
+    err.into()
+}
+
+fn policy_error(message: &str) -> JsValue {
+    js_error(&Error::InvalidPolicy { path: String::new(), message: message.into() })
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
+    // One JSON.parse is much cheaper than building the object field by field across the boundary.
+    match serde_json::to_string(v) {
+        Ok(s) => js_sys::JSON::parse(&s).unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    }
+}
+
+fn type_name(v: &JsValue) -> String {
+    if Array::is_array(v) {
+        "array".into()
+    } else {
+        v.js_typeof().as_string().unwrap_or_else(|| "value".into())
+    }
+}
+
+/// Check one JS value.
+fn check_one(validator: &Validator, v: &JsValue, scheme: Option<&str>) -> Result<Verdict, Error> {
+    if let Some(s) = v.as_string() {
+        validator.check_format(Input::Str(&s), scheme)
+    } else if v.is_null() || v.is_undefined() {
+        validator.check_format(Input::Missing, scheme)
+    } else {
+        let t = type_name(v);
+        validator.check_format(Input::Other(&t), scheme)
+    }
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn scheme_option(options: &JsValue) -> Result<Option<String>, JsValue> {
+    let s = get(options, "scheme");
+    if s.is_undefined() || s.is_null() {
+        Ok(None)
+    } else {
+        s.as_string().map(Some).ok_or_else(|| js_sys::TypeError::new("options.scheme must be a string").into())
+    }
+}
+
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+#[wasm_bindgen]
+impl AssetIdValidator {
+    /// Compile a policy (an object, or its JSON text). Throws an `AssetIdError` with
+    /// `code: 'invalid_policy'` and a message naming the path when the policy is refused.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy: PolicyArg) -> Result<AssetIdValidator, JsValue> {
+        let policy: JsValue = policy.into();
+        let text = if let Some(s) = policy.as_string() {
+            s
+        } else if policy.is_object() {
+            js_sys::JSON::stringify(&policy)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| policy_error("the policy cannot be serialized to JSON"))?
+        } else {
+            return Err(policy_error("a policy object is required"));
+        };
+        let validator = Validator::from_json_str(&text).map_err(|e| js_error(&e))?;
+        let engine = Engine::new(validator.policy());
+        Ok(AssetIdValidator { inner: Rc::new(Inner { validator, engine: RefCell::new(engine), inflight: RefCell::new(HashMap::new()) }) })
+    }
+
+    /// Check the format of one value: synchronous, no I/O.
+    #[wasm_bindgen(js_name = checkFormat)]
+    pub fn check_format(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+        options: Option<CheckOptionsArg>,
+    ) -> Result<VerdictOut, JsValue> {
+        let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+        let v = check_one(&self.inner.validator, &value, scheme.as_deref()).map_err(|e| js_error(&e))?;
+        Ok(to_js(&v).unchecked_into())
+    }
+
+    /// Check the format of many values in one call (one boundary crossing for all verdicts).
+    #[wasm_bindgen(js_name = checkFormatMany)]
+    pub fn check_format_many(&self, values: ValuesArg, options: Option<CheckOptionsArg>) -> Result<VerdictsOut, JsValue> {
+        let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+        let values: JsValue = values.into();
+        if !Array::is_array(&values) {
+            return Err(js_sys::TypeError::new("checkFormatMany expects an array").into());
+        }
+        let arr: Array = values.unchecked_into();
+        let mut out = Vec::with_capacity(arr.length() as usize);
+        for v in arr.iter() {
+            out.push(check_one(&self.inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
+        }
+        Ok(to_js(&out).unchecked_into())
+    }
+
+    /// Format, then CMDB lookup (cached; concurrent identical lookups share one request).
+    /// Lookup faults never reject: they are `lookup_unavailable` issues.
+    pub fn validate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+        options: Option<ValidateOptionsArg>,
+    ) -> VerdictPromise {
+        let values = Array::of1(&value);
+        let inner = self.inner.clone();
+        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        future_to_promise(async move {
+            let mut verdicts = validate_many(inner, values, options).await?;
+            Ok(to_js(&verdicts.pop()))
+        })
+        .unchecked_into()
+    }
+
+    /// Validate many values; lookups are deduplicated and batched.
+    #[wasm_bindgen(js_name = validateMany)]
+    pub fn validate_many(&self, values: ValuesArg, options: Option<ValidateOptionsArg>) -> VerdictsPromise {
+        let inner = self.inner.clone();
+        let values: JsValue = values.into();
+        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        future_to_promise(async move {
+            if !Array::is_array(&values) {
+                return Err(js_sys::TypeError::new("validateMany expects an array").into());
+            }
+            let verdicts = validate_many(inner, values.unchecked_into(), options).await?;
+            Ok(to_js(&verdicts))
+        })
+        .unchecked_into()
+    }
+
+    /// Names of the policy's schemes, in order.
+    #[wasm_bindgen(js_name = schemeNames, unchecked_return_type = "string[]")]
+    pub fn scheme_names(&self) -> JsValue {
+        to_js(&self.inner.validator.schemes().iter().map(|s| s.name()).collect::<Vec<_>>())
+    }
+}
+
+async fn validate_many(inner: Rc<Inner>, values: Array, options: JsValue) -> Result<Vec<Verdict>, JsValue> {
+    let scheme = scheme_option(&options)?;
+    let mut verdicts = Vec::with_capacity(values.length() as usize);
+    for v in values.iter() {
+        verdicts.push(check_one(&inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
+    }
+    if !inner.engine.borrow().enabled() {
+        return Ok(verdicts);
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for v in &verdicts {
+        if let Some(id) = &v.value {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(verdicts);
+    }
+    let fetch = get(&options, "fetch");
+    let signal = get(&options, "signal");
+    let outcomes = lookup_ids(&inner, ids, &fetch, &signal).await;
+    let engine = inner.engine.borrow();
+    for v in verdicts.iter_mut() {
+        if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
+            lookup::apply(v, o, engine.spec());
+        }
+    }
+    Ok(verdicts)
+}
+
+async fn lookup_ids(inner: &Rc<Inner>, ids: Vec<String>, fetch: &JsValue, signal: &JsValue) -> HashMap<String, Outcome> {
+    let mut results: HashMap<String, Outcome> = HashMap::new();
+    let mut remaining = ids;
+    // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
+    // plans again; three rounds always suffice.
+    for _ in 0..3 {
+        let plan = inner.engine.borrow_mut().plan(&remaining, now());
+        results.extend(plan.resolved);
+        let mut pending: Vec<SharedOutcomes> = Vec::new();
+        for req in plan.requests {
+            let fut = perform(inner.clone(), req.clone(), fetch.clone(), signal.clone()).boxed_local().shared();
+            inner.inflight.borrow_mut().insert(req.ticket, fut.clone());
+            pending.push(fut);
+        }
+        for (_, ticket) in &plan.waiting {
+            if let Some(f) = inner.inflight.borrow().get(ticket) {
+                pending.push(f.clone());
+            }
+        }
+        for done in join_all(pending).await {
+            for (id, o) in done.iter() {
+                if remaining.contains(id) {
+                    results.entry(id.clone()).or_insert_with(|| o.clone());
+                }
+            }
+        }
+        remaining.retain(|id| !results.contains_key(id));
+        if remaining.is_empty() {
+            break;
+        }
+    }
+    for id in remaining {
+        results.insert(id, Outcome::Unavailable("the lookup did not complete".into()));
+    }
+    results
+}
+
+/// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
+async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue, signal: JsValue) -> Rc<Vec<(String, Outcome)>> {
+    let budget = inner.engine.borrow().spec().map(|s| s.timeout_ms).unwrap_or(5000);
+    let start = now();
+    let mut attempt = 1;
+    let outcomes = loop {
+        let remaining = budget.saturating_sub(now() - start).max(1);
+        let result = fetch_once(&req, &fetch, &signal, remaining).await;
+        let completion = inner.engine.borrow_mut().complete(&req, result, attempt, now() - start, now());
+        match completion {
+            Completion::Done(outcomes) => break outcomes,
+            Completion::Retry { after_ms } => {
+                sleep(after_ms).await;
+                attempt += 1;
+            }
+        }
+    };
+    inner.inflight.borrow_mut().remove(&req.ticket);
+    Rc::new(outcomes)
+}
+
+async fn sleep(ms: u64) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms as f64);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+fn error_name(e: &JsValue) -> String {
+    get(e, "name").as_string().unwrap_or_default()
+}
+
+fn error_message(e: &JsValue) -> String {
+    let msg = get(e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "unknown error".into());
+    let cause = get(&get(e, "cause"), "message").as_string();
+    match cause {
+        Some(c) if !c.is_empty() && c != msg => format!("{msg} ({c})"),
+        _ => msg,
+    }
+}
+
+async fn fetch_once(req: &Request, fetch: &JsValue, user_signal: &JsValue, timeout_ms: u64) -> Result<Response, Fault> {
+    let global = js_sys::global();
+    let (func, this): (Function, JsValue) = if fetch.is_function() {
+        (fetch.clone().unchecked_into(), JsValue::UNDEFINED)
+    } else {
+        match get(&global, "fetch").dyn_into::<Function>() {
+            Ok(f) => (f, global.clone().into()),
+            Err(_) => return Err(Fault::Network("no fetch function is available; pass options.fetch".into())),
+        }
+    };
+    let timeout_signal = abort_signal_timeout(timeout_ms as f64).ok();
+    let signal = match (&timeout_signal, user_signal.is_object()) {
+        (Some(t), true) => abort_signal_any(&Array::of2(t, user_signal)).unwrap_or_else(|_| user_signal.clone()),
+        (Some(t), false) => t.clone(),
+        (None, true) => user_signal.clone(),
+        (None, false) => JsValue::UNDEFINED,
+    };
+    let headers = Object::new();
+    for (k, v) in &req.headers {
+        let _ = Reflect::set(&headers, &k.into(), &v.into());
+    }
+    let init = Object::new();
+    let _ = Reflect::set(&init, &"method".into(), &"GET".into());
+    let _ = Reflect::set(&init, &"headers".into(), &headers);
+    if !signal.is_undefined() {
+        let _ = Reflect::set(&init, &"signal".into(), &signal);
+    }
+    let classify = |e: JsValue| -> Fault {
+        let user_aborted = get(user_signal, "aborted").as_bool() == Some(true);
+        match error_name(&e).as_str() {
+            _ if user_aborted => Fault::Aborted,
+            "TimeoutError" | "AbortError" => Fault::Timeout,
+            _ => Fault::Network(error_message(&e)),
+        }
+    };
+    let promise = func.call2(&this, &JsValue::from_str(&req.url), &init).map_err(classify)?;
+    let promise: Promise = match promise.dyn_into::<Promise>() {
+        Ok(p) => p,
+        Err(v) => Promise::resolve(&v),
+    };
+    let resp: FetchResponse = JsFuture::from(promise).await.map_err(classify)?.unchecked_into();
+    let status = resp.status();
+    let hdrs = resp.headers();
+    let mut headers = Vec::new();
+    for name in ["content-type", "retry-after"] {
+        if let Ok(Some(v)) = hdrs.get(name) {
+            headers.push((name.to_string(), v));
+        }
+    }
+    let text = resp.text().map_err(classify)?;
+    let body = JsFuture::from(text).await.map_err(classify)?.as_string().unwrap_or_default();
+    Ok(Response { status, headers, body })
+}
