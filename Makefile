@@ -45,8 +45,8 @@ test-rust:
 	cargo test --features cli
 
 test-wasm:
-	wasm-pack test --node
-	wasm-pack test --headless --chrome
+	scripts/with-fake-cmdb.sh wasm-pack test --node
+	scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome
 
 test-js: pkg
 	node --test tests/js/

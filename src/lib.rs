@@ -12,8 +12,9 @@ pub mod lookup;
 pub mod normalize;
 pub mod policy;
 
+/// The WASM edge (wasm-bindgen class); compiled only for wasm32.
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use format::{Input, Scheme, Validator};
 pub use issue::{AssetRecord, Error, Issue, IssueCode, Severity, Verdict};
