@@ -51,7 +51,8 @@ fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 fn json_of(r: &Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
 }
 
 /// A temporary directory removed on drop.
@@ -60,7 +61,11 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!("asset-id-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let p = std::env::temp_dir().join(format!(
+            "asset-id-cli-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)
@@ -111,9 +116,29 @@ fn check_json() {
     let r = run(&fixtures(), &["check", "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json_of(&r);
-    assert_eq!(v["summary"], json!({"files": 11, "entities": 10, "checked": 9, "errors": 7, "warnings": 2}));
-    let keys: Vec<&str> = v["findings"][0].as_object().expect("object").keys().map(String::as_str).collect();
-    for k in ["file", "line", "column", "kind", "namespace", "name", "annotation", "value", "code", "severity", "message"] {
+    assert_eq!(
+        v["summary"],
+        json!({"files": 11, "entities": 10, "checked": 9, "errors": 7, "warnings": 2})
+    );
+    let keys: Vec<&str> = v["findings"][0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "file",
+        "line",
+        "column",
+        "kind",
+        "namespace",
+        "name",
+        "annotation",
+        "value",
+        "code",
+        "severity",
+        "message",
+    ] {
         assert!(keys.contains(&k), "{k} missing in {keys:?}");
     }
     insta::assert_snapshot!("check_json", r.stdout);
@@ -128,11 +153,19 @@ fn check_sarif() {
     assert!(v["$schema"].as_str().is_some_and(|s| s.contains("sarif")));
     let driver = &v["runs"][0]["tool"]["driver"];
     assert_eq!(driver["name"], "asset-id");
-    assert!(driver["informationUri"].as_str().is_some_and(|s| s.starts_with("https://")));
+    assert!(driver["informationUri"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("https://")));
     assert_eq!(driver["rules"].as_array().map(Vec::len), Some(12));
     let first = &v["runs"][0]["results"][0];
-    assert_eq!(first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "systems/anchors.yaml");
-    assert_eq!(first["locations"][0]["physicalLocation"]["region"], json!({"startLine": 7, "startColumn": 27}));
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "systems/anchors.yaml"
+    );
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["region"],
+        json!({"startLine": 7, "startColumn": 27})
+    );
     assert_eq!(first["ruleId"], "retired");
     assert_eq!(first["level"], "error");
     insta::assert_snapshot!("check_sarif", r.stdout);
@@ -142,7 +175,13 @@ fn check_sarif() {
 fn check_github() {
     let r = run(&fixtures(), &["check", "--format", "github"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stdout.lines().any(|l| l.starts_with("::error file=systems/numeric.yaml,line=6,col=27,title=asset-id invalid_type::")), "{}", r.stdout);
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with(
+            "::error file=systems/numeric.yaml,line=6,col=27,title=asset-id invalid_type::"
+        )),
+        "{}",
+        r.stdout
+    );
     insta::assert_snapshot!("check_github", r.stdout);
 }
 
@@ -158,14 +197,27 @@ fn check_junit() {
 fn check_offline_skips_lookups() {
     let r = run(&fixtures(), &["check", "--offline", "--format", "json"]);
     let v = json_of(&r);
-    let codes: Vec<&str> = v["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
     assert!(!codes.contains(&"retired"), "{codes:?}");
     assert!(codes.contains(&"checksum_mismatch"));
 }
 
 #[test]
 fn validate_text_and_json() {
-    let ids = ["APM0001234", " apm-000 1234 ", "APM12", "APM9999999", "APM0000042", "AST0001238", "AST0001239"];
+    let ids = [
+        "APM0001234",
+        " apm-000 1234 ",
+        "APM12",
+        "APM9999999",
+        "APM0000042",
+        "AST0001238",
+        "AST0001239",
+    ];
     let mut args = vec!["validate"];
     args.extend(ids);
     let r = run(&fixtures(), &args);
@@ -184,9 +236,21 @@ fn validate_text_and_json() {
 
 #[test]
 fn validate_with_scheme() {
-    let r = run(&fixtures(), &["validate", "--offline", "--scheme", "legacy-asset", "APM0001234"]);
+    let r = run(
+        &fixtures(),
+        &[
+            "validate",
+            "--offline",
+            "--scheme",
+            "legacy-asset",
+            "APM0001234",
+        ],
+    );
     assert_eq!(r.code, 1);
-    let r = run(&fixtures(), &["validate", "--offline", "--scheme", "nope", "APM0001234"]);
+    let r = run(
+        &fixtures(),
+        &["validate", "--offline", "--scheme", "nope", "APM0001234"],
+    );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown scheme \"nope\""), "{}", r.stderr);
 }
@@ -195,13 +259,26 @@ fn validate_with_scheme() {
 
 #[test]
 fn help_explains_with_examples() {
-    for args in [vec!["--help"], vec!["check", "--help"], vec!["validate", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["validate", "--help"],
+    ] {
         let r = run(&root(), &args);
         assert_eq!(r.code, 0);
         assert!(r.stdout.contains("Examples:"), "{}", r.stdout);
     }
     let r = run(&root(), &["check", "--help"]);
-    for word in ["--config", "--scheme", "--offline", "--format", "sarif", "junit", "github", ".gitignore"] {
+    for word in [
+        "--config",
+        "--scheme",
+        "--offline",
+        "--format",
+        "sarif",
+        "junit",
+        "github",
+        ".gitignore",
+    ] {
         assert!(r.stdout.contains(word), "{word} not in help");
     }
 }
@@ -210,7 +287,10 @@ fn help_explains_with_examples() {
 fn usage_errors_exit_2() {
     let r = run(&fixtures(), &["check", "--format", "xml"]);
     assert_eq!(r.code, 2);
-    let r = run(&fixtures(), &["validate", "--format", "sarif", "APM0001234"]);
+    let r = run(
+        &fixtures(),
+        &["validate", "--format", "sarif", "APM0001234"],
+    );
     assert_eq!(r.code, 2);
     let r = run(&fixtures(), &["validate"]);
     assert_eq!(r.code, 2);
@@ -240,7 +320,12 @@ fn warnings_alone_exit_0() {
     assert_eq!(v["summary"]["warnings"], 2);
     assert_eq!(v["findings"][0]["code"], "ambiguous");
     assert_eq!(v["findings"][0]["severity"], "warning");
-    assert!(v["findings"][0]["message"].as_str().is_some_and(|m| m.contains("b.yaml:6")), "{v}");
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("b.yaml:6")),
+        "{v}"
+    );
 }
 
 #[test]
@@ -251,15 +336,24 @@ fn configuration_errors_exit_2() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no policy"), "{}", r.stderr);
 
-    t.write("nocatalog.yaml", "schemes: [{name: a, pattern: 'APM\\d{7}'}]\n");
+    t.write(
+        "nocatalog.yaml",
+        "schemes: [{name: a, pattern: 'APM\\d{7}'}]\n",
+    );
     let r = run(t.path(), &["check", "--config", "nocatalog.yaml"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("catalog.annotation"), "{}", r.stderr);
     // validate needs no catalog section
-    let r = run(t.path(), &["validate", "--config", "nocatalog.yaml", "APM0001234"]);
+    let r = run(
+        t.path(),
+        &["validate", "--config", "nocatalog.yaml", "APM0001234"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
 
-    t.write("bad.yaml", "schemes: [{name: a, pattern: 'A', normalize: [upper]}]\n");
+    t.write(
+        "bad.yaml",
+        "schemes: [{name: a, pattern: 'A', normalize: [upper]}]\n",
+    );
     let r = run(t.path(), &["validate", "--config", "bad.yaml", "A"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("schemes[0].normalize[0]"), "{}", r.stderr);
@@ -269,7 +363,10 @@ fn configuration_errors_exit_2() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("broken.yaml:"), "{}", r.stderr);
 
-    t.write("p.json", r#"{"schemes":[{"name":"a","pattern":"A\\d"}],"catalog":{"annotation":"x/y"}}"#);
+    t.write(
+        "p.json",
+        r#"{"schemes":[{"name":"a","pattern":"A\\d"}],"catalog":{"annotation":"x/y"}}"#,
+    );
     let r = run(t.path(), &["validate", "--config", "p.json", "A1"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
@@ -280,7 +377,10 @@ fn configuration_errors_exit_2() {
     let r = run(t.path(), &["validate", "--config", "reg.yaml", "A1"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("nowhere.csv"), "{}", r.stderr);
-    let r = run(t.path(), &["validate", "--offline", "--config", "reg.yaml", "A1"]);
+    let r = run(
+        t.path(),
+        &["validate", "--offline", "--config", "reg.yaml", "A1"],
+    );
     assert_eq!(r.code, 0, "offline needs no registry: {}", r.stderr);
 }
 
@@ -294,8 +394,14 @@ fn missing_path_exits_2() {
 #[test]
 fn optional_annotation() {
     let t = TempDir::new();
-    t.write("asset-id.yaml", format!("{FORMAT_POLICY}  required: false\n"));
-    t.write("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: a\n");
+    t.write(
+        "asset-id.yaml",
+        format!("{FORMAT_POLICY}  required: false\n"),
+    );
+    t.write(
+        "a.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: a\n",
+    );
     t.write("b.yaml", system("b", "''"));
     t.write("c.yaml", system("c", "APM12"));
     let r = run(t.path(), &["check", "--format", "json"]);
@@ -307,7 +413,14 @@ fn optional_annotation() {
 // ------------------------------------------------------------------ the walk and YAML edge cases
 
 fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git").current_dir(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     assert!(ok, "git {args:?} failed (is git installed?)");
 }
 
@@ -332,7 +445,10 @@ fn gitignore_is_honoured_inside_a_git_repository() {
     assert_eq!(v["summary"]["checked"], 1);
 
     // Named explicitly: checked even though ignored.
-    let r = run(t.path(), &["check", "--format", "json", "ok.yaml", "ignored/bad.yaml"]);
+    let r = run(
+        t.path(),
+        &["check", "--format", "json", "ok.yaml", "ignored/bad.yaml"],
+    );
     assert_eq!(r.code, 1);
     let v = json_of(&r);
     assert_eq!(v["findings"][0]["file"], "ignored/bad.yaml");
@@ -346,7 +462,10 @@ fn bom_and_crlf_keep_positions() {
     let crlf = system("crlf", "APM12").replace('\n', "\r\n");
     t.write("crlf.yaml", &crlf);
     t.write("bom.yaml", format!("\u{feff}{}", system("bom", "APM13")));
-    t.write("both.yaml", format!("\u{feff}{}", system("both", "APM14").replace('\n', "\r\n")));
+    t.write(
+        "both.yaml",
+        format!("\u{feff}{}", system("both", "APM14").replace('\n', "\r\n")),
+    );
     let r = run(t.path(), &["check", "--format", "json"]);
     let v = json_of(&r);
     let found: Vec<(String, u64, u64, String)> = v["findings"]
@@ -387,7 +506,12 @@ fn hostile_inputs_never_crash() {
     let r = run(t.path(), &["check", "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v = json_of(&r);
-    let codes: Vec<&str> = v["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
     assert!(codes.contains(&"invalid_yaml"));
     assert!(codes.contains(&"invalid_type"));
     assert!(codes.contains(&"too_long"));
@@ -402,7 +526,10 @@ fn hostile_inputs_never_crash() {
 fn special_characters_are_escaped_in_every_format() {
     let t = TempDir::new();
     t.write("asset-id.yaml", FORMAT_POLICY);
-    t.write("we,ird:dir/a&b <c>.yaml", system("x", "\"100% <bad>, \\\"q\\\"\""));
+    t.write(
+        "we,ird:dir/a&b <c>.yaml",
+        system("x", "\"100% <bad>, \\\"q\\\"\""),
+    );
     let r = run(t.path(), &["check", "--format", "github"]);
     let line = r.stdout.lines().next().unwrap_or("");
     assert!(line.starts_with("::error file=we%2Cird%3Adir/a&b <c>.yaml,line=6,col=27,title=asset-id pattern_mismatch::"), "{line}");
@@ -413,7 +540,10 @@ fn special_characters_are_escaped_in_every_format() {
     assert!(!r.stdout.contains("<bad>"), "{}", r.stdout);
     let r = run(t.path(), &["check", "--format", "sarif"]);
     let v = json_of(&r);
-    assert_eq!(v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "we,ird:dir/a&b%20%3Cc%3E.yaml");
+    assert_eq!(
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "we,ird:dir/a&b%20%3Cc%3E.yaml"
+    );
 }
 
 // ------------------------------------------------------------------ the fake CMDB
@@ -439,9 +569,19 @@ impl FakeCmdb {
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let url = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("unexpected first line: {line:?}")).to_string();
-        FakeCmdb { child, _stdin: stdin, url }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        FakeCmdb {
+            child,
+            _stdin: stdin,
+            url,
+        }
     }
 
     fn get(&self, path: &str) -> Value {
@@ -483,7 +623,13 @@ impl Drop for FakeCmdb {
     }
 }
 
-fn validate_against(cmdb: &FakeCmdb, scenario: &str, extra: Value, ids: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
+fn validate_against(
+    cmdb: &FakeCmdb,
+    scenario: &str,
+    extra: Value,
+    ids: &[&str],
+    env: &[(&str, &str)],
+) -> (Run, Value) {
     let t = TempDir::new();
     t.write("policy.json", cmdb.policy(scenario, extra));
     let mut args = vec!["validate", "--config", "policy.json", "--format", "json"];
@@ -494,13 +640,26 @@ fn validate_against(cmdb: &FakeCmdb, scenario: &str, extra: Value, ids: &[&str],
 }
 
 fn codes(v: &Value, i: usize) -> Vec<String> {
-    v["results"][i]["issues"].as_array().map(|a| a.iter().filter_map(|x| x["code"].as_str().map(String::from)).collect()).unwrap_or_default()
+    v["results"][i]["issues"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["code"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
 fn servicenow_valid_not_found_retired() {
     let cmdb = FakeCmdb::start();
-    let (r, v) = validate_against(&cmdb, "ok", json!({}), &["APM0001234", "APM9999999", "APM0000042", "apm0001234"], &[]);
+    let (r, v) = validate_against(
+        &cmdb,
+        "ok",
+        json!({}),
+        &["APM0001234", "APM9999999", "APM0000042", "apm0001234"],
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert_eq!(v["results"][0]["valid"], true);
     assert_eq!(v["results"][0]["record"]["name"], "Payments Gateway");
@@ -514,15 +673,36 @@ fn servicenow_valid_not_found_retired() {
 #[test]
 fn servicenow_faults_are_lookup_unavailable() {
     let cmdb = FakeCmdb::start();
-    for (scenario, needle) in [("500", "HTTP 500"), ("401", "401"), ("403", "403"), ("html", "text/html"), ("malformed", "not valid JSON"), ("429-forever", "429")] {
-        let (r, v) = validate_against(&cmdb, scenario, json!({"timeoutMs": 3000}), &["APM0001234"], &[]);
+    for (scenario, needle) in [
+        ("500", "HTTP 500"),
+        ("401", "401"),
+        ("403", "403"),
+        ("html", "text/html"),
+        ("malformed", "not valid JSON"),
+        ("429-forever", "429"),
+    ] {
+        let (r, v) = validate_against(
+            &cmdb,
+            scenario,
+            json!({"timeoutMs": 3000}),
+            &["APM0001234"],
+            &[],
+        );
         assert_eq!(r.code, 1, "{scenario}");
         assert_eq!(codes(&v, 0), ["lookup_unavailable"], "{scenario}");
-        let msg = v["results"][0]["issues"][0]["message"].as_str().unwrap_or("");
+        let msg = v["results"][0]["issues"][0]["message"]
+            .as_str()
+            .unwrap_or("");
         assert!(msg.contains(needle), "{scenario}: {msg}");
     }
     // onUnavailable: warning lets the value through, flagged.
-    let (r, v) = validate_against(&cmdb, "500", json!({"onUnavailable": "warning"}), &["APM0001234"], &[]);
+    let (r, v) = validate_against(
+        &cmdb,
+        "500",
+        json!({"onUnavailable": "warning"}),
+        &["APM0001234"],
+        &[],
+    );
     assert_eq!(r.code, 0);
     assert_eq!(v["results"][0]["issues"][0]["severity"], "warning");
 }
@@ -542,7 +722,13 @@ fn servicenow_duplicates_and_wrong_rows() {
     let (_, v) = validate_against(&cmdb, "duplicates", json!({}), &["APM0001234"], &[]);
     assert_eq!(codes(&v, 0), ["ambiguous"]);
     // The instance ignores the query and returns unrelated rows: only exact idField matches count.
-    let (_, v) = validate_against(&cmdb, "wrongrows", json!({}), &["APM9999999", "APM0001234"], &[]);
+    let (_, v) = validate_against(
+        &cmdb,
+        "wrongrows",
+        json!({}),
+        &["APM9999999", "APM0001234"],
+        &[],
+    );
     assert_eq!(codes(&v, 0), ["not_found"]);
     assert_eq!(v["results"][1]["valid"], true);
 }
@@ -551,11 +737,27 @@ fn servicenow_duplicates_and_wrong_rows() {
 fn servicenow_slow_times_out_within_budget() {
     let cmdb = FakeCmdb::start();
     let start = Instant::now();
-    let (r, v) = validate_against(&cmdb, "slow", json!({"timeoutMs": 300}), &["APM0001234"], &[]);
+    let (r, v) = validate_against(
+        &cmdb,
+        "slow",
+        json!({"timeoutMs": 300}),
+        &["APM0001234"],
+        &[],
+    );
     assert_eq!(r.code, 1);
     assert_eq!(codes(&v, 0), ["lookup_unavailable"]);
-    assert!(v["results"][0]["issues"][0]["message"].as_str().unwrap_or("").contains("300 ms"), "{v}");
-    assert!(start.elapsed() < Duration::from_millis(2500), "took {:?}", start.elapsed());
+    assert!(
+        v["results"][0]["issues"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("300 ms"),
+        "{v}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -579,10 +781,18 @@ fn check_batches_all_lookups_of_a_run() {
     assert_eq!(stats["requests"], 3, "{stats}");
     for entry in stats["log"].as_array().expect("log") {
         let q = entry["sysparm_query"].as_str().unwrap_or("");
-        let ids = q.split(['=', ',', '^']).filter(|p| p.starts_with("APM")).count();
+        let ids = q
+            .split(['=', ',', '^'])
+            .filter(|p| p.starts_with("APM"))
+            .count();
         assert!(ids <= 50, "{q}");
     }
-    let not_found = v["findings"].as_array().expect("findings").iter().filter(|f| f["code"] == "not_found").count();
+    let not_found = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "not_found")
+        .count();
     assert_eq!(not_found, 121);
 }
 
@@ -594,12 +804,25 @@ fn injection_payload_never_leaves_the_process() {
     policy["schemes"] = json!([{"name": "anything", "pattern": ".+"}]);
     t.write("policy.json", policy.to_string());
     let payload = "APM0000001^ORnumberISNOTEMPTY";
-    let r = run(t.path(), &["validate", "--config", "policy.json", "--format", "json", payload]);
+    let r = run(
+        t.path(),
+        &[
+            "validate",
+            "--config",
+            "policy.json",
+            "--format",
+            "json",
+            payload,
+        ],
+    );
     assert_eq!(r.code, 1);
     let v = json_of(&r);
     assert_eq!(codes(&v, 0), ["invalid_characters"]);
     t.write("catalog-info.yaml", system("evil", payload));
-    let r = run(t.path(), &["check", "--config", "policy.json", "--format", "json"]);
+    let r = run(
+        t.path(),
+        &["check", "--config", "policy.json", "--format", "json"],
+    );
     assert_eq!(r.code, 1);
     let stats = cmdb.stats();
     assert_eq!(stats["requests"], 0, "{stats}");
@@ -645,7 +868,13 @@ impl Recorder {
             .lock()
             .expect("lock")
             .iter()
-            .map(|h| h.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.trim().to_string())))
+            .map(|h| {
+                h.lines().find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                        .map(|(_, v)| v.trim().to_string())
+                })
+            })
             .collect()
     }
 }
@@ -658,18 +887,33 @@ fn validate_recorded(env: &[(&str, &str)]) -> (Run, Vec<Option<String>>) {
         "lookup": {"source": "servicenow", "servicenow": {"baseUrl": rec.url}, "timeoutMs": 3000}
     });
     t.write("p.json", policy.to_string());
-    let r = run_env(t.path(), &["validate", "--config", "p.json", "APM0001234"], env);
+    let r = run_env(
+        t.path(),
+        &["validate", "--config", "p.json", "APM0001234"],
+        env,
+    );
     (r, rec.authorization())
 }
 
 #[test]
 fn credentials_come_from_the_environment() {
     let (r, auth) = validate_recorded(&[("ASSET_ID_TOKEN", "s3cr3t-token")]);
-    assert_eq!(auth, vec![Some("Bearer s3cr3t-token".to_string())], "{}", r.stderr);
+    assert_eq!(
+        auth,
+        vec![Some("Bearer s3cr3t-token".to_string())],
+        "{}",
+        r.stderr
+    );
     assert!(!r.stdout.contains("s3cr3t") && !r.stderr.contains("s3cr3t"));
 
-    let (r, auth) = validate_recorded(&[("ASSET_ID_USERNAME", "user"), ("ASSET_ID_PASSWORD", "pass")]);
-    assert_eq!(auth, vec![Some("Basic dXNlcjpwYXNz".to_string())], "{}", r.stderr);
+    let (r, auth) =
+        validate_recorded(&[("ASSET_ID_USERNAME", "user"), ("ASSET_ID_PASSWORD", "pass")]);
+    assert_eq!(
+        auth,
+        vec![Some("Basic dXNlcjpwYXNz".to_string())],
+        "{}",
+        r.stderr
+    );
 
     let (_, auth) = validate_recorded(&[]);
     assert_eq!(auth, vec![None]);
@@ -683,7 +927,13 @@ fn credentials_come_from_the_environment() {
 #[test]
 fn credentials_are_never_printed_on_failure() {
     let cmdb = FakeCmdb::start();
-    let (r, v) = validate_against(&cmdb, "401", json!({}), &["APM0001234"], &[("ASSET_ID_TOKEN", "hunter2-token")]);
+    let (r, v) = validate_against(
+        &cmdb,
+        "401",
+        json!({}),
+        &["APM0001234"],
+        &[("ASSET_ID_TOKEN", "hunter2-token")],
+    );
     assert_eq!(codes(&v, 0), ["lookup_unavailable"]);
     assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
 }

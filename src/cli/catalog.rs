@@ -85,6 +85,9 @@ struct Pending {
     verdict: Verdict,
 }
 
+/// Performs the lookups of a run: IDs in, outcomes out.
+pub type Resolver<'a> = dyn FnMut(&mut Engine, &[String]) -> HashMap<String, Outcome> + 'a;
+
 /// A catalog file found by the walk, with the name shown in reports.
 pub struct CatalogFile {
     pub path: PathBuf,
@@ -92,7 +95,9 @@ pub struct CatalogFile {
 }
 
 fn is_yaml(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 fn display_path(p: &Path) -> String {
@@ -108,12 +113,15 @@ fn display_path(p: &Path) -> String {
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
     let mut out: Vec<PathBuf> = Vec::new();
     for root in paths {
-        let meta = std::fs::metadata(root).map_err(|e| format!("{}: {}", root.display(), io_message(&e)))?;
+        let meta = std::fs::metadata(root)
+            .map_err(|e| format!("{}: {}", root.display(), io_message(&e)))?;
         if meta.is_file() {
             out.push(root.clone());
             continue;
         }
-        let walker = ignore::WalkBuilder::new(root).sort_by_file_name(|a, b| a.cmp(b)).build();
+        let walker = ignore::WalkBuilder::new(root)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
         for entry in walker {
             let entry = entry.map_err(|e| format!("cannot walk {}: {e}", root.display()))?;
             if entry.file_type().is_some_and(|t| t.is_file()) && is_yaml(entry.path()) {
@@ -121,7 +129,13 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
             }
         }
     }
-    let mut files: Vec<CatalogFile> = out.into_iter().map(|p| CatalogFile { display: display_path(&p), path: p }).collect();
+    let mut files: Vec<CatalogFile> = out
+        .into_iter()
+        .map(|p| CatalogFile {
+            display: display_path(&p),
+            path: p,
+        })
+        .collect();
     files.sort_by(|a, b| a.display.cmp(&b.display));
     files.dedup_by(|a, b| a.display == b.display);
     Ok(files)
@@ -140,14 +154,15 @@ pub fn check_files(
     files: &[CatalogFile],
     settings: &CheckSettings<'_>,
     engine: Option<&mut Engine>,
-    resolve: &mut dyn FnMut(&mut Engine, &[String]) -> HashMap<String, Outcome>,
+    resolve: &mut Resolver<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report, String> {
     let mut report = Report::default();
     let mut pending: Vec<Pending> = Vec::new();
     for (n, file) in files.iter().enumerate() {
         progress(n + 1, files.len());
-        let bytes = std::fs::read(&file.path).map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
+        let bytes = std::fs::read(&file.path)
+            .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
         report.summary.files += 1;
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
@@ -156,22 +171,39 @@ pub fn check_files(
                 let before = &e.as_bytes()[..offset];
                 let line = before.iter().filter(|b| **b == b'\n').count() + 1;
                 let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-                report.push_file_error(&file.display, Pos { line, column }, "the file is not UTF-8 text".into());
+                report.push_file_error(
+                    &file.display,
+                    Pos { line, column },
+                    "the file is not UTF-8 text".into(),
+                );
                 continue;
             }
         };
         let stream = yaml::parse_stream(&text);
         for doc in &stream.documents {
-            check_document(&doc.root, &file.display, settings, &mut report, &mut pending);
+            check_document(
+                &doc.root,
+                &file.display,
+                settings,
+                &mut report,
+                &mut pending,
+            );
         }
         if let Some(err) = stream.error {
-            report.push_file_error(&file.display, err.pos, format!("invalid YAML: {}", err.message));
+            report.push_file_error(
+                &file.display,
+                err.pos,
+                format!("invalid YAML: {}", err.message),
+            );
         }
     }
 
     // Lookups: one batch for every distinct valid ID of the run.
     if let Some(engine) = engine {
-        let mut ids: Vec<String> = pending.iter().filter_map(|p| p.verdict.value.clone()).collect();
+        let mut ids: Vec<String> = pending
+            .iter()
+            .filter_map(|p| p.verdict.value.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         if !ids.is_empty() {
@@ -191,32 +223,45 @@ pub fn check_files(
             by_value.entry(v.as_str()).or_default().push(i);
         }
     }
-    let mut duplicate_notes: Vec<(usize, String)> = Vec::new();
+    // Each claim names up to three other claims (a run can hold thousands of copies of one ID).
+    let mut duplicate_notes: HashMap<usize, String> = HashMap::new();
     for (value, claims) in &by_value {
         if claims.len() < 2 {
             continue;
         }
+        let describe = |j: usize| {
+            let e = &report.entities[pending[j].entity];
+            format!("{} at {}:{}", e.label(), e.file, pending[j].pos.line)
+        };
         for &i in claims {
-            let others: Vec<String> = claims
+            let mut others: Vec<String> = claims
                 .iter()
                 .filter(|&&j| j != i)
-                .map(|&j| {
-                    let e = &report.entities[pending[j].entity];
-                    format!("{} at {}:{}", e.label(), e.file, pending[j].pos.line)
-                })
+                .take(3)
+                .map(|&j| describe(j))
                 .collect();
+            let more = claims.len() - 1 - others.len();
+            if more > 0 {
+                others.push(format!("{more} more"));
+            }
             let kind = &report.entities[pending[i].entity].kind;
-            duplicate_notes.push((
+            duplicate_notes.insert(
                 i,
-                format!("{value} is also claimed by {}; each asset should back exactly one {kind}", others.join(", ")),
-            ));
+                format!(
+                    "{value} is also claimed by {}; each asset should back exactly one {kind}",
+                    others.join(", ")
+                ),
+            );
         }
     }
 
     for (i, p) in pending.iter().enumerate() {
         let mut issues: Vec<Issue> = p.verdict.issues.clone();
-        for (_, msg) in duplicate_notes.iter().filter(|(j, _)| *j == i) {
-            issues.push(Issue::warning(IssueCode::Ambiguous, msg.clone()).with_hint("give each System its own asset, or merge the Systems"));
+        if let Some(msg) = duplicate_notes.remove(&i) {
+            issues.push(
+                Issue::warning(IssueCode::Ambiguous, msg)
+                    .with_hint("give each System its own asset, or merge the Systems"),
+            );
         }
         for issue in issues {
             let e = &report.entities[p.entity];
@@ -240,10 +285,28 @@ pub fn check_files(
     }
 
     // Stable order: file, then position.
-    let order: HashMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (f.display.as_str(), i)).collect();
-    report.findings.sort_by_key(|f| (order.get(f.file.as_str()).copied().unwrap_or(usize::MAX), f.line, f.column));
-    report.summary.errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    report.summary.warnings = report.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let order: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.display.as_str(), i))
+        .collect();
+    report.findings.sort_by_key(|f| {
+        (
+            order.get(f.file.as_str()).copied().unwrap_or(usize::MAX),
+            f.line,
+            f.column,
+        )
+    });
+    report.summary.errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    report.summary.warnings = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     Ok(report)
 }
 
@@ -268,27 +331,58 @@ impl Report {
     }
 }
 
-fn check_document(root: &Spanned, file: &str, settings: &CheckSettings<'_>, report: &mut Report, pending: &mut Vec<Pending>) {
+fn check_document(
+    root: &Spanned,
+    file: &str,
+    settings: &CheckSettings<'_>,
+    report: &mut Report,
+    pending: &mut Vec<Pending>,
+) {
     if !matches!(&*root.node, Node::Map(_)) {
         return;
     }
-    let Some(api) = root.get("apiVersion").and_then(Spanned::as_str) else { return };
+    let Some(api) = root.get("apiVersion").and_then(Spanned::as_str) else {
+        return;
+    };
     if !api.starts_with("backstage.io/") {
         return;
     }
-    let Some(kind) = root.get("kind").and_then(Spanned::as_str) else { return };
+    let Some(kind) = root.get("kind").and_then(Spanned::as_str) else {
+        return;
+    };
     report.summary.entities += 1;
-    let Some(kind) = settings.kinds.iter().find(|k| k.eq_ignore_ascii_case(kind)).map(|_| kind.to_string()) else {
+    let Some(kind) = settings
+        .kinds
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(kind))
+        .map(|_| kind.to_string())
+    else {
         return;
     };
     report.summary.checked += 1;
     let metadata = root.get("metadata");
-    let name = metadata.and_then(|m| m.get("name")).and_then(Spanned::as_str).unwrap_or("").to_string();
-    let namespace = metadata.and_then(|m| m.get("namespace")).and_then(Spanned::as_str).unwrap_or("default").to_string();
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Spanned::as_str)
+        .unwrap_or("")
+        .to_string();
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Spanned::as_str)
+        .unwrap_or("default")
+        .to_string();
     let entity = report.entities.len();
-    report.entities.push(EntityInfo { file: file.to_string(), line: root.start().line, kind: kind.clone(), namespace: namespace.clone(), name: name.clone() });
+    report.entities.push(EntityInfo {
+        file: file.to_string(),
+        line: root.start().line,
+        kind: kind.clone(),
+        namespace: namespace.clone(),
+        name: name.clone(),
+    });
 
-    let annotation = metadata.and_then(|m| m.get("annotations")).and_then(|a| a.entry(settings.annotation));
+    let annotation = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.entry(settings.annotation));
     let Some((key, node)) = annotation else {
         if settings.required {
             report.findings.push(Finding {
@@ -303,7 +397,10 @@ fn check_document(root: &Spanned, file: &str, settings: &CheckSettings<'_>, repo
                 code: IssueCode::MissingAnnotation,
                 severity: Severity::Error,
                 message: format!("{kind} has no {} annotation", settings.annotation),
-                hint: Some(format!("add metadata.annotations.{}: <asset ID> to link the {kind} to its asset", settings.annotation)),
+                hint: Some(format!(
+                    "add metadata.annotations.{}: <asset ID> to link the {kind} to its asset",
+                    settings.annotation
+                )),
                 entity: Some(entity),
             });
         }
@@ -319,13 +416,30 @@ fn check_document(root: &Spanned, file: &str, settings: &CheckSettings<'_>, repo
     // The scheme was checked once up front, so this cannot fail; stay total anyway.
     let verdict = match settings.validator.check_format(input, settings.scheme) {
         Ok(v) => v,
-        Err(e) => Verdict { input: None, valid: false, value: None, scheme: None, issues: vec![Issue::error(IssueCode::PatternMismatch, e.to_string())], record: None },
+        Err(e) => Verdict {
+            input: None,
+            valid: false,
+            value: None,
+            scheme: None,
+            issues: vec![Issue::error(IssueCode::PatternMismatch, e.to_string())],
+            record: None,
+        },
     };
     if !settings.required && verdict.codes() == [IssueCode::Empty] {
         // Optional: a blank annotation counts as absent.
         return;
     }
     // An absent value (`key:`) is marked where the next token starts: point at the key instead.
-    let pos = if matches!(&*node.node, Node::Scalar(Scalar::Null)) && node.pos.line != key.pos.line { key.pos } else { node.pos };
-    pending.push(Pending { entity, pos, value, verdict });
+    let pos = if matches!(&*node.node, Node::Scalar(Scalar::Null)) && node.pos.line != key.pos.line
+    {
+        key.pos
+    } else {
+        node.pos
+    };
+    pending.push(Pending {
+        entity,
+        pos,
+        value,
+        verdict,
+    });
 }

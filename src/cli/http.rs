@@ -7,7 +7,7 @@
 //! URLs the engine planned (never forwarded on redirects), only over HTTPS or to a loopback host,
 //! and are never printed.
 
-use asset_id::lookup::{Completion, Engine, Fault, Outcome, Request, Response};
+use asset_id::lookup::{Completion, Engine, Fault, Outcome, Plan, Request, Response};
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +49,10 @@ impl Credentials {
             if token.chars().any(|c| c.is_control()) {
                 return Err(format!("{ENV_TOKEN} contains a control character"));
             }
-            return Ok(Some(Credentials { header: format!("Bearer {}", token.trim()), scheme: "bearer" }));
+            return Ok(Some(Credentials {
+                header: format!("Bearer {}", token.trim()),
+                scheme: "bearer",
+            }));
         }
         match (get(ENV_USERNAME), get(ENV_PASSWORD)) {
             (None, None) => Ok(None),
@@ -59,7 +62,10 @@ impl Credentials {
                 if u.contains(':') {
                     return Err(format!("{ENV_USERNAME} must not contain ':'"));
                 }
-                Ok(Some(Credentials { header: format!("Basic {}", base64(format!("{u}:{p}").as_bytes())), scheme: "basic" }))
+                Ok(Some(Credentials {
+                    header: format!("Basic {}", base64(format!("{u}:{p}").as_bytes())),
+                    scheme: "basic",
+                }))
             }
         }
     }
@@ -70,7 +76,11 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -94,13 +104,27 @@ fn may_carry_credentials(url: &str) -> bool {
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");
-    let host = if host.starts_with('[') { host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    host == "localhost" || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 /// Milliseconds since the Unix epoch (the core takes time as an argument).
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Performs requests over HTTP(S).
@@ -113,7 +137,9 @@ pub struct NativeEdge {
 
 impl NativeEdge {
     pub fn new(credentials: Option<Credentials>) -> NativeEdge {
-        let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(5)
@@ -122,7 +148,11 @@ impl NativeEdge {
             .tls_config(tls)
             .build()
             .into();
-        NativeEdge { agent, credentials, withheld: Mutex::new(false) }
+        NativeEdge {
+            agent,
+            credentials,
+            withheld: Mutex::new(false),
+        }
     }
 
     /// Perform one GET within `timeout`.
@@ -141,17 +171,40 @@ impl NativeEdge {
                 }
             }
         }
-        let result = builder.config().timeout_global(Some(timeout.max(Duration::from_millis(1)))).build().call();
+        let result = builder
+            .config()
+            .timeout_global(Some(timeout.max(Duration::from_millis(1))))
+            .build()
+            .call();
         let mut resp = result.map_err(fault)?;
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> =
-            resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let mut bytes = Vec::new();
-        resp.body_mut().as_reader().take(MAX_BODY + 1).read_to_end(&mut bytes).map_err(io_fault)?;
+        resp.body_mut()
+            .as_reader()
+            .take(MAX_BODY + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_fault)?;
         if bytes.len() as u64 > MAX_BODY {
-            return Err(Fault::Network(format!("the answer is larger than {} MiB", MAX_BODY / 1024 / 1024)));
+            return Err(Fault::Network(format!(
+                "the answer is larger than {} MiB",
+                MAX_BODY / 1024 / 1024
+            )));
         }
-        Ok(Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
+        Ok(Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
     }
 }
 
@@ -164,7 +217,10 @@ fn fault(e: ureq::Error) -> Fault {
 }
 
 fn io_fault(e: std::io::Error) -> Fault {
-    if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    ) {
         return Fault::Timeout;
     }
     // ureq wraps its own errors (timeouts included) in io::Error while reading a body.
@@ -189,7 +245,12 @@ impl Fetch for NativeEdge {
 
 /// Look up every ID (duplicates once): plan, perform the planned requests (a few at a time,
 /// retrying as the core says), and return each ID's outcome.
-pub fn resolve_all(engine: &mut Engine, ids: &[String], edge: &dyn Fetch, mut progress: impl FnMut(usize, usize) + Send) -> HashMap<String, Outcome> {
+pub fn resolve_all(
+    engine: &mut Engine,
+    ids: &[String],
+    edge: &dyn Fetch,
+    mut progress: impl FnMut(usize, usize) + Send,
+) -> HashMap<String, Outcome> {
     let mut outcomes: HashMap<String, Outcome> = HashMap::new();
     let Some(timeout_ms) = engine.spec().map(|s| s.timeout_ms) else {
         return outcomes;
@@ -200,7 +261,7 @@ pub fn resolve_all(engine: &mut Engine, ids: &[String], edge: &dyn Fetch, mut pr
         if todo.is_empty() {
             break;
         }
-        let plan = engine.plan(&todo, now_ms());
+        let plan = plan_in_chunks(engine, &todo);
         outcomes.extend(plan.resolved);
         let total = plan.requests.len();
         let engine_lock = Mutex::new(&mut *engine);
@@ -213,7 +274,9 @@ pub fn resolve_all(engine: &mut Engine, ids: &[String], edge: &dyn Fetch, mut pr
             for _ in 0..workers {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(req) = plan.requests.get(i) else { break };
+                    let Some(req) = plan.requests.get(i) else {
+                        break;
+                    };
                     let got = perform(req, edge, &engine_lock, timeout_ms);
                     if let Ok(mut d) = done.lock() {
                         d.extend(got);
@@ -226,16 +289,48 @@ pub fn resolve_all(engine: &mut Engine, ids: &[String], edge: &dyn Fetch, mut pr
             }
         });
         outcomes.extend(done.into_inner().unwrap_or_default());
-        todo = plan.waiting.into_iter().map(|(id, _)| id).filter(|id| !outcomes.contains_key(id)).collect();
+        todo = plan
+            .waiting
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| !outcomes.contains_key(id))
+            .collect();
     }
     for id in todo {
-        outcomes.entry(id).or_insert_with(|| Outcome::Unavailable("the lookup did not complete".into()));
+        outcomes
+            .entry(id)
+            .or_insert_with(|| Outcome::Unavailable("the lookup did not complete".into()));
     }
     outcomes
 }
 
+/// `Engine::plan` deduplicates with linear scans (quadratic in the number of IDs), so a run with
+/// thousands of IDs is planned in chunks. A chunk is a multiple of the ServiceNow batch size, so
+/// the requests are the same as one plan over all IDs: ceil(N / batchSize).
+fn plan_in_chunks(engine: &mut Engine, ids: &[String]) -> Plan {
+    let batch = engine
+        .spec()
+        .and_then(|s| s.servicenow.as_ref())
+        .map(|sn| sn.batch_size.max(1))
+        .unwrap_or(1);
+    let chunk = batch * (1024 / batch).max(1);
+    let mut plan = Plan::default();
+    for part in ids.chunks(chunk) {
+        let p = engine.plan(part, now_ms());
+        plan.resolved.extend(p.resolved);
+        plan.requests.extend(p.requests);
+        plan.waiting.extend(p.waiting);
+    }
+    plan
+}
+
 /// One request, with the retries the core asks for, within the time budget.
-fn perform(req: &Request, edge: &dyn Fetch, engine: &Mutex<&mut Engine>, timeout_ms: u64) -> Vec<(String, Outcome)> {
+fn perform(
+    req: &Request,
+    edge: &dyn Fetch,
+    engine: &Mutex<&mut Engine>,
+    timeout_ms: u64,
+) -> Vec<(String, Outcome)> {
     let start = Instant::now();
     let mut attempt = 1u32;
     loop {
@@ -245,7 +340,13 @@ fn perform(req: &Request, edge: &dyn Fetch, engine: &Mutex<&mut Engine>, timeout
         let elapsed = start.elapsed().as_millis() as u64;
         let completion = match engine.lock() {
             Ok(mut e) => e.complete(req, result, attempt, elapsed, now_ms()),
-            Err(_) => return req.ids.iter().map(|id| (id.clone(), Outcome::Unavailable("internal error".into()))).collect(),
+            Err(_) => {
+                return req
+                    .ids
+                    .iter()
+                    .map(|id| (id.clone(), Outcome::Unavailable("internal error".into())))
+                    .collect()
+            }
         };
         match completion {
             Completion::Done(v) => return v,
@@ -273,12 +374,23 @@ mod tests {
 
     #[test]
     fn credentials_from_env() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
         assert!(Credentials::from_lookup(env(&[])).unwrap().is_none());
-        let c = Credentials::from_lookup(env(&[(ENV_TOKEN, "abc")])).unwrap().unwrap();
+        let c = Credentials::from_lookup(env(&[(ENV_TOKEN, "abc")]))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.header, "Bearer abc");
         assert!(!format!("{c:?}").contains("abc"));
-        let c = Credentials::from_lookup(env(&[(ENV_USERNAME, "u"), (ENV_PASSWORD, "p")])).unwrap().unwrap();
+        let c = Credentials::from_lookup(env(&[(ENV_USERNAME, "u"), (ENV_PASSWORD, "p")]))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.header, "Basic dTpw");
         assert!(Credentials::from_lookup(env(&[(ENV_USERNAME, "u")])).is_err());
     }

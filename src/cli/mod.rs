@@ -169,7 +169,7 @@ pub fn main() -> i32 {
 }
 
 fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal() && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 fn write_stdout(text: &str) {
@@ -190,22 +190,37 @@ fn find_config(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    CONFIG_NAMES.iter().map(PathBuf::from).find(|p| p.is_file()).ok_or_else(|| {
-        Fatal("no policy: pass --config FILE or create ./asset-id.yaml (see docs/cli.md)".into())
-    })
+    CONFIG_NAMES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Fatal(
+                "no policy: pass --config FILE or create ./asset-id.yaml (see docs/cli.md)".into(),
+            )
+        })
 }
 
 fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
     let file = find_config(explicit)?;
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {shown}: {}", catalog::io_message(&e)))?;
-    let is_json = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {shown}: {}", catalog::io_message(&e)))?;
+    let is_json = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let value: serde_json::Value = if is_json {
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| format!("{shown}: invalid JSON: {e}"))?
+        serde_json::from_str(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| format!("{shown}: invalid JSON: {e}"))?
     } else {
         let stream = yaml::parse_stream(&text);
         if let Some(err) = stream.error {
-            return Err(format!("{shown}:{}:{}: invalid YAML: {}", err.pos.line, err.pos.column, err.message).into());
+            return Err(format!(
+                "{shown}:{}:{}: invalid YAML: {}",
+                err.pos.line, err.pos.column, err.message
+            )
+            .into());
         }
         match stream.documents.as_slice() {
             [doc] => {
@@ -213,13 +228,23 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
                 doc.root.to_json(&mut budget)
             }
             [] => return Err(format!("{shown}: the policy file is empty").into()),
-            _ => return Err(format!("{shown}: the policy file must hold one YAML document").into()),
+            _ => {
+                return Err(format!("{shown}: the policy file must hold one YAML document").into())
+            }
         }
     };
     let policy = Policy::from_value(value).map_err(|e| format!("{shown}: {e}"))?;
     let validator = Validator::new(policy).map_err(|e| format!("{shown}: {e}"))?;
-    let dir = file.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
-    Ok(Config { validator, file, dir })
+    let dir = file
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(Config {
+        validator,
+        file,
+        dir,
+    })
 }
 
 /// The lookup engine for a run (None when offline or the policy has no lookup), with its registry loaded.
@@ -234,10 +259,23 @@ fn engine_for(config: &Config, offline: bool) -> Result<Option<Engine>, Fatal> {
     if let Some(rel) = engine.registry_path().map(str::to_string) {
         let path = config.dir.join(&rel);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!("{}: lookup.registry.path {rel:?}: cannot read {}: {}", config.file.display(), path.display(), catalog::io_message(&e))
+            format!(
+                "{}: lookup.registry.path {rel:?}: cannot read {}: {}",
+                config.file.display(),
+                path.display(),
+                catalog::io_message(&e)
+            )
         })?;
-        let json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        engine.load_registry(&text, json).map_err(|e| format!("{}: lookup.registry.path {rel:?}: {e}", config.file.display()))?;
+        let json = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        engine.load_registry(&text, json).map_err(|e| {
+            format!(
+                "{}: lookup.registry.path {rel:?}: {e}",
+                config.file.display()
+            )
+        })?;
     }
     Ok(Some(engine))
 }
@@ -250,7 +288,10 @@ struct Progress {
 
 impl Progress {
     fn new() -> Progress {
-        Progress { on: std::io::stderr().is_terminal(), shown: false }
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            shown: false,
+        }
     }
     fn show(&mut self, what: &str, n: usize, total: usize) {
         if self.on && (n == total || n % 97 == 0) {
@@ -266,9 +307,15 @@ impl Progress {
     }
 }
 
-fn lookup_outcomes(engine: &mut Engine, ids: &[String], edge: &http::NativeEdge) -> HashMap<String, Outcome> {
+fn lookup_outcomes(
+    engine: &mut Engine,
+    ids: &[String],
+    edge: &http::NativeEdge,
+) -> HashMap<String, Outcome> {
     let mut progress = Progress::new();
-    let out = http::resolve_all(engine, ids, edge, |n, total| progress.show("asset-id: CMDB requests", n, total));
+    let out = http::resolve_all(engine, ids, edge, |n, total| {
+        progress.show("asset-id: CMDB requests", n, total)
+    });
     progress.clear();
     out
 }
@@ -278,7 +325,12 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
     let scheme = args.common.scheme.as_deref();
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(args.ids.len());
     for id in &args.ids {
-        verdicts.push(config.validator.check_format(Input::Str(id), scheme).map_err(|e| e.to_string())?);
+        verdicts.push(
+            config
+                .validator
+                .check_format(Input::Str(id), scheme)
+                .map_err(|e| e.to_string())?,
+        );
     }
     if let Some(mut engine) = engine_for(&config, args.common.offline)? {
         let mut ids: Vec<String> = verdicts.iter().filter_map(|v| v.value.clone()).collect();
@@ -295,11 +347,17 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
         }
     }
     let text = match args.format {
-        ValidateFormat::Text => output::validate_text(&verdicts, output::Style { color: use_color() }),
+        ValidateFormat::Text => {
+            output::validate_text(&verdicts, output::Style { color: use_color() })
+        }
         ValidateFormat::Json => output::validate_json(&verdicts),
     };
     write_stdout(&text);
-    Ok(if verdicts.iter().all(|v| v.valid) { 0 } else { 1 })
+    Ok(if verdicts.iter().all(|v| v.valid) {
+        0
+    } else {
+        1
+    })
 }
 
 fn check(args: CheckArgs) -> Result<i32, Fatal> {
@@ -315,7 +373,10 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let scheme = args.common.scheme.as_deref();
     if let Some(name) = scheme {
         // Refuse an unknown scheme before reading any file.
-        config.validator.check_format(Input::Missing, Some(name)).map_err(|e| e.to_string())?;
+        config
+            .validator
+            .check_format(Input::Missing, Some(name))
+            .map_err(|e| e.to_string())?;
     }
     let settings = catalog::CheckSettings {
         validator: &config.validator,
@@ -335,7 +396,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         Some(edge) => lookup_outcomes(engine, ids, edge),
         None => HashMap::new(),
     };
-    let report = catalog::check_files(&files, &settings, engine.as_mut(), &mut resolve, |n, total| progress.show("asset-id: files", n, total));
+    let report = catalog::check_files(
+        &files,
+        &settings,
+        engine.as_mut(),
+        &mut resolve,
+        |n, total| progress.show("asset-id: files", n, total),
+    );
     progress.clear();
     let report = report?;
     let text = match args.format {

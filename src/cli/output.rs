@@ -46,7 +46,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub fn check_text(report: &Report, style: Style) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let _ = writeln!(out, "{}: {}: {}", style.bold(&format!("{}:{}:{}", f.file, f.line, f.column)), style.severity(f.severity, f.code), f.message);
+        let _ = writeln!(
+            out,
+            "{}: {}: {}",
+            style.bold(&format!("{}:{}:{}", f.file, f.line, f.column)),
+            style.severity(f.severity, f.code),
+            f.message
+        );
         if let Some(h) = &f.hint {
             let _ = writeln!(out, "  {} {h}", style.dim("hint:"));
         }
@@ -61,7 +67,11 @@ pub fn check_text(report: &Report, style: Style) -> String {
     let verdict = if s.errors == 0 && s.warnings == 0 {
         style.green("no problems")
     } else {
-        format!("{}, {}", plural(s.errors, "error", "errors"), plural(s.warnings, "warning", "warnings"))
+        format!(
+            "{}, {}",
+            plural(s.errors, "error", "errors"),
+            plural(s.warnings, "warning", "warnings")
+        )
     };
     let _ = writeln!(out, "asset-id: {counts}: {verdict}");
     out
@@ -91,7 +101,9 @@ pub fn check_json(report: &Report) -> String {
 
 /// Escape the data part of a workflow command.
 pub fn gh_escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escape a property value of a workflow command.
@@ -169,7 +181,10 @@ pub fn check_sarif(report: &Report) -> String {
         .findings
         .iter()
         .map(|f| {
-            let index = IssueCode::ALL.iter().position(|c| *c == f.code).unwrap_or(0);
+            let index = IssueCode::ALL
+                .iter()
+                .position(|c| *c == f.code)
+                .unwrap_or(0);
             let mut text = f.message.clone();
             if let Some(h) = &f.hint {
                 text.push_str(&format!(" (hint: {h})"));
@@ -225,7 +240,15 @@ pub fn xml_escape(s: &str) -> String {
 }
 
 fn finding_line(f: &Finding) -> String {
-    let mut s = format!("{}:{}:{}: {}[{}]: {}", f.file, f.line, f.column, f.severity.as_str(), f.code.code(), f.message);
+    let mut s = format!(
+        "{}:{}:{}: {}[{}]: {}",
+        f.file,
+        f.line,
+        f.column,
+        f.severity.as_str(),
+        f.code.code(),
+        f.message
+    );
     if let Some(h) = &f.hint {
         s.push_str(&format!("\n  hint: {h}"));
     }
@@ -244,14 +267,28 @@ pub fn check_junit(report: &Report) -> String {
     let mut cases: Vec<Case> = report
         .entities
         .iter()
-        .map(|e| Case { classname: e.file.clone(), name: e.label(), line: e.line, errors: vec![], first: None, warnings: vec![] })
+        .map(|e| Case {
+            classname: e.file.clone(),
+            name: e.label(),
+            line: e.line,
+            errors: vec![],
+            first: None,
+            warnings: vec![],
+        })
         .collect();
     let mut file_cases: Vec<Case> = Vec::new();
     for f in &report.findings {
         let case = match f.entity {
             Some(i) if i < cases.len() => &mut cases[i],
             _ => {
-                file_cases.push(Case { classname: f.file.clone(), name: format!("{} (file)", f.file), line: f.line, errors: vec![], first: None, warnings: vec![] });
+                file_cases.push(Case {
+                    classname: f.file.clone(),
+                    name: format!("{} (file)", f.file),
+                    line: f.line,
+                    errors: vec![],
+                    first: None,
+                    warnings: vec![],
+                });
                 let last = file_cases.len() - 1;
                 &mut file_cases[last]
             }
@@ -269,10 +306,21 @@ pub fn check_junit(report: &Report) -> String {
     let failures = cases.iter().filter(|c| !c.errors.is_empty()).count();
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"asset-id\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">", cases.len());
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"asset-id\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">",
+        cases.len()
+    );
     let _ = writeln!(out, "  <testsuite name=\"asset-id check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">", cases.len());
     for c in &cases {
-        let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"", xml_escape(&c.classname), xml_escape(&c.name), xml_escape(&c.classname), c.line);
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"",
+            xml_escape(&c.classname),
+            xml_escape(&c.name),
+            xml_escape(&c.classname),
+            c.line
+        );
         if c.errors.is_empty() && c.warnings.is_empty() {
             out.push_str("/>\n");
             continue;
@@ -288,7 +336,11 @@ pub fn check_junit(report: &Report) -> String {
             );
         }
         if !c.warnings.is_empty() {
-            let _ = writeln!(out, "      <system-out>{}</system-out>", xml_escape(&c.warnings.join("\n")));
+            let _ = writeln!(
+                out,
+                "      <system-out>{}</system-out>",
+                xml_escape(&c.warnings.join("\n"))
+            );
         }
         out.push_str("    </testcase>\n");
     }
@@ -306,13 +358,22 @@ pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
             None => "(no value)".into(),
         };
         if v.valid {
-            let mut line = format!("{}: {} {}", shown, style.green("valid"), v.value.as_deref().unwrap_or(""));
+            let mut line = format!(
+                "{}: {} {}",
+                shown,
+                style.green("valid"),
+                v.value.as_deref().unwrap_or("")
+            );
             if let Some(s) = &v.scheme {
                 line.push_str(&format!(" ({s})"));
             }
             if let Some(Some(rec)) = &v.record {
                 let name = rec.name.as_deref().unwrap_or("");
-                let status = rec.status.as_deref().map(|s| format!(", {s}")).unwrap_or_default();
+                let status = rec
+                    .status
+                    .as_deref()
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default();
                 line.push_str(&format!(": {name}{status}"));
             }
             let _ = writeln!(out, "{line}");
@@ -320,7 +381,12 @@ pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
             let _ = writeln!(out, "{}: {}", shown, style.paint("1;31", "invalid"));
         }
         for i in &v.issues {
-            let _ = writeln!(out, "  {}: {}", style.severity(i.severity, i.code), i.message);
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                style.severity(i.severity, i.code),
+                i.message
+            );
             if let Some(h) = &i.hint {
                 let _ = writeln!(out, "    {} {h}", style.dim("hint:"));
             }
@@ -330,7 +396,8 @@ pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
 }
 
 pub fn validate_json(verdicts: &[Verdict]) -> String {
-    let mut s = serde_json::to_string_pretty(&json!({ "results": verdicts })).unwrap_or_else(|_| "{}".into());
+    let mut s = serde_json::to_string_pretty(&json!({ "results": verdicts }))
+        .unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
 }
@@ -347,7 +414,10 @@ mod tests {
 
     #[test]
     fn xml_escaping() {
-        assert_eq!(xml_escape("<a href=\"x\">&'\u{1}"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}");
+        assert_eq!(
+            xml_escape("<a href=\"x\">&'\u{1}"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}"
+        );
     }
 
     #[test]

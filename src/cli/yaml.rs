@@ -23,7 +23,10 @@ pub struct Pos {
 impl From<Marker> for Pos {
     fn from(m: Marker) -> Pos {
         // yaml-rust2 markers: line is 1-based, col is 0-based.
-        Pos { line: m.line().max(1), column: m.col() + 1 }
+        Pos {
+            line: m.line().max(1),
+            column: m.col() + 1,
+        }
     }
 }
 
@@ -90,7 +93,10 @@ pub fn parse_stream(text: &str) -> Stream {
         let (event, mark) = match parser.next_token() {
             Ok(x) => x,
             Err(e) => {
-                out.error = Some(SyntaxError { pos: Pos::from(*e.marker()), message: e.info().to_string() });
+                out.error = Some(SyntaxError {
+                    pos: Pos::from(*e.marker()),
+                    message: e.info().to_string(),
+                });
                 return out;
             }
         };
@@ -103,14 +109,23 @@ pub fn parse_stream(text: &str) -> Stream {
                 None
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => Some(Spanned { node: n.node.clone(), pos }),
+                Some(n) => Some(Spanned {
+                    node: n.node.clone(),
+                    pos,
+                }),
                 None => {
-                    out.error = Some(SyntaxError { pos, message: "unknown alias".into() });
+                    out.error = Some(SyntaxError {
+                        pos,
+                        message: "unknown alias".into(),
+                    });
                     return out;
                 }
             },
             Event::Scalar(text, style, anchor, tag) => {
-                let n = Spanned { node: Rc::new(Node::Scalar(resolve(text, style, tag.as_ref()))), pos };
+                let n = Spanned {
+                    node: Rc::new(Node::Scalar(resolve(text, style, tag.as_ref()))),
+                    pos,
+                };
                 if anchor > 0 {
                     anchors.insert(anchor, n.clone());
                 }
@@ -118,7 +133,10 @@ pub fn parse_stream(text: &str) -> Stream {
             }
             Event::SequenceStart(anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
-                    out.error = Some(SyntaxError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
+                    out.error = Some(SyntaxError {
+                        pos,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
                     return out;
                 }
                 stack.push(Frame::Seq(pos, anchor, Vec::new()));
@@ -126,7 +144,10 @@ pub fn parse_stream(text: &str) -> Stream {
             }
             Event::MappingStart(anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
-                    out.error = Some(SyntaxError { pos, message: format!("nesting deeper than {MAX_DEPTH} levels") });
+                    out.error = Some(SyntaxError {
+                        pos,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
                     return out;
                 }
                 stack.push(Frame::Map(pos, anchor, Vec::new(), None));
@@ -134,27 +155,39 @@ pub fn parse_stream(text: &str) -> Stream {
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(p, anchor, items)) => {
-                    let n = Spanned { node: Rc::new(Node::Seq(items)), pos: p };
+                    let n = Spanned {
+                        node: Rc::new(Node::Seq(items)),
+                        pos: p,
+                    };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
                     }
                     Some(n)
                 }
                 _ => {
-                    out.error = Some(SyntaxError { pos, message: "unbalanced sequence".into() });
+                    out.error = Some(SyntaxError {
+                        pos,
+                        message: "unbalanced sequence".into(),
+                    });
                     return out;
                 }
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map(p, anchor, entries, _)) => {
-                    let n = Spanned { node: Rc::new(Node::Map(entries)), pos: p };
+                    let n = Spanned {
+                        node: Rc::new(Node::Map(entries)),
+                        pos: p,
+                    };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
                     }
                     Some(n)
                 }
                 _ => {
-                    out.error = Some(SyntaxError { pos, message: "unbalanced mapping".into() });
+                    out.error = Some(SyntaxError {
+                        pos,
+                        message: "unbalanced mapping".into(),
+                    });
                     return out;
                 }
             },
@@ -210,7 +243,9 @@ fn resolve_plain(t: &str) -> Scalar {
         "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
         "true" | "True" | "TRUE" => return Scalar::Bool(true),
         "false" | "False" | "FALSE" => return Scalar::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Scalar::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
         _ => {}
@@ -222,12 +257,16 @@ fn resolve_plain(t: &str) -> Scalar {
     }
     if let Some(hex) = t.strip_prefix("0x") {
         if !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return i64::from_str_radix(hex, 16).map(Scalar::Int).unwrap_or(Scalar::Float(f64::INFINITY));
+            return i64::from_str_radix(hex, 16)
+                .map(Scalar::Int)
+                .unwrap_or(Scalar::Float(f64::INFINITY));
         }
     }
     if let Some(oct) = t.strip_prefix("0o") {
         if !oct.is_empty() && oct.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
-            return i64::from_str_radix(oct, 8).map(Scalar::Int).unwrap_or(Scalar::Float(f64::INFINITY));
+            return i64::from_str_radix(oct, 8)
+                .map(Scalar::Int)
+                .unwrap_or(Scalar::Float(f64::INFINITY));
         }
     }
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
@@ -253,7 +292,11 @@ fn is_core_float(s: &str) -> bool {
         None => (s, None),
     };
     let mantissa_ok = match mantissa.split_once('.') {
-        Some((a, b)) => (!a.is_empty() || !b.is_empty()) && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()),
+        Some((a, b)) => {
+            (!a.is_empty() || !b.is_empty())
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
         None => !mantissa.is_empty() && mantissa.bytes().all(|c| c.is_ascii_digit()),
     };
     let exp_ok = match exp {
@@ -341,7 +384,9 @@ impl Spanned {
             Node::Scalar(Scalar::Null) => Value::Null,
             Node::Scalar(Scalar::Bool(b)) => Value::Bool(*b),
             Node::Scalar(Scalar::Int(i)) => Value::Number((*i).into()),
-            Node::Scalar(Scalar::Float(f)) => Number::from_f64(*f).map(Value::Number).unwrap_or_else(|| Value::String(f.to_string())),
+            Node::Scalar(Scalar::Float(f)) => Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(f.to_string())),
             Node::Scalar(Scalar::Str(s)) => Value::String(s.clone()),
             Node::Seq(items) => Value::Array(items.iter().map(|i| i.to_json(budget)).collect()),
             Node::Map(entries) => {
@@ -395,19 +440,27 @@ mod tests {
         assert_eq!(root.start(), Pos { line: 1, column: 1 });
         let s = parse_stream("---\n# c\n\n  k: v\n  e:\n");
         assert_eq!(s.documents[0].root.start(), Pos { line: 4, column: 3 });
-        assert_eq!(s.documents[0].root.get("e").map(|e| e.type_name()), Some("null"));
+        assert_eq!(
+            s.documents[0].root.get("e").map(|e| e.type_name()),
+            Some("null")
+        );
     }
 
     #[test]
     fn scalars_follow_the_core_schema() {
-        let s = parse_stream("[1, '1', 1.5, true, ~, '', x, 0x1F, 1e3, !!str 12, 99999999999999999999, .5, 1_000]");
+        let s = parse_stream(
+            "[1, '1', 1.5, true, ~, '', x, 0x1F, 1e3, !!str 12, 99999999999999999999, .5, 1_000]",
+        );
         let items = match &*s.documents[0].root.node {
             Node::Seq(i) => i.iter().map(|n| n.type_name()).collect::<Vec<_>>(),
             _ => panic!(),
         };
         assert_eq!(
             items,
-            vec!["number", "string", "number", "boolean", "null", "string", "string", "number", "number", "string", "number", "number", "string"]
+            vec![
+                "number", "string", "number", "boolean", "null", "string", "string", "number",
+                "number", "string", "number", "number", "string"
+            ]
         );
     }
 
@@ -422,16 +475,30 @@ mod tests {
     fn anchors_aliases_and_merge_keys() {
         let s = parse_stream("base: &b {x: 1, y: 'v'}\nuse:\n  <<: *b\n  x: 2\nref: *b\n");
         let root = &s.documents[0].root;
-        assert_eq!(root.get("use").and_then(|u| u.get("y")).and_then(|y| y.as_str()), Some("v"));
-        assert_eq!(root.get("ref").map(|r| r.pos), Some(Pos { line: 5, column: 6 }));
+        assert_eq!(
+            root.get("use")
+                .and_then(|u| u.get("y"))
+                .and_then(|y| y.as_str()),
+            Some("v")
+        );
+        assert_eq!(
+            root.get("ref").map(|r| r.pos),
+            Some(Pos { line: 5, column: 6 })
+        );
         let mut budget = 100;
-        assert_eq!(root.get("use").map(|u| u.to_json(&mut budget)), Some(serde_json::json!({"x": 2, "y": "v"})));
+        assert_eq!(
+            root.get("use").map(|u| u.to_json(&mut budget)),
+            Some(serde_json::json!({"x": 2, "y": "v"}))
+        );
     }
 
     #[test]
     fn bom_and_crlf() {
         let s = parse_stream("\u{feff}a: 1\r\nb: x\r\n");
         assert!(s.error.is_none());
-        assert_eq!(s.documents[0].root.get("b").map(|b| b.pos), Some(Pos { line: 2, column: 4 }));
+        assert_eq!(
+            s.documents[0].root.get("b").map(|b| b.pos),
+            Some(Pos { line: 2, column: 4 })
+        );
     }
 }
