@@ -48,6 +48,7 @@ export interface Config {
         url: string;
         recordPointer?: string;
         notFoundStatus?: number[];
+        idField?: string;
       };
       registry?: {
         url?: string;
@@ -55,6 +56,7 @@ export interface Config {
       };
       retiredWhen?: { [field: string]: string[] };
       cacheTtlSeconds?: number;
+      notFoundTtlSeconds?: number;
       timeoutMs?: number;
       onUnavailable?: 'error' | 'warning';
     };

@@ -38,11 +38,9 @@ export interface CatalogRules {
 }
 
 export function catalogRules(assetId: AssetIdService): CatalogRules {
-  const catalog = ((assetId.settings.policy as { catalog?: Record<string, unknown> }).catalog ?? {}) as {
-    annotation?: unknown;
-    kinds?: unknown;
-    required?: unknown;
-  };
+  // Typed by the policy, but read defensively: app-config is not type-checked.
+  const catalog: { annotation?: unknown; kinds?: unknown; required?: unknown } =
+    assetId.settings.policy.catalog ?? {};
   if (typeof catalog.annotation !== 'string' || catalog.annotation.trim() === '') {
     throw new Error(
       "asset-id catalog processor: app-config 'assetId.catalog.annotation' is required " +

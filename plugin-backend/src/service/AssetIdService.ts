@@ -58,17 +58,16 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   for (const problem of problems) options.logger.warn(problem);
   const fetch = createCredentialedFetch(scopes, options.fetch);
 
-  const service: AssetIdService = {
+  const batcher = new VerdictBatcher(
+    values => validator.validateMany(values, { fetch }),
+    settings.processor.batchWindowMs,
+  );
+  return {
     settings,
     validate: (value, opts) => validator.validate(value, { ...opts, fetch }),
     validateMany: (values, opts) => validator.validateMany(values, { ...opts, fetch }),
     validateBatched: value => batcher.validate(value),
   };
-  const batcher = new VerdictBatcher(
-    values => service.validateMany(values),
-    settings.processor.batchWindowMs,
-  );
-  return service;
 }
 
 /**
@@ -76,8 +75,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
  * backend cannot use as is. Refuse such a URL at startup with the fix, rather than failing every lookup.
  */
 function assertBackendUrls(settings: AssetIdBackendSettings): void {
-  const lookup = (settings.policy as { lookup?: { source?: unknown } }).lookup;
-  const source = lookup?.source;
+  const source = settings.policy.lookup?.source;
   if (source !== 'servicenow' && source !== 'http' && source !== 'registry') return;
   const url = lookupBaseUrls(settings.policy)[source];
   if (url === undefined) return; // e.g. inline registry records; the core reports missing required keys

@@ -42,19 +42,14 @@ function tryUrl(value: string): URL | undefined {
 
 /** The URL (prefix) each lookup source sends requests to, as configured in the policy. */
 export function lookupBaseUrls(policy: Policy): Partial<Record<keyof CmdbCredentials, string>> {
-  const lookup = (policy as { lookup?: Record<string, unknown> }).lookup ?? {};
-  const pick = (section: string, key: string): string | undefined => {
-    const s = lookup[section];
-    if (typeof s !== 'object' || s === null) return undefined;
-    const v = (s as Record<string, unknown>)[key];
-    return typeof v === 'string' ? v : undefined;
-  };
-  const httpTemplate = pick('http', 'url');
+  const lookup = policy.lookup;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const httpTemplate = str(lookup?.http?.url);
   return {
-    servicenow: pick('servicenow', 'baseUrl'),
+    servicenow: str(lookup?.servicenow?.baseUrl),
     // The part of the URL template before the first placeholder, e.g. https://cmdb.example/api/assets/
     http: httpTemplate === undefined ? undefined : httpTemplate.split('{')[0],
-    registry: pick('registry', 'url'),
+    registry: str(lookup?.registry?.url),
   };
 }
 
