@@ -35,6 +35,16 @@ fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         cmd.env_remove(v);
     }
     cmd.env_remove("NO_COLOR");
+    for v in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -52,10 +52,10 @@ echo "best of $runs runs, ${pin[*]:-not pinned}; $(nproc) cores, $(uname -m), lo
 echo "asset-id:   $summary"
 echo "naive Node: $naive"
 echo
-printf '| %-32s | %-22s | %-22s |\n' "" "format only (wall / cpu)" "+ registry (wall / cpu)"
-printf '|%s|%s|%s|\n' "----------------------------------" "------------------------" "------------------------"
-printf '| %-32s | %8s ms / %6s ms | %8s ms / %6s ms |\n' "asset-id check (Rust)" "$ro_w" "$ro_c" "$rr_w" "$rr_c"
-printf '| %-32s | %8s ms / %6s ms | %8s ms / %6s ms |\n' "naive Node (js-yaml + RegExp)" "$no_w" "$no_c" "$nr_w" "$nr_c"
+printf '| %-30s | %-24s | %-24s |\n' "$n files, one core" "format only (wall / cpu)" "+ registry (wall / cpu)"
+printf '|%s|%s|%s|\n' "--------------------------------" "--------------------------" "--------------------------"
+printf '| %-30s | %8s ms / %8s ms | %8s ms / %8s ms |\n' "asset-id check (Rust)" "$ro_w" "$ro_c" "$rr_w" "$rr_c"
+printf '| %-30s | %8s ms / %8s ms | %8s ms / %8s ms |\n' "naive Node (js-yaml + RegExp)" "$no_w" "$no_c" "$nr_w" "$nr_c"
 if [ "$n" -eq 10000 ]; then
   verdict=MISSED; [ "$ro_w" -lt 1000 ] && verdict=met
   echo

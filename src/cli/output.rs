@@ -77,24 +77,19 @@ pub fn check_text(report: &Report, style: Style) -> String {
     out
 }
 
-fn finding_json(f: &Finding) -> Value {
-    let mut v = json!({
-        "file": f.file, "line": f.line, "column": f.column, "kind": f.kind, "namespace": f.namespace,
-        "name": f.name, "annotation": f.annotation, "value": f.value, "code": f.code, "severity": f.severity,
-        "message": f.message,
-    });
-    if let (Some(h), Value::Object(o)) = (&f.hint, &mut v) {
-        o.insert("hint".into(), Value::String(h.clone()));
-    }
-    v
+/// The JSON document of `check` (field order as in DESIGN.md).
+#[derive(serde::Serialize)]
+struct CheckDocument<'a> {
+    findings: &'a [Finding],
+    summary: &'a super::catalog::Summary,
 }
 
 pub fn check_json(report: &Report) -> String {
-    let v = json!({
-        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "summary": report.summary,
-    });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
+    let doc = CheckDocument {
+        findings: &report.findings,
+        summary: &report.summary,
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
 }
