@@ -1,35 +1,45 @@
-/**
- * app-config schema for the asset-id field.
+/*
+ * App-config schema read by the ValidateAsset scaffolder field.
  *
- * The whole `assetId` section is the asset-id policy (see the repository's DESIGN/README "Policy reference").
- * It is visible to the frontend because the scaffolder field validates in the browser; it must therefore never
- * hold credentials. Point CMDB URLs at Backstage's proxy instead (`proxy:/servicenow`), where the credentials live.
+ * `assetId` is the asset-id policy (root README "Policy reference"). The field reads only the policy
+ * keys (`schemes`, `maxLength`, `lookup`, `catalog`), which are therefore visible to the frontend: they
+ * must never hold credentials. Point browser lookups at Backstage's proxy (`proxy:/servicenow`), which
+ * holds the CMDB credentials. The backend-only keys of the same section (`backend`, `credentials`,
+ * `processor`) are declared by plugin-backend with backend/secret visibility; this declaration matches
+ * that one key for key so both packages can be installed side by side.
  */
 export interface Config {
-  /**
-   * asset-id policy: schemes, length limit, CMDB lookup, catalog annotation.
-   * @deepVisibility frontend
-   */
   assetId?: {
-    /** Accepted ID schemes, in order. */
+    /**
+     * Ordered ID schemes; a value is valid if any of them accepts it.
+     * @deepVisibility frontend
+     */
     schemes: Array<{
       name: string;
       /** Rust regex syntax, matched against the whole normalized value. */
       pattern: string;
-      /** Ordered steps: trim, uppercase, lowercase, strip-whitespace, strip-hyphens. */
-      normalize?: string[];
-      /** none, luhn or mod97-10. */
-      checksum?: string;
+      normalize?: Array<
+        'trim' | 'uppercase' | 'lowercase' | 'strip-whitespace' | 'strip-hyphens'
+      >;
+      checksum?: 'none' | 'luhn' | 'mod97-10';
       example?: string;
       description?: string;
       hint?: string;
     }>;
-    /** Characters allowed before any pattern runs (default 128). */
+
+    /**
+     * Characters allowed before any pattern runs (default 128).
+     * @visibility frontend
+     */
     maxLength?: number;
-    /** CMDB lookup. A URL that is not absolute (`proxy:/x` or `/x`) is resolved against Backstage's proxy. */
+
+    /**
+     * CMDB lookup (absent: format only). Contains URLs, never credentials. In the browser a URL of the
+     * form `proxy:/endpoint/...` (or `/api/proxy/endpoint/...`) goes through Backstage's proxy.
+     * @deepVisibility frontend
+     */
     lookup?: {
-      /** servicenow, http, registry or none. */
-      source: string;
+      source: 'servicenow' | 'http' | 'registry' | 'none';
       servicenow?: {
         baseUrl: string;
         table?: string;
@@ -44,21 +54,24 @@ export interface Config {
       };
       registry?: {
         url?: string;
-        records?: Array<{
-          id: string;
-          name?: string;
-          status?: string;
-        }>;
+        records?: Array<{ id: string; name?: string; status?: string; [field: string]: unknown }>;
       };
       retiredWhen?: { [field: string]: string[] };
       cacheTtlSeconds?: number;
       timeoutMs?: number;
-      /** error (default) or warning. */
-      onUnavailable?: string;
+      onUnavailable?: 'error' | 'warning';
     };
+
+    /**
+     * Which catalog entities carry the asset ID, and in which annotation.
+     * @deepVisibility frontend
+     */
     catalog?: {
+      /** Annotation key, e.g. example.com/asset-id. */
       annotation?: string;
+      /** Entity kinds to check, case-insensitive (default [System]). */
       kinds?: string[];
+      /** Whether a checked entity must have the annotation (default true). */
       required?: boolean;
     };
   };

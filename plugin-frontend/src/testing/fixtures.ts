@@ -4,7 +4,7 @@ import { resolve } from 'path';
 import type { JsonObject } from '@backstage/types';
 import type { ConfigApi, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ConfigReader } from '@backstage/config';
-import type { IssueCode, Policy } from 'asset-id';
+import type { IssueCode } from 'asset-id';
 
 export const REPO_DIR = resolve(__dirname, '../../..');
 export const PROXY_BASE = 'http://backstage.test/api/proxy';
@@ -47,23 +47,83 @@ export function fakeFetchApi(options: { delayMs?: number; status?: number } = {}
   return { fetchApi, calls };
 }
 
-/** Behaviour cases shared with the other surfaces (tests/cases/format.json), when the lead's file exists. */
+/**
+ * The behaviour cases every surface runs (tests/cases/format.json, kept by the core): shape
+ * `{ policies: {name: Policy}, cases: [{name, policy, input, options?, lookup?, expect}], policyErrors,
+ * callerErrors }`; inputs `{"$repeat": [s, n]}` mean s repeated n times.
+ */
 export interface FormatCase {
-  policy?: Policy;
+  name: string;
+  policy: JsonObject;
   input: unknown;
   options?: { scheme?: string };
-  expect: { valid: boolean; value: string | null; scheme: string | null; codes: IssueCode[] };
+  lookup?: boolean;
+  expect: {
+    valid: boolean;
+    value: string | null;
+    scheme?: string | null;
+    codes: IssueCode[];
+    message?: string;
+    hint?: string;
+    recordName?: string;
+  };
+}
+
+export interface PolicyErrorCase {
+  name: string;
+  policy: JsonObject;
+  path: string;
+  message: string;
+}
+
+export interface CallerErrorCase {
+  name: string;
+  policy: JsonObject;
+  input: unknown;
+  options: { scheme?: string };
+  code: string;
+  message: string;
 }
 
 export const SHARED_CASES_FILE = resolve(REPO_DIR, 'tests/cases/format.json');
 
-export function sharedFormatCases(): FormatCase[] {
-  if (!existsSync(SHARED_CASES_FILE)) return [];
-  const parsed: unknown = JSON.parse(readFileSync(SHARED_CASES_FILE, 'utf8'));
-  const list = Array.isArray(parsed)
-    ? parsed
-    : (parsed as { cases?: unknown[] }).cases ?? [];
-  return list as FormatCase[];
+interface SharedFile {
+  policies: Record<string, JsonObject>;
+  cases: Array<Omit<FormatCase, 'policy'> & { policy: string | JsonObject }>;
+  policyErrors?: Array<Omit<PolicyErrorCase, 'policy'> & { policy: string | JsonObject }>;
+  callerErrors?: Array<Omit<CallerErrorCase, 'policy'> & { policy: string | JsonObject }>;
+}
+
+function expand(input: unknown): unknown {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input) && '$repeat' in input) {
+    const [s, n] = (input as { $repeat: [string, number] }).$repeat;
+    return s.repeat(n);
+  }
+  return input;
+}
+
+function loadShared(): SharedFile | undefined {
+  if (!existsSync(SHARED_CASES_FILE)) return undefined;
+  return JSON.parse(readFileSync(SHARED_CASES_FILE, 'utf8')) as SharedFile;
+}
+
+export function sharedCases(): {
+  cases: FormatCase[];
+  policyErrors: PolicyErrorCase[];
+  callerErrors: CallerErrorCase[];
+} {
+  const file = loadShared();
+  if (!file) return { cases: [], policyErrors: [], callerErrors: [] };
+  const policy = (p: string | JsonObject): JsonObject => (typeof p === 'string' ? file.policies[p] : p);
+  return {
+    cases: file.cases.map(c => ({ ...c, policy: policy(c.policy), input: expand(c.input) })),
+    // here a string that names no policy is the raw policy (e.g. JSON text)
+    policyErrors: (file.policyErrors ?? []).map(c => ({
+      ...c,
+      policy: typeof c.policy === 'string' && !(c.policy in file.policies) ? (c.policy as unknown as JsonObject) : policy(c.policy),
+    })),
+    callerErrors: (file.callerErrors ?? []).map(c => ({ ...c, policy: policy(c.policy), input: expand(c.input) })),
+  };
 }
 
 /** The sample ids of the brief, with what every surface must say about them (demo policy + registry). */

@@ -48,6 +48,17 @@ describe('mergePolicy', () => {
     });
   });
 
+  it('takes only the policy keys of the app-config section (not backend, credentials, processor)', () => {
+    const section = {
+      ...base,
+      catalog: { annotation: 'example.com/asset-id' },
+      backend: { lookup: { servicenow: { baseUrl: 'https://acme.service-now.com' } } },
+      credentials: { servicenow: { token: 'secret' } },
+      processor: { mode: 'warn' },
+    };
+    expect(mergePolicy(section, undefined)).toEqual({ ...base, catalog: { annotation: 'example.com/asset-id' } });
+  });
+
   it('does not copy field-only options (scheme, debounceMs) into the policy', () => {
     const merged = mergePolicy(base, { scheme: 'business-app', debounceMs: 0 });
     expect(merged).not.toHaveProperty('scheme');
@@ -78,14 +89,18 @@ describe('proxy URLs', () => {
   it.each([
     ['proxy:/servicenow', `${proxy}/servicenow`],
     ['proxy:servicenow', `${proxy}/servicenow`],
-    ['/servicenow', `${proxy}/servicenow`],
-    ['servicenow/api', `${proxy}/servicenow/api`],
+    ['/api/proxy/servicenow', `${proxy}/servicenow`],
+    ['/other/path', 'http://localhost:7007/other/path'],
     ['proxy:/cmdb/assets/{id}', `${proxy}/cmdb/assets/{id}`],
     ['https://acme.service-now.com', 'https://acme.service-now.com'],
     ['http://127.0.0.1:9000/registry.json', 'http://127.0.0.1:9000/registry.json'],
   ])('%s -> %s', (url, expected) => {
     expect(resolveProxyUrl(url, proxy)).toBe(expected);
     expect(resolveProxyUrl(url, `${proxy}/`)).toBe(expected);
+  });
+
+  it('refuses other relative URLs', () => {
+    expect(() => resolveProxyUrl('servicenow/api', proxy)).toThrow(/neither absolute.*nor a Backstage proxy URL/);
   });
 
   it('knows absolute URLs', () => {
@@ -100,7 +115,7 @@ describe('proxy URLs', () => {
       lookup: {
         source: 'http',
         servicenow: { baseUrl: 'proxy:/sn' },
-        http: { url: '/cmdb/{id}', recordPointer: '/data' },
+        http: { url: '/api/proxy/cmdb/{id}', recordPointer: '/data' },
         registry: { url: 'proxy:/reg/assets.json' },
       },
     };

@@ -10,6 +10,13 @@ export type PlainObject = { [key: string]: unknown };
 /** Keys of `ui:options` that are policy keys (merged over app-config); the others steer the field. */
 export const POLICY_KEYS = ['schemes', 'maxLength', 'lookup'] as const;
 
+/**
+ * The keys of the app-config `assetId` section that make up the policy. The section also holds
+ * backend-only keys (`backend`, `credentials`, `processor`, read by plugin-backend) that never reach
+ * the browser and are not part of the policy.
+ */
+export const APP_CONFIG_POLICY_KEYS = ['schemes', 'maxLength', 'lookup', 'catalog'] as const;
+
 /** The marker of a proxy-relative URL: `proxy:/servicenow` means `<proxy base URL>/servicenow`. */
 export const PROXY_PREFIX = 'proxy:';
 
@@ -46,7 +53,12 @@ export function mergePolicy(
   appPolicy: unknown,
   uiOptions: ValidateAssetUiOptions | undefined,
 ): PlainObject | undefined {
-  const base = isPlainObject(appPolicy) ? appPolicy : undefined;
+  let base: PlainObject | undefined;
+  if (isPlainObject(appPolicy)) {
+    for (const key of APP_CONFIG_POLICY_KEYS) {
+      if (appPolicy[key] !== undefined) base = { ...base, [key]: appPolicy[key] };
+    }
+  }
   let overrides: PlainObject | undefined;
   let dropLookup = false;
   for (const key of POLICY_KEYS) {
@@ -73,14 +85,27 @@ export function isAbsoluteUrl(url: string): boolean {
 }
 
 /**
- * Resolve one URL setting: absolute URLs stay as they are; `proxy:/path`, `/path` and `path` become
- * `<proxyBaseUrl>/path`.
+ * Resolve one URL setting (the convention):
+ * - absolute URLs (`https://...`) stay as they are;
+ * - `proxy:/endpoint/rest` becomes `<proxyBaseUrl>/endpoint/rest`, i.e. Backstage's proxy endpoint
+ *   `/endpoint` (`discoveryApi.getBaseUrl('proxy')` + path) - the recommended form;
+ * - a root-relative path (`/api/proxy/endpoint/rest`) is resolved against the proxy base URL like a
+ *   link, i.e. on the backend's origin;
+ * - anything else is a configuration error.
  */
 export function resolveProxyUrl(url: string, proxyBaseUrl: string): string {
   if (isAbsoluteUrl(url)) return url;
-  let path = url.startsWith(PROXY_PREFIX) ? url.slice(PROXY_PREFIX.length) : url;
-  if (!path.startsWith('/')) path = `/${path}`;
-  return `${proxyBaseUrl.replace(/\/+$/, '')}${path}`;
+  if (url.startsWith(PROXY_PREFIX)) {
+    let path = url.slice(PROXY_PREFIX.length);
+    if (!path.startsWith('/')) path = `/${path}`;
+    return `${proxyBaseUrl.replace(/\/+$/, '')}${path}`;
+  }
+  if (url.startsWith('/') && !url.startsWith('//')) return `${new URL(proxyBaseUrl).origin}${url}`;
+  const error = new Error(
+    `lookup URL "${url}" is neither absolute (https://...) nor a Backstage proxy URL (proxy:/endpoint/... or /api/proxy/endpoint/...)`,
+  );
+  (error as Error & { code: string }).code = 'invalid_url';
+  throw error;
 }
 
 /** Does the policy have URL settings that need the proxy base URL? */

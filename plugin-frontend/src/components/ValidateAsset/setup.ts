@@ -169,7 +169,15 @@ export async function resolveAssetIdSetup(
         'Asset ID field misconfigured: a lookup URL is relative to the Backstage proxy but no discoveryApi is available.',
       );
     }
-    policy = resolvePolicyUrls(merged, await apis.discoveryApi.getBaseUrl('proxy'));
+    const proxyBaseUrl = await apis.discoveryApi.getBaseUrl('proxy');
+    try {
+      policy = resolvePolicyUrls(merged, proxyBaseUrl);
+    } catch (error) {
+      throw new AssetIdConfigError(
+        `Asset ID field misconfigured: ${errorMessage(error)}. Fix assetId.lookup in app-config.yaml or the field's ui:options.`,
+        errorCode(error),
+      );
+    }
   }
   await loadAssetIdWasm();
   const validator = validatorFor(policy);

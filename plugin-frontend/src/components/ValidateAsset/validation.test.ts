@@ -3,8 +3,8 @@ import { configApiRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plug
 import type { JsonObject } from '@backstage/types';
 import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
 import type { FieldValidation } from '@rjsf/utils';
-import { AssetIdValidator } from 'asset-id';
 import { validateAssetValidation } from './validation';
+import { APP_CONFIG_POLICY_KEYS } from './policy';
 import type { ValidateAssetUiOptions } from './schema';
 import {
   PROXY_BASE,
@@ -14,7 +14,7 @@ import {
   demoPolicy,
   discoveryApi,
   fakeFetchApi,
-  sharedFormatCases,
+  sharedCases,
 } from '../../testing/fixtures';
 
 function apiHolder(options: { assetId?: JsonObject | null; fetch?: ReturnType<typeof fakeFetchApi> } = {}) {
@@ -114,24 +114,48 @@ describe('validateAssetValidation', () => {
   });
 });
 
-const shared = sharedFormatCases();
-const describeShared = shared.length ? describe : describe.skip;
+const shared = sharedCases();
+const describeShared = shared.cases.length ? describe : describe.skip;
 describeShared(`shared behaviour cases (${SHARED_CASES_FILE})`, () => {
-  it.each(shared.map((c, i) => [i, JSON.stringify(c.input), c] as const))(
-    'case %i: %s',
-    async (_i, _label, c) => {
-      const policy = (c.policy ?? demoPolicy) as JsonObject;
-      // The same verdict as the core (the field adds nothing to the rules) ...
-      const core = new AssetIdValidator({ ...policy, lookup: undefined } as never);
-      const verdict = core.checkFormat(c.input, c.options);
-      expect(verdict.valid).toBe(c.expect.valid);
-      expect(verdict.value).toBe(c.expect.value);
-      // ... and the field's validator blocks exactly the invalid non-empty values.
-      const errors = await run(c.input, { ...c.options, lookup: false }, apiHolder({ assetId: policy }));
-      const blank = c.input === undefined || c.input === null || (typeof c.input === 'string' && c.input.trim() === '');
-      if (blank || c.expect.valid) expect(errors).toEqual([]);
-      else expect(errors.length).toBeGreaterThan(0);
-      core.free();
-    },
-  );
+  const isBlankInput = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+
+  it.each(shared.cases.map(c => [c.name, c] as const))('%s', async (_name, c) => {
+    const uiOptions: ValidateAssetUiOptions = { ...c.options, ...(c.lookup ? {} : { lookup: false }) };
+    const errors = await run(c.input, uiOptions, apiHolder({ assetId: c.policy }));
+    if (isBlankInput(c.input)) {
+      // an empty optional value passes; `required` in the template blocks it
+      expect(errors).toEqual([]);
+      return;
+    }
+    if (c.expect.valid) {
+      expect(errors).toEqual([]);
+    } else {
+      expect(errors.length).toBeGreaterThan(0);
+      if (c.expect.message) expect(errors[0]).toContain(c.expect.message);
+    }
+  });
+
+  it.each(shared.policyErrors.map(c => [c.name, c] as const))('refused policy: %s', async (_name, c) => {
+    const errors = await run('APM0001234', undefined, apiHolder({ assetId: c.policy }));
+    const unknownRootKeys =
+      typeof c.policy === 'object' && c.policy !== null
+        ? Object.keys(c.policy).filter(k => !(APP_CONFIG_POLICY_KEYS as readonly string[]).includes(k))
+        : [];
+    if (unknownRootKeys.length) {
+      // By design the field reads only the policy keys of the app-config section, which it shares
+      // with plugin-backend's keys (backend, credentials, processor): other root keys are ignored.
+      expect(errors.join(' ')).not.toMatch(/misconfigured/);
+      return;
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^Asset ID field misconfigured/);
+    if (typeof c.policy === 'object') expect(errors[0]).toContain(c.message);
+  });
+
+  it.each(shared.callerErrors.map(c => [c.name, c] as const))('caller error: %s', async (_name, c) => {
+    const errors = await run(c.input, { ...c.options, lookup: false }, apiHolder({ assetId: c.policy }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^Asset ID field misconfigured/);
+    expect(errors[0]).toContain(c.message);
+  });
 });
