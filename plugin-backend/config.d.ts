@@ -96,6 +96,7 @@ export interface Config {
         http?: { url?: string };
         registry?: { url?: string };
         cacheTtlSeconds?: number;
+        notFoundTtlSeconds?: number;
         timeoutMs?: number;
         onUnavailable?: 'error' | 'warning';
       };
