@@ -18,16 +18,20 @@ bootstrap:
 build: bootstrap pkg cli
 
 pkg: pkg/.built
-pkg/.built: $(RUST_SRC) js/web.js js/node.cjs js/node.mjs js/index.d.ts
+pkg/.built: Makefile $(RUST_SRC) js/web.js js/node.cjs js/node.mjs js/index.d.ts
 	wasm-pack build --release --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
 	wasm-pack build --release --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
 	for d in web node; do \
 	  $(WASM_OPT) -Oz $(WASM_FEATURES) --strip-debug --strip-producers pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
 	  rm -f pkg/$$d/.gitignore; \
 	done
+	# wasm-bindgen types its raw exports (InitOutput) with `any`; the public surface has none.
+	sed -i -E 's/(: |=> )any\b/\1unknown/g' pkg/web/*.d.ts pkg/node/*.d.ts
+	# The classes declare [Symbol.dispose]; make that type-check whatever `lib` a consumer uses.
+	sed -i '1i /// <reference lib="esnext.disposable" />' pkg/web/asset_id.d.ts pkg/node/asset_id.d.ts
 	echo '{ "type": "module" }' > pkg/web/package.json
 	echo '{ "type": "commonjs" }' > pkg/node/package.json
-	node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib esnext,dom --module nodenext --moduleResolution nodenext js/index.d.ts
+	node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
 	touch $@
 
 cli:

@@ -1,0 +1,108 @@
+// The behaviour suite against the BUILT npm package, imported by name (package self-reference).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { ready, AssetIdValidator } from 'asset-id';
+import { format, materialize, policyOf, expectVerdict } from './suite.mjs';
+
+await ready();
+
+test('format cases (checkFormat)', () => {
+  for (const c of format.cases.filter((c) => !c.lookup)) {
+    const v = new AssetIdValidator(policyOf(c.policy));
+    expectVerdict(c, v.checkFormat(materialize(c.input), c.options));
+  }
+});
+
+test('checkFormatMany gives the same verdicts as checkFormat', () => {
+  const byPolicy = new Map();
+  for (const c of format.cases.filter((c) => !c.lookup && !c.options)) {
+    if (!byPolicy.has(c.policy)) byPolicy.set(c.policy, []);
+    byPolicy.get(c.policy).push(c);
+  }
+  for (const [policy, cases] of byPolicy) {
+    const v = new AssetIdValidator(policyOf(policy));
+    const verdicts = v.checkFormatMany(cases.map((c) => materialize(c.input)));
+    cases.forEach((c, i) => expectVerdict(c, verdicts[i]));
+  }
+});
+
+test('lookup cases with the inline registry (validate)', async () => {
+  for (const c of format.cases.filter((c) => c.lookup)) {
+    const v = new AssetIdValidator(policyOf(c.policy));
+    expectVerdict(c, await v.validate(materialize(c.input)));
+  }
+});
+
+test('refused policies throw an Error with code invalid_policy and the path', () => {
+  for (const c of format.policyErrors) {
+    const policy = typeof c.policy === 'string' ? c.policy : c.policy;
+    assert.throws(
+      () => new AssetIdValidator(policy),
+      (e) => {
+        assert.ok(e instanceof Error, c.name);
+        assert.equal(e.code, 'invalid_policy', c.name);
+        assert.equal(e.path, c.path, c.name);
+        assert.ok(e.message.includes(c.message), `${c.name}: ${e.message}`);
+        return true;
+      },
+    );
+  }
+  for (const bad of [undefined, null, 42, true]) {
+    assert.throws(() => new AssetIdValidator(bad), (e) => e.code === 'invalid_policy');
+  }
+  const cyclic = { schemes: [] };
+  cyclic.self = cyclic;
+  assert.throws(() => new AssetIdValidator(cyclic), (e) => e.code === 'invalid_policy');
+});
+
+test('caller errors throw; they are not verdicts', async () => {
+  for (const c of format.callerErrors) {
+    const v = new AssetIdValidator(policyOf(c.policy));
+    assert.throws(() => v.checkFormat(c.input, c.options), (e) => e.code === c.code && e.message.includes(c.message));
+    assert.throws(() => v.checkFormatMany([c.input], c.options), (e) => e.code === c.code);
+    await assert.rejects(v.validate(c.input, c.options), (e) => e.code === c.code);
+  }
+  const v = new AssetIdValidator(policyOf('sample'));
+  assert.throws(() => v.checkFormatMany('APM0001234'), TypeError);
+  assert.throws(() => v.checkFormat('x', { scheme: 7 }), TypeError);
+});
+
+test('undefined, symbols, bigints, functions and lone surrogates give verdicts', () => {
+  const v = new AssetIdValidator(policyOf('sample'));
+  assert.equal(v.checkFormat(undefined).issues[0].code, 'empty');
+  for (const x of [Symbol('x'), 10n, () => 1, NaN, new Date(), new String('APM0001234')]) {
+    const verdict = v.checkFormat(x);
+    assert.equal(verdict.valid, false);
+    assert.equal(verdict.issues[0].code, 'invalid_type', String(typeof x));
+  }
+  const lone = v.checkFormat('APM000123\ud800');
+  assert.equal(lone.valid, false);
+});
+
+// Unicode White_Space plus the dashes strip-hyphens removes: the only characters that can trail a
+// valid ID and still leave it valid under the sample policy's normalization.
+const REMOVED = /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\-\u2010-\u2015\u2212]$/u;
+
+test('every Unicode plane yields a verdict, never a throw', () => {
+  const v = new AssetIdValidator(policyOf('sample'));
+  let n = 0;
+  for (let cp = 0; cp <= 0x10ffff; cp += cp < 0x3000 ? 1 : 97) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const s = String.fromCodePoint(cp);
+    const verdicts = v.checkFormatMany([s, `APM0001234${s}`, `APM${s}0001234`]);
+    for (const verdict of verdicts) assert.equal(typeof verdict.valid, 'boolean');
+    assert.equal(verdicts[1].valid, REMOVED.test(s), `U+${cp.toString(16)}`);
+    n += 1;
+  }
+  assert.ok(n > 20000);
+});
+
+test('require() gives the same synchronous package', () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('asset-id');
+  assert.equal(typeof cjs.ready, 'function');
+  const v = new cjs.AssetIdValidator(policyOf('sample'));
+  assert.equal(v.checkFormat(' apm-0001234').value, 'APM0001234');
+  assert.deepEqual(v.schemeNames(), ['business-app', 'business-service', 'legacy-asset']);
+});

@@ -1,0 +1,61 @@
+// The lookup suite (tests/cases/lookup.json) against the BUILT npm package and the fake CMDB.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AssetIdValidator } from 'asset-id';
+import { startFakeCmdb } from '../support/fake-cmdb.mjs';
+import { lookup, idsOf, lookupPolicy, expectLookup } from './suite.mjs';
+
+let cmdb;
+before(async () => {
+  cmdb = await startFakeCmdb({ port: 0 });
+});
+after(() => cmdb.close());
+
+for (const c of lookup.cases) {
+  test(c.name, async () => {
+    cmdb.reset();
+    const v = new AssetIdValidator(lookupPolicy(c, cmdb.url));
+    const ids = idsOf(c);
+    let verdicts;
+    if (c.concurrent) {
+      verdicts = await Promise.all(Array.from({ length: c.concurrent }, () => v.validate(ids[0])));
+    } else {
+      for (let i = 0; i < (c.calls ?? 1); i += 1) verdicts = await v.validateMany(ids);
+    }
+    expectLookup(c, verdicts);
+    const stats = cmdb.stats();
+    if ('requests' in c) assert.equal(stats.requests, c.requests, `${c.name}: ${stats.log.map((e) => e.path).join(', ')}`);
+    for (const bad of c.forbidden ?? []) {
+      assert.ok(!stats.log.some((e) => (e.query ?? '').includes(bad)), `${c.name}: ${bad} reached the CMDB`);
+    }
+    v.free();
+  });
+}
+
+test('an injected fetch (Backstage fetchApi.fetch) carries every request', async () => {
+  cmdb.reset();
+  const v = new AssetIdValidator(lookupPolicy({}, cmdb.url));
+  const seen = [];
+  const fetchApi = { fetch: (url, init) => (seen.push({ url, init }), fetch(url, init)) };
+  const verdict = await v.validate('APM0001234', { fetch: fetchApi.fetch });
+  assert.equal(verdict.valid, true);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].init.method, 'GET');
+  assert.ok(seen[0].url.startsWith(`${cmdb.url}/api/now/table/cmdb_ci_business_app?`));
+});
+
+test('an aborted signal ends the lookup as lookup_unavailable, not a throw', async () => {
+  const v = new AssetIdValidator(lookupPolicy({ scenario: 'slow', timeoutMs: 5000 }, cmdb.url));
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 50);
+  const verdict = await v.validate('APM0001234', { signal: ac.signal });
+  assert.equal(verdict.issues[0].code, 'lookup_unavailable');
+  assert.match(verdict.issues[0].message, /cancelled/);
+});
+
+test('an unreachable CMDB is lookup_unavailable', async () => {
+  const v = new AssetIdValidator(lookupPolicy({}, 'http://127.0.0.1:9'));
+  const verdict = await v.validate('APM0001234');
+  assert.equal(verdict.issues[0].code, 'lookup_unavailable');
+  assert.match(verdict.issues[0].message, /could not reach/);
+});
