@@ -109,6 +109,17 @@ describe('asset-id:validate', () => {
     });
   });
 
+  it('checks the format only when the policy has no lookup, and outputs record null', async () => {
+    const { lookup: _lookup, ...formatOnly } = samplePolicy(cmdb.url);
+    const action = actionFor(formatOnly);
+    const ctx = context({ assetId: 'AST0001239' });
+    await action.handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith('value', 'AST0001239');
+    expect(ctx.output).toHaveBeenCalledWith('record', null);
+    await expect(action.handler(context({ assetId: 'AST0001238' }))).rejects.toThrow(/not valid/);
+    expect((await cmdb.stats()).requests).toBe(0);
+  });
+
   it('supports dry runs and validates the same way in them', async () => {
     const action = actionFor(samplePolicy(cmdb.url));
     expect(action.supportsDryRun).toBe(true);

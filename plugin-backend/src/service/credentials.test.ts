@@ -68,6 +68,36 @@ describe('CMDB credentials', () => {
     expect(calls[0].authorization).toBeNull();
   });
 
+  it('scopes credentials for the http and registry sources to their URLs', async () => {
+    const calls: Call[] = [];
+    const { svc: http } = service(
+      {
+        ...samplePolicy(cmdb.url),
+        lookup: { source: 'http', http: { url: `${cmdb.url}/assets/{id}`, recordPointer: '/data' } },
+        credentials: { http: { token: 'h' }, servicenow: { token: 'never-sent' } },
+      },
+      calls,
+    );
+    const verdict = await http.validate('APM0001234');
+    expect(verdict.valid).toBe(true);
+    expect(verdict.record?.name).toBe('Payments Gateway');
+    expect(calls).toEqual([{ url: `${cmdb.url}/assets/APM0001234`, authorization: 'Bearer h' }]);
+
+    calls.length = 0;
+    const { svc: registry } = service(
+      {
+        ...samplePolicy(cmdb.url),
+        lookup: { source: 'registry', registry: { url: `${cmdb.url}/registry.json` } },
+        credentials: { registry: { username: 'r', password: 'p' } },
+      },
+      calls,
+    );
+    expect((await registry.validate('APM0000042')).issues.map(i => i.code)).toEqual(['retired']);
+    expect(calls).toEqual([
+      { url: `${cmdb.url}/registry.json`, authorization: `Basic ${Buffer.from('r:p').toString('base64')}` },
+    ]);
+  });
+
   it('never adds the header to requests elsewhere', async () => {
     const base = `${cmdb.url}/scenario/ok`;
     const policy = samplePolicy(base) as never;
