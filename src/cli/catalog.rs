@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// One problem, located.
 #[derive(Clone, Debug, Serialize)]
@@ -149,53 +151,133 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// Read and parse one file: its entities, file-level findings and annotation values (entity
+/// indices local to the file).
+fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
+    let mut report = Report::default();
+    let mut pending: Vec<Pending> = Vec::new();
+    let bytes =
+        std::fs::read(&file.path).map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
+    report.summary.files += 1;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let before = &e.as_bytes()[..offset];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            report.push_file_error(
+                &file.display,
+                Pos { line, column },
+                "the file is not UTF-8 text".into(),
+            );
+            return Ok((report, pending));
+        }
+    };
+    let stream = yaml::parse_stream(&text);
+    for doc in &stream.documents {
+        check_document(
+            &doc.root,
+            &file.display,
+            settings,
+            &mut report,
+            &mut pending,
+        );
+    }
+    if let Some(err) = stream.error {
+        report.push_file_error(
+            &file.display,
+            err.pos,
+            format!("invalid YAML: {}", err.message),
+        );
+    }
+    Ok((report, pending))
+}
+
+/// What one file contributes (or the I/O error that stops the run).
+type FileResult = Result<(Report, Vec<Pending>), String>;
+
+/// Files per work item handed to a thread.
+const FILES_PER_TASK: usize = 64;
+
+/// Read and parse every file, on all the cores the process may use (results in file order).
+fn check_all_files(
+    files: &[CatalogFile],
+    settings: &CheckSettings<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<FileResult> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().div_ceil(FILES_PER_TASK))
+        .max(1);
+    let done = AtomicUsize::new(0);
+    let run = |chunk: &[CatalogFile]| -> Vec<FileResult> {
+        let out: Vec<_> = chunk.iter().map(|f| check_file(f, settings)).collect();
+        let n = done.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
+        progress(n, files.len());
+        out
+    };
+    if threads == 1 {
+        return files.chunks(FILES_PER_TASK).flat_map(run).collect();
+    }
+    let tasks: Vec<&[CatalogFile]> = files.chunks(FILES_PER_TASK).collect();
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Vec<FileResult>>>> =
+        Mutex::new((0..tasks.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(chunk) = tasks.get(i) else { break };
+                let out = run(chunk);
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(out);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect()
+}
+
 /// Read and check every file. I/O errors (an unreadable file) abort the run; parse errors are findings.
 pub fn check_files(
     files: &[CatalogFile],
     settings: &CheckSettings<'_>,
     engine: Option<&mut Engine>,
     resolve: &mut Resolver<'_>,
-    mut progress: impl FnMut(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, String> {
     let mut report = Report::default();
     let mut pending: Vec<Pending> = Vec::new();
-    for (n, file) in files.iter().enumerate() {
-        progress(n + 1, files.len());
-        let bytes = std::fs::read(&file.path)
-            .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
-        report.summary.files += 1;
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let offset = e.utf8_error().valid_up_to();
-                let before = &e.as_bytes()[..offset];
-                let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-                let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-                report.push_file_error(
-                    &file.display,
-                    Pos { line, column },
-                    "the file is not UTF-8 text".into(),
-                );
-                continue;
-            }
-        };
-        let stream = yaml::parse_stream(&text);
-        for doc in &stream.documents {
-            check_document(
-                &doc.root,
-                &file.display,
-                settings,
-                &mut report,
-                &mut pending,
-            );
-        }
-        if let Some(err) = stream.error {
-            report.push_file_error(
-                &file.display,
-                err.pos,
-                format!("invalid YAML: {}", err.message),
-            );
-        }
+    let results = check_all_files(files, settings, progress);
+    if results.len() != files.len() {
+        return Err("internal error: a worker thread failed".into());
+    }
+    for result in results {
+        let (part, part_pending) = result?;
+        let offset = report.entities.len();
+        report.summary.files += part.summary.files;
+        report.summary.entities += part.summary.entities;
+        report.summary.checked += part.summary.checked;
+        report.entities.extend(part.entities);
+        report.broken_files.extend(part.broken_files);
+        report
+            .findings
+            .extend(part.findings.into_iter().map(|mut f| {
+                f.entity = f.entity.map(|e| e + offset);
+                f
+            }));
+        pending.extend(part_pending.into_iter().map(|mut p| {
+            p.entity += offset;
+            p
+        }));
     }
 
     // Lookups: one batch for every distinct valid ID of the run.

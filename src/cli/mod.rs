@@ -294,7 +294,7 @@ impl Progress {
         }
     }
     fn show(&mut self, what: &str, n: usize, total: usize) {
-        if self.on && (n == total || n % 97 == 0) {
+        if self.on {
             eprint!("\r\x1b[K{what} {n}/{total}");
             self.shown = true;
         }
@@ -391,19 +391,20 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         None => None,
     };
     let files = catalog::collect_files(&args.paths)?;
-    let mut progress = Progress::new();
+    let progress = std::sync::Mutex::new(Progress::new());
     let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
         Some(edge) => lookup_outcomes(engine, ids, edge),
         None => HashMap::new(),
     };
-    let report = catalog::check_files(
-        &files,
-        &settings,
-        engine.as_mut(),
-        &mut resolve,
-        |n, total| progress.show("asset-id: files", n, total),
-    );
-    progress.clear();
+    let show = |n: usize, total: usize| {
+        if let Ok(mut p) = progress.lock() {
+            p.show("asset-id: files", n, total);
+        }
+    };
+    let report = catalog::check_files(&files, &settings, engine.as_mut(), &mut resolve, &show);
+    if let Ok(mut p) = progress.lock() {
+        p.clear();
+    }
     let report = report?;
     let text = match args.format {
         CheckFormat::Text => output::check_text(&report, output::Style { color: use_color() }),
