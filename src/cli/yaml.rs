@@ -52,6 +52,9 @@ pub enum Node {
 pub struct Spanned {
     pub node: Rc<Node>,
     pub pos: Pos,
+    /// Levels of nesting below and including this node, aliases expanded (bounded by
+    /// [`MAX_HEIGHT`], so recursion over a tree, and dropping it, stays shallow).
+    pub height: usize,
 }
 
 /// One YAML document of a stream.
@@ -76,6 +79,15 @@ pub struct Stream {
 
 /// Most nesting accepted (deeper input is reported as an error instead of risking the stack).
 const MAX_DEPTH: usize = 256;
+/// Most nesting once aliases are expanded (an alias to a deep node inside a deep node).
+pub const MAX_HEIGHT: usize = 1024;
+
+fn too_deep(pos: Pos) -> SyntaxError {
+    SyntaxError {
+        pos,
+        message: format!("nesting deeper than {MAX_HEIGHT} levels once aliases are expanded"),
+    }
+}
 
 enum Frame {
     Seq(Pos, usize, Vec<Spanned>),
@@ -112,6 +124,7 @@ pub fn parse_stream(text: &str) -> Stream {
                 Some(n) => Some(Spanned {
                     node: n.node.clone(),
                     pos,
+                    height: n.height,
                 }),
                 None => {
                     out.error = Some(SyntaxError {
@@ -125,6 +138,7 @@ pub fn parse_stream(text: &str) -> Stream {
                 let n = Spanned {
                     node: Rc::new(Node::Scalar(resolve(text, style, tag.as_ref()))),
                     pos,
+                    height: 1,
                 };
                 if anchor > 0 {
                     anchors.insert(anchor, n.clone());
@@ -155,9 +169,15 @@ pub fn parse_stream(text: &str) -> Stream {
             }
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(p, anchor, items)) => {
+                    let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
+                    if height > MAX_HEIGHT {
+                        out.error = Some(too_deep(p));
+                        return out;
+                    }
                     let n = Spanned {
                         node: Rc::new(Node::Seq(items)),
                         pos: p,
+                        height,
                     };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
@@ -174,9 +194,19 @@ pub fn parse_stream(text: &str) -> Stream {
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map(p, anchor, entries, _)) => {
+                    let height = 1 + entries
+                        .iter()
+                        .map(|(k, v)| k.height.max(v.height))
+                        .max()
+                        .unwrap_or(0);
+                    if height > MAX_HEIGHT {
+                        out.error = Some(too_deep(p));
+                        return out;
+                    }
                     let n = Spanned {
                         node: Rc::new(Node::Map(entries)),
                         pos: p,
+                        height,
                     };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
@@ -489,6 +519,30 @@ mod tests {
         assert_eq!(
             root.get("use").map(|u| u.to_json(&mut budget)),
             Some(serde_json::json!({"x": 2, "y": "v"}))
+        );
+    }
+
+    #[test]
+    fn alias_chains_cannot_nest_without_bound() {
+        // Each anchor nests the previous one 200 levels deeper.
+        let mut text = String::new();
+        for i in 0..20 {
+            let open = "[".repeat(200);
+            let close = "]".repeat(200);
+            let inner = if i == 0 {
+                "x".to_string()
+            } else {
+                format!("*a{}", i - 1)
+            };
+            text.push_str(&format!("k{i}: &a{i} {open}{inner}{close}\n"));
+        }
+        let s = parse_stream(&text);
+        assert!(
+            s.error
+                .as_ref()
+                .is_some_and(|e| e.message.contains("aliases")),
+            "{:?}",
+            s.error
         );
     }
 
