@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// Largest compiled program a scheme pattern may produce (bytes). Keeps compile time and memory bounded.
 pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 /// Largest `maxLength` a policy may set.
-pub const MAX_LENGTH_LIMIT: usize = 4096;
+pub const MAX_LENGTH_LIMIT: usize = 1 << 20;
 
 fn default_max_length() -> usize {
     128

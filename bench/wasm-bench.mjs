@@ -1,0 +1,140 @@
+// `make bench`: size, speed and lookup figures of the npm package (figures go to README).
+// Node entry, one process, everything side by side in the same run.
+import { readFileSync } from 'node:fs';
+import { gzipSync, brotliCompressSync } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { AssetIdValidator } from 'asset-id';
+import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
+
+const rows = [];
+const row = (what, figure, budget = '') => {
+  rows.push({ what, figure, budget });
+  console.log(`${what.padEnd(58)} ${String(figure).padEnd(22)} ${budget}`);
+};
+
+// ---- size --------------------------------------------------------------------------------------
+const wasm = readFileSync(new URL('../pkg/web/asset_id_bg.wasm', import.meta.url));
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+row('.wasm shipped, raw', kib(wasm.length));
+row('.wasm shipped, gzip -9', kib(gzipSync(wasm, { level: 9 }).length), '<= 150 KiB (aim 100)');
+row('.wasm shipped, brotli', kib(brotliCompressSync(wasm).length));
+
+// ---- format: per call, and many vs hand-written JS ----------------------------------------------
+const sample = JSON.parse(readFileSync(new URL('../tests/cases/format.json', import.meta.url))).policies.sample;
+const v = new AssetIdValidator(sample);
+const inputs = ['APM0001234', ' apm-000 1234 ', 'APM12', 'AST0001239', 'AST0001238', 'BSN0001001', 'APM\u200b0001234', ''];
+
+function time(fn, n) {
+  for (let i = 0; i < Math.min(n, 20000); i += 1) fn(i); // warm up
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1) fn(i);
+  return ((performance.now() - t0) * 1e6) / n; // ns per iteration
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const perCall = median([1, 2, 3, 4, 5].map(() => time((i) => v.checkFormat(inputs[i & 7]), 200000)));
+row('checkFormat, ns per call (mixed valid/invalid, verdict object)', perCall.toFixed(0), '<= 2000 ns');
+
+// The same rules hand-written in JS: what a team would write without asset-id.
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}]/u;
+const DASHES = /[-\u2010-\u2015\u2212]/g;
+const SPACES = /\s/g;
+const SCHEMES = [
+  { name: 'business-app', re: /^APM[0-9]{7}$/, shape: 'APM followed by 7 digits (e.g. APM0001234)' },
+  { name: 'business-service', re: /^BSN[0-9]{7}$/, shape: 'BSN followed by 7 digits (e.g. BSN0001001)' },
+  { name: 'legacy-asset', re: /^AST[0-9]{7}$/, luhn: true, shape: 'AST followed by 7 digits, the last one a check digit (e.g. AST0001239)' },
+];
+function luhn(s) {
+  let digits = '';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    if (code >= 48 && code <= 57) digits += c;
+    else if (code >= 65 && code <= 90) digits += String(code - 55);
+  }
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+    sum += d;
+  }
+  return digits.length > 1 && sum % 10 === 0;
+}
+function jsCheck(input) {
+  if (typeof input !== 'string') return { input: null, valid: false, value: null, scheme: null, issues: [{ code: input == null ? 'empty' : 'invalid_type', severity: 'error', message: 'an asset ID is required' }] };
+  if (input.length > 64) return { input, valid: false, value: null, scheme: null, issues: [{ code: 'too_long', severity: 'error', message: `at most 64` }] };
+  if (input.trim() === '') return { input, valid: false, value: null, scheme: null, issues: [{ code: 'empty', severity: 'error', message: 'an asset ID is required' }] };
+  const value = input.trim().toUpperCase().replace(SPACES, '').replace(DASHES, '');
+  if (HIDDEN.test(value)) return { input, valid: false, value: null, scheme: null, issues: [{ code: 'invalid_characters', severity: 'error', message: 'the asset ID contains an invisible or control character' }] };
+  let checksum = null;
+  for (const s of SCHEMES) {
+    if (!s.re.test(value)) continue;
+    if (s.luhn && !luhn(value)) { checksum ??= s; continue; }
+    return { input, valid: true, value, scheme: s.name, issues: [] };
+  }
+  if (checksum) return { input, valid: false, value: null, scheme: null, issues: [{ code: 'checksum_mismatch', severity: 'error', message: `${value} has the shape of ${checksum.name} but its check digit is wrong` }] };
+  return { input, valid: false, value: null, scheme: null, issues: [{ code: 'pattern_mismatch', severity: 'error', message: `"${input.trim()}" is not a valid asset ID: expected ${SCHEMES.map((s) => s.shape).join(', or ')}` }] };
+}
+// Both agree on the codes of every input (so we compare like with like).
+for (const x of inputs) {
+  const a = v.checkFormat(x).issues.map((i) => i.code).join();
+  const b = jsCheck(x).issues.map((i) => i.code).join();
+  if (a !== b) throw new Error(`JS baseline disagrees on ${JSON.stringify(x)}: ${a} vs ${b}`);
+}
+const batch = Array.from({ length: 10000 }, (_, i) => inputs[i & 7]);
+const manyWasm = median([1, 2, 3, 4, 5].map(() => time(() => v.checkFormatMany(batch), 30) / batch.length));
+const manyJs = median([1, 2, 3, 4, 5].map(() => time(() => batch.map(jsCheck), 30) / batch.length));
+row('checkFormatMany, ns per value (10,000 values)', manyWasm.toFixed(0));
+row('same rules hand-written in JS, ns per value', manyJs.toFixed(0));
+row('checkFormatMany / hand-written JS', `${(manyWasm / manyJs).toFixed(2)}x`, '<= 2x (aim 1x)');
+
+// ---- linear time: (a|aa)+ on 50,000 a's then b ------------------------------------------------------
+const evil = `${'a'.repeat(50000)}b`;
+const capMs = 5000;
+const jsEvil = await new Promise((resolve) => {
+  const w = new Worker(`const { parentPort } = require('node:worker_threads');
+    const t0 = performance.now(); const m = /^(?:(a|aa)+)$/.test(${JSON.stringify(evil)});
+    parentPort.postMessage({ ms: performance.now() - t0, m });`, { eval: true });
+  const timer = setTimeout(() => { w.terminate(); resolve(null); }, capMs);
+  w.on('message', (r) => { clearTimeout(timer); w.terminate(); resolve(r); });
+});
+row('(a|aa)+ on 50,000 a + b: JS RegExp', jsEvil ? `${jsEvil.ms.toFixed(0)} ms` : `> ${capMs / 1000} s (killed)`);
+const ve = new AssetIdValidator({ maxLength: 60000, schemes: [{ name: 'evil', pattern: '(a|aa)+' }] });
+const t0 = performance.now();
+const ev = ve.checkFormat(evil);
+const evMs = performance.now() - t0;
+if (ev.valid) throw new Error('(a|aa)+ must not match');
+row('(a|aa)+ on 50,000 a + b: asset-id', `${evMs.toFixed(1)} ms`, 'linear');
+const t1 = performance.now();
+ve.checkFormat(`${'a'.repeat(25000)}b`);
+row('  same on 25,000 a + b (linear: about half)', `${(performance.now() - t1).toFixed(1)} ms`);
+
+// ---- lookups against the local fake CMDB -----------------------------------------------------------
+const cmdb = await startFakeCmdb({ port: 0 });
+const policy = (extra = {}) => ({
+  schemes: [{ name: 'business-app', pattern: 'APM\\d{7}' }],
+  lookup: { source: 'servicenow', servicenow: { baseUrl: cmdb.url, batchSize: 50 }, ...extra },
+});
+const ids = Array.from({ length: 120 }, (_, i) => `APM${String(i + 1).padStart(7, '0')}`);
+let lv = new AssetIdValidator(policy());
+cmdb.reset();
+await lv.validateMany(ids);
+row('requests for 120 distinct IDs, batch size 50', cmdb.stats().requests, 'target 3');
+cmdb.reset();
+await lv.validateMany(ids);
+row('requests for the same 120 IDs again within the TTL', cmdb.stats().requests, 'target 0');
+lv = new AssetIdValidator(policy());
+cmdb.reset();
+await Promise.all(Array.from({ length: 20 }, () => lv.validate('APM0001234')));
+row('requests for 20 concurrent identical validations', cmdb.stats().requests, 'target 1');
+const uncached = new AssetIdValidator(policy({ cacheTtlSeconds: 0 }));
+const n = 300;
+const t2 = performance.now();
+for (let i = 0; i < n; i += 1) await uncached.validate('APM0001234');
+row('validate() with a lookup, local server, no cache, per call', `${((performance.now() - t2) / n).toFixed(2)} ms`);
+const t3 = performance.now();
+for (let i = 0; i < 10000; i += 1) await lv.validate('APM0001234');
+row('validate() answered from the cache, per call', `${(((performance.now() - t3) * 1000) / 10000).toFixed(1)} us`);
+await cmdb.close();
+
+console.log(`\nnode ${process.version}, ${process.arch}; ${new Date().toISOString()}`);
