@@ -36,7 +36,9 @@ Examples:
   asset-id validate --format json APM0001234 | jq '.results[0].record.name'
 
 Each ID is normalized and checked against the policy's schemes, then (unless --offline) looked
-up in the CMDB; all IDs share batched lookups. Exit status 1 when any ID is invalid.";
+up in the CMDB; all IDs share batched lookups. Credentials: ASSET_ID_TOKEN (Bearer) or
+ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the environment only.
+Exit status: 0 all valid, 1 an ID is invalid, 2 usage, configuration or I/O error.";
 
 const CHECK_AFTER_HELP: &str = "\
 Examples:
@@ -50,8 +52,11 @@ Walks like ripgrep: honours .gitignore inside a git repository and skips hidden 
 files named explicitly are always read. Every .yaml/.yml file is read as multi-document YAML;
 entities with apiVersion backstage.io/* and a kind listed in catalog.kinds (default System) must
 carry the catalog.annotation with a valid, existing, live asset ID. Files that do not parse are
-reported (invalid_yaml) and the others are still checked. Exit status 1 when any error is found
-(warnings, such as two Systems claiming one asset, do not fail the run).";
+reported (invalid_yaml) and the others are still checked. All lookups of a run are batched.
+Credentials: ASSET_ID_TOKEN (Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the
+environment only.
+Exit status: 0 nothing wrong (warnings, such as two Systems claiming one asset, are allowed),
+1 an error was found, 2 usage, configuration or I/O error.";
 
 #[derive(Parser, Debug)]
 #[command(
