@@ -32,7 +32,7 @@ export type ValidateAssetState =
 function errorText(issues: Issue[]): string {
   return issues
     .filter(i => i.severity === 'error')
-    .map(i => (i.hint ? `${i.message} (${i.hint})` : i.message))
+    .map(i => (i.hint ? `${i.message} — ${i.hint}` : i.message))
     .join(' ');
 }
 
@@ -48,7 +48,7 @@ function describeValid(verdict: Verdict): string {
   let text: string;
   if (record) {
     const name = record.name ?? record.id;
-    text = record.status ? `${name} (${record.status})` : name;
+    text = `${verdict.value} — ${record.status ? `${name} (${record.status})` : name}`;
   } else {
     text = `${verdict.value} is a valid ${verdict.scheme ?? 'asset'} ID`;
   }
