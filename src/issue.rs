@@ -120,10 +120,20 @@ pub struct Issue {
 
 impl Issue {
     pub fn error(code: IssueCode, message: impl Into<String>) -> Self {
-        Issue { code, severity: Severity::Error, message: message.into(), hint: None }
+        Issue {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn warning(code: IssueCode, message: impl Into<String>) -> Self {
-        Issue { code, severity: Severity::Warning, message: message.into(), hint: None }
+        Issue {
+            code,
+            severity: Severity::Warning,
+            message: message.into(),
+            hint: None,
+        }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -168,13 +178,18 @@ pub struct Verdict {
 mod serde_with_double_option {
     use super::AssetRecord;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn serialize<S: Serializer>(v: &Option<Option<AssetRecord>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        v: &Option<Option<AssetRecord>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             Some(inner) => inner.serialize(s),
             None => s.serialize_none(),
         }
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<AssetRecord>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<AssetRecord>>, D::Error> {
         Option::<AssetRecord>::deserialize(d).map(Some)
     }
 }
@@ -215,7 +230,10 @@ impl Error {
         }
     }
     pub(crate) fn policy(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidPolicy { path: path.into(), message: message.into() }
+        Error::InvalidPolicy {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -225,11 +243,17 @@ impl fmt::Display for Error {
             Error::InvalidPolicy { path, message } if path.is_empty() => {
                 write!(f, "invalid policy: {message}")
             }
-            Error::InvalidPolicy { path, message } => write!(f, "invalid policy: {path}: {message}"),
+            Error::InvalidPolicy { path, message } => {
+                write!(f, "invalid policy: {path}: {message}")
+            }
             Error::UnknownScheme { name, known } => write!(
                 f,
                 "unknown scheme \"{name}\": the policy defines {}",
-                known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|k| format!("\"{k}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -185,7 +185,10 @@ pub fn default_retired_when() -> BTreeMap<String, Vec<String>> {
     BTreeMap::from([
         ("install_status".to_string(), vec!["7".to_string()]),
         ("operational_status".to_string(), vec!["6".to_string()]),
-        ("status".to_string(), vec!["retired".to_string(), "decommissioned".to_string()]),
+        (
+            "status".to_string(),
+            vec!["retired".to_string(), "decommissioned".to_string()],
+        ),
     ])
 }
 
@@ -193,7 +196,8 @@ impl Policy {
     /// Parse a JSON policy, naming the failing path (`schemes[1].normalize[0]: unknown variant ...`).
     pub fn from_json_str(text: &str) -> Result<Policy, Error> {
         // Through `Value`: one deserializer instantiation for both JSON text and YAML documents.
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::policy("", format!("not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::policy("", format!("not valid JSON: {e}")))?;
         Policy::from_value(value)
     }
 
@@ -220,14 +224,19 @@ fn message(e: serde_json::Error) -> String {
 /// cost ~12 KiB of gzipped WASM (see README, "Size").
 fn locate(value: &Value, err: serde_json::Error) -> Error {
     fn part<T: for<'de> Deserialize<'de>>(path: String, v: &Value) -> Result<(), Error> {
-        T::deserialize(v).map(|_| ()).map_err(|e| Error::policy(path, message(e)))
+        T::deserialize(v)
+            .map(|_| ())
+            .map_err(|e| Error::policy(path, message(e)))
     }
     let check = || -> Result<(), Error> {
         let Value::Object(root) = value else {
             return Err(Error::policy("", "the policy must be an object"));
         };
         if !root.contains_key("schemes") {
-            return Err(Error::policy("schemes", "missing: list at least one scheme"));
+            return Err(Error::policy(
+                "schemes",
+                "missing: list at least one scheme",
+            ));
         }
         for (key, v) in root {
             match key.as_str() {
@@ -286,7 +295,10 @@ fn locate(value: &Value, err: serde_json::Error) -> Error {
 
 /// Names usable in a ServiceNow URL path or field list.
 pub(crate) fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 80 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    !s.is_empty()
+        && s.len() <= 80
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// Check the lookup/catalog parts that serde cannot (the scheme parts are checked while compiling).
@@ -295,7 +307,10 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
         if present {
             Ok(())
         } else {
-            Err(Error::policy("lookup", format!("source is \"{key}\" but lookup.{key} is missing")))
+            Err(Error::policy(
+                "lookup",
+                format!("source is \"{key}\" but lookup.{key} is missing"),
+            ))
         }
     };
     match lookup.source {
@@ -303,44 +318,74 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
             need(lookup.servicenow.is_some(), "servicenow")?;
             let sn = lookup.servicenow.as_ref().expect("checked");
             if sn.base_url.trim().is_empty() {
-                return Err(Error::policy("lookup.servicenow.baseUrl", "must not be empty"));
+                return Err(Error::policy(
+                    "lookup.servicenow.baseUrl",
+                    "must not be empty",
+                ));
             }
             if !is_identifier(&sn.table) {
-                return Err(Error::policy("lookup.servicenow.table", format!("\"{}\" is not a table name", sn.table)));
+                return Err(Error::policy(
+                    "lookup.servicenow.table",
+                    format!("\"{}\" is not a table name", sn.table),
+                ));
             }
             if !is_identifier(&sn.id_field) {
-                return Err(Error::policy("lookup.servicenow.idField", format!("\"{}\" is not a field name", sn.id_field)));
+                return Err(Error::policy(
+                    "lookup.servicenow.idField",
+                    format!("\"{}\" is not a field name", sn.id_field),
+                ));
             }
             for (i, f) in sn.fields.iter().enumerate() {
                 if !is_identifier(f) {
-                    return Err(Error::policy(format!("lookup.servicenow.fields[{i}]"), format!("\"{f}\" is not a field name")));
+                    return Err(Error::policy(
+                        format!("lookup.servicenow.fields[{i}]"),
+                        format!("\"{f}\" is not a field name"),
+                    ));
                 }
             }
             if sn.batch_size == 0 || sn.batch_size > 500 {
-                return Err(Error::policy("lookup.servicenow.batchSize", "must be between 1 and 500"));
+                return Err(Error::policy(
+                    "lookup.servicenow.batchSize",
+                    "must be between 1 and 500",
+                ));
             }
         }
         Source::Http => {
             need(lookup.http.is_some(), "http")?;
             let http = lookup.http.as_ref().expect("checked");
             if !http.url.contains("{id}") {
-                return Err(Error::policy("lookup.http.url", "must contain the placeholder {id}"));
+                return Err(Error::policy(
+                    "lookup.http.url",
+                    "must contain the placeholder {id}",
+                ));
             }
             if !(http.record_pointer.is_empty() || http.record_pointer.starts_with('/')) {
-                return Err(Error::policy("lookup.http.recordPointer", "must be empty or a JSON pointer starting with /"));
+                return Err(Error::policy(
+                    "lookup.http.recordPointer",
+                    "must be empty or a JSON pointer starting with /",
+                ));
             }
         }
         Source::Registry => {
             need(lookup.registry.is_some(), "registry")?;
             let r = lookup.registry.as_ref().expect("checked");
-            let given = [r.records.is_some(), r.path.is_some(), r.url.is_some()].iter().filter(|x| **x).count();
+            let given = [r.records.is_some(), r.path.is_some(), r.url.is_some()]
+                .iter()
+                .filter(|x| **x)
+                .count();
             if given != 1 {
-                return Err(Error::policy("lookup.registry", "set exactly one of records, path, url"));
+                return Err(Error::policy(
+                    "lookup.registry",
+                    "set exactly one of records, path, url",
+                ));
             }
             if let Some(records) = &r.records {
                 for (i, rec) in records.iter().enumerate() {
                     if !matches!(rec.get("id"), Some(Value::String(s)) if !s.is_empty()) {
-                        return Err(Error::policy(format!("lookup.registry.records[{i}].id"), "every record needs a non-empty string id"));
+                        return Err(Error::policy(
+                            format!("lookup.registry.records[{i}].id"),
+                            "every record needs a non-empty string id",
+                        ));
                     }
                 }
             }
@@ -348,7 +393,10 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
         Source::None => {}
     }
     if lookup.timeout_ms == 0 || lookup.timeout_ms > 120_000 {
-        return Err(Error::policy("lookup.timeoutMs", "must be between 1 and 120000"));
+        return Err(Error::policy(
+            "lookup.timeoutMs",
+            "must be between 1 and 120000",
+        ));
     }
     Ok(())
 }
@@ -359,7 +407,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_steps_name_the_path() {
-        let e = Policy::from_json_str(r#"{"schemes":[{"name":"a","pattern":"A","normalize":["trim","upper"]}]}"#).unwrap_err();
+        let e = Policy::from_json_str(
+            r#"{"schemes":[{"name":"a","pattern":"A","normalize":["trim","upper"]}]}"#,
+        )
+        .unwrap_err();
         match e {
             Error::InvalidPolicy { path, message } => {
                 assert_eq!(path, "schemes[0].normalize[1]");
@@ -390,6 +441,9 @@ mod tests {
         assert_eq!(l.timeout_ms, 5000);
         assert_eq!(l.on_unavailable, OnUnavailable::Error);
         let sn = l.servicenow.unwrap();
-        assert_eq!((sn.table.as_str(), sn.id_field.as_str(), sn.batch_size), ("cmdb_ci_business_app", "number", 50));
+        assert_eq!(
+            (sn.table.as_str(), sn.id_field.as_str(), sn.batch_size),
+            ("cmdb_ci_business_app", "number", 50)
+        );
     }
 }

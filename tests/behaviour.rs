@@ -8,16 +8,23 @@ use asset_id::{Input, Validator};
 use serde_json::Value;
 
 fn run_case(suite: &Value, case: &Value) -> Result<Value, String> {
-    let validator = Validator::from_json_str(&common::policy_json(suite, &case["policy"])).map_err(|e| e.to_string())?;
+    let validator = Validator::from_json_str(&common::policy_json(suite, &case["policy"]))
+        .map_err(|e| e.to_string())?;
     let input = common::materialize(&case["input"]);
     let scheme = case["options"]["scheme"].as_str();
-    let mut verdict = validator.check_format(Input::from_json(&input), scheme).map_err(|e| format!("{}: {e}", e.code()))?;
+    let mut verdict = validator
+        .check_format(Input::from_json(&input), scheme)
+        .map_err(|e| format!("{}: {e}", e.code()))?;
     if case["lookup"] == Value::Bool(true) {
         let mut engine = Engine::new(validator.policy());
         if let Some(id) = verdict.value.clone() {
             let plan = engine.plan(std::slice::from_ref(&id), 0);
             assert!(plan.requests.is_empty(), "inline registry needs no I/O");
-            let (_, outcome) = plan.resolved.iter().find(|(x, _)| *x == id).expect("resolved");
+            let (_, outcome) = plan
+                .resolved
+                .iter()
+                .find(|(x, _)| *x == id)
+                .expect("resolved");
             lookup::apply(&mut verdict, outcome, engine.spec());
         }
     }
@@ -34,7 +41,12 @@ fn format_and_lookup_cases() {
             Err(e) => failures.push(e),
         }
     }
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -50,7 +62,10 @@ fn refused_policies_name_the_path() {
                     failures.push(format!("{name}: path {path:?}, want {}", case["path"]));
                 }
                 if !message.contains(case["message"].as_str().unwrap()) {
-                    failures.push(format!("{name}: message {message:?} lacks {}", case["message"]));
+                    failures.push(format!(
+                        "{name}: message {message:?} lacks {}",
+                        case["message"]
+                    ));
                 }
             }
             Err(other) => failures.push(format!("{name}: {other:?}")),
@@ -63,10 +78,16 @@ fn refused_policies_name_the_path() {
 fn caller_errors_are_errors_not_verdicts() {
     let suite = common::suite();
     for case in suite["callerErrors"].as_array().unwrap() {
-        let validator = Validator::from_json_str(&common::policy_json(&suite, &case["policy"])).unwrap();
+        let validator =
+            Validator::from_json_str(&common::policy_json(&suite, &case["policy"])).unwrap();
         let input = common::materialize(&case["input"]);
-        let err = validator.check_format(Input::from_json(&input), case["options"]["scheme"].as_str()).unwrap_err();
+        let err = validator
+            .check_format(Input::from_json(&input), case["options"]["scheme"].as_str())
+            .unwrap_err();
         assert_eq!(err.code(), case["code"].as_str().unwrap());
-        assert!(err.to_string().contains(case["message"].as_str().unwrap()), "{err}");
+        assert!(
+            err.to_string().contains(case["message"].as_str().unwrap()),
+            "{err}"
+        );
     }
 }

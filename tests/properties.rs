@@ -17,7 +17,13 @@ fn validator() -> Validator {
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    prop_oneof![Just(Step::Trim), Just(Step::Uppercase), Just(Step::Lowercase), Just(Step::StripWhitespace), Just(Step::StripHyphens)]
+    prop_oneof![
+        Just(Step::Trim),
+        Just(Step::Uppercase),
+        Just(Step::Lowercase),
+        Just(Step::StripWhitespace),
+        Just(Step::StripHyphens)
+    ]
 }
 
 proptest! {
@@ -65,7 +71,10 @@ proptest! {
 fn catastrophic_backtracking_pattern_is_linear() {
     // (a|aa)+$ on "aaaa...ab" is exponential for backtracking engines. Correctness here; the time
     // is measured by `make bench` (README), never by a timed unit test.
-    let v = Validator::from_json_str(r#"{"maxLength": 4096, "schemes": [{"name":"evil","pattern":"(a|aa)+"}]}"#).unwrap();
+    let v = Validator::from_json_str(
+        r#"{"maxLength": 4096, "schemes": [{"name":"evil","pattern":"(a|aa)+"}]}"#,
+    )
+    .unwrap();
     let s = format!("{}b", "a".repeat(4000));
     let verdict = v.check_format(Input::Str(&s), None).unwrap();
     assert_eq!(verdict.codes(), vec![IssueCode::PatternMismatch]);

@@ -13,7 +13,10 @@ pub(super) struct Cache {
 
 impl Cache {
     pub fn get(&self, id: &str, now_ms: u64) -> Option<Outcome> {
-        self.entries.get(id).filter(|(_, exp)| now_ms < *exp).map(|(o, _)| o.clone())
+        self.entries
+            .get(id)
+            .filter(|(_, exp)| now_ms < *exp)
+            .map(|(o, _)| o.clone())
     }
 
     pub fn put(&mut self, id: &str, outcome: Outcome, now_ms: u64, ttl_ms: u64) {
@@ -26,7 +29,8 @@ impl Cache {
                 self.entries.clear();
             }
         }
-        self.entries.insert(id.to_string(), (outcome, now_ms.saturating_add(ttl_ms)));
+        self.entries
+            .insert(id.to_string(), (outcome, now_ms.saturating_add(ttl_ms)));
     }
 
     pub fn len(&self) -> usize {

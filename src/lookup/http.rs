@@ -9,21 +9,43 @@ use std::collections::BTreeMap;
 
 /// `https://cmdb.example/api/assets/{id}` with the ID percent-encoded.
 pub fn request(h: &HttpSpec, ticket: Ticket, id: &str) -> Request {
-    let url = h.url.replace("{id}", &utf8_percent_encode(id, QUERY).to_string());
-    Request { ticket, kind: Kind::Http, url, headers: vec![("Accept".into(), "application/json".into())], ids: vec![id.to_string()] }
+    let url = h
+        .url
+        .replace("{id}", &utf8_percent_encode(id, QUERY).to_string());
+    Request {
+        ticket,
+        kind: Kind::Http,
+        url,
+        headers: vec![("Accept".into(), "application/json".into())],
+        ids: vec![id.to_string()],
+    }
 }
 
 /// The outcome for `id` from the answer (`None` body = a not-found status).
-pub fn interpret(h: &HttpSpec, retired_when: &BTreeMap<String, Vec<String>>, id: &str, body: Option<&Value>) -> Outcome {
+pub fn interpret(
+    h: &HttpSpec,
+    retired_when: &BTreeMap<String, Vec<String>>,
+    id: &str,
+    body: Option<&Value>,
+) -> Outcome {
     let Some(body) = body else {
         return Outcome::NotFound;
     };
-    let found = if h.record_pointer.is_empty() { Some(body) } else { body.pointer(&h.record_pointer) };
+    let found = if h.record_pointer.is_empty() {
+        Some(body)
+    } else {
+        body.pointer(&h.record_pointer)
+    };
     let candidates: Vec<&serde_json::Map<String, Value>> = match found {
         None | Some(Value::Null) => vec![],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
         Some(Value::Object(o)) => vec![o],
-        Some(_) => return Outcome::Unavailable(format!("the value at {} is not a record object", h.record_pointer)),
+        Some(_) => {
+            return Outcome::Unavailable(format!(
+                "the value at {} is not a record object",
+                h.record_pointer
+            ))
+        }
     };
     let matching: Vec<_> = candidates
         .into_iter()
@@ -46,7 +68,12 @@ mod tests {
     use serde_json::json;
 
     fn spec(pointer: &str, id_field: Option<&str>) -> HttpSpec {
-        HttpSpec { url: "https://cmdb.example/api/assets/{id}?x=1".into(), record_pointer: pointer.into(), not_found_status: vec![404], id_field: id_field.map(String::from) }
+        HttpSpec {
+            url: "https://cmdb.example/api/assets/{id}?x=1".into(),
+            record_pointer: pointer.into(),
+            not_found_status: vec![404],
+            id_field: id_field.map(String::from),
+        }
     }
 
     #[test]
@@ -59,11 +86,25 @@ mod tests {
     fn pointer_arrays_and_id_field() {
         let rw = default_retired_when();
         let body = json!({"data": {"id": "A1", "name": "One", "status": "retired"}});
-        assert!(matches!(interpret(&spec("/data", None), &rw, "A1", Some(&body)), Outcome::Retired(r, _) if r.name.as_deref() == Some("One")));
-        assert_eq!(interpret(&spec("/data", Some("id")), &rw, "A2", Some(&body)), Outcome::NotFound);
-        assert_eq!(interpret(&spec("/missing", None), &rw, "A1", Some(&body)), Outcome::NotFound);
+        assert!(
+            matches!(interpret(&spec("/data", None), &rw, "A1", Some(&body)), Outcome::Retired(r, _) if r.name.as_deref() == Some("One"))
+        );
+        assert_eq!(
+            interpret(&spec("/data", Some("id")), &rw, "A2", Some(&body)),
+            Outcome::NotFound
+        );
+        assert_eq!(
+            interpret(&spec("/missing", None), &rw, "A1", Some(&body)),
+            Outcome::NotFound
+        );
         let two = json!({"items": [{"id": "A1"}, {"id": "A1"}]});
-        assert_eq!(interpret(&spec("/items", Some("id")), &rw, "A1", Some(&two)), Outcome::Ambiguous(2));
-        assert_eq!(interpret(&spec("", None), &rw, "A1", None), Outcome::NotFound);
+        assert_eq!(
+            interpret(&spec("/items", Some("id")), &rw, "A1", Some(&two)),
+            Outcome::Ambiguous(2)
+        );
+        assert_eq!(
+            interpret(&spec("", None), &rw, "A1", None),
+            Outcome::NotFound
+        );
     }
 }

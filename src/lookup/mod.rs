@@ -74,7 +74,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -112,7 +115,9 @@ pub const MAX_ATTEMPTS: u32 = 3;
 
 /// Characters that never reach a query: ServiceNow encoded-query metacharacters, whitespace, controls.
 pub fn unsafe_char(id: &str) -> Option<char> {
-    id.chars().find(|c| matches!(c, '^' | ',' | '=' | '@' | '!' | '<' | '>') || c.is_whitespace() || c.is_control())
+    id.chars().find(|c| {
+        matches!(c, '^' | ',' | '=' | '@' | '!' | '<' | '>') || c.is_whitespace() || c.is_control()
+    })
 }
 
 /// The lookup state of one validator: configuration, cache, registry, in-flight requests.
@@ -130,13 +135,24 @@ pub struct Engine {
 impl Engine {
     pub fn new(policy: &Policy) -> Engine {
         let spec = policy.lookup.clone().filter(|l| l.source != Source::None);
-        let retired_when = spec.as_ref().and_then(|s| s.retired_when.clone()).unwrap_or_else(default_retired_when);
+        let retired_when = spec
+            .as_ref()
+            .and_then(|s| s.retired_when.clone())
+            .unwrap_or_else(default_retired_when);
         let registry = spec
             .as_ref()
             .and_then(|s| s.registry.as_ref())
             .and_then(|r| r.records.as_ref())
             .map(|records| Registry::from_records(records.iter().cloned().map(Value::Object)));
-        Engine { spec, retired_when, cache: Cache::default(), registry, registry_ticket: None, inflight: HashMap::new(), next_ticket: 1 }
+        Engine {
+            spec,
+            retired_when,
+            cache: Cache::default(),
+            registry,
+            registry_ticket: None,
+            inflight: HashMap::new(),
+            next_ticket: 1,
+        }
     }
 
     /// Whether the policy asks for a lookup at all.
@@ -151,14 +167,20 @@ impl Engine {
     /// The registry file a native edge must read and pass to [`Self::load_registry`].
     pub fn registry_path(&self) -> Option<&str> {
         match (&self.spec, &self.registry) {
-            (Some(s), None) if s.source == Source::Registry => s.registry.as_ref().and_then(|r| r.path.as_deref()),
+            (Some(s), None) if s.source == Source::Registry => {
+                s.registry.as_ref().and_then(|r| r.path.as_deref())
+            }
             _ => None,
         }
     }
 
     /// Load a registry file's text (CSV with a header row, or a JSON array; `json` picks which).
     pub fn load_registry(&mut self, text: &str, json: bool) -> Result<usize, String> {
-        let reg = if json { Registry::from_json(text)? } else { Registry::from_csv(text)? };
+        let reg = if json {
+            Registry::from_json(text)?
+        } else {
+            Registry::from_csv(text)?
+        };
         let n = reg.len();
         self.registry = Some(reg);
         Ok(n)
@@ -172,7 +194,10 @@ impl Engine {
         };
         let mut todo: Vec<String> = Vec::new();
         for id in ids {
-            if plan.resolved.iter().any(|(x, _)| x == id) || todo.contains(id) || plan.waiting.iter().any(|(x, _)| x == id) {
+            if plan.resolved.iter().any(|(x, _)| x == id)
+                || todo.contains(id)
+                || plan.waiting.iter().any(|(x, _)| x == id)
+            {
                 continue;
             }
             if let Some(c) = unsafe_char(id) {
@@ -180,7 +205,8 @@ impl Engine {
             } else if let Some(hit) = self.cache.get(id, now_ms) {
                 plan.resolved.push((id.clone(), hit));
             } else if let Some(reg) = &self.registry {
-                plan.resolved.push((id.clone(), reg.outcome(id, &self.retired_when)));
+                plan.resolved
+                    .push((id.clone(), reg.outcome(id, &self.retired_when)));
             } else if let Some(t) = self.inflight.get(id) {
                 plan.waiting.push((id.clone(), *t));
             } else {
@@ -195,7 +221,8 @@ impl Engine {
                 let sn = spec.servicenow.as_ref().expect("checked by the policy");
                 for chunk in todo.chunks(sn.batch_size) {
                     let ticket = self.ticket();
-                    plan.requests.push(servicenow::request(sn, &self.retired_when, ticket, chunk));
+                    plan.requests
+                        .push(servicenow::request(sn, &self.retired_when, ticket, chunk));
                     for id in chunk {
                         self.inflight.insert(id.clone(), ticket);
                     }
@@ -226,7 +253,10 @@ impl Engine {
                     }
                     (None, _) => {
                         let why = "the registry file (lookup.registry.path) was not loaded: a path is read by the native CLI; in the browser or Node use lookup.registry.url or records";
-                        plan.resolved.extend(todo.into_iter().map(|id| (id, Outcome::Unavailable(why.into()))));
+                        plan.resolved.extend(
+                            todo.into_iter()
+                                .map(|id| (id, Outcome::Unavailable(why.into()))),
+                        );
                     }
                 }
             }
@@ -242,7 +272,14 @@ impl Engine {
     }
 
     /// Feed back the answer to `req`. `attempt` starts at 1; `elapsed_ms` counts from the first attempt.
-    pub fn complete(&mut self, req: &Request, result: Result<Response, Fault>, attempt: u32, elapsed_ms: u64, now_ms: u64) -> Completion {
+    pub fn complete(
+        &mut self,
+        req: &Request,
+        result: Result<Response, Fault>,
+        attempt: u32,
+        elapsed_ms: u64,
+        now_ms: u64,
+    ) -> Completion {
         let Some(spec) = self.spec.clone() else {
             return Completion::Done(Vec::new());
         };
@@ -253,19 +290,34 @@ impl Engine {
                 Classified::NotFound => Ok(None),
                 Classified::Json(v) => Ok(Some(v)),
             },
-            Err(Fault::Timeout) => Err(format!("the CMDB did not answer within {} ms", spec.timeout_ms)),
+            Err(Fault::Timeout) => Err(format!(
+                "the CMDB did not answer within {} ms",
+                spec.timeout_ms
+            )),
             Err(Fault::Network(e)) => Err(format!("could not reach the CMDB: {e}")),
             Err(Fault::Aborted) => Err("the lookup was cancelled".into()),
         };
         let outcomes: Vec<(String, Outcome)> = match (req.kind, answer) {
-            (_, Err(why)) => req.ids.iter().map(|id| (id.clone(), Outcome::Unavailable(why.clone()))).collect(),
+            (_, Err(why)) => req
+                .ids
+                .iter()
+                .map(|id| (id.clone(), Outcome::Unavailable(why.clone())))
+                .collect(),
             (Kind::Table, Ok(body)) => {
                 let sn = spec.servicenow.as_ref().expect("checked by the policy");
                 servicenow::interpret(sn, &self.retired_when, &req.ids, body.as_ref())
             }
             (Kind::Http, Ok(body)) => {
                 let h = spec.http.as_ref().expect("checked by the policy");
-                req.ids.iter().map(|id| (id.clone(), http::interpret(h, &self.retired_when, id, body.as_ref()))).collect()
+                req.ids
+                    .iter()
+                    .map(|id| {
+                        (
+                            id.clone(),
+                            http::interpret(h, &self.retired_when, id, body.as_ref()),
+                        )
+                    })
+                    .collect()
             }
             (Kind::Registry, Ok(body)) => {
                 let loaded = match body {
@@ -274,22 +326,37 @@ impl Engine {
                 };
                 match loaded {
                     Ok(reg) => {
-                        let out = req.ids.iter().map(|id| (id.clone(), reg.outcome(id, &self.retired_when))).collect();
+                        let out = req
+                            .ids
+                            .iter()
+                            .map(|id| (id.clone(), reg.outcome(id, &self.retired_when)))
+                            .collect();
                         self.registry = Some(reg);
                         out
                     }
-                    Err(why) => req.ids.iter().map(|id| (id.clone(), Outcome::Unavailable(why.clone()))).collect(),
+                    Err(why) => req
+                        .ids
+                        .iter()
+                        .map(|id| (id.clone(), Outcome::Unavailable(why.clone())))
+                        .collect(),
                 }
             }
         };
         self.abandon(req);
         let ttl = spec.cache_ttl_seconds.saturating_mul(1000);
-        let short = spec.not_found_ttl_seconds.min(spec.cache_ttl_seconds).saturating_mul(1000);
+        let short = spec
+            .not_found_ttl_seconds
+            .min(spec.cache_ttl_seconds)
+            .saturating_mul(1000);
         if req.kind != Kind::Registry {
             for (id, o) in &outcomes {
                 match o {
-                    Outcome::Found(_) | Outcome::Retired(..) => self.cache.put(id, o.clone(), now_ms, ttl),
-                    Outcome::NotFound | Outcome::Ambiguous(_) => self.cache.put(id, o.clone(), now_ms, short),
+                    Outcome::Found(_) | Outcome::Retired(..) => {
+                        self.cache.put(id, o.clone(), now_ms, ttl)
+                    }
+                    Outcome::NotFound | Outcome::Ambiguous(_) => {
+                        self.cache.put(id, o.clone(), now_ms, short)
+                    }
                     Outcome::Unavailable(_) | Outcome::Unsafe(_) => {}
                 }
             }
@@ -353,7 +420,10 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
         500..=599 => return Classified::Fault(format!("the CMDB failed with HTTP {status}; try again later")),
         _ => return Classified::Fault(format!("the CMDB answered with unexpected HTTP status {status}")),
     }
-    let ctype = resp.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ctype = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let body = resp.body.trim_start_matches('\u{feff}').trim();
     let looks_json = body.starts_with('{') || body.starts_with('[');
     if !ctype.contains("json") && !looks_json {
@@ -364,8 +434,14 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
                 Err(e) => Classified::Fault(e),
             };
         }
-        let what = if ctype.is_empty() { "a non-JSON body".to_string() } else { format!("{} instead of JSON", ctype.split(';').next().unwrap_or("")) };
-        return Classified::Fault(format!("the CMDB answered with {what} (a login page? check the proxy URL and credentials)"));
+        let what = if ctype.is_empty() {
+            "a non-JSON body".to_string()
+        } else {
+            format!("{} instead of JSON", ctype.split(';').next().unwrap_or(""))
+        };
+        return Classified::Fault(format!(
+            "the CMDB answered with {what} (a login page? check the proxy URL and credentials)"
+        ));
     }
     match serde_json::from_str::<Value>(body) {
         Ok(v) => Classified::Json(v),
@@ -378,7 +454,10 @@ pub(crate) fn field_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         // Integers print exactly; other numbers go through serde_json (ryu), not core's float formatting.
-        Value::Number(n) => n.as_i64().map(|i| i.to_string()).or_else(|| serde_json::to_string(n).ok()),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| serde_json::to_string(n).ok()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Object(o) => o.get("value").and_then(field_text),
         _ => None,
@@ -386,14 +465,32 @@ pub(crate) fn field_text(v: &Value) -> Option<String> {
 }
 
 /// Build the record and decide its lifecycle.
-pub(crate) fn to_outcome(id: &str, fields: &serde_json::Map<String, Value>, retired_when: &BTreeMap<String, Vec<String>>) -> Outcome {
+pub(crate) fn to_outcome(
+    id: &str,
+    fields: &serde_json::Map<String, Value>,
+    retired_when: &BTreeMap<String, Vec<String>>,
+) -> Outcome {
     let retired = retired_when.iter().find_map(|(k, vals)| {
         let v = fields.get(k).and_then(field_text)?;
         vals.iter().any(|x| *x == v).then(|| format!("{k} = {v}"))
     });
     let name = fields.get("name").and_then(field_text);
-    let status = fields.get("status").and_then(field_text).or_else(|| Some(if retired.is_some() { "retired" } else { "operational" }.to_string()));
-    let record = AssetRecord { id: id.to_string(), name, status, fields: fields.clone() };
+    let status = fields.get("status").and_then(field_text).or_else(|| {
+        Some(
+            if retired.is_some() {
+                "retired"
+            } else {
+                "operational"
+            }
+            .to_string(),
+        )
+    });
+    let record = AssetRecord {
+        id: id.to_string(),
+        name,
+        status,
+        fields: fields.clone(),
+    };
     match retired {
         Some(why) => Outcome::Retired(record, why),
         None => Outcome::Found(record),
@@ -411,24 +508,37 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
     match outcome {
         Outcome::Found(rec) => verdict.record = Some(Some(rec.clone())),
         Outcome::Retired(rec, why) => {
-            let name = rec.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let name = rec
+                .name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             verdict.issues.push(
-                Issue::error(IssueCode::Retired, format!("{id}{name} is retired in {place} ({why})"))
-                    .with_hint("link a live asset, or ask the asset's owners to restore it"),
+                Issue::error(
+                    IssueCode::Retired,
+                    format!("{id}{name} is retired in {place} ({why})"),
+                )
+                .with_hint("link a live asset, or ask the asset's owners to restore it"),
             );
             verdict.record = Some(Some(rec.clone()));
         }
         Outcome::NotFound => {
             verdict.issues.push(
-                Issue::error(IssueCode::NotFound, format!("{id} does not exist in {place}"))
-                    .with_hint("check the ID in the CMDB; it must match exactly"),
+                Issue::error(
+                    IssueCode::NotFound,
+                    format!("{id} does not exist in {place}"),
+                )
+                .with_hint("check the ID in the CMDB; it must match exactly"),
             );
             verdict.record = Some(None);
         }
         Outcome::Ambiguous(n) => {
             verdict.issues.push(
-                Issue::error(IssueCode::Ambiguous, format!("{n} records in {place} have the ID {id}"))
-                    .with_hint("ask the CMDB owners to remove the duplicate"),
+                Issue::error(
+                    IssueCode::Ambiguous,
+                    format!("{n} records in {place} have the ID {id}"),
+                )
+                .with_hint("ask the CMDB owners to remove the duplicate"),
             );
             verdict.record = Some(None);
         }

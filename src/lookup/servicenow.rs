@@ -12,12 +12,26 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-pub(crate) const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+pub(crate) const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The request for one batch of (already safe) IDs.
-pub fn request(sn: &ServiceNowSpec, retired_when: &BTreeMap<String, Vec<String>>, ticket: Ticket, ids: &[String]) -> Request {
+pub fn request(
+    sn: &ServiceNowSpec,
+    retired_when: &BTreeMap<String, Vec<String>>,
+    ticket: Ticket,
+    ids: &[String],
+) -> Request {
     let mut fields: Vec<&str> = vec![sn.id_field.as_str(), "name", "sys_id"];
-    for f in sn.fields.iter().map(String::as_str).chain(retired_when.keys().map(String::as_str)) {
+    for f in sn
+        .fields
+        .iter()
+        .map(String::as_str)
+        .chain(retired_when.keys().map(String::as_str))
+    {
         if is_identifier(f) && !fields.contains(&f) {
             fields.push(f);
         }
@@ -31,16 +45,31 @@ pub fn request(sn: &ServiceNowSpec, retired_when: &BTreeMap<String, Vec<String>>
         utf8_percent_encode(&fields.join(","), QUERY),
         ids.len() * 2 + 1,
     );
-    Request { ticket, kind: Kind::Table, url, headers: vec![("Accept".into(), "application/json".into())], ids: ids.to_vec() }
+    Request {
+        ticket,
+        kind: Kind::Table,
+        url,
+        headers: vec![("Accept".into(), "application/json".into())],
+        ids: ids.to_vec(),
+    }
 }
 
 /// Outcomes for `ids` from a Table API answer body.
-pub fn interpret(sn: &ServiceNowSpec, retired_when: &BTreeMap<String, Vec<String>>, ids: &[String], body: Option<&Value>) -> Vec<(String, Outcome)> {
+pub fn interpret(
+    sn: &ServiceNowSpec,
+    retired_when: &BTreeMap<String, Vec<String>>,
+    ids: &[String],
+    body: Option<&Value>,
+) -> Vec<(String, Outcome)> {
     let rows = match body.and_then(|b| b.get("result")) {
         Some(Value::Array(rows)) => rows,
         _ => {
-            let why = "the CMDB's answer has no \"result\" list (not a Table API answer)".to_string();
-            return ids.iter().map(|id| (id.clone(), Outcome::Unavailable(why.clone()))).collect();
+            let why =
+                "the CMDB's answer has no \"result\" list (not a Table API answer)".to_string();
+            return ids
+                .iter()
+                .map(|id| (id.clone(), Outcome::Unavailable(why.clone())))
+                .collect();
         }
     };
     ids.iter()
@@ -48,7 +77,9 @@ pub fn interpret(sn: &ServiceNowSpec, retired_when: &BTreeMap<String, Vec<String
             let matching: Vec<&serde_json::Map<String, Value>> = rows
                 .iter()
                 .filter_map(Value::as_object)
-                .filter(|row| row.get(&sn.id_field).and_then(field_text).as_deref() == Some(id.as_str()))
+                .filter(|row| {
+                    row.get(&sn.id_field).and_then(field_text).as_deref() == Some(id.as_str())
+                })
                 .collect();
             let outcome = match matching.as_slice() {
                 [] => Outcome::NotFound,
@@ -67,15 +98,33 @@ mod tests {
     use serde_json::json;
 
     fn spec() -> ServiceNowSpec {
-        serde_json::from_value(json!({"baseUrl": "https://acme.service-now.com/", "fields": ["owned_by"]})).unwrap()
+        serde_json::from_value(
+            json!({"baseUrl": "https://acme.service-now.com/", "fields": ["owned_by"]}),
+        )
+        .unwrap()
     }
 
     #[test]
     fn builds_a_batched_query() {
-        let r = request(&spec(), &default_retired_when(), 7, &["APM0000001".into(), "APM0000002".into()]);
+        let r = request(
+            &spec(),
+            &default_retired_when(),
+            7,
+            &["APM0000001".into(), "APM0000002".into()],
+        );
         assert_eq!(r.ticket, 7);
-        assert!(r.url.starts_with("https://acme.service-now.com/api/now/table/cmdb_ci_business_app?"), "{}", r.url);
-        assert!(r.url.contains("sysparm_query=numberINAPM0000001%2CAPM0000002&"), "{}", r.url);
+        assert!(
+            r.url
+                .starts_with("https://acme.service-now.com/api/now/table/cmdb_ci_business_app?"),
+            "{}",
+            r.url
+        );
+        assert!(
+            r.url
+                .contains("sysparm_query=numberINAPM0000001%2CAPM0000002&"),
+            "{}",
+            r.url
+        );
         assert!(r.url.contains("sysparm_fields=number%2Cname%2Csys_id%2Cowned_by%2Cinstall_status%2Coperational_status%2Cstatus&"), "{}", r.url);
         assert!(r.url.contains("sysparm_exclude_reference_link=true"));
         assert!(r.url.ends_with("sysparm_limit=5"));
@@ -93,7 +142,9 @@ mod tests {
             {"number": "apm0000004", "name": "Near miss"},
             {"number": "APM0009999", "name": "Unrelated"}
         ]});
-        let ids: Vec<String> = ["APM0000001", "APM0000002", "APM0000003", "APM0000004"].map(String::from).to_vec();
+        let ids: Vec<String> = ["APM0000001", "APM0000002", "APM0000003", "APM0000004"]
+            .map(String::from)
+            .to_vec();
         let out = interpret(&spec(), &default_retired_when(), &ids, Some(&body));
         match &out[0].1 {
             Outcome::Found(r) => {
@@ -111,7 +162,12 @@ mod tests {
 
     #[test]
     fn not_a_table_answer() {
-        let out = interpret(&spec(), &default_retired_when(), &["A".into()], Some(&json!({"error": "x"})));
+        let out = interpret(
+            &spec(),
+            &default_retired_when(),
+            &["A".into()],
+            Some(&json!({"error": "x"})),
+        );
         assert!(matches!(&out[0].1, Outcome::Unavailable(m) if m.contains("result")));
     }
 }

@@ -11,8 +11,14 @@ pub fn suite() -> Value {
 
 /// `{"$repeat": [s, n]}` -> s repeated n times; anything else as is.
 pub fn materialize(v: &Value) -> Value {
-    match v.get("$repeat").and_then(Value::as_array).map(Vec::as_slice) {
-        Some([Value::String(s), Value::Number(n)]) => Value::String(s.repeat(n.as_u64().unwrap_or(0) as usize)),
+    match v
+        .get("$repeat")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([Value::String(s), Value::Number(n)]) => {
+            Value::String(s.repeat(n.as_u64().unwrap_or(0) as usize))
+        }
         _ => v.clone(),
     }
 }
@@ -20,7 +26,9 @@ pub fn materialize(v: &Value) -> Value {
 /// The policy of a case: a name from `policies`, or inline.
 pub fn policy_json(suite: &Value, p: &Value) -> String {
     match p {
-        Value::String(name) if suite["policies"].get(name).is_some() => suite["policies"][name].to_string(),
+        Value::String(name) if suite["policies"].get(name).is_some() => {
+            suite["policies"][name].to_string()
+        }
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
@@ -38,8 +46,14 @@ pub fn compare(case: &Value, verdict: &Value) -> Result<(), String> {
             }
         }
     }
-    let codes: Vec<&str> = verdict["issues"].as_array().map(|a| a.iter().filter_map(|i| i["code"].as_str()).collect()).unwrap_or_default();
-    let want: Vec<&str> = e["codes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let codes: Vec<&str> = verdict["issues"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["code"].as_str()).collect())
+        .unwrap_or_default();
+    let want: Vec<&str> = e["codes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     if codes != want {
         return fail(&format!("codes: want {want:?}, got {codes:?}"));
     }
@@ -56,7 +70,14 @@ pub fn compare(case: &Value, verdict: &Value) -> Result<(), String> {
         None => materialize(&case["input"]),
     };
     if verdict["input"] != input {
-        return fail(&format!("input: want {}", if input.to_string().len() > 80 { "<long>".into() } else { input.to_string() }));
+        return fail(&format!(
+            "input: want {}",
+            if input.to_string().len() > 80 {
+                "<long>".into()
+            } else {
+                input.to_string()
+            }
+        ));
     }
     if let Some(want) = e.get("record") {
         if verdict.get("record") != Some(want) {
@@ -72,7 +93,10 @@ pub fn compare(case: &Value, verdict: &Value) -> Result<(), String> {
     if verdict["valid"] == Value::Bool(false) && !verdict["value"].is_null() {
         return fail("an invalid verdict must have value null");
     }
-    if verdict["issues"].as_array().is_some_and(|a| a.iter().any(|i| i["message"].as_str().is_none_or(str::is_empty))) {
+    if verdict["issues"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|i| i["message"].as_str().is_none_or(str::is_empty))
+    }) {
         return fail("every issue needs a message");
     }
     Ok(())
