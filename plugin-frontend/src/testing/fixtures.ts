@@ -34,7 +34,16 @@ export function fakeFetchApi(options: { delayMs?: number; status?: number } = {}
     fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
       calls.push({ url, init });
-      if (options.delayMs) await new Promise(r => setTimeout(r, options.delayMs));
+      if (options.delayMs) {
+        // like the real fetch: an aborted signal rejects the pending request
+        await new Promise<void>((resolveDelay, reject) => {
+          const timer = setTimeout(resolveDelay, options.delayMs);
+          init?.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new DOMException('The operation was aborted.', 'AbortError'));
+          });
+        });
+      }
       if (url !== `${PROXY_BASE}/asset-registry/assets.json`) {
         return new Response('{"error":"not found"}', { status: 404, headers: { 'content-type': 'application/json' } });
       }

@@ -1,10 +1,12 @@
 import React, { useState } from 'react';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { TestApiProvider, TestApiRegistry, renderInTestApp } from '@backstage/test-utils';
+import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
 import { configApiRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import type { JsonObject } from '@backstage/types';
 import { ValidateAsset } from './ValidateAsset';
+import { validateAssetValidation } from './validation';
 import type { ValidateAssetProps, ValidateAssetUiOptions } from './schema';
 import {
   PROXY_BASE,
@@ -211,5 +213,29 @@ const shared = sharedCases().cases.filter(
     if (c.expect.valid) expect(screen.getByTestId('form-value')).toHaveTextContent(c.expect.value ?? '');
     if (c.expect.message) expect(helperOf(input)).toHaveTextContent(c.expect.message);
     if (c.expect.recordName) expect(helperOf(input)).toHaveTextContent(c.expect.recordName);
+  });
+});
+
+describe('ValidateAsset and the form validator together', () => {
+  it('a lookup superseded while typing does not spoil a concurrent validator run', async () => {
+    const fetch = fakeFetchApi({ delayMs: 200 });
+    const { input, user, assetId } = await renderField({ fetch, uiOptions: { debounceMs: 0 } });
+    await user.type(input, 'APM0001234');
+    // the field's lookup is in flight; the form validates the same ID (coalesced with it) ...
+    const validation = createFieldValidation();
+    const validating = validateAssetValidation('APM0001234', validation, {
+      apiHolder: TestApiRegistry.from(
+        [configApiRef, configApi(assetId)],
+        [discoveryApiRef, discoveryApi],
+        [fetchApiRef, fetch.fetchApi],
+      ),
+      formData: {},
+      schema: {},
+      uiSchema: { 'ui:options': { debounceMs: 0 } },
+    });
+    // ... while the developer keeps typing, which supersedes the field's lookup
+    await user.type(input, '5');
+    await validating;
+    expect(validation.__errors ?? []).toEqual([]);
   });
 });

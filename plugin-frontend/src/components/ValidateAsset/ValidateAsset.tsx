@@ -139,12 +139,11 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
     if (!setup || !lookupValue) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => {
+      // No `signal` on purpose: the core shares one request between concurrent identical lookups
+      // (e.g. this one and the form validator's on Next), and aborting it would cancel it for both.
+      // A stale answer is simply ignored; it still fills the core's cache.
       setup.validator
-        .validate(lookupValue, {
-          scheme: setup.scheme,
-          fetch: setup.fetch,
-          signal: controller.signal,
-        })
+        .validate(lookupValue, { scheme: setup.scheme, fetch: setup.fetch })
         .then(
           verdict => {
             if (!controller.signal.aborted) setLookup({ status: 'done', value: lookupValue, verdict });
