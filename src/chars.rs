@@ -1,14 +1,31 @@
 //! The hidden-character rule: control, format (zero-width, bidi overrides, word joiner, BOM),
 //! private-use and unassigned characters are never part of an asset ID.
 
-use unicode_general_category::{get_general_category, GeneralCategory as G};
+//!
+//! The general categories come from a compact run table (`chars/table.rs`, 6 KiB) generated from
+//! `unicode-general-category` instead of calling that crate at run time: its full category table
+//! cost about 50 KiB of the `.wasm` (about 13 KiB gzip) for a yes/no question. A test proves the
+//! table equal to the crate for every code point.
+
+mod table;
+
+fn in_runs(c: char) -> bool {
+    // Index of the run holding `c`; runs alternate hidden (even) / visible (odd) from U+0000.
+    let u = c as u32;
+    table::RUNS.partition_point(|&start| start <= u) % 2 == 1
+}
 
 /// True for control, format, private-use, surrogate and unassigned characters.
 pub fn is_hidden(c: char) -> bool {
     if (' '..='~').contains(&c) {
         return false;
     }
-    matches!(get_general_category(c), G::Control | G::Format | G::PrivateUse | G::Surrogate | G::Unassigned)
+    in_runs(c)
+}
+
+fn is_format(c: char) -> bool {
+    let u = c as u32;
+    table::FORMAT.iter().any(|&(a, b)| (a..=b).contains(&u))
 }
 
 /// A hidden character found in a value.
@@ -30,10 +47,12 @@ fn kind(c: char) -> &'static str {
     match c {
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => "control character",
         '\u{feff}' => "byte-order mark",
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => "bidirectional override",
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {
+            "bidirectional override"
+        }
         '\u{200b}'..='\u{200d}' | '\u{2060}' => "zero-width character",
         '\u{e000}'..='\u{f8ff}' | '\u{f0000}'..='\u{10ffff}' => "private-use character",
-        _ if get_general_category(c) == G::Format => "invisible formatting character",
+        _ if is_format(c) => "invisible formatting character",
         _ => "unassigned code point",
     }
 }
@@ -50,7 +69,15 @@ pub fn find_hidden(value: &str) -> Vec<Hidden> {
     if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Vec::new();
     }
-    value.chars().enumerate().filter(|(_, c)| is_hidden(*c)).map(|(i, ch)| Hidden { ch, position: i + 1 }).collect()
+    value
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| is_hidden(*c))
+        .map(|(i, ch)| Hidden {
+            ch,
+            position: i + 1,
+        })
+        .collect()
 }
 
 /// Remove every hidden character (used to suggest a fix).
@@ -61,6 +88,57 @@ pub fn strip_hidden(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod against_the_crate {
+        use super::super::*;
+        use unicode_general_category::{get_general_category, GeneralCategory as G};
+
+        fn crate_hidden(c: char) -> bool {
+            matches!(
+                get_general_category(c),
+                G::Control | G::Format | G::PrivateUse | G::Surrogate | G::Unassigned
+            )
+        }
+
+        #[test]
+        fn table_equals_unicode_general_category_for_every_code_point() {
+            for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+                assert_eq!(is_hidden(c), crate_hidden(c), "U+{:04X}", c as u32);
+                assert_eq!(
+                    is_format(c),
+                    get_general_category(c) == G::Format,
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
+        }
+
+        /// Prints `chars/table.rs`'s tables (after a `unicode-general-category` upgrade).
+        #[test]
+        #[ignore]
+        fn print_tables() {
+            let mut runs: Vec<u32> = Vec::new();
+            for u in 0..=0x10FFFFu32 {
+                let h = char::from_u32(u).map_or(true, crate_hidden);
+                if runs.len() % 2 == usize::from(!h) {
+                    runs.push(u);
+                }
+            }
+            println!("RUNS ({}): {runs:#X?}", runs.len());
+            let mut format: Vec<(u32, u32)> = Vec::new();
+            for c in (0..=0x10FFFFu32)
+                .filter_map(char::from_u32)
+                .filter(|&c| get_general_category(c) == G::Format)
+            {
+                match format.last_mut() {
+                    Some(r) if r.1 + 1 == c as u32 => r.1 = c as u32,
+                    _ => format.push((c as u32, c as u32)),
+                }
+            }
+            println!("FORMAT ({}): {format:#X?}", format.len());
+        }
+    }
 
     #[test]
     fn finds_each_class() {
@@ -88,7 +166,10 @@ mod tests {
 
     #[test]
     fn describe_names_code_point() {
-        assert_eq!(find_hidden("a\u{200b}")[0].describe(), "U+200B (zero-width character)");
+        assert_eq!(
+            find_hidden("a\u{200b}")[0].describe(),
+            "U+200B (zero-width character)"
+        );
         assert_eq!(strip_hidden("A\u{200b}B\u{feff}"), "AB");
     }
 }

@@ -9,6 +9,8 @@ use crate::policy::{self, Policy, SchemeSpec, MAX_LENGTH_LIMIT, REGEX_SIZE_LIMIT
 use regex::{Regex, RegexBuilder};
 use std::borrow::Cow;
 
+mod fixed;
+
 /// A value handed to the validator, whatever the caller had.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Input<'a> {
@@ -40,11 +42,21 @@ impl<'a> Input<'a> {
 pub struct Scheme {
     pub spec: SchemeSpec,
     regex: Regex,
+    /// The fixed-shape fast path when the pattern allows it (see `fixed`), else `None`.
+    fixed: Option<fixed::Shape>,
 }
 
 impl Scheme {
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// The whole-value pattern test: the fixed-shape fast path, else regex-lite.
+    fn is_match(&self, value: &str) -> bool {
+        match &self.fixed {
+            Some(shape) => shape.is_match(value),
+            None => self.regex.is_match(value),
+        }
     }
 
     /// "APM followed by 7 digits, e.g. APM0001234" — the expected shape, for messages.
@@ -84,7 +96,10 @@ impl Validator {
             return Err(Error::policy("schemes", "at least one scheme is required"));
         }
         if policy.max_length == 0 || policy.max_length > MAX_LENGTH_LIMIT {
-            return Err(Error::policy("maxLength", format!("must be between 1 and {MAX_LENGTH_LIMIT}")));
+            return Err(Error::policy(
+                "maxLength",
+                format!("must be between 1 and {MAX_LENGTH_LIMIT}"),
+            ));
         }
         let mut schemes: Vec<Scheme> = Vec::with_capacity(policy.schemes.len());
         for (i, spec) in policy.schemes.iter().enumerate() {
@@ -93,19 +108,34 @@ impl Validator {
                 return Err(Error::policy(at("name"), "must not be empty"));
             }
             if let Some(j) = schemes.iter().position(|s| s.spec.name == spec.name) {
-                return Err(Error::policy(at("name"), format!("duplicate scheme name \"{}\" (also schemes[{j}].name)", spec.name)));
+                return Err(Error::policy(
+                    at("name"),
+                    format!(
+                        "duplicate scheme name \"{}\" (also schemes[{j}].name)",
+                        spec.name
+                    ),
+                ));
             }
             if spec.pattern.is_empty() {
                 return Err(Error::policy(at("pattern"), "must not be empty"));
             }
-            if spec.normalize.contains(&Step::Uppercase) && spec.normalize.contains(&Step::Lowercase) {
-                return Err(Error::policy(at("normalize"), "uppercase and lowercase cannot both be set"));
+            if spec.normalize.contains(&Step::Uppercase)
+                && spec.normalize.contains(&Step::Lowercase)
+            {
+                return Err(Error::policy(
+                    at("normalize"),
+                    "uppercase and lowercase cannot both be set",
+                ));
             }
             let regex = RegexBuilder::new(&format!("^(?:{})$", spec.pattern))
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
                 .map_err(|e| Error::policy(at("pattern"), regex_message(e)))?;
-            schemes.push(Scheme { spec: spec.clone(), regex });
+            schemes.push(Scheme {
+                spec: spec.clone(),
+                regex,
+                fixed: fixed::Shape::parse(&spec.pattern),
+            });
         }
         if let Some(lookup) = &policy.lookup {
             policy::check_lookup(lookup)?;
@@ -124,8 +154,15 @@ impl Validator {
             if let Some(ex) = &s.spec.example {
                 let verdict = v.check_format(Input::Str(ex), Some(s.name()))?;
                 if !verdict.valid {
-                    let why = verdict.issues.first().map(|i| i.message.clone()).unwrap_or_default();
-                    return Err(Error::policy(format!("schemes[{i}].example"), format!("\"{ex}\" does not pass its own scheme: {why}")));
+                    let why = verdict
+                        .issues
+                        .first()
+                        .map(|i| i.message.clone())
+                        .unwrap_or_default();
+                    return Err(Error::policy(
+                        format!("schemes[{i}].example"),
+                        format!("\"{ex}\" does not pass its own scheme: {why}"),
+                    ));
                 }
             }
         }
@@ -172,14 +209,26 @@ impl Validator {
     /// ```
     pub fn check_format(&self, input: Input<'_>, scheme: Option<&str>) -> Result<Verdict, Error> {
         let candidates = self.select(scheme)?;
-        let mut verdict = Verdict { input: None, valid: false, value: None, scheme: None, issues: Vec::new(), record: None };
+        let mut verdict = Verdict {
+            input: None,
+            valid: false,
+            value: None,
+            scheme: None,
+            issues: Vec::new(),
+            record: None,
+        };
         let raw = match input {
             Input::Missing => {
-                verdict.issues.push(Issue::error(IssueCode::Empty, "an asset ID is required"));
+                verdict
+                    .issues
+                    .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
                 return Ok(verdict);
             }
             Input::Other(kind) => {
-                verdict.issues.push(Issue::error(IssueCode::InvalidType, format!("the asset ID must be a string, not a {kind}")));
+                verdict.issues.push(Issue::error(
+                    IssueCode::InvalidType,
+                    format!("the asset ID must be a string, not a {kind}"),
+                ));
                 return Ok(verdict);
             }
             Input::Str(s) => s,
@@ -189,11 +238,16 @@ impl Validator {
         // Cheap cap first: bounded work whatever the input size.
         if raw.len() > max && raw.chars().nth(max).is_some() {
             let n = raw.chars().count();
-            verdict.issues.push(Issue::error(IssueCode::TooLong, format!("the asset ID is {n} characters long; at most {max} are allowed")));
+            verdict.issues.push(Issue::error(
+                IssueCode::TooLong,
+                format!("the asset ID is {n} characters long; at most {max} are allowed"),
+            ));
             return Ok(verdict);
         }
         if raw.trim().is_empty() {
-            verdict.issues.push(Issue::error(IssueCode::Empty, "an asset ID is required"));
+            verdict
+                .issues
+                .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
             return Ok(verdict);
         }
 
@@ -224,14 +278,22 @@ impl Validator {
         }
 
         if let Some((value, found)) = hidden {
-            let list: Vec<String> = found.iter().map(|h| format!("{} at position {}", h.describe(), h.position)).collect();
+            let list: Vec<String> = found
+                .iter()
+                .map(|h| format!("{} at position {}", h.describe(), h.position))
+                .collect();
             let mut issue = Issue::error(
                 IssueCode::InvalidCharacters,
-                format!("the asset ID contains an invisible or control character: {}", list.join(", ")),
+                format!(
+                    "the asset ID contains an invisible or control character: {}",
+                    list.join(", ")
+                ),
             );
             let cleaned = chars::strip_hidden(&value);
             issue = match self.accepts(&cleaned, candidates) {
-                Some(fixed) => issue.with_hint(format!("remove the hidden character: {fixed} is valid")),
+                Some(fixed) => {
+                    issue.with_hint(format!("remove the hidden character: {fixed} is valid"))
+                }
                 None => issue.with_hint("retype the ID instead of pasting it"),
             };
             verdict.issues.push(issue);
@@ -239,7 +301,11 @@ impl Validator {
             verdict.issues.push(
                 Issue::error(
                     IssueCode::ChecksumMismatch,
-                    format!("{value} has the shape of {} but its check digit is wrong ({} check)", s.spec.name, s.spec.checksum.name()),
+                    format!(
+                        "{value} has the shape of {} but its check digit is wrong ({} check)",
+                        s.spec.name,
+                        s.spec.checksum.name()
+                    ),
                 )
                 .with_hint("check for a mistyped or swapped digit"),
             );
@@ -247,7 +313,11 @@ impl Validator {
             let shapes: Vec<String> = candidates.iter().map(|s| s.shape()).collect();
             let mut issue = Issue::error(
                 IssueCode::PatternMismatch,
-                format!("\"{}\" is not a valid asset ID: expected {}", raw.trim(), shapes.join(", or ")),
+                format!(
+                    "\"{}\" is not a valid asset ID: expected {}",
+                    raw.trim(),
+                    shapes.join(", or ")
+                ),
             );
             if let Some((fixed, why)) = self.suggest(raw, candidates) {
                 issue = issue.with_hint(format!("did you mean {fixed}? ({why})"));
@@ -259,33 +329,84 @@ impl Validator {
     }
 
     /// Check many values with one policy pass (same verdicts as calling [`Self::check_format`]).
-    pub fn check_format_many<'a>(&self, inputs: impl IntoIterator<Item = Input<'a>>, scheme: Option<&str>) -> Result<Vec<Verdict>, Error> {
+    pub fn check_format_many<'a>(
+        &self,
+        inputs: impl IntoIterator<Item = Input<'a>>,
+        scheme: Option<&str>,
+    ) -> Result<Vec<Verdict>, Error> {
         self.select(scheme)?;
-        inputs.into_iter().map(|i| self.check_format(i, scheme)).collect()
+        inputs
+            .into_iter()
+            .map(|i| self.check_format(i, scheme))
+            .collect()
     }
 
     /// The normalized value if some candidate scheme accepts `value` as is.
     fn accepts(&self, value: &str, candidates: &[Scheme]) -> Option<String> {
-        candidates.iter().find_map(|s| match run_scheme(s, normalize::normalize(value, &s.spec.normalize)) {
-            SchemeResult::Accepted(v) => Some(v.into_owned()),
-            _ => None,
+        candidates.iter().find_map(|s| {
+            match run_scheme(s, normalize::normalize(value, &s.spec.normalize)) {
+                SchemeResult::Accepted(v) => Some(v.into_owned()),
+                _ => None,
+            }
         })
     }
 
     /// A small change that makes the value valid: case, separators, both.
+    ///
+    /// Only for invalid values, so it may allocate; it skips every (scheme, normalized value)
+    /// already known to fail (the value itself, or an earlier variant normalizing the same way).
     fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
         let trimmed = raw.trim();
-        let no_sep: String = trimmed.chars().filter(|c| !(c.is_whitespace() || normalize::is_hyphen(*c) || matches!(c, '_' | '.' | '/' | ':'))).collect();
-        let variants: [(Cow<'_, str>, &'static str); 5] = [
-            (Cow::Owned(trimmed.to_uppercase()), "wrong case"),
-            (Cow::Owned(trimmed.to_lowercase()), "wrong case"),
-            (Cow::Borrowed(no_sep.as_str()), "remove the separators"),
-            (Cow::Owned(no_sep.to_uppercase()), "wrong case and separators"),
-            (Cow::Owned(no_sep.to_lowercase()), "wrong case and separators"),
+        let no_sep: String = trimmed
+            .chars()
+            .filter(|c| {
+                !(c.is_whitespace()
+                    || normalize::is_hyphen(*c)
+                    || matches!(c, '_' | '.' | '/' | ':'))
+            })
+            .collect();
+        let (no_sep_upper, no_sep_lower) = (no_sep.to_uppercase(), no_sep.to_lowercase());
+        let variants: [(String, &'static str); 5] = [
+            (trimmed.to_uppercase(), "wrong case"),
+            (trimmed.to_lowercase(), "wrong case"),
+            (no_sep, "remove the separators"),
+            (no_sep_upper, "wrong case and separators"),
+            (no_sep_lower, "wrong case and separators"),
         ];
-        let found = variants.into_iter().find_map(|(v, why)| if v != trimmed { self.accepts(&v, candidates).map(|ok| (ok, why)) } else { None });
-        found
+        let mut tried: Vec<(usize, Cow<'_, str>)> = Vec::new();
+        let mut previous: Option<(&[Step], Cow<'_, str>)> = None;
+        for (k, s) in candidates.iter().enumerate() {
+            let base = match &previous {
+                Some((steps, v)) if *steps == s.spec.normalize.as_slice() => v.clone(),
+                _ => normalize::normalize(raw, &s.spec.normalize),
+            };
+            previous = Some((s.spec.normalize.as_slice(), base.clone()));
+            tried.push((k, base));
+        }
+        for (n, (v, why)) in variants.iter().enumerate() {
+            if v == trimmed || variants[..n].iter().any(|(w, _)| w == v) {
+                continue;
+            }
+            for (k, s) in candidates.iter().enumerate() {
+                let value = normalize::normalize(v, &s.spec.normalize);
+                if tried.iter().any(|(t, seen)| *t == k && *seen == value) {
+                    continue;
+                }
+                if accepted(s, &value) {
+                    return Some((value.into_owned(), why));
+                }
+                tried.push((k, Cow::Owned(value.into_owned())));
+            }
+        }
+        None
     }
+}
+
+/// Whether `s` accepts the already normalized `value` (no hidden character, pattern, checksum).
+fn accepted(s: &Scheme, value: &str) -> bool {
+    chars::find_hidden(value).is_empty()
+        && s.is_match(value)
+        && (s.spec.checksum == Checksum::None || s.spec.checksum.verify(value))
 }
 
 fn run_scheme<'v>(s: &Scheme, value: Cow<'v, str>) -> SchemeResult<'v> {
@@ -293,7 +414,7 @@ fn run_scheme<'v>(s: &Scheme, value: Cow<'v, str>) -> SchemeResult<'v> {
     if !hidden.is_empty() {
         return SchemeResult::Hidden(value, hidden);
     }
-    if !s.regex.is_match(&value) {
+    if !s.is_match(&value) {
         return SchemeResult::Mismatch;
     }
     if s.spec.checksum != Checksum::None && !s.spec.checksum.verify(&value) {
@@ -304,5 +425,8 @@ fn run_scheme<'v>(s: &Scheme, value: Cow<'v, str>) -> SchemeResult<'v> {
 
 fn regex_message(e: regex::Error) -> String {
     let s = e.to_string();
-    format!("not a valid regular expression or too big: {}", s.lines().last().unwrap_or(&s).trim_start_matches("error: "))
+    format!(
+        "not a valid regular expression or too big: {}",
+        s.lines().last().unwrap_or(&s).trim_start_matches("error: ")
+    )
 }

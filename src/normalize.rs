@@ -38,14 +38,18 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
             (Step::Trim, Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
             (Step::Trim, Cow::Owned(s)) => Cow::Owned(s.trim().to_owned()),
             (Step::Uppercase, s) => {
-                if s.chars().any(|c| c.is_lowercase() || (!c.is_ascii() && c.to_uppercase().next() != Some(c))) {
+                if s.chars().any(|c| {
+                    c.is_lowercase() || (!c.is_ascii() && c.to_uppercase().next() != Some(c))
+                }) {
                     Cow::Owned(s.to_uppercase())
                 } else {
                     s
                 }
             }
             (Step::Lowercase, s) => {
-                if s.chars().any(|c| c.is_uppercase() || (!c.is_ascii() && c.to_lowercase().next() != Some(c))) {
+                if s.chars().any(|c| {
+                    c.is_uppercase() || (!c.is_ascii() && c.to_lowercase().next() != Some(c))
+                }) {
                     Cow::Owned(s.to_lowercase())
                 } else {
                     s
@@ -73,7 +77,10 @@ mod tests {
 
     #[test]
     fn trim_covers_unicode_white_space() {
-        assert_eq!(normalize("\u{a0}\u{2007}\u{202f}\u{3000}\tX\n\u{2028}", &[Trim]), "X");
+        assert_eq!(
+            normalize("\u{a0}\u{2007}\u{202f}\u{3000}\tX\n\u{2028}", &[Trim]),
+            "X"
+        );
         // Zero-width space is NOT white space: it is a hidden character, left for the character rule.
         assert_eq!(normalize("\u{200b}X", &[Trim]), "\u{200b}X");
     }
@@ -81,7 +88,10 @@ mod tests {
     #[test]
     fn strip_steps() {
         assert_eq!(normalize("a b\u{3000}c", &[StripWhitespace]), "abc");
-        assert_eq!(normalize("a-b\u{2010}c\u{2015}d\u{2212}e\u{2016}", &[StripHyphens]), "abcde\u{2016}");
+        assert_eq!(
+            normalize("a-b\u{2010}c\u{2015}d\u{2212}e\u{2016}", &[StripHyphens]),
+            "abcde\u{2016}"
+        );
     }
 
     #[test]

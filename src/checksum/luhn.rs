@@ -52,7 +52,13 @@ mod tests {
 
     #[test]
     fn published_isin_vectors() {
-        for ok in ["US0378331005", "AU0000XVGZA3", "GB0002634946", "US5949181045", "DE000BAY0017"] {
+        for ok in [
+            "US0378331005",
+            "AU0000XVGZA3",
+            "GB0002634946",
+            "US5949181045",
+            "DE000BAY0017",
+        ] {
             assert!(verify(ok), "{ok}");
         }
         for bad in ["US0378331004", "AU0000XVGZA4", "GB0002634947"] {

@@ -18,7 +18,11 @@ pub fn verify(value: &str) -> bool {
     for c in value.chars() {
         if let Some(v) = alnum_value(c) {
             count += 1;
-            rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+            rem = if v >= 10 {
+                (rem * 100 + v) % 97
+            } else {
+                (rem * 10 + v) % 97
+            };
         }
     }
     count >= 2 && rem == 1
@@ -49,7 +53,11 @@ mod tests {
 
     #[test]
     fn published_lei_vectors() {
-        for lei in ["5493001KJTIIGC8Y1R12", "7LTWFZYICNSX8D621K86", "529900T8BM49AURSDO55"] {
+        for lei in [
+            "5493001KJTIIGC8Y1R12",
+            "7LTWFZYICNSX8D621K86",
+            "529900T8BM49AURSDO55",
+        ] {
             assert!(verify(lei), "{lei}");
         }
         assert!(!verify("7LTWFZYICNSX8D621K87"));
