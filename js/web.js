@@ -1,5 +1,11 @@
 // Browser / bundler entry: wasm-pack `--target web` output. Call `await ready()` first.
-import init, { initSync as initWasmSync, AssetIdValidator } from '../pkg/web/asset_id.js';
+import init, { initSync as initWasmSync, AssetIdValidator as Generated } from '../pkg/web/asset_id.js';
+import verdicts from './verdicts.cjs';
+
+// checkFormat/checkFormatMany through the packed transfer (see verdicts.cjs). Exported as a local
+// binding, not a re-export, so `sideEffects: false` bundlers cannot skip this module.
+verdicts.install(Generated);
+export const AssetIdValidator = Generated;
 
 let started;
 
@@ -27,4 +33,3 @@ export function initSync(module) {
   started = Promise.resolve();
 }
 
-export { AssetIdValidator };

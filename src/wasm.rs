@@ -156,7 +156,10 @@ fn js_error(e: &Error) -> JsValue {
 }
 
 fn policy_error(message: &str) -> JsValue {
-    js_error(&Error::InvalidPolicy { path: String::new(), message: message.into() })
+    js_error(&Error::InvalidPolicy {
+        path: String::new(),
+        message: message.into(),
+    })
 }
 
 fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
@@ -187,6 +190,125 @@ fn check_one(validator: &Validator, v: &JsValue, scheme: Option<&str>) -> Result
     }
 }
 
+/// Non-string kinds as the npm entries number them (`typeof`, with arrays apart).
+const KINDS: [&str; 8] = [
+    "missing", "number", "boolean", "object", "array", "bigint", "symbol", "function",
+];
+
+fn input_of(value: &str, kind: u32) -> Input<'_> {
+    match KINDS.get(kind as usize) {
+        None => Input::Str(value),
+        Some(&"missing") => Input::Missing,
+        Some(name) => Input::Other(name),
+    }
+}
+
+/// The compact verdict text decoded by js/verdicts.cjs (keep the two in step). Small numbers are
+/// single UTF-16 units below U+8000; a string is its UTF-16 length (two 15-bit units) then its text.
+/// Per verdict: flags, [scheme index], [echoed input], [value], issue count, then per issue:
+/// code index | severity << 4 | has-hint << 5, message, [hint].
+mod packed {
+    use crate::format::{Input, Validator};
+    use crate::issue::{Error, Severity};
+
+    /// `lens` values from here on are kinds, not lengths.
+    pub const KIND: u32 = 0xFFFF_FF00;
+
+    const VALID: u32 = 1;
+    const VALUE: u32 = 2;
+    const VALUE_IS_INPUT: u32 = 4;
+    const INPUT: u32 = 8;
+    const ECHO_INPUT: u32 = 16;
+    const SCHEME: u32 = 32;
+
+    fn small(out: &mut String, n: u32) {
+        out.push(char::from_u32(n & 0x7FFF).unwrap_or('\0'));
+    }
+
+    fn text(out: &mut String, s: &str) {
+        let n = if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().map(char::len_utf16).sum()
+        };
+        small(out, (n >> 15) as u32);
+        small(out, n as u32);
+        out.push_str(s);
+    }
+
+    /// Byte length of the prefix of `s` that is `units` UTF-16 units long.
+    pub fn utf16_prefix(s: &str, units: usize) -> usize {
+        let mut seen = 0;
+        for (i, c) in s.char_indices() {
+            if seen >= units {
+                return i;
+            }
+            seen += c.len_utf16();
+        }
+        s.len()
+    }
+
+    pub fn check(
+        v: &Validator,
+        out: &mut String,
+        input: Input<'_>,
+        scheme: Option<&str>,
+    ) -> Result<(), Error> {
+        let verdict = v.check_format(input, scheme)?;
+        let raw = match input {
+            Input::Str(s) => Some(s),
+            _ => None,
+        };
+        let index = verdict
+            .scheme
+            .as_deref()
+            .and_then(|name| v.schemes().iter().position(|s| s.name() == name));
+        let mut flags = 0;
+        if verdict.valid {
+            flags |= VALID;
+        }
+        if verdict.value.is_some() {
+            flags |= VALUE;
+            if verdict.value.as_deref() == raw {
+                flags |= VALUE_IS_INPUT;
+            }
+        }
+        if let Some(r) = raw {
+            flags |= INPUT;
+            // The JS side keeps its own string unless the text encoder replaced a lone surrogate.
+            if r.contains('\u{FFFD}') {
+                flags |= ECHO_INPUT;
+            }
+        }
+        if index.is_some() {
+            flags |= SCHEME;
+        }
+        small(out, flags);
+        if let Some(i) = index {
+            small(out, i as u32);
+        }
+        if flags & ECHO_INPUT != 0 {
+            text(out, raw.unwrap_or_default());
+        }
+        if flags & VALUE != 0 && flags & VALUE_IS_INPUT == 0 {
+            text(out, verdict.value.as_deref().unwrap_or_default());
+        }
+        small(out, verdict.issues.len() as u32);
+        for issue in &verdict.issues {
+            let severity = u32::from(issue.severity == Severity::Warning) << 4;
+            small(
+                out,
+                issue.code as u32 | severity | u32::from(issue.hint.is_some()) << 5,
+            );
+            text(out, &issue.message);
+            if let Some(h) = &issue.hint {
+                text(out, h);
+            }
+        }
+        Ok(())
+    }
+}
+
 fn get(obj: &JsValue, key: &str) -> JsValue {
     if obj.is_object() {
         Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -200,7 +322,9 @@ fn scheme_option(options: &JsValue) -> Result<Option<String>, JsValue> {
     if s.is_undefined() || s.is_null() {
         Ok(None)
     } else {
-        s.as_string().map(Some).ok_or_else(|| js_sys::TypeError::new("options.scheme must be a string").into())
+        s.as_string()
+            .map(Some)
+            .ok_or_else(|| js_sys::TypeError::new("options.scheme must be a string").into())
     }
 }
 
@@ -227,7 +351,13 @@ impl AssetIdValidator {
         };
         let validator = Validator::from_json_str(&text).map_err(|e| js_error(&e))?;
         let engine = Engine::new(validator.policy());
-        Ok(AssetIdValidator { inner: Rc::new(Inner { validator, engine: RefCell::new(engine), inflight: RefCell::new(HashMap::new()) }) })
+        Ok(AssetIdValidator {
+            inner: Rc::new(Inner {
+                validator,
+                engine: RefCell::new(engine),
+                inflight: RefCell::new(HashMap::new()),
+            }),
+        })
     }
 
     /// Check the format of one value: synchronous, no I/O.
@@ -238,13 +368,18 @@ impl AssetIdValidator {
         options: Option<CheckOptionsArg>,
     ) -> Result<VerdictOut, JsValue> {
         let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
-        let v = check_one(&self.inner.validator, &value, scheme.as_deref()).map_err(|e| js_error(&e))?;
+        let v = check_one(&self.inner.validator, &value, scheme.as_deref())
+            .map_err(|e| js_error(&e))?;
         Ok(to_js(&v).unchecked_into())
     }
 
     /// Check the format of many values in one call (one boundary crossing for all verdicts).
     #[wasm_bindgen(js_name = checkFormatMany)]
-    pub fn check_format_many(&self, values: ValuesArg, options: Option<CheckOptionsArg>) -> Result<VerdictsOut, JsValue> {
+    pub fn check_format_many(
+        &self,
+        values: ValuesArg,
+        options: Option<CheckOptionsArg>,
+    ) -> Result<VerdictsOut, JsValue> {
         let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
         let values: JsValue = values.into();
         if !Array::is_array(&values) {
@@ -253,9 +388,63 @@ impl AssetIdValidator {
         let arr: Array = values.unchecked_into();
         let mut out = Vec::with_capacity(arr.length() as usize);
         for v in arr.iter() {
-            out.push(check_one(&self.inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
+            out.push(
+                check_one(&self.inner.validator, &v, scheme.as_deref())
+                    .map_err(|e| js_error(&e))?,
+            );
         }
         Ok(to_js(&out).unchecked_into())
+    }
+
+    /// `checkFormat` for the npm entries (js/verdicts.cjs): the verdict as compact text that the
+    /// JS layer turns into the same object. `kind` is [`KINDS`]' index for a non-string value.
+    #[wasm_bindgen(js_name = checkPacked, skip_typescript)]
+    pub fn check_packed(
+        &self,
+        value: &str,
+        kind: u32,
+        scheme: Option<String>,
+    ) -> Result<String, JsValue> {
+        let mut out = String::new();
+        packed::check(
+            &self.inner.validator,
+            &mut out,
+            input_of(value, kind),
+            scheme.as_deref(),
+        )
+        .map_err(|e| js_error(&e))?;
+        Ok(out)
+    }
+
+    /// `checkFormatMany` for the npm entries: all string values joined in `joined`; `lens[i]` is
+    /// value i's length in UTF-16 units, or `KIND + index` into [`KINDS`] for a non-string.
+    #[wasm_bindgen(js_name = checkManyPacked, skip_typescript)]
+    pub fn check_many_packed(
+        &self,
+        joined: &str,
+        lens: &[u32],
+        scheme: Option<String>,
+    ) -> Result<String, JsValue> {
+        let mut out = String::with_capacity(lens.len() * 16);
+        let ascii = joined.is_ascii();
+        let mut rest = joined;
+        for &n in lens {
+            let input = if n >= packed::KIND {
+                input_of("", n - packed::KIND)
+            } else {
+                let end = if ascii {
+                    (n as usize).min(rest.len())
+                } else {
+                    packed::utf16_prefix(rest, n as usize)
+                };
+                let (value, tail) = rest.split_at(end);
+                rest = tail;
+                Input::Str(value)
+            };
+            packed::check(&self.inner.validator, &mut out, input, scheme.as_deref())
+                .map_err(|e| js_error(&e))?;
+        }
+        Ok(out)
     }
 
     /// Format, then CMDB lookup (cached; concurrent identical lookups share one request).
@@ -277,7 +466,11 @@ impl AssetIdValidator {
 
     /// Validate many values; lookups are deduplicated and batched.
     #[wasm_bindgen(js_name = validateMany)]
-    pub fn validate_many(&self, values: ValuesArg, options: Option<ValidateOptionsArg>) -> VerdictsPromise {
+    pub fn validate_many(
+        &self,
+        values: ValuesArg,
+        options: Option<ValidateOptionsArg>,
+    ) -> VerdictsPromise {
         let inner = self.inner.clone();
         let values: JsValue = values.into();
         let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
@@ -294,15 +487,28 @@ impl AssetIdValidator {
     /// Names of the policy's schemes, in order.
     #[wasm_bindgen(js_name = schemeNames, unchecked_return_type = "string[]")]
     pub fn scheme_names(&self) -> JsValue {
-        to_js(&self.inner.validator.schemes().iter().map(|s| s.name()).collect::<Vec<_>>())
+        to_js(
+            &self
+                .inner
+                .validator
+                .schemes()
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>(),
+        )
     }
 }
 
-async fn validate_many(inner: Rc<Inner>, values: Array, options: JsValue) -> Result<Vec<Verdict>, JsValue> {
+async fn validate_many(
+    inner: Rc<Inner>,
+    values: Array,
+    options: JsValue,
+) -> Result<Vec<Verdict>, JsValue> {
     let scheme = scheme_option(&options)?;
     let mut verdicts = Vec::with_capacity(values.length() as usize);
     for v in values.iter() {
-        verdicts.push(check_one(&inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
+        verdicts
+            .push(check_one(&inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
     }
     if !inner.engine.borrow().enabled() {
         return Ok(verdicts);
@@ -330,7 +536,12 @@ async fn validate_many(inner: Rc<Inner>, values: Array, options: JsValue) -> Res
     Ok(verdicts)
 }
 
-async fn lookup_ids(inner: &Rc<Inner>, ids: Vec<String>, fetch: &JsValue, signal: &JsValue) -> HashMap<String, Outcome> {
+async fn lookup_ids(
+    inner: &Rc<Inner>,
+    ids: Vec<String>,
+    fetch: &JsValue,
+    signal: &JsValue,
+) -> HashMap<String, Outcome> {
     let mut results: HashMap<String, Outcome> = HashMap::new();
     let mut remaining = ids;
     // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
@@ -340,7 +551,9 @@ async fn lookup_ids(inner: &Rc<Inner>, ids: Vec<String>, fetch: &JsValue, signal
         results.extend(plan.resolved);
         let mut pending: Vec<SharedOutcomes> = Vec::new();
         for req in plan.requests {
-            let fut = perform(inner.clone(), req.clone(), fetch.clone(), signal.clone()).boxed_local().shared();
+            let fut = perform(inner.clone(), req.clone(), fetch.clone(), signal.clone())
+                .boxed_local()
+                .shared();
             inner.inflight.borrow_mut().insert(req.ticket, fut.clone());
             pending.push(fut);
         }
@@ -362,20 +575,37 @@ async fn lookup_ids(inner: &Rc<Inner>, ids: Vec<String>, fetch: &JsValue, signal
         }
     }
     for id in remaining {
-        results.insert(id, Outcome::Unavailable("the lookup did not complete".into()));
+        results.insert(
+            id,
+            Outcome::Unavailable("the lookup did not complete".into()),
+        );
     }
     results
 }
 
 /// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
-async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue, signal: JsValue) -> Rc<Vec<(String, Outcome)>> {
-    let budget = inner.engine.borrow().spec().map(|s| s.timeout_ms).unwrap_or(5000);
+async fn perform(
+    inner: Rc<Inner>,
+    req: Request,
+    fetch: JsValue,
+    signal: JsValue,
+) -> Rc<Vec<(String, Outcome)>> {
+    let budget = inner
+        .engine
+        .borrow()
+        .spec()
+        .map(|s| s.timeout_ms)
+        .unwrap_or(5000);
     let start = now();
     let mut attempt = 1;
     let outcomes = loop {
         let remaining = budget.saturating_sub(now() - start).max(1);
         let result = fetch_once(&req, &fetch, &signal, remaining).await;
-        let completion = inner.engine.borrow_mut().complete(&req, result, attempt, now() - start, now());
+        let completion =
+            inner
+                .engine
+                .borrow_mut()
+                .complete(&req, result, attempt, now() - start, now());
         match completion {
             Completion::Done(outcomes) => break outcomes,
             Completion::Retry { after_ms } => {
@@ -400,7 +630,10 @@ fn error_name(e: &JsValue) -> String {
 }
 
 fn error_message(e: &JsValue) -> String {
-    let msg = get(e, "message").as_string().or_else(|| e.as_string()).unwrap_or_else(|| "unknown error".into());
+    let msg = get(e, "message")
+        .as_string()
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".into());
     let cause = get(&get(e, "cause"), "message").as_string();
     match cause {
         Some(c) if !c.is_empty() && c != msg => format!("{msg} ({c})"),
@@ -408,19 +641,30 @@ fn error_message(e: &JsValue) -> String {
     }
 }
 
-async fn fetch_once(req: &Request, fetch: &JsValue, user_signal: &JsValue, timeout_ms: u64) -> Result<Response, Fault> {
+async fn fetch_once(
+    req: &Request,
+    fetch: &JsValue,
+    user_signal: &JsValue,
+    timeout_ms: u64,
+) -> Result<Response, Fault> {
     let global = js_sys::global();
     let (func, this): (Function, JsValue) = if fetch.is_function() {
         (fetch.clone().unchecked_into(), JsValue::UNDEFINED)
     } else {
         match get(&global, "fetch").dyn_into::<Function>() {
             Ok(f) => (f, global.clone().into()),
-            Err(_) => return Err(Fault::Network("no fetch function is available; pass options.fetch".into())),
+            Err(_) => {
+                return Err(Fault::Network(
+                    "no fetch function is available; pass options.fetch".into(),
+                ))
+            }
         }
     };
     let timeout_signal = abort_signal_timeout(timeout_ms as f64).ok();
     let signal = match (&timeout_signal, user_signal.is_object()) {
-        (Some(t), true) => abort_signal_any(&Array::of2(t, user_signal)).unwrap_or_else(|_| user_signal.clone()),
+        (Some(t), true) => {
+            abort_signal_any(&Array::of2(t, user_signal)).unwrap_or_else(|_| user_signal.clone())
+        }
         (Some(t), false) => t.clone(),
         (None, true) => user_signal.clone(),
         (None, false) => JsValue::UNDEFINED,
@@ -443,12 +687,17 @@ async fn fetch_once(req: &Request, fetch: &JsValue, user_signal: &JsValue, timeo
             _ => Fault::Network(error_message(&e)),
         }
     };
-    let promise = func.call2(&this, &JsValue::from_str(&req.url), &init).map_err(classify)?;
+    let promise = func
+        .call2(&this, &JsValue::from_str(&req.url), &init)
+        .map_err(classify)?;
     let promise: Promise = match promise.dyn_into::<Promise>() {
         Ok(p) => p,
         Err(v) => Promise::resolve(&v),
     };
-    let resp: FetchResponse = JsFuture::from(promise).await.map_err(classify)?.unchecked_into();
+    let resp: FetchResponse = JsFuture::from(promise)
+        .await
+        .map_err(classify)?
+        .unchecked_into();
     let status = resp.status();
     let hdrs = resp.headers();
     let mut headers = Vec::new();
@@ -458,6 +707,14 @@ async fn fetch_once(req: &Request, fetch: &JsValue, user_signal: &JsValue, timeo
         }
     }
     let text = resp.text().map_err(classify)?;
-    let body = JsFuture::from(text).await.map_err(classify)?.as_string().unwrap_or_default();
-    Ok(Response { status, headers, body })
+    let body = JsFuture::from(text)
+        .await
+        .map_err(classify)?
+        .as_string()
+        .unwrap_or_default();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }

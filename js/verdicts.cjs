@@ -1,0 +1,112 @@
+'use strict';
+// checkFormat / checkFormatMany for the npm entries (node.cjs, web.js): the same verdicts as the
+// wasm-bindgen methods, but the core's answer crosses the boundary as one compact string (see
+// `mod packed` in src/wasm.rs; keep the two in step) and the objects are built here. JSON text
+// + JSON.parse and one boundary crossing per value cost more than the checks themselves.
+
+// IssueCode, in the order of the Rust enum.
+const CODES = [
+  'empty', 'invalid_type', 'too_long', 'invalid_characters', 'pattern_mismatch', 'checksum_mismatch',
+  'not_found', 'retired', 'ambiguous', 'lookup_unavailable', 'missing_annotation', 'invalid_yaml',
+];
+// Non-string kinds (src/wasm.rs KINDS); lengths at or above KIND are kinds.
+const KIND = 0xffffff00;
+const KINDS = { number: 1, boolean: 2, object: 3, bigint: 5, symbol: 6, function: 7 };
+const kindOf = (x) => (x == null ? 0 : Array.isArray(x) ? 4 : KINDS[typeof x]);
+
+let t = '';
+let p = 0;
+
+function text() {
+  const n = (t.charCodeAt(p) << 15) | t.charCodeAt(p + 1);
+  const s = t.slice(p + 2, p + 2 + n);
+  p += 2 + n;
+  return s;
+}
+
+function verdict(input, names) {
+  const f = t.charCodeAt(p++);
+  const scheme = f & 32 ? names[t.charCodeAt(p++)] : null;
+  if (f & 16) input = text();
+  else if (!(f & 8)) input = null;
+  const value = f & 2 ? (f & 4 ? input : text()) : null;
+  const n = t.charCodeAt(p++);
+  const issues = [];
+  for (let i = 0; i < n; i += 1) {
+    const c = t.charCodeAt(p++);
+    const code = CODES[c & 15];
+    const severity = c & 16 ? 'warning' : 'error';
+    const message = text();
+    issues.push(c & 32 ? { code, severity, message, hint: text() } : { code, severity, message });
+  }
+  return { input, valid: (f & 1) === 1, value, scheme, issues };
+}
+
+function schemeOf(options) {
+  if (options === null || typeof options !== 'object') return undefined;
+  const s = options.scheme;
+  if (s === undefined || s === null) return undefined;
+  if (typeof s !== 'string') throw new TypeError('options.scheme must be a string');
+  return s;
+}
+
+const names = new WeakMap();
+function namesOf(validator) {
+  let n = names.get(validator);
+  if (n === undefined) {
+    n = validator.schemeNames();
+    names.set(validator, n);
+  }
+  return n;
+}
+
+// A lone surrogate at either end of a value could pair up with its neighbour once joined; the
+// text encoder replaces lone surrogates with U+FFFD anyway, so do that here first.
+function wellFormedEnds(s) {
+  const last = s.charCodeAt(s.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) s = `${s.slice(0, -1)}\ufffd`;
+  const first = s.charCodeAt(0);
+  if (first >= 0xdc00 && first <= 0xdfff) s = `\ufffd${s.slice(1)}`;
+  return s;
+}
+
+/** Replace the class's checkFormat/checkFormatMany with the packed versions. */
+function install(AssetIdValidator) {
+  const proto = AssetIdValidator.prototype;
+  if (typeof proto.checkPacked !== 'function') return; // an older build: keep the JSON methods
+  proto.checkFormat = function checkFormat(value, options) {
+    const scheme = schemeOf(options);
+    const str = typeof value === 'string';
+    t = this.checkPacked(str ? value : '', str ? 0xffffffff : kindOf(value), scheme);
+    p = 0;
+    return verdict(str ? value : null, namesOf(this));
+  };
+  proto.checkFormatMany = function checkFormatMany(values, options) {
+    const scheme = schemeOf(options);
+    if (!Array.isArray(values)) throw new TypeError('checkFormatMany expects an array');
+    const n = values.length;
+    const lens = new Uint32Array(n);
+    let joined = '';
+    for (let i = 0; i < n; i += 1) {
+      const x = values[i];
+      if (typeof x === 'string') {
+        const s = wellFormedEnds(x);
+        lens[i] = s.length;
+        joined += s;
+      } else {
+        lens[i] = KIND + kindOf(x);
+      }
+    }
+    t = this.checkManyPacked(joined, lens, scheme);
+    p = 0;
+    const all = namesOf(this);
+    const out = new Array(n);
+    for (let i = 0; i < n; i += 1) {
+      const x = values[i];
+      out[i] = verdict(typeof x === 'string' ? x : null, all);
+    }
+    return out;
+  };
+}
+
+module.exports = { install };
