@@ -24,7 +24,7 @@ use crate::policy::{default_retired_when, LookupSpec, OnUnavailable, Policy, Sou
 use cache::Cache;
 use registry::Registry;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Identifies a planned request (for coalescing: later callers wait on it).
 pub type Ticket = u64;
@@ -193,11 +193,9 @@ impl Engine {
             return plan;
         };
         let mut todo: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
         for id in ids {
-            if plan.resolved.iter().any(|(x, _)| x == id)
-                || todo.contains(id)
-                || plan.waiting.iter().any(|(x, _)| x == id)
-            {
+            if !seen.insert(id.as_str()) {
                 continue;
             }
             if let Some(c) = unsafe_char(id) {
@@ -472,7 +470,7 @@ pub(crate) fn to_outcome(
 ) -> Outcome {
     let retired = retired_when.iter().find_map(|(k, vals)| {
         let v = fields.get(k).and_then(field_text)?;
-        vals.iter().any(|x| *x == v).then(|| format!("{k} = {v}"))
+        vals.contains(&v).then(|| format!("{k} = {v}"))
     });
     let name = fields.get("name").and_then(field_text);
     let status = fields.get("status").and_then(field_text).or_else(|| {

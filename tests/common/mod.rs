@@ -95,7 +95,7 @@ pub fn compare(case: &Value, verdict: &Value) -> Result<(), String> {
     }
     if verdict["issues"].as_array().is_some_and(|a| {
         a.iter()
-            .any(|i| i["message"].as_str().is_none_or(str::is_empty))
+            .any(|i| i["message"].as_str().map_or(true, str::is_empty))
     }) {
         return fail("every issue needs a message");
     }
