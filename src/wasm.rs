@@ -5,7 +5,6 @@
 use crate::format::{Input, Validator};
 use crate::issue::{Error, Verdict};
 use crate::lookup::{self, Completion, Engine, Fault, Outcome, Request, Response, Ticket};
-use futures_util::future::{join_all, FutureExt, LocalBoxFuture, Shared};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -132,12 +131,20 @@ extern "C" {
     fn abort_signal_any(signals: &Array) -> Result<JsValue, JsValue>;
 }
 
-type SharedOutcomes = Shared<LocalBoxFuture<'static, Rc<Vec<(String, Outcome)>>>>;
+type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
+
+/// A request in flight: a JS promise that settles once `perform` has stored its outcomes.
+/// (JS promises instead of `futures-util`'s `Shared` + `join_all`: same sharing, less code.)
+#[derive(Clone)]
+struct Flight {
+    done: Promise,
+    outcomes: Outcomes,
+}
 
 struct Inner {
     validator: Validator,
     engine: RefCell<Engine>,
-    inflight: RefCell<HashMap<Ticket, SharedOutcomes>>,
+    inflight: RefCell<Vec<(Ticket, Flight)>>,
 }
 
 /// Validates asset IDs against one compiled policy. Create once, reuse: the lookup cache lives here.
@@ -355,7 +362,7 @@ impl AssetIdValidator {
             inner: Rc::new(Inner {
                 validator,
                 engine: RefCell::new(engine),
-                inflight: RefCell::new(HashMap::new()),
+                inflight: RefCell::new(Vec::new()),
             }),
         })
     }
@@ -549,21 +556,37 @@ async fn lookup_ids(
     for _ in 0..3 {
         let plan = inner.engine.borrow_mut().plan(&remaining, now());
         results.extend(plan.resolved);
-        let mut pending: Vec<SharedOutcomes> = Vec::new();
+        let pending = Array::new();
+        let mut slots: Vec<Outcomes> = Vec::new();
         for req in plan.requests {
-            let fut = perform(inner.clone(), req.clone(), fetch.clone(), signal.clone())
-                .boxed_local()
-                .shared();
-            inner.inflight.borrow_mut().insert(req.ticket, fut.clone());
-            pending.push(fut);
+            let outcomes: Outcomes = Rc::default();
+            let ticket = req.ticket;
+            let (inner2, slot, fetch, signal) = (
+                inner.clone(),
+                outcomes.clone(),
+                fetch.clone(),
+                signal.clone(),
+            );
+            let done = future_to_promise(async move {
+                *slot.borrow_mut() = perform(inner2, req, fetch, signal).await;
+                Ok(JsValue::UNDEFINED)
+            });
+            pending.push(&done);
+            slots.push(outcomes.clone());
+            inner
+                .inflight
+                .borrow_mut()
+                .push((ticket, Flight { done, outcomes }));
         }
         for (_, ticket) in &plan.waiting {
-            if let Some(f) = inner.inflight.borrow().get(ticket) {
-                pending.push(f.clone());
+            if let Some((_, f)) = inner.inflight.borrow().iter().find(|(t, _)| t == ticket) {
+                pending.push(&f.done);
+                slots.push(f.outcomes.clone());
             }
         }
-        for done in join_all(pending).await {
-            for (id, o) in done.iter() {
+        let _ = JsFuture::from(Promise::all(&pending)).await;
+        for slot in slots {
+            for (id, o) in slot.borrow().iter() {
                 if remaining.contains(id) {
                     results.entry(id.clone()).or_insert_with(|| o.clone());
                 }
@@ -589,7 +612,7 @@ async fn perform(
     req: Request,
     fetch: JsValue,
     signal: JsValue,
-) -> Rc<Vec<(String, Outcome)>> {
+) -> Vec<(String, Outcome)> {
     let budget = inner
         .engine
         .borrow()
@@ -614,8 +637,11 @@ async fn perform(
             }
         }
     };
-    inner.inflight.borrow_mut().remove(&req.ticket);
-    Rc::new(outcomes)
+    inner
+        .inflight
+        .borrow_mut()
+        .retain(|(t, _)| *t != req.ticket);
+    outcomes
 }
 
 async fn sleep(ms: u64) {
