@@ -4,7 +4,7 @@
 //     as soon as the input appears (cold browser profile each run)
 //   - keystroke -> feedback: from the keydown event to the helper text showing the new verdict
 //     (in the DOM, and at the next animation frame)
-// Against the production build (e2e/app-build, built with backstage-cli; built here if missing) and,
+// Against the production build (e2e/app-build, rebuilt with backstage-cli unless --no-build) and,
 // with --dev, also against the dev server of `npm run demo`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -119,10 +119,18 @@ async function bench(label, url) {
 }
 
 const distDir = join(PKG_DIR, 'e2e/app-build/dist');
-if (!existsSync(join(distDir, 'index.html'))) {
-  console.log('building e2e/app-build (npm run test:build) ...');
+if (!process.argv.includes('--no-build') || !existsSync(join(distDir, 'index.html'))) {
+  // always bench the current asset-id package: rebuild the app (and check it) first
+  console.log('building e2e/app-build with backstage-cli (npm run test:build) ...');
   const r = spawnSync(process.execPath, [join(PKG_DIR, 'scripts/check-build.mjs')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+{
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { gzipSync } = await import('node:zlib');
+  const wasm = readdirSync(distDir).find(f => f.endsWith('.wasm'));
+  const bytes = wasm ? readFileSync(join(distDir, wasm)) : Buffer.alloc(0);
+  console.log(`asset-id .wasm in the app build: ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzip`);
 }
 console.log(`Chromium headless, ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}; machine: ${(await import('node:os')).cpus().length} cores`);
 const proxy = await startProxyStandIn();
