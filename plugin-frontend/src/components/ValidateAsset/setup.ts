@@ -158,7 +158,7 @@ export async function resolveAssetIdSetup(
   const merged = mergePolicy(apis.configApi?.getOptional('assetId'), uiOptions);
   if (!merged) {
     throw new AssetIdConfigError(
-      'Asset ID field misconfigured: no asset-id policy. Add an `assetId` section (schemes, lookup) to app-config.yaml, or `schemes` to the field\'s ui:options.',
+      'Asset ID field misconfigured: no asset-id policy. Add an `assetId` section (schemes, lookup) to app-config.yaml, or `schemes` to the field\'s ui:options. (The app must depend on this package: its config schema makes `assetId` visible to the frontend.)',
       'no_policy',
     );
   }
