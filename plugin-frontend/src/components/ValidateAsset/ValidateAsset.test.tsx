@@ -96,6 +96,8 @@ describe('ValidateAsset', () => {
     expect(input).toBeRequired();
     expect(input).toHaveAttribute('aria-invalid', 'false');
     expect(helperOf(input)).toHaveTextContent('The asset of the System');
+    expect(helperOf(input)).toHaveAttribute('aria-live', 'polite');
+    expect(helperOf(input)).toHaveAttribute('role', 'status');
   });
 
   it('gives format feedback on every keystroke, without any request', async () => {
