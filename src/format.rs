@@ -79,6 +79,8 @@ impl Scheme {
 pub struct Validator {
     policy: Policy,
     schemes: Vec<Scheme>,
+    /// What every scheme expects ("APM followed by ..., or ..."), built once for messages.
+    expected: String,
 }
 
 /// Outcome of running one scheme over a value.
@@ -148,7 +150,16 @@ impl Validator {
                 return Err(Error::policy("catalog.annotation", "must not be empty"));
             }
         }
-        let v = Validator { policy, schemes };
+        let expected = schemes
+            .iter()
+            .map(Scheme::shape)
+            .collect::<Vec<_>>()
+            .join(", or ");
+        let v = Validator {
+            policy,
+            schemes,
+            expected,
+        };
         // Every example must pass its own scheme.
         for (i, s) in v.schemes.iter().enumerate() {
             if let Some(ex) = &s.spec.example {
@@ -244,7 +255,8 @@ impl Validator {
             ));
             return Ok(verdict);
         }
-        if raw.trim().is_empty() {
+        let trimmed = normalize::trim(raw);
+        if trimmed.is_empty() {
             verdict
                 .issues
                 .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
@@ -298,27 +310,37 @@ impl Validator {
             };
             verdict.issues.push(issue);
         } else if let Some((s, value)) = checksum {
+            // Plain pushes, not format!: this and the next message are on the hot path of
+            // invalid values (see README "Size and speed").
+            let message = [
+                &*value,
+                " has the shape of ",
+                &s.spec.name,
+                " but its check digit is wrong (",
+                s.spec.checksum.name(),
+                " check)",
+            ]
+            .concat();
             verdict.issues.push(
-                Issue::error(
-                    IssueCode::ChecksumMismatch,
-                    format!(
-                        "{value} has the shape of {} but its check digit is wrong ({} check)",
-                        s.spec.name,
-                        s.spec.checksum.name()
-                    ),
-                )
-                .with_hint("check for a mistyped or swapped digit"),
+                Issue::error(IssueCode::ChecksumMismatch, message)
+                    .with_hint("check for a mistyped or swapped digit"),
             );
         } else {
-            let shapes: Vec<String> = candidates.iter().map(|s| s.shape()).collect();
-            let mut issue = Issue::error(
-                IssueCode::PatternMismatch,
-                format!(
-                    "\"{}\" is not a valid asset ID: expected {}",
-                    raw.trim(),
-                    shapes.join(", or ")
-                ),
-            );
+            let one;
+            let expected = if candidates.len() == self.schemes.len() {
+                &self.expected
+            } else {
+                one = candidates[0].shape();
+                &one
+            };
+            let message = [
+                "\"",
+                trimmed,
+                "\" is not a valid asset ID: expected ",
+                expected,
+            ]
+            .concat();
+            let mut issue = Issue::error(IssueCode::PatternMismatch, message);
             if let Some((fixed, why)) = self.suggest(raw, candidates) {
                 issue = issue.with_hint(format!("did you mean {fixed}? ({why})"));
             }
@@ -356,7 +378,7 @@ impl Validator {
     /// Only for invalid values, so it may allocate; it skips every (scheme, normalized value)
     /// already known to fail (the value itself, or an earlier variant normalizing the same way).
     fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
-        let trimmed = raw.trim();
+        let trimmed = normalize::trim(raw);
         let no_sep: String = trimmed
             .chars()
             .filter(|c| {

@@ -24,7 +24,33 @@ pub fn is_hyphen(c: char) -> bool {
     matches!(c, '-' | '\u{2010}'..='\u{2015}' | '\u{2212}')
 }
 
+/// ASCII `White_Space`: U+0009..=U+000D and U+0020.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// `str::trim` (Unicode `White_Space`), with a byte loop for ASCII text.
+pub fn trim(s: &str) -> &str {
+    if !s.is_ascii() {
+        return s.trim();
+    }
+    let b = s.as_bytes();
+    let start = b
+        .iter()
+        .position(|b| !is_ascii_space(*b))
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|b| !is_ascii_space(*b))
+        .map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
 /// Apply `steps` in order. Borrowing when nothing changes keeps the hot path allocation-free.
+///
+/// ASCII text (the usual case) takes byte-wise paths with the same results: for ASCII, Unicode
+/// case mapping is ASCII case mapping, and the only white space and hyphen are ASCII ones.
+/// No step turns ASCII into non-ASCII, so the check is made once.
 ///
 /// ```
 /// use asset_id::normalize::{normalize, Step};
@@ -32,11 +58,26 @@ pub fn is_hyphen(c: char) -> bool {
 /// assert_eq!(normalize("\u{a0} apm-0001234 ", &steps), "APM0001234");
 /// ```
 pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
+    let ascii = value.is_ascii();
     let mut out = Cow::Borrowed(value);
     for step in steps {
         out = match (step, out) {
-            (Step::Trim, Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
-            (Step::Trim, Cow::Owned(s)) => Cow::Owned(s.trim().to_owned()),
+            (Step::Trim, Cow::Borrowed(s)) => Cow::Borrowed(trim(s)),
+            (Step::Trim, Cow::Owned(s)) => Cow::Owned(trim(&s).to_owned()),
+            (Step::Uppercase, s) if ascii => {
+                if s.bytes().any(|b| b.is_ascii_lowercase()) {
+                    Cow::Owned(s.to_ascii_uppercase())
+                } else {
+                    s
+                }
+            }
+            (Step::Lowercase, s) if ascii => {
+                if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(s.to_ascii_lowercase())
+                } else {
+                    s
+                }
+            }
             (Step::Uppercase, s) => {
                 if s.chars().any(|c| {
                     c.is_lowercase() || (!c.is_ascii() && c.to_uppercase().next() != Some(c))
@@ -55,11 +96,24 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
                     s
                 }
             }
+            (Step::StripWhitespace, s) if ascii => strip_ascii(s, is_ascii_space),
+            (Step::StripHyphens, s) if ascii => strip_ascii(s, |b| b == b'-'),
             (Step::StripWhitespace, s) => strip(s, char::is_whitespace),
             (Step::StripHyphens, s) => strip(s, is_hyphen),
         };
     }
     out
+}
+
+fn strip_ascii(s: Cow<'_, str>, drop: impl Fn(u8) -> bool) -> Cow<'_, str> {
+    if s.bytes().any(&drop) {
+        let mut bytes = s.into_owned().into_bytes();
+        bytes.retain(|b| !drop(*b));
+        // Still ASCII, so still UTF-8.
+        Cow::Owned(String::from_utf8(bytes).unwrap_or_default())
+    } else {
+        s
+    }
 }
 
 fn strip(s: Cow<'_, str>, drop: fn(char) -> bool) -> Cow<'_, str> {
@@ -100,6 +154,58 @@ mod tests {
         assert_eq!(normalize("ABC", &[Lowercase]), "abc");
         assert_eq!(normalize("straße", &[Uppercase]), "STRASSE");
         assert!(matches!(normalize("APM1", &[Uppercase]), Cow::Borrowed(_)));
+    }
+
+    /// The steps as first written (char-wise, Unicode throughout): the fast paths must agree.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn reference<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(value);
+        for step in steps {
+            out = match step {
+                Trim => Cow::Owned(out.trim().to_owned()),
+                Uppercase => Cow::Owned(out.to_uppercase()),
+                Lowercase => Cow::Owned(out.to_lowercase()),
+                StripWhitespace => Cow::Owned(out.chars().filter(|c| !c.is_whitespace()).collect()),
+                StripHyphens => Cow::Owned(out.chars().filter(|c| !is_hyphen(*c)).collect()),
+            };
+        }
+        out
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod fast_paths {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            let chars = vec![
+                'a', 'Z', '0', '-', ' ', '\t', '\u{b}', '\u{c}', '\r', '\n', '_', 'é', 'ß', 'ı',
+                '\u{212a}', '\u{a0}', '\u{2010}', '\u{2212}', '\u{3000}', '\u{85}',
+            ];
+            prop::collection::vec(prop::sample::select(chars), 0..12)
+                .prop_map(|v| v.into_iter().collect())
+        }
+
+        fn steps() -> impl Strategy<Value = Vec<Step>> {
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    Trim,
+                    Uppercase,
+                    Lowercase,
+                    StripWhitespace,
+                    StripHyphens,
+                ]),
+                0..5,
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn agree_with_the_unicode_steps(value in text(), steps in steps()) {
+                prop_assert_eq!(normalize(&value, &steps), reference(&value, &steps));
+                prop_assert_eq!(trim(&value), value.trim());
+            }
+        }
     }
 
     #[test]

@@ -245,6 +245,9 @@ mod packed {
 
     /// Byte length of the prefix of `s` that is `units` UTF-16 units long.
     pub fn utf16_prefix(s: &str, units: usize) -> usize {
+        if s.as_bytes().get(..units).is_some_and(|b| b.is_ascii()) {
+            return units;
+        }
         let mut seen = 0;
         for (i, c) in s.char_indices() {
             if seen >= units {
@@ -283,7 +286,7 @@ mod packed {
         if let Some(r) = raw {
             flags |= INPUT;
             // The JS side keeps its own string unless the text encoder replaced a lone surrogate.
-            if r.contains('\u{FFFD}') {
+            if !r.is_ascii() && r.contains('\u{FFFD}') {
                 flags |= ECHO_INPUT;
             }
         }
@@ -433,17 +436,12 @@ impl AssetIdValidator {
         scheme: Option<String>,
     ) -> Result<String, JsValue> {
         let mut out = String::with_capacity(lens.len() * 16);
-        let ascii = joined.is_ascii();
         let mut rest = joined;
         for &n in lens {
             let input = if n >= packed::KIND {
                 input_of("", n - packed::KIND)
             } else {
-                let end = if ascii {
-                    (n as usize).min(rest.len())
-                } else {
-                    packed::utf16_prefix(rest, n as usize)
-                };
+                let end = packed::utf16_prefix(rest, n as usize);
                 let (value, tail) = rest.split_at(end);
                 rest = tail;
                 Input::Str(value)
@@ -466,7 +464,7 @@ impl AssetIdValidator {
         let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         future_to_promise(async move {
             let mut verdicts = validate_many(inner, values, options).await?;
-            Ok(to_js(&verdicts.pop()))
+            Ok(verdicts.pop().map_or(JsValue::NULL, |v| to_js(&v)))
         })
         .unchecked_into()
     }
@@ -494,15 +492,11 @@ impl AssetIdValidator {
     /// Names of the policy's schemes, in order.
     #[wasm_bindgen(js_name = schemeNames, unchecked_return_type = "string[]")]
     pub fn scheme_names(&self) -> JsValue {
-        to_js(
-            &self
-                .inner
-                .validator
-                .schemes()
-                .iter()
-                .map(|s| s.name())
-                .collect::<Vec<_>>(),
-        )
+        let names = Array::new();
+        for s in self.inner.validator.schemes() {
+            names.push(&JsValue::from_str(s.name()));
+        }
+        names.into()
     }
 }
 

@@ -75,10 +75,9 @@ impl Shape {
                 if digits == 0 || digits > 4 || p.get(i + 1 + digits) != Some(&b'}') {
                     return None;
                 }
-                count = std::str::from_utf8(&p[i + 1..i + 1 + digits])
-                    .ok()?
-                    .parse()
-                    .ok()?;
+                count = p[i + 1..i + 1 + digits]
+                    .iter()
+                    .fold(0, |n, d| n * 10 + usize::from(d - b'0'));
                 i += digits + 2;
             }
             len += count;
