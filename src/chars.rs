@@ -39,8 +39,38 @@ pub struct Hidden {
 impl Hidden {
     /// `U+200B (zero-width or formatting character)`.
     pub fn describe(&self) -> String {
-        format!("U+{:04X} ({})", self.ch as u32, kind(self.ch))
+        let mut s = String::new();
+        self.describe_into(&mut s);
+        s
     }
+
+    /// [`Self::describe`] appended to `out` (plain pushes: `core::fmt` is slow in the `.wasm`).
+    pub fn describe_into(&self, out: &mut String) {
+        let u = self.ch as u32;
+        out.push_str("U+");
+        // As `{:04X}`: at least four digits.
+        let digits = (1..=6)
+            .rev()
+            .find(|&n| u >> (4 * (n - 1)) != 0)
+            .unwrap_or(1)
+            .max(4);
+        for i in (0..digits).rev() {
+            out.push(char::from(
+                b"0123456789ABCDEF"[(u >> (4 * i) & 0xF) as usize],
+            ));
+        }
+        out.push_str(" (");
+        out.push_str(kind(self.ch));
+        out.push(')');
+    }
+}
+
+/// `n` in decimal, appended to `out`.
+pub fn push_decimal(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 fn kind(c: char) -> &'static str {
@@ -162,6 +192,22 @@ mod tests {
     #[test]
     fn visible_unicode_is_fine() {
         assert!(find_hidden("Ärger-ΩΣ-日本-😀").is_empty());
+    }
+
+    #[test]
+    fn plain_pushes_match_core_fmt() {
+        for u in [
+            0u32, 0x7, 0x1f, 0xad, 0x200b, 0xfeff, 0xe000, 0x1bca0, 0xe0001, 0xf0000, 0x10fffd,
+        ] {
+            let ch = char::from_u32(u).unwrap();
+            let h = Hidden { ch, position: 1 };
+            assert_eq!(h.describe(), format!("U+{:04X} ({})", u, kind(ch)));
+        }
+        for n in [0usize, 7, 10, 99, 100, 12345, usize::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 
     #[test]

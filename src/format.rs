@@ -83,11 +83,11 @@ pub struct Validator {
     expected: String,
 }
 
-/// Outcome of running one scheme over a value.
-enum SchemeResult<'v> {
-    Accepted(Cow<'v, str>),
-    Hidden(Cow<'v, str>, Vec<chars::Hidden>),
-    Checksum(Cow<'v, str>),
+/// Outcome of running one scheme over a normalized value.
+enum SchemeResult {
+    Accepted,
+    Hidden(Vec<chars::Hidden>),
+    Checksum,
     Mismatch,
 }
 
@@ -265,46 +265,54 @@ impl Validator {
 
         let mut hidden: Option<(Cow<'_, str>, Vec<chars::Hidden>)> = None;
         let mut checksum: Option<(&Scheme, Cow<'_, str>)> = None;
-        let mut last: Option<(&[Step], Cow<'_, str>)> = None;
+        // Schemes often share normalize steps: normalize once per distinct list, and copy the
+        // value only when it is kept.
+        let mut value: Cow<'_, str> = Cow::Borrowed("");
+        let mut normalized_by: Option<&[Step]> = None;
+        let mut value_hidden = false;
         for s in candidates {
-            // Schemes often share normalize steps: reuse the previous result.
-            let value = match &last {
-                Some((steps, v)) if *steps == s.spec.normalize.as_slice() => v.clone(),
-                _ => normalize::normalize(raw, &s.spec.normalize),
-            };
-            last = Some((s.spec.normalize.as_slice(), value.clone()));
-            match run_scheme(s, value) {
-                SchemeResult::Accepted(v) => {
+            let steps = s.spec.normalize.as_slice();
+            if normalized_by != Some(steps) {
+                value = normalize::normalize(raw, steps);
+                normalized_by = Some(steps);
+                value_hidden = false;
+            } else if value_hidden {
+                // Same value, same hidden characters: already reported.
+                continue;
+            }
+            match run_scheme(s, &value) {
+                SchemeResult::Accepted => {
                     verdict.scheme = Some(s.spec.name.clone());
-                    verdict.settle(Some(v.into_owned()));
+                    verdict.settle(Some(value.into_owned()));
                     return Ok(verdict);
                 }
-                SchemeResult::Hidden(v, h) => {
-                    hidden.get_or_insert((v, h));
+                SchemeResult::Hidden(h) => {
+                    value_hidden = true;
+                    hidden.get_or_insert((value.clone(), h));
                 }
-                SchemeResult::Checksum(v) => {
-                    checksum.get_or_insert((s, v));
+                SchemeResult::Checksum => {
+                    checksum.get_or_insert((s, value.clone()));
                 }
                 SchemeResult::Mismatch => {}
             }
         }
 
         if let Some((value, found)) = hidden {
-            let list: Vec<String> = found
-                .iter()
-                .map(|h| format!("{} at position {}", h.describe(), h.position))
-                .collect();
-            let mut issue = Issue::error(
-                IssueCode::InvalidCharacters,
-                format!(
-                    "the asset ID contains an invisible or control character: {}",
-                    list.join(", ")
-                ),
-            );
+            let mut message =
+                String::from("the asset ID contains an invisible or control character: ");
+            for (i, h) in found.iter().enumerate() {
+                if i > 0 {
+                    message.push_str(", ");
+                }
+                h.describe_into(&mut message);
+                message.push_str(" at position ");
+                chars::push_decimal(&mut message, h.position);
+            }
+            let mut issue = Issue::error(IssueCode::InvalidCharacters, message);
             let cleaned = chars::strip_hidden(&value);
             issue = match self.accepts(&cleaned, candidates) {
                 Some(fixed) => {
-                    issue.with_hint(format!("remove the hidden character: {fixed} is valid"))
+                    issue.with_hint(["remove the hidden character: ", &fixed, " is valid"].concat())
                 }
                 None => issue.with_hint("retype the ID instead of pasting it"),
             };
@@ -366,10 +374,8 @@ impl Validator {
     /// The normalized value if some candidate scheme accepts `value` as is.
     fn accepts(&self, value: &str, candidates: &[Scheme]) -> Option<String> {
         candidates.iter().find_map(|s| {
-            match run_scheme(s, normalize::normalize(value, &s.spec.normalize)) {
-                SchemeResult::Accepted(v) => Some(v.into_owned()),
-                _ => None,
-            }
+            let v = normalize::normalize(value, &s.spec.normalize);
+            accepted(s, &v).then(|| v.into_owned())
         })
     }
 
@@ -409,15 +415,21 @@ impl Validator {
             if v == trimmed || variants[..n].iter().any(|(w, _)| w == v) {
                 continue;
             }
+            let mut value: Cow<'_, str> = Cow::Borrowed("");
+            let mut normalized_by: Option<&[Step]> = None;
             for (k, s) in candidates.iter().enumerate() {
-                let value = normalize::normalize(v, &s.spec.normalize);
+                let steps = s.spec.normalize.as_slice();
+                if normalized_by != Some(steps) {
+                    value = normalize::normalize(v, steps);
+                    normalized_by = Some(steps);
+                }
                 if tried.iter().any(|(t, seen)| *t == k && *seen == value) {
                     continue;
                 }
                 if accepted(s, &value) {
                     return Some((value.into_owned(), why));
                 }
-                tried.push((k, Cow::Owned(value.into_owned())));
+                tried.push((k, Cow::Owned(value.to_string())));
             }
         }
         None
@@ -431,18 +443,18 @@ fn accepted(s: &Scheme, value: &str) -> bool {
         && (s.spec.checksum == Checksum::None || s.spec.checksum.verify(value))
 }
 
-fn run_scheme<'v>(s: &Scheme, value: Cow<'v, str>) -> SchemeResult<'v> {
-    let hidden = chars::find_hidden(&value);
+fn run_scheme(s: &Scheme, value: &str) -> SchemeResult {
+    let hidden = chars::find_hidden(value);
     if !hidden.is_empty() {
-        return SchemeResult::Hidden(value, hidden);
+        return SchemeResult::Hidden(hidden);
     }
-    if !s.is_match(&value) {
+    if !s.is_match(value) {
         return SchemeResult::Mismatch;
     }
-    if s.spec.checksum != Checksum::None && !s.spec.checksum.verify(&value) {
-        return SchemeResult::Checksum(value);
+    if s.spec.checksum != Checksum::None && !s.spec.checksum.verify(value) {
+        return SchemeResult::Checksum;
     }
-    SchemeResult::Accepted(value)
+    SchemeResult::Accepted
 }
 
 fn regex_message(e: regex::Error) -> String {

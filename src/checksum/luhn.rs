@@ -11,39 +11,25 @@ use super::alnum_value;
 
 /// True when the expanded digit string has at least two digits and a valid Luhn check digit.
 pub fn verify(value: &str) -> bool {
-    // Walk the digits from the right without building the expansion.
-    let mut digits: Vec<u32> = Vec::with_capacity(value.len() * 2);
-    for c in value.chars() {
-        if let Some(v) = alnum_value(c) {
+    // Walk the expansion from the right without building it. Bytes, not chars: only ASCII
+    // alphanumerics count, and no byte of a multi-byte character is one.
+    let (mut sum, mut n) = (0u32, 0usize);
+    let mut add = |d: u32| {
+        let x = if n % 2 == 1 { d * 2 } else { d };
+        sum += if x > 9 { x - 9 } else { x };
+        n += 1;
+    };
+    for b in value.bytes().rev() {
+        if let Some(v) = alnum_value(char::from(b)) {
             if v >= 10 {
-                digits.push(v / 10);
-                digits.push(v % 10);
+                add(v % 10);
+                add(v / 10);
             } else {
-                digits.push(v);
+                add(v);
             }
         }
     }
-    if digits.len() < 2 {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
+    n >= 2 && sum % 10 == 0
 }
 
 #[cfg(test)]
@@ -75,5 +61,39 @@ mod tests {
         assert!(!verify("0"));
         assert!(verify("AST0001239"));
         assert!(!verify("AST0001238"));
+    }
+
+    /// The expansion built left to right, as first written.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn reference(value: &str) -> bool {
+        let mut digits: Vec<u32> = Vec::new();
+        for v in value.chars().filter_map(super::alnum_value) {
+            if v >= 10 {
+                digits.extend([v / 10, v % 10]);
+            } else {
+                digits.push(v);
+            }
+        }
+        let sum: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| {
+                if i % 2 == 1 {
+                    (d * 2) % 9 + u32::from(d == 9) * 9
+                } else {
+                    d
+                }
+            })
+            .sum();
+        digits.len() >= 2 && sum % 10 == 0
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_expansion(value in "[0-9A-Za-z ./é-]{0,16}") {
+            proptest::prop_assert_eq!(verify(&value), reference(&value));
+        }
     }
 }
