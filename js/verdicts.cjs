@@ -12,6 +12,7 @@ const CODES = [
 // Non-string kinds (src/wasm.rs KINDS); lengths at or above KIND are kinds.
 const KIND = 0xffffff00;
 const KINDS = { number: 1, boolean: 2, object: 3, bigint: 5, symbol: 6, function: 7 };
+const one = new Uint32Array(1);
 const kindOf = (x) => (x == null ? 0 : Array.isArray(x) ? 4 : KINDS[typeof x]);
 
 let t = '';
@@ -24,7 +25,7 @@ function text() {
   return s;
 }
 
-function verdict(input, names) {
+function verdict(input, names, expected) {
   const f = t.charCodeAt(p++);
   const scheme = f & 32 ? names[t.charCodeAt(p++)] : null;
   if (f & 16) input = text();
@@ -36,7 +37,7 @@ function verdict(input, names) {
     const c = t.charCodeAt(p++);
     const code = CODES[c & 15];
     const severity = c & 16 ? 'warning' : 'error';
-    const message = text();
+    const message = c & 64 ? text() + expected : text();
     issues.push(c & 32 ? { code, severity, message, hint: text() } : { code, severity, message });
   }
   return { input, valid: (f & 1) === 1, value, scheme, issues };
@@ -50,14 +51,15 @@ function schemeOf(options) {
   return s;
 }
 
-const names = new WeakMap();
-function namesOf(validator) {
-  let n = names.get(validator);
-  if (n === undefined) {
-    n = validator.schemeNames();
-    names.set(validator, n);
+// Per validator: its scheme names and the common tail of pattern_mismatch messages.
+const constants = new WeakMap();
+function constantsOf(validator) {
+  let c = constants.get(validator);
+  if (c === undefined) {
+    c = { names: validator.schemeNames(), expected: validator.expected() };
+    constants.set(validator, c);
   }
-  return n;
+  return c;
 }
 
 // A lone surrogate at either end of a value could pair up with its neighbour once joined; the
@@ -73,13 +75,15 @@ function wellFormedEnds(s) {
 /** Replace the class's checkFormat/checkFormatMany with the packed versions. */
 function install(AssetIdValidator) {
   const proto = AssetIdValidator.prototype;
-  if (typeof proto.checkPacked !== 'function') return; // an older build: keep the JSON methods
+  if (typeof proto.checkManyPacked !== 'function') return; // an older build: keep the JSON methods
   proto.checkFormat = function checkFormat(value, options) {
     const scheme = schemeOf(options);
     const str = typeof value === 'string';
-    t = this.checkPacked(str ? value : '', str ? 0xffffffff : kindOf(value), scheme);
+    one[0] = str ? value.length : KIND + kindOf(value);
+    t = this.checkManyPacked(str ? value : '', one, scheme);
     p = 0;
-    return verdict(str ? value : null, namesOf(this));
+    const c = constantsOf(this);
+    return verdict(str ? value : null, c.names, c.expected);
   };
   proto.checkFormatMany = function checkFormatMany(values, options) {
     const scheme = schemeOf(options);
@@ -99,11 +103,11 @@ function install(AssetIdValidator) {
     }
     t = this.checkManyPacked(joined, lens, scheme);
     p = 0;
-    const all = namesOf(this);
+    const c = constantsOf(this);
     const out = new Array(n);
     for (let i = 0; i < n; i += 1) {
       const x = values[i];
-      out[i] = verdict(typeof x === 'string' ? x : null, all);
+      out[i] = verdict(typeof x === 'string' ? x : null, c.names, c.expected);
     }
     return out;
   };

@@ -193,6 +193,12 @@ impl Validator {
         &self.schemes
     }
 
+    /// What the policy's schemes expect, as `pattern_mismatch` messages end
+    /// ("APM followed by 7 digits (e.g. APM0001234), or ...").
+    pub fn expected(&self) -> &str {
+        &self.expected
+    }
+
     /// Resolve the caller's `scheme` option.
     fn select(&self, scheme: Option<&str>) -> Result<&[Scheme], Error> {
         match scheme {
@@ -385,14 +391,16 @@ impl Validator {
     /// already known to fail (the value itself, or an earlier variant normalizing the same way).
     fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
         let trimmed = normalize::trim(raw);
-        let no_sep: String = trimmed
-            .chars()
-            .filter(|c| {
-                !(c.is_whitespace()
-                    || normalize::is_hyphen(*c)
-                    || matches!(c, '_' | '.' | '/' | ':'))
-            })
-            .collect();
+        let separator = |c: char| {
+            c.is_whitespace() || normalize::is_hyphen(c) || matches!(c, '_' | '.' | '/' | ':')
+        };
+        let no_sep: String = if trimmed.is_ascii() {
+            let mut bytes = trimmed.as_bytes().to_vec();
+            bytes.retain(|b| !separator(char::from(*b)));
+            String::from_utf8(bytes).unwrap_or_default()
+        } else {
+            trimmed.chars().filter(|c| !separator(*c)).collect()
+        };
         let (no_sep_upper, no_sep_lower) = (no_sep.to_uppercase(), no_sep.to_lowercase());
         let variants: [(String, &'static str); 5] = [
             (trimmed.to_uppercase(), "wrong case"),

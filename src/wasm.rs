@@ -197,23 +197,25 @@ fn check_one(validator: &Validator, v: &JsValue, scheme: Option<&str>) -> Result
     }
 }
 
-/// Non-string kinds as the npm entries number them (`typeof`, with arrays apart).
+/// Non-string kinds as the npm entries number them (`typeof`, with arrays apart); 0 is
+/// null/undefined.
 const KINDS: [&str; 8] = [
     "missing", "number", "boolean", "object", "array", "bigint", "symbol", "function",
 ];
 
-fn input_of(value: &str, kind: u32) -> Input<'_> {
+fn kind_input(kind: u32) -> Input<'static> {
     match KINDS.get(kind as usize) {
-        None => Input::Str(value),
-        Some(&"missing") => Input::Missing,
-        Some(name) => Input::Other(name),
+        Some(name) if kind > 0 => Input::Other(name),
+        _ => Input::Missing,
     }
 }
 
 /// The compact verdict text decoded by js/verdicts.cjs (keep the two in step). Small numbers are
 /// single UTF-16 units below U+8000; a string is its UTF-16 length (two 15-bit units) then its text.
 /// Per verdict: flags, [scheme index], [echoed input], [value], issue count, then per issue:
-/// code index | severity << 4 | has-hint << 5, message, [hint].
+/// code index | severity << 4 | has-hint << 5 | ends-with-expected << 6, message, [hint].
+/// A message ending with [`Validator::expected`] (every `pattern_mismatch`) is sent without that
+/// tail, which the JS side keeps once per validator (`expected()`): most of the text otherwise.
 mod packed {
     use crate::format::{Input, Validator};
     use crate::issue::{Error, Severity};
@@ -304,13 +306,21 @@ mod packed {
             text(out, verdict.value.as_deref().unwrap_or_default());
         }
         small(out, verdict.issues.len() as u32);
+        let expected = v.expected();
         for issue in &verdict.issues {
             let severity = u32::from(issue.severity == Severity::Warning) << 4;
+            let message = issue
+                .message
+                .strip_suffix(expected)
+                .filter(|_| !expected.is_empty());
             small(
                 out,
-                issue.code as u32 | severity | u32::from(issue.hint.is_some()) << 5,
+                issue.code as u32
+                    | severity
+                    | u32::from(issue.hint.is_some()) << 5
+                    | u32::from(message.is_some()) << 6,
             );
-            text(out, &issue.message);
+            text(out, message.unwrap_or(&issue.message));
             if let Some(h) = &issue.hint {
                 text(out, h);
             }
@@ -406,27 +416,9 @@ impl AssetIdValidator {
         Ok(to_js(&out).unchecked_into())
     }
 
-    /// `checkFormat` for the npm entries (js/verdicts.cjs): the verdict as compact text that the
-    /// JS layer turns into the same object. `kind` is [`KINDS`]' index for a non-string value.
-    #[wasm_bindgen(js_name = checkPacked, skip_typescript)]
-    pub fn check_packed(
-        &self,
-        value: &str,
-        kind: u32,
-        scheme: Option<String>,
-    ) -> Result<String, JsValue> {
-        let mut out = String::new();
-        packed::check(
-            &self.inner.validator,
-            &mut out,
-            input_of(value, kind),
-            scheme.as_deref(),
-        )
-        .map_err(|e| js_error(&e))?;
-        Ok(out)
-    }
-
-    /// `checkFormatMany` for the npm entries: all string values joined in `joined`; `lens[i]` is
+    /// `checkFormat`/`checkFormatMany` for the npm entries (js/verdicts.cjs): the verdicts as
+    /// compact text that the JS layer turns into the same objects. All string values are joined in
+    /// `joined`; `lens[i]` is
     /// value i's length in UTF-16 units, or `KIND + index` into [`KINDS`] for a non-string.
     #[wasm_bindgen(js_name = checkManyPacked, skip_typescript)]
     pub fn check_many_packed(
@@ -439,7 +431,7 @@ impl AssetIdValidator {
         let mut rest = joined;
         for &n in lens {
             let input = if n >= packed::KIND {
-                input_of("", n - packed::KIND)
+                kind_input(n - packed::KIND)
             } else {
                 let end = packed::utf16_prefix(rest, n as usize);
                 let (value, tail) = rest.split_at(end);
@@ -487,6 +479,12 @@ impl AssetIdValidator {
             Ok(to_js(&verdicts))
         })
         .unchecked_into()
+    }
+
+    /// What the schemes expect (the tail of `pattern_mismatch` messages), for js/verdicts.cjs.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn expected(&self) -> String {
+        self.inner.validator.expected().to_string()
     }
 
     /// Names of the policy's schemes, in order.
