@@ -2,7 +2,7 @@
 //! private-use and unassigned characters are never part of an asset ID.
 
 //!
-//! The general categories come from a compact run table (`chars/table.rs`, 6 KiB) generated from
+//! The general categories come from a compact run table (`chars/table.rs`, 4.5 KiB) generated from
 //! `unicode-general-category` instead of calling that crate at run time: its full category table
 //! cost about 50 KiB of the `.wasm` (about 13 KiB gzip) for a yes/no question. A test proves the
 //! table equal to the crate for every code point.
@@ -12,7 +12,11 @@ mod table;
 fn in_runs(c: char) -> bool {
     // Index of the run holding `c`; runs alternate hidden (even) / visible (odd) from U+0000.
     let u = c as u32;
-    table::RUNS.partition_point(|&start| start <= u) % 2 == 1
+    let run = match u16::try_from(u) {
+        Ok(u) => table::BMP.partition_point(|&start| start <= u),
+        Err(_) => table::BMP.len() + table::ASTRAL.partition_point(|&start| start <= u),
+    };
+    run % 2 == 1
 }
 
 /// True for control, format, private-use, surrogate and unassigned characters.

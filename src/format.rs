@@ -74,6 +74,15 @@ impl Scheme {
     }
 }
 
+/// What [`Validator::check`] found: a valid value, or the verdict of an invalid one.
+#[derive(Debug)]
+pub enum Checked<'v> {
+    /// Accepted by `schemes()[scheme]`, normalized to `value`.
+    Valid { scheme: usize, value: Cow<'v, str> },
+    /// Not valid: the full verdict.
+    Verdict(Verdict),
+}
+
 /// A policy compiled once; checking a value allocates little and never panics.
 #[derive(Clone, Debug)]
 pub struct Validator {
@@ -225,6 +234,26 @@ impl Validator {
     /// assert_eq!(bad.codes(), vec![IssueCode::PatternMismatch]);
     /// ```
     pub fn check_format(&self, input: Input<'_>, scheme: Option<&str>) -> Result<Verdict, Error> {
+        Ok(match self.check(input, scheme)? {
+            Checked::Verdict(v) => v,
+            Checked::Valid { scheme, value } => Verdict {
+                input: match input {
+                    Input::Str(raw) => Some(raw.to_string()),
+                    _ => None,
+                },
+                valid: true,
+                value: Some(value.into_owned()),
+                scheme: self.schemes.get(scheme).map(|s| s.spec.name.clone()),
+                issues: Vec::new(),
+                record: None,
+            },
+        })
+    }
+
+    /// [`Self::check_format`] without building a verdict for a valid value: the index of the
+    /// accepting scheme and the normalized value (borrowed when normalization changed nothing).
+    /// The WASM edge packs valid values straight from this; invalid ones get their verdict.
+    pub fn check<'v>(&self, input: Input<'v>, scheme: Option<&str>) -> Result<Checked<'v>, Error> {
         let candidates = self.select(scheme)?;
         let mut verdict = Verdict {
             input: None,
@@ -239,34 +268,35 @@ impl Validator {
                 verdict
                     .issues
                     .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
-                return Ok(verdict);
+                return Ok(Checked::Verdict(verdict));
             }
             Input::Other(kind) => {
                 verdict.issues.push(Issue::error(
                     IssueCode::InvalidType,
                     format!("the asset ID must be a string, not a {kind}"),
                 ));
-                return Ok(verdict);
+                return Ok(Checked::Verdict(verdict));
             }
             Input::Str(s) => s,
         };
-        verdict.input = Some(raw.to_string());
         let max = self.policy.max_length;
         // Cheap cap first: bounded work whatever the input size.
         if raw.len() > max && raw.chars().nth(max).is_some() {
             let n = raw.chars().count();
+            verdict.input = Some(raw.to_string());
             verdict.issues.push(Issue::error(
                 IssueCode::TooLong,
                 format!("the asset ID is {n} characters long; at most {max} are allowed"),
             ));
-            return Ok(verdict);
+            return Ok(Checked::Verdict(verdict));
         }
         let trimmed = normalize::trim(raw);
         if trimmed.is_empty() {
+            verdict.input = Some(raw.to_string());
             verdict
                 .issues
                 .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
-            return Ok(verdict);
+            return Ok(Checked::Verdict(verdict));
         }
 
         let mut hidden: Option<(Cow<'_, str>, Vec<chars::Hidden>)> = None;
@@ -288,9 +318,11 @@ impl Validator {
             }
             match run_scheme(s, &value) {
                 SchemeResult::Accepted => {
-                    verdict.scheme = Some(s.spec.name.clone());
-                    verdict.settle(Some(value.into_owned()));
-                    return Ok(verdict);
+                    let index = self.schemes.iter().position(|x| std::ptr::eq(x, s));
+                    return Ok(Checked::Valid {
+                        scheme: index.unwrap_or(0),
+                        value,
+                    });
                 }
                 SchemeResult::Hidden(h) => {
                     value_hidden = true;
@@ -360,8 +392,9 @@ impl Validator {
             }
             verdict.issues.push(issue);
         }
+        verdict.input = Some(raw.to_string());
         verdict.settle(None);
-        Ok(verdict)
+        Ok(Checked::Verdict(verdict))
     }
 
     /// Check many values with one policy pass (same verdicts as calling [`Self::check_format`]).

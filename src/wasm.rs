@@ -217,8 +217,9 @@ fn kind_input(kind: u32) -> Input<'static> {
 /// A message ending with [`Validator::expected`] (every `pattern_mismatch`) is sent without that
 /// tail, which the JS side keeps once per validator (`expected()`): most of the text otherwise.
 mod packed {
-    use crate::format::{Input, Validator};
+    use crate::format::{Checked, Input, Validator};
     use crate::issue::{Error, Severity};
+    use std::borrow::Cow;
 
     /// `lens` values from here on are kinds, not lengths.
     pub const KIND: u32 = 0xFFFF_FF00;
@@ -266,22 +267,28 @@ mod packed {
         input: Input<'_>,
         scheme: Option<&str>,
     ) -> Result<(), Error> {
-        let verdict = v.check_format(input, scheme)?;
         let raw = match input {
             Input::Str(s) => Some(s),
             _ => None,
         };
-        let index = verdict
-            .scheme
-            .as_deref()
-            .and_then(|name| v.schemes().iter().position(|s| s.name() == name));
+        // A valid value is packed straight from the check, without building its verdict.
+        let (valid, index, value, issues) = match v.check(input, scheme)? {
+            Checked::Valid { scheme, value } => (true, Some(scheme), Some(value), Vec::new()),
+            // Only valid values have a scheme.
+            Checked::Verdict(verdict) => (
+                verdict.valid,
+                None,
+                verdict.value.map(Cow::Owned),
+                verdict.issues,
+            ),
+        };
         let mut flags = 0;
-        if verdict.valid {
+        if valid {
             flags |= VALID;
         }
-        if verdict.value.is_some() {
+        if let Some(value) = &value {
             flags |= VALUE;
-            if verdict.value.as_deref() == raw {
+            if Some(&**value) == raw {
                 flags |= VALUE_IS_INPUT;
             }
         }
@@ -303,11 +310,11 @@ mod packed {
             text(out, raw.unwrap_or_default());
         }
         if flags & VALUE != 0 && flags & VALUE_IS_INPUT == 0 {
-            text(out, verdict.value.as_deref().unwrap_or_default());
+            text(out, value.as_deref().unwrap_or_default());
         }
-        small(out, verdict.issues.len() as u32);
+        small(out, issues.len() as u32);
         let expected = v.expected();
-        for issue in &verdict.issues {
+        for issue in &issues {
             let severity = u32::from(issue.severity == Severity::Warning) << 4;
             let message = issue
                 .message
