@@ -7,7 +7,7 @@ use std::borrow::Cow;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
-    /// Remove Unicode `White_Space` (NBSP included) at both ends.
+    /// Remove Unicode `White_Space` (NBSP included) at both ends (of the final result, too).
     Trim,
     /// Unicode uppercase.
     Uppercase,
@@ -102,6 +102,15 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
             (Step::StripHyphens, s) => strip(s, is_hyphen),
         };
     }
+    // `trim` promises a result without white space at its ends, even when a later strip exposes
+    // some (`"-\tX"` with [trim, strip-hyphens]); this also makes normalization idempotent.
+    if steps.contains(&Step::Trim) && steps.last() != Some(&Step::Trim) {
+        out = match out {
+            Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+            Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
+            Cow::Owned(s) => Cow::Owned(trim(&s).to_owned()),
+        };
+    }
     out
 }
 
@@ -169,6 +178,9 @@ mod tests {
                 StripHyphens => Cow::Owned(out.chars().filter(|c| !is_hyphen(*c)).collect()),
             };
         }
+        if steps.contains(&Trim) {
+            out = Cow::Owned(out.trim().to_owned());
+        }
         out
     }
 
@@ -206,6 +218,12 @@ mod tests {
                 prop_assert_eq!(trim(&value), value.trim());
             }
         }
+    }
+
+    #[test]
+    fn trim_holds_for_the_result() {
+        assert_eq!(normalize("-\t\u{a1}", &[Trim, StripHyphens]), "\u{a1}");
+        assert_eq!(normalize(" -\u{a0}X-", &[Trim, StripHyphens]), "X");
     }
 
     #[test]
