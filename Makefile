@@ -18,9 +18,9 @@ bootstrap:
 build: bootstrap pkg cli
 
 pkg: pkg/.built
-pkg/.built: Makefile $(RUST_SRC) js/web.js js/node.cjs js/node.mjs js/index.d.ts
-	wasm-pack build --release --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
-	wasm-pack build --release --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
+pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*)
+	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
+	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
 	for d in web node; do \
 	  $(WASM_OPT) -Oz $(WASM_FEATURES) --strip-debug --strip-producers pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
 	  rm -f pkg/$$d/.gitignore; \

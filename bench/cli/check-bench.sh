@@ -4,7 +4,7 @@
 # same job. Pinned to one core (taskset -c 0) when available; best wall time of RUNS runs
 # (default 5) after a warm-up, with the CPU time (user + sys) of that run.
 #
-#   bench/cli/check-bench.sh [N]          # builds target/cli/asset-id (profile `cli`) if needed
+#   bench/cli/check-bench.sh [N]          # builds target/release/asset-id if needed
 #   ASSET_ID_BIN=/path/to/asset-id RUNS=3 bench/cli/check-bench.sh 10000
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,8 +14,8 @@ runs="${RUNS:-5}"
 bin="${ASSET_ID_BIN:-}"
 if [ -z "$bin" ]; then
   target="${CARGO_TARGET_DIR:-$repo/target}"
-  (cd "$repo" && cargo build --profile cli --features cli --quiet)
-  bin="$target/cli/asset-id"
+  (cd "$repo" && cargo build --release --features cli --quiet)
+  bin="$target/release/asset-id"
 fi
 if [ ! -d "$here/node_modules/js-yaml" ]; then
   (cd "$here" && npm install --no-audit --no-fund --silent >/dev/null)
