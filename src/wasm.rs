@@ -127,8 +127,6 @@ extern "C" {
     fn set_timeout(callback: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout, catch)]
     fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = any, catch)]
-    fn abort_signal_any(signals: &Array) -> Result<JsValue, JsValue>;
 }
 
 type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
@@ -560,14 +558,11 @@ async fn lookup_ids(
         for req in plan.requests {
             let outcomes: Outcomes = Rc::default();
             let ticket = req.ticket;
-            let (inner2, slot, fetch, signal) = (
-                inner.clone(),
-                outcomes.clone(),
-                fetch.clone(),
-                signal.clone(),
-            );
+            // The request is shared with later callers, so it runs with its own time budget only:
+            // one caller's AbortSignal ends that caller's wait (below), never the shared request.
+            let (inner2, slot, fetch) = (inner.clone(), outcomes.clone(), fetch.clone());
             let done = future_to_promise(async move {
-                *slot.borrow_mut() = perform(inner2, req, fetch, signal).await;
+                *slot.borrow_mut() = perform(inner2, req, fetch).await;
                 Ok(JsValue::UNDEFINED)
             });
             pending.push(&done);
@@ -583,7 +578,17 @@ async fn lookup_ids(
                 slots.push(f.outcomes.clone());
             }
         }
-        let _ = JsFuture::from(Promise::all(&pending)).await;
+        let all = Promise::all(&pending);
+        let aborted = match aborted(signal) {
+            Some(abort) => {
+                let _ = JsFuture::from(Promise::race(&Array::of2(&all, &abort))).await;
+                get(signal, "aborted").as_bool() == Some(true)
+            }
+            None => {
+                let _ = JsFuture::from(all).await;
+                false
+            }
+        };
         for slot in slots {
             for (id, o) in slot.borrow().iter() {
                 if remaining.contains(id) {
@@ -592,6 +597,11 @@ async fn lookup_ids(
             }
         }
         remaining.retain(|id| !results.contains_key(id));
+        if aborted {
+            for id in remaining.drain(..) {
+                results.insert(id, Outcome::Unavailable("the lookup was cancelled".into()));
+            }
+        }
         if remaining.is_empty() {
             break;
         }
@@ -605,13 +615,24 @@ async fn lookup_ids(
     results
 }
 
+/// A promise that resolves when the caller's `AbortSignal` fires (at once if it already has).
+fn aborted(signal: &JsValue) -> Option<Promise> {
+    let add = get(signal, "addEventListener")
+        .dyn_into::<Function>()
+        .ok()?;
+    Some(Promise::new(&mut |resolve, _| {
+        if get(signal, "aborted").as_bool() == Some(true) {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        } else {
+            let once = Object::new();
+            let _ = Reflect::set(&once, &"once".into(), &JsValue::TRUE);
+            let _ = add.call3(signal, &"abort".into(), &resolve, &once);
+        }
+    }))
+}
+
 /// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
-async fn perform(
-    inner: Rc<Inner>,
-    req: Request,
-    fetch: JsValue,
-    signal: JsValue,
-) -> Vec<(String, Outcome)> {
+async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
     let budget = inner
         .engine
         .borrow()
@@ -622,7 +643,7 @@ async fn perform(
     let mut attempt = 1;
     let outcomes = loop {
         let remaining = budget.saturating_sub(now() - start).max(1);
-        let result = fetch_once(&req, &fetch, &signal, remaining).await;
+        let result = fetch_once(&req, &fetch, remaining).await;
         let completion =
             inner
                 .engine
@@ -666,12 +687,8 @@ fn error_message(e: &JsValue) -> String {
     }
 }
 
-async fn fetch_once(
-    req: &Request,
-    fetch: &JsValue,
-    user_signal: &JsValue,
-    timeout_ms: u64,
-) -> Result<Response, Fault> {
+/// One GET with the request's own time budget (callers' signals end their waits, not requests).
+async fn fetch_once(req: &Request, fetch: &JsValue, timeout_ms: u64) -> Result<Response, Fault> {
     let global = js_sys::global();
     let (func, this): (Function, JsValue) = if fetch.is_function() {
         (fetch.clone().unchecked_into(), JsValue::UNDEFINED)
@@ -685,15 +702,7 @@ async fn fetch_once(
             }
         }
     };
-    let timeout_signal = abort_signal_timeout(timeout_ms as f64).ok();
-    let signal = match (&timeout_signal, user_signal.is_object()) {
-        (Some(t), true) => {
-            abort_signal_any(&Array::of2(t, user_signal)).unwrap_or_else(|_| user_signal.clone())
-        }
-        (Some(t), false) => t.clone(),
-        (None, true) => user_signal.clone(),
-        (None, false) => JsValue::UNDEFINED,
-    };
+    let signal = abort_signal_timeout(timeout_ms as f64).unwrap_or(JsValue::UNDEFINED);
     let headers = Object::new();
     for (k, v) in &req.headers {
         let _ = Reflect::set(&headers, &k.into(), &v.into());
@@ -705,9 +714,7 @@ async fn fetch_once(
         let _ = Reflect::set(&init, &"signal".into(), &signal);
     }
     let classify = |e: JsValue| -> Fault {
-        let user_aborted = get(user_signal, "aborted").as_bool() == Some(true);
         match error_name(&e).as_str() {
-            _ if user_aborted => Fault::Aborted,
             "TimeoutError" | "AbortError" => Fault::Timeout,
             _ => Fault::Network(error_message(&e)),
         }

@@ -53,6 +53,23 @@ test('an aborted signal ends the lookup as lookup_unavailable, not a throw', asy
   assert.match(verdict.issues[0].message, /cancelled/);
 });
 
+test("one caller's abort never cancels the request it shares with another caller", async () => {
+  cmdb.reset();
+  const v = new AssetIdValidator(lookupPolicy({ scenario: 'slow', timeoutMs: 5000 }, cmdb.url));
+  const ac = new AbortController();
+  const first = v.validate('APM0001234', { signal: ac.signal }); // e.g. the field's superseded lookup
+  const second = v.validate('APM0001234'); // e.g. the form's validator on Next
+  setTimeout(() => ac.abort(), 50);
+  const [a, b] = await Promise.all([first, second]);
+  assert.match(a.issues[0]?.message ?? '', /cancelled/);
+  assert.equal(b.valid, true, JSON.stringify(b));
+  assert.equal(b.record?.name, 'Payments Gateway');
+  assert.equal(cmdb.stats().requests, 1);
+  // The shared answer was cached: a later call costs nothing.
+  assert.equal((await v.validate('APM0001234')).valid, true);
+  assert.equal(cmdb.stats().requests, 1);
+});
+
 test('an unreachable CMDB is lookup_unavailable', async () => {
   const v = new AssetIdValidator(lookupPolicy({}, 'http://127.0.0.1:9'));
   const verdict = await v.validate('APM0001234');
