@@ -22,7 +22,7 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*)
 	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
 	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
 	for d in web node; do \
-	  $(WASM_OPT) -Oz $(WASM_FEATURES) --strip-debug --strip-producers pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
+	  $(WASM_OPT) -Oz --converge $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
 	  rm -f pkg/$$d/.gitignore; \
 	done
 	# wasm-bindgen types its raw exports (InitOutput) with `any`; the public surface has none.

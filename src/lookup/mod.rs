@@ -86,7 +86,6 @@ impl Response {
 pub enum Fault {
     Timeout,
     Network(String),
-    Aborted,
 }
 
 /// Result of feeding an answer back.
@@ -250,7 +249,7 @@ impl Engine {
                         });
                     }
                     (None, _) => {
-                        let why = "the registry file (lookup.registry.path) was not loaded: a path is read by the native CLI; in the browser or Node use lookup.registry.url or records";
+                        let why = "lookup.registry.path is read by the CLI only; in browsers and Node use registry.url or records";
                         plan.resolved.extend(
                             todo.into_iter()
                                 .map(|id| (id, Outcome::Unavailable(why.into()))),
@@ -293,7 +292,6 @@ impl Engine {
                 spec.timeout_ms
             )),
             Err(Fault::Network(e)) => Err(format!("could not reach the CMDB: {e}")),
-            Err(Fault::Aborted) => Err("the lookup was cancelled".into()),
         };
         let outcomes: Vec<(String, Outcome)> = match (req.kind, answer) {
             (_, Err(why)) => req
@@ -395,7 +393,7 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
     }
     match status {
         200..=299 => {}
-        401 => return Classified::Fault("the CMDB refused the credentials (HTTP 401): check the credentials asset-id sends (environment variables for the CLI, the proxy or backend config in Backstage)".into()),
+        401 => return Classified::Fault("the CMDB refused the credentials (HTTP 401): check those of the CLI (environment) or of Backstage (proxy, backend config)".into()),
         403 => return Classified::Fault("the CMDB denied access (HTTP 403): the account lacks read access (ACL) to the table".into()),
         429 => {
             let after_ms = resp

@@ -50,7 +50,7 @@ impl Registry {
     /// the `csv` crate out to stay small, so browsers and Node read JSON registries.
     #[cfg(target_arch = "wasm32")]
     pub fn from_csv(_text: &str) -> Result<Registry, String> {
-        Err("CSV registries are read by the native CLI; serve the registry to browsers and Node as a JSON array".into())
+        Err("CSV registries are read by the CLI only; serve browsers and Node a JSON array".into())
     }
 
     /// From CSV text with a header row that includes `id`.
