@@ -82,6 +82,28 @@ const MAX_DEPTH: usize = 256;
 /// Most nesting once aliases are expanded (an alias to a deep node inside a deep node).
 pub const MAX_HEIGHT: usize = 1024;
 
+/// Finish a collection: enforce the nesting cap and remember its anchor.
+fn close(
+    node: Node,
+    pos: Pos,
+    height: usize,
+    anchor: usize,
+    anchors: &mut HashMap<usize, Spanned>,
+) -> Result<Spanned, SyntaxError> {
+    if height > MAX_HEIGHT {
+        return Err(too_deep(pos));
+    }
+    let n = Spanned {
+        node: Rc::new(node),
+        pos,
+        height,
+    };
+    if anchor > 0 {
+        anchors.insert(anchor, n.clone());
+    }
+    Ok(n)
+}
+
 fn too_deep(pos: Pos) -> SyntaxError {
     SyntaxError {
         pos,
@@ -170,19 +192,13 @@ pub fn parse_stream(text: &str) -> Stream {
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(p, anchor, items)) => {
                     let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
-                    if height > MAX_HEIGHT {
-                        out.error = Some(too_deep(p));
-                        return out;
+                    match close(Node::Seq(items), p, height, anchor, &mut anchors) {
+                        Ok(n) => Some(n),
+                        Err(e) => {
+                            out.error = Some(e);
+                            return out;
+                        }
                     }
-                    let n = Spanned {
-                        node: Rc::new(Node::Seq(items)),
-                        pos: p,
-                        height,
-                    };
-                    if anchor > 0 {
-                        anchors.insert(anchor, n.clone());
-                    }
-                    Some(n)
                 }
                 _ => {
                     out.error = Some(SyntaxError {
@@ -199,19 +215,13 @@ pub fn parse_stream(text: &str) -> Stream {
                         .map(|(k, v)| k.height.max(v.height))
                         .max()
                         .unwrap_or(0);
-                    if height > MAX_HEIGHT {
-                        out.error = Some(too_deep(p));
-                        return out;
+                    match close(Node::Map(entries), p, height, anchor, &mut anchors) {
+                        Ok(n) => Some(n),
+                        Err(e) => {
+                            out.error = Some(e);
+                            return out;
+                        }
                     }
-                    let n = Spanned {
-                        node: Rc::new(Node::Map(entries)),
-                        pos: p,
-                        height,
-                    };
-                    if anchor > 0 {
-                        anchors.insert(anchor, n.clone());
-                    }
-                    Some(n)
                 }
                 _ => {
                     out.error = Some(SyntaxError {
