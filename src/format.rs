@@ -102,6 +102,8 @@ enum SchemeResult {
 
 impl Validator {
     /// Compile a policy, refusing anything not fully understood.
+    // Once per policy: `cold` keeps it out of line and small in the speed-built `.wasm`.
+    #[cold]
     pub fn new(policy: Policy) -> Result<Validator, Error> {
         if policy.schemes.is_empty() {
             return Err(Error::policy("schemes", "at least one scheme is required"));
@@ -255,27 +257,33 @@ impl Validator {
     /// The WASM edge packs valid values straight from this; invalid ones get their verdict.
     pub fn check<'v>(&self, input: Input<'v>, scheme: Option<&str>) -> Result<Checked<'v>, Error> {
         let candidates = self.select(scheme)?;
-        let mut verdict = Verdict {
-            input: None,
-            valid: false,
-            value: None,
-            scheme: None,
-            issues: Vec::new(),
-            record: None,
+        // Verdicts are built only for invalid values (the valid path allocates nothing).
+        // Every format issue is an error.
+        let fail = |input: Option<&str>, issue: Issue| {
+            Ok(Checked::Verdict(Verdict {
+                input: input.map(str::to_string),
+                valid: false,
+                value: None,
+                scheme: None,
+                issues: vec![issue],
+                record: None,
+            }))
         };
         let raw = match input {
             Input::Missing => {
-                verdict
-                    .issues
-                    .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
-                return Ok(Checked::Verdict(verdict));
+                return fail(
+                    None,
+                    Issue::error(IssueCode::Empty, "an asset ID is required"),
+                )
             }
             Input::Other(kind) => {
-                verdict.issues.push(Issue::error(
-                    IssueCode::InvalidType,
-                    format!("the asset ID must be a string, not a {kind}"),
-                ));
-                return Ok(Checked::Verdict(verdict));
+                return fail(
+                    None,
+                    Issue::error(
+                        IssueCode::InvalidType,
+                        format!("the asset ID must be a string, not a {kind}"),
+                    ),
+                )
             }
             Input::Str(s) => s,
         };
@@ -283,20 +291,20 @@ impl Validator {
         // Cheap cap first: bounded work whatever the input size.
         if raw.len() > max && raw.chars().nth(max).is_some() {
             let n = raw.chars().count();
-            verdict.input = Some(raw.to_string());
-            verdict.issues.push(Issue::error(
-                IssueCode::TooLong,
-                format!("the asset ID is {n} characters long; at most {max} are allowed"),
-            ));
-            return Ok(Checked::Verdict(verdict));
+            return fail(
+                Some(raw),
+                Issue::error(
+                    IssueCode::TooLong,
+                    format!("the asset ID is {n} characters long; at most {max} are allowed"),
+                ),
+            );
         }
         let trimmed = normalize::trim(raw);
         if trimmed.is_empty() {
-            verdict.input = Some(raw.to_string());
-            verdict
-                .issues
-                .push(Issue::error(IssueCode::Empty, "an asset ID is required"));
-            return Ok(Checked::Verdict(verdict));
+            return fail(
+                Some(raw),
+                Issue::error(IssueCode::Empty, "an asset ID is required"),
+            );
         }
 
         let mut hidden: Option<(Cow<'_, str>, Vec<chars::Hidden>)> = None;
@@ -335,7 +343,7 @@ impl Validator {
             }
         }
 
-        if let Some((value, found)) = hidden {
+        let issue = if let Some((value, found)) = hidden {
             let mut message =
                 String::from("the asset ID contains an invisible or control character: ");
             for (i, h) in found.iter().enumerate() {
@@ -354,7 +362,7 @@ impl Validator {
                 }
                 None => issue.with_hint("retype the ID instead of pasting it"),
             };
-            verdict.issues.push(issue);
+            issue
         } else if let Some((s, value)) = checksum {
             // Plain pushes, not format!: this and the next message are on the hot path of
             // invalid values (see README "Size and speed").
@@ -367,10 +375,8 @@ impl Validator {
                 " check)",
             ]
             .concat();
-            verdict.issues.push(
-                Issue::error(IssueCode::ChecksumMismatch, message)
-                    .with_hint("check for a mistyped or swapped digit"),
-            );
+            Issue::error(IssueCode::ChecksumMismatch, message)
+                .with_hint("check for a mistyped or swapped digit")
         } else {
             let one;
             let expected = if candidates.len() == self.schemes.len() {
@@ -390,11 +396,9 @@ impl Validator {
             if let Some((fixed, why)) = self.suggest(raw, candidates) {
                 issue = issue.with_hint(format!("did you mean {fixed}? ({why})"));
             }
-            verdict.issues.push(issue);
-        }
-        verdict.input = Some(raw.to_string());
-        verdict.settle(None);
-        Ok(Checked::Verdict(verdict))
+            issue
+        };
+        fail(Some(raw), issue)
     }
 
     /// Check many values with one policy pass (same verdicts as calling [`Self::check_format`]).
@@ -424,6 +428,15 @@ impl Validator {
     /// already known to fail (the value itself, or an earlier variant normalizing the same way).
     fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
         let trimmed = normalize::trim(raw);
+        // Normalizing ASCII never makes it longer, and no variant below is longer than `trimmed`:
+        // fixed-shape schemes longer than that accept none of them.
+        if trimmed.is_ascii()
+            && candidates
+                .iter()
+                .all(|s| s.fixed.as_ref().is_some_and(|f| f.len() > trimmed.len()))
+        {
+            return None;
+        }
         let separator = |c: char| {
             c.is_whitespace() || normalize::is_hyphen(c) || matches!(c, '_' | '.' | '/' | ':')
         };

@@ -229,6 +229,8 @@ impl Error {
             Error::UnknownScheme { .. } => "unknown_scheme",
         }
     }
+    // Error paths only: `cold` keeps them out of their callers (size of the speed-built `.wasm`).
+    #[cold]
     pub(crate) fn policy(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidPolicy {
             path: path.into(),

@@ -4,7 +4,6 @@
 use crate::checksum::Checksum;
 use crate::issue::Error;
 use crate::normalize::Step;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -21,39 +20,28 @@ fn default_normalize() -> Vec<Step> {
 }
 
 /// A policy as written (JSON, or YAML where a file is read natively).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     pub schemes: Vec<SchemeSpec>,
-    #[serde(default = "default_max_length")]
     pub max_length: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lookup: Option<LookupSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<CatalogSpec>,
 }
 
 /// One accepted shape of asset ID.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SchemeSpec {
     pub name: String,
     pub pattern: String,
-    #[serde(default = "default_normalize")]
     pub normalize: Vec<Step>,
-    #[serde(default)]
     pub checksum: Checksum,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
 /// Where existence and lifecycle are checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Servicenow,
     Http,
@@ -62,8 +50,7 @@ pub enum Source {
 }
 
 /// What a CMDB outage does to a verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OnUnavailable {
     #[default]
     Error,
@@ -80,28 +67,19 @@ fn default_timeout() -> u64 {
     5000
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LookupSpec {
     pub source: Source,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub servicenow: Option<ServiceNowSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistrySpec>,
     /// Field -> values meaning "retired". Default: see [`default_retired_when`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_when: Option<BTreeMap<String, Vec<String>>>,
-    #[serde(default = "default_ttl")]
     pub cache_ttl_seconds: u64,
     /// TTL for `not_found` and `ambiguous` answers (capped by `cacheTtlSeconds`).
-    #[serde(default = "default_not_found_ttl")]
     pub not_found_ttl_seconds: u64,
     /// Time budget per request, retries after 429 included.
-    #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
-    #[serde(default)]
     pub on_unavailable: OnUnavailable,
 }
 
@@ -115,18 +93,13 @@ fn default_batch() -> usize {
     50
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServiceNowSpec {
     pub base_url: String,
-    #[serde(default = "default_table")]
     pub table: String,
-    #[serde(default = "default_id_field")]
     pub id_field: String,
     /// Extra columns to fetch and return in `record.fields`.
-    #[serde(default)]
     pub fields: Vec<String>,
-    #[serde(default = "default_batch")]
     pub batch_size: usize,
 }
 
@@ -134,162 +107,447 @@ fn default_not_found_status() -> Vec<u16> {
     vec![404]
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HttpSpec {
     /// URL template; `{id}` is replaced by the percent-encoded ID.
     pub url: String,
     /// JSON pointer (RFC 6901) to the record in the answer; empty = the whole body.
-    #[serde(default)]
     pub record_pointer: String,
-    #[serde(default = "default_not_found_status")]
     pub not_found_status: Vec<u16>,
     /// Field of the record holding its ID; when set it must equal the requested ID exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RegistrySpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<serde_json::Map<String, Value>>>,
     /// CSV (header row) or JSON array file; read by native edges, relative to the policy file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Fetched once by WASM edges (browser, Node).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 fn default_kinds() -> Vec<String> {
     vec!["System".into()]
 }
-fn default_true() -> bool {
-    true
-}
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CatalogSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotation: Option<String>,
-    #[serde(default = "default_kinds")]
     pub kinds: Vec<String>,
-    #[serde(default = "default_true")]
     pub required: bool,
 }
 
 /// ServiceNow's retired states plus the plain `status` words used by registries and HTTP APIs.
+#[cold]
 pub fn default_retired_when() -> BTreeMap<String, Vec<String>> {
-    BTreeMap::from([
-        ("install_status".to_string(), vec!["7".to_string()]),
-        ("operational_status".to_string(), vec!["6".to_string()]),
-        (
-            "status".to_string(),
-            vec!["retired".to_string(), "decommissioned".to_string()],
-        ),
-    ])
+    // Inserts, not `BTreeMap::from([...])`: that one sorts (see `read::lookup`).
+    let mut m = BTreeMap::new();
+    for (field, values) in [
+        ("install_status", &["7"][..]),
+        ("operational_status", &["6"]),
+        ("status", &["retired", "decommissioned"]),
+    ] {
+        m.insert(
+            field.to_string(),
+            values.iter().map(|v| v.to_string()).collect(),
+        );
+    }
+    m
 }
 
 impl Policy {
     /// Parse a JSON policy, naming the failing path (`schemes[1].normalize[0]: unknown variant ...`).
     pub fn from_json_str(text: &str) -> Result<Policy, Error> {
-        // Through `Value`: one deserializer instantiation for both JSON text and YAML documents.
         let value: Value = serde_json::from_str(text)
             .map_err(|e| Error::policy("", format!("not valid JSON: {e}")))?;
         Policy::from_value(value)
     }
 
-    /// Parse an already-decoded document (the CLI turns YAML into this).
+    /// Read an already-decoded document (the CLI turns YAML into this).
     pub fn from_value(value: Value) -> Result<Policy, Error> {
-        match Policy::deserialize(&value) {
-            Ok(p) => Ok(p),
-            Err(e) => Err(locate(&value, e)),
+        read::policy(&value)
+    }
+}
+
+/// Reading a policy document field by field, strictly, every error naming its path.
+///
+/// A deliberate exception to "let serde derive it": the derived `Deserialize` code, serde_json's
+/// `Value` deserializer behind it (and the float formatting its error messages pull in) were about
+/// 40% of the `.wasm`; without them the format path can be compiled for speed and the package
+/// still meets its size budget (README "Size and speed"). The messages follow serde's wording.
+/// Every function is `#[cold]`: a policy is read once per validator, and cold code is kept out
+/// of its callers, which holds the speed-built crate's size down.
+mod read {
+    use super::*;
+    use serde_json::Map;
+
+    type Fields<'a> = &'a Map<String, Value>;
+
+    #[cold]
+    fn at(path: &str, key: &str) -> String {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
         }
     }
-}
 
-/// serde's message without serde_json's trailing position (meaningless for a `Value`).
-fn message(e: serde_json::Error) -> String {
-    let mut m = e.to_string();
-    if let Some(pos) = m.rfind(" at line ") {
-        m.truncate(pos);
+    #[cold]
+    fn listed(names: &[&str]) -> String {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
-    m
-}
 
-/// Find where a policy that failed to deserialize went wrong, by deserializing its parts one by
-/// one (only on the error path). This replaces `serde_path_to_error`, whose per-type wrappers
-/// cost ~12 KiB of gzipped WASM (see README, "Size").
-fn locate(value: &Value, err: serde_json::Error) -> Error {
-    fn part<T: for<'de> Deserialize<'de>>(path: String, v: &Value) -> Result<(), Error> {
-        T::deserialize(v)
-            .map(|_| ())
-            .map_err(|e| Error::policy(path, message(e)))
+    #[cold]
+    fn found(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "an object",
+        }
     }
-    let check = || -> Result<(), Error> {
-        let Value::Object(root) = value else {
-            return Err(Error::policy("", "the policy must be an object"));
+
+    #[cold]
+    fn invalid(path: &str, v: &Value, expected: &str) -> Error {
+        Error::policy(
+            path,
+            format!("invalid type: {}, expected {expected}", found(v)),
+        )
+    }
+
+    /// An object with only `keys`, all of `required` among them.
+    #[cold]
+    fn object<'a>(
+        v: &'a Value,
+        path: &str,
+        keys: &[&str],
+        required: &[&str],
+    ) -> Result<Fields<'a>, Error> {
+        let Value::Object(m) = v else {
+            return Err(invalid(path, v, "an object"));
         };
-        if !root.contains_key("schemes") {
+        if let Some(k) = m.keys().find(|k| !keys.contains(&k.as_str())) {
+            return Err(Error::policy(
+                path,
+                format!("unknown field `{k}`, expected one of {}", listed(keys)),
+            ));
+        }
+        if let Some(k) = required.iter().find(|k| !m.contains_key(**k)) {
+            return Err(Error::policy(path, format!("missing field `{k}`")));
+        }
+        Ok(m)
+    }
+
+    /// A field that may be absent (or null): `None`.
+    #[cold]
+    fn field<'a>(m: Fields<'a>, key: &str) -> Option<&'a Value> {
+        m.get(key).filter(|v| !v.is_null())
+    }
+
+    #[cold]
+    fn string(v: &Value, path: &str) -> Result<String, Error> {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| invalid(path, v, "a string"))
+    }
+
+    #[cold]
+    fn opt_string(m: Fields<'_>, path: &str, key: &str) -> Result<Option<String>, Error> {
+        field(m, key).map(|v| string(v, &at(path, key))).transpose()
+    }
+
+    #[cold]
+    fn list<'a>(v: &'a Value, path: &str) -> Result<&'a [Value], Error> {
+        match v {
+            Value::Array(items) => Ok(items),
+            _ => Err(invalid(path, v, "a list")),
+        }
+    }
+
+    #[cold]
+    fn strings(v: &Value, path: &str) -> Result<Vec<String>, Error> {
+        list(v, path)?
+            .iter()
+            .enumerate()
+            .map(|(i, x)| string(x, &format!("{path}[{i}]")))
+            .collect()
+    }
+
+    #[cold]
+    fn whole(v: &Value, path: &str, max: u64) -> Result<u64, Error> {
+        match v.as_u64() {
+            Some(n) if n <= max => Ok(n),
+            _ if v.is_number() => Err(Error::policy(
+                path,
+                format!("invalid value: expected a whole number from 0 to {max}"),
+            )),
+            _ => Err(invalid(path, v, "a whole number")),
+        }
+    }
+
+    /// `key` as a whole number, `default` when absent.
+    #[cold]
+    fn number(m: Fields<'_>, path: &str, key: &str, default: u64) -> Result<u64, Error> {
+        field(m, key).map_or(Ok(default), |v| whole(v, &at(path, key), u64::MAX))
+    }
+
+    #[cold]
+    fn size(m: Fields<'_>, path: &str, key: &str, default: usize) -> Result<usize, Error> {
+        let n = number(m, path, key, default as u64)?;
+        usize::try_from(n).map_err(|_| Error::policy(at(path, key), "the number is too large"))
+    }
+
+    /// One of `names` (a unit variant, as serde words it).
+    #[cold]
+    fn variant<T: Copy>(v: &Value, path: &str, names: &[&str], values: &[T]) -> Result<T, Error> {
+        let s = v.as_str().ok_or_else(|| invalid(path, v, "a string"))?;
+        match names.iter().position(|n| *n == s) {
+            Some(i) => Ok(values[i]),
+            None => Err(Error::policy(
+                path,
+                format!("unknown variant `{s}`, expected one of {}", listed(names)),
+            )),
+        }
+    }
+
+    #[cold]
+    pub(super) fn policy(v: &Value) -> Result<Policy, Error> {
+        if !v.is_object() {
+            return Err(Error::policy("", "the policy must be an object"));
+        }
+        let m = object(v, "", &["schemes", "maxLength", "lookup", "catalog"], &[])?;
+        let Some(schemes) = m.get("schemes") else {
             return Err(Error::policy(
                 "schemes",
                 "missing: list at least one scheme",
             ));
-        }
-        for (key, v) in root {
-            match key.as_str() {
-                "schemes" => {
-                    let Value::Array(items) = v else {
-                        return Err(Error::policy("schemes", "must be a list of schemes"));
-                    };
-                    for (i, item) in items.iter().enumerate() {
-                        if let Value::Object(fields) = item {
-                            for (k, f) in fields {
-                                let at = format!("schemes[{i}].{k}");
-                                match (k.as_str(), f) {
-                                    ("normalize", Value::Array(steps)) => {
-                                        for (j, step) in steps.iter().enumerate() {
-                                            part::<Step>(format!("{at}[{j}]"), step)?;
-                                        }
-                                    }
-                                    ("normalize", _) => part::<Vec<Step>>(at, f)?,
-                                    ("checksum", _) => part::<Checksum>(at, f)?,
-                                    _ => {}
-                                }
-                            }
-                        }
-                        part::<SchemeSpec>(format!("schemes[{i}]"), item)?;
-                    }
-                }
-                "maxLength" => part::<usize>("maxLength".into(), v)?,
-                "lookup" => {
-                    if let Value::Object(fields) = v {
-                        for (k, f) in fields {
-                            let at = format!("lookup.{k}");
-                            match k.as_str() {
-                                "source" => part::<Source>(at, f)?,
-                                "servicenow" => part::<ServiceNowSpec>(at, f)?,
-                                "http" => part::<HttpSpec>(at, f)?,
-                                "registry" => part::<RegistrySpec>(at, f)?,
-                                "onUnavailable" => part::<OnUnavailable>(at, f)?,
-                                "retiredWhen" => part::<BTreeMap<String, Vec<String>>>(at, f)?,
-                                _ => {}
-                            }
-                        }
-                    }
-                    part::<LookupSpec>("lookup".into(), v)?;
-                }
-                "catalog" => part::<CatalogSpec>("catalog".into(), v)?,
-                _ => {}
+        };
+        let Value::Array(items) = schemes else {
+            return Err(Error::policy("schemes", "must be a list of schemes"));
+        };
+        Ok(Policy {
+            schemes: items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| scheme(s, &format!("schemes[{i}]")))
+                .collect::<Result<_, _>>()?,
+            max_length: size(m, "", "maxLength", default_max_length())?,
+            lookup: field(m, "lookup").map(lookup).transpose()?,
+            catalog: field(m, "catalog").map(catalog).transpose()?,
+        })
+    }
+
+    #[cold]
+    fn scheme(v: &Value, path: &str) -> Result<SchemeSpec, Error> {
+        const KEYS: [&str; 7] = [
+            "name",
+            "pattern",
+            "normalize",
+            "checksum",
+            "example",
+            "description",
+            "hint",
+        ];
+        let m = object(v, path, &KEYS, &["name", "pattern"])?;
+        let normalize = match field(m, "normalize") {
+            None => default_normalize(),
+            Some(steps) => {
+                let p = at(path, "normalize");
+                list(steps, &p)?
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| step(s, &format!("{p}[{j}]")))
+                    .collect::<Result<_, _>>()?
             }
-        }
-        Ok(())
-    };
-    match check() {
-        Err(e) => e,
-        Ok(()) => Error::policy("", message(err)),
+        };
+        Ok(SchemeSpec {
+            name: string(&m["name"], &at(path, "name"))?,
+            pattern: string(&m["pattern"], &at(path, "pattern"))?,
+            normalize,
+            checksum: match field(m, "checksum") {
+                None => Checksum::None,
+                Some(c) => variant(
+                    c,
+                    &at(path, "checksum"),
+                    &["none", "luhn", "mod97-10"],
+                    &[Checksum::None, Checksum::Luhn, Checksum::Mod97_10],
+                )?,
+            },
+            example: opt_string(m, path, "example")?,
+            description: opt_string(m, path, "description")?,
+            hint: opt_string(m, path, "hint")?,
+        })
+    }
+
+    #[cold]
+    fn step(v: &Value, path: &str) -> Result<Step, Error> {
+        variant(
+            v,
+            path,
+            &[
+                "trim",
+                "uppercase",
+                "lowercase",
+                "strip-whitespace",
+                "strip-hyphens",
+            ],
+            &[
+                Step::Trim,
+                Step::Uppercase,
+                Step::Lowercase,
+                Step::StripWhitespace,
+                Step::StripHyphens,
+            ],
+        )
+    }
+
+    #[cold]
+    fn lookup(v: &Value) -> Result<LookupSpec, Error> {
+        const KEYS: [&str; 9] = [
+            "source",
+            "servicenow",
+            "http",
+            "registry",
+            "retiredWhen",
+            "cacheTtlSeconds",
+            "notFoundTtlSeconds",
+            "timeoutMs",
+            "onUnavailable",
+        ];
+        let p = "lookup";
+        let m = object(v, p, &KEYS, &["source"])?;
+        Ok(LookupSpec {
+            source: variant(
+                &m["source"],
+                "lookup.source",
+                &["servicenow", "http", "registry", "none"],
+                &[
+                    Source::Servicenow,
+                    Source::Http,
+                    Source::Registry,
+                    Source::None,
+                ],
+            )?,
+            servicenow: field(m, "servicenow").map(servicenow).transpose()?,
+            http: field(m, "http").map(http).transpose()?,
+            registry: field(m, "registry").map(registry).transpose()?,
+            retired_when: field(m, "retiredWhen")
+                .map(|w| {
+                    let Value::Object(fields) = w else {
+                        return Err(invalid("lookup.retiredWhen", w, "an object"));
+                    };
+                    // Inserts, not `collect()`: that one sorts, which costs ~4 KiB of `.wasm`.
+                    let mut map = BTreeMap::new();
+                    for (k, vals) in fields {
+                        map.insert(
+                            k.clone(),
+                            strings(vals, &format!("lookup.retiredWhen.{k}"))?,
+                        );
+                    }
+                    Ok(map)
+                })
+                .transpose()?,
+            cache_ttl_seconds: number(m, p, "cacheTtlSeconds", default_ttl())?,
+            not_found_ttl_seconds: number(m, p, "notFoundTtlSeconds", default_not_found_ttl())?,
+            timeout_ms: number(m, p, "timeoutMs", default_timeout())?,
+            on_unavailable: match field(m, "onUnavailable") {
+                None => OnUnavailable::Error,
+                Some(o) => variant(
+                    o,
+                    "lookup.onUnavailable",
+                    &["error", "warning"],
+                    &[OnUnavailable::Error, OnUnavailable::Warning],
+                )?,
+            },
+        })
+    }
+
+    #[cold]
+    fn servicenow(v: &Value) -> Result<ServiceNowSpec, Error> {
+        let p = "lookup.servicenow";
+        let keys = ["baseUrl", "table", "idField", "fields", "batchSize"];
+        let m = object(v, p, &keys, &["baseUrl"])?;
+        Ok(ServiceNowSpec {
+            base_url: string(&m["baseUrl"], &at(p, "baseUrl"))?,
+            table: opt_string(m, p, "table")?.unwrap_or_else(default_table),
+            id_field: opt_string(m, p, "idField")?.unwrap_or_else(default_id_field),
+            fields: field(m, "fields").map_or(Ok(Vec::new()), |f| strings(f, &at(p, "fields")))?,
+            batch_size: size(m, p, "batchSize", default_batch())?,
+        })
+    }
+
+    #[cold]
+    fn http(v: &Value) -> Result<HttpSpec, Error> {
+        let p = "lookup.http";
+        let keys = ["url", "recordPointer", "notFoundStatus", "idField"];
+        let m = object(v, p, &keys, &["url"])?;
+        let not_found_status = match field(m, "notFoundStatus") {
+            None => default_not_found_status(),
+            Some(list_value) => {
+                let lp = at(p, "notFoundStatus");
+                list(list_value, &lp)?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let n = whole(s, &format!("{lp}[{i}]"), u64::from(u16::MAX))?;
+                        Ok(u16::try_from(n).unwrap_or(u16::MAX))
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+        };
+        Ok(HttpSpec {
+            url: string(&m["url"], &at(p, "url"))?,
+            record_pointer: opt_string(m, p, "recordPointer")?.unwrap_or_default(),
+            not_found_status,
+            id_field: opt_string(m, p, "idField")?,
+        })
+    }
+
+    #[cold]
+    fn registry(v: &Value) -> Result<RegistrySpec, Error> {
+        let p = "lookup.registry";
+        let m = object(v, p, &["records", "path", "url"], &[])?;
+        let records = field(m, "records")
+            .map(|r| {
+                let rp = at(p, "records");
+                list(r, &rp)?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rec)| match rec {
+                        Value::Object(fields) => Ok(fields.clone()),
+                        _ => Err(invalid(&format!("{rp}[{i}]"), rec, "an object")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(RegistrySpec {
+            records,
+            path: opt_string(m, p, "path")?,
+            url: opt_string(m, p, "url")?,
+        })
+    }
+
+    #[cold]
+    fn catalog(v: &Value) -> Result<CatalogSpec, Error> {
+        let p = "catalog";
+        let m = object(v, p, &["annotation", "kinds", "required"], &[])?;
+        Ok(CatalogSpec {
+            annotation: opt_string(m, p, "annotation")?,
+            kinds: field(m, "kinds")
+                .map_or_else(|| Ok(default_kinds()), |k| strings(k, &at(p, "kinds")))?,
+            required: match field(m, "required") {
+                None => true,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => return Err(invalid("catalog.required", other, "a boolean")),
+            },
+        })
     }
 }
 
@@ -423,6 +681,167 @@ mod tests {
         assert!(e.to_string().contains("patern"), "{e}");
         let e = Policy::from_json_str(r#"{"schemes":[],"colour":1}"#).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    /// `(path, message)` of the refusal of `json`.
+    fn refused(json: &str) -> (String, String) {
+        match Policy::from_json_str(json) {
+            Err(Error::InvalidPolicy { path, message }) => (path, message),
+            other => panic!("{json} was not refused: {other:?}"),
+        }
+    }
+
+    fn with_lookup(lookup: &str) -> String {
+        format!(r#"{{"schemes":[{{"name":"a","pattern":"A"}}],"lookup":{lookup}}}"#)
+    }
+
+    #[test]
+    fn every_part_is_read_strictly_with_its_path() {
+        let cases: [(String, &str, &str); 16] = [
+            ("[]".into(), "", "must be an object"),
+            (r#"{"schemes":{}}"#.into(), "schemes", "list of schemes"),
+            (
+                r#"{"schemes":[{"name":"a"}]}"#.into(),
+                "schemes[0]",
+                "missing field `pattern`",
+            ),
+            (
+                r#"{"schemes":[{"name":1,"pattern":"A"}]}"#.into(),
+                "schemes[0].name",
+                "invalid type: a number, expected a string",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A","normalize":"trim"}]}"#.into(),
+                "schemes[0].normalize",
+                "expected a list",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":-1}"#.into(),
+                "maxLength",
+                "whole number",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":1.5}"#.into(),
+                "maxLength",
+                "whole number",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":"64"}"#.into(),
+                "maxLength",
+                "invalid type: a string",
+            ),
+            (
+                with_lookup(r#"{"servicenow":{"baseUrl":"https://x"}}"#),
+                "lookup",
+                "missing field `source`",
+            ),
+            (
+                with_lookup(
+                    r#"{"source":"servicenow","servicenow":{"baseUrl":"https://x","batchsize":5}}"#,
+                ),
+                "lookup.servicenow",
+                "unknown field `batchsize`",
+            ),
+            (
+                with_lookup(
+                    r#"{"source":"servicenow","servicenow":{"baseUrl":"https://x","fields":["a",2]}}"#,
+                ),
+                "lookup.servicenow.fields[1]",
+                "expected a string",
+            ),
+            (
+                with_lookup(
+                    r#"{"source":"http","http":{"url":"https://x/{id}","notFoundStatus":[404,70000]}}"#,
+                ),
+                "lookup.http.notFoundStatus[1]",
+                "0 to 65535",
+            ),
+            (
+                with_lookup(r#"{"source":"registry","registry":{"records":[1]}}"#),
+                "lookup.registry.records[0]",
+                "expected an object",
+            ),
+            (
+                with_lookup(r#"{"source":"none","retiredWhen":{"status":"retired"}}"#),
+                "lookup.retiredWhen.status",
+                "expected a list",
+            ),
+            (
+                with_lookup(r#"{"source":"none","onUnavailable":"ignore"}"#),
+                "lookup.onUnavailable",
+                "unknown variant `ignore`, expected one of `error`, `warning`",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"catalog":{"required":"yes"}}"#.into(),
+                "catalog.required",
+                "expected a boolean",
+            ),
+        ];
+        for (json, path, message) in cases {
+            let (p, m) = refused(&json);
+            assert_eq!(p, path, "{json}: {m}");
+            assert!(m.contains(message), "{json}: {m}");
+        }
+    }
+
+    #[test]
+    fn null_means_absent_for_optional_fields_only() {
+        let p = Policy::from_json_str(
+            r#"{"schemes":[{"name":"a","pattern":"A","example":null,"normalize":null}],"lookup":null}"#,
+        )
+        .unwrap();
+        assert_eq!(p.schemes[0].example, None);
+        assert_eq!(p.schemes[0].normalize, vec![Step::Trim]);
+        assert_eq!(p.lookup, None);
+        let (path, _) = refused(r#"{"schemes":[{"name":null,"pattern":"A"}]}"#);
+        assert_eq!(path, "schemes[0].name");
+    }
+
+    #[test]
+    fn every_field_is_read() {
+        let p = Policy::from_json_str(
+            r#"{"schemes":[{"name":"a","pattern":"A\\d","normalize":["trim","strip-hyphens"],
+                "checksum":"mod97-10","example":"A1","description":"d","hint":"h"}],
+                "maxLength":32,
+                "lookup":{"source":"http","http":{"url":"https://x/{id}","recordPointer":"/r",
+                  "notFoundStatus":[404,410],"idField":"id"},"retiredWhen":{"state":["gone"]},
+                  "cacheTtlSeconds":9,"notFoundTtlSeconds":3,"timeoutMs":700,"onUnavailable":"warning"},
+                "catalog":{"annotation":"acme.com/asset-id","kinds":["System","Component"],"required":false}}"#,
+        )
+        .unwrap();
+        let s = &p.schemes[0];
+        assert_eq!(s.normalize, vec![Step::Trim, Step::StripHyphens]);
+        assert_eq!(s.checksum, Checksum::Mod97_10);
+        assert_eq!(
+            (
+                s.example.as_deref(),
+                s.description.as_deref(),
+                s.hint.as_deref()
+            ),
+            (Some("A1"), Some("d"), Some("h"))
+        );
+        assert_eq!(p.max_length, 32);
+        let l = p.lookup.unwrap();
+        assert_eq!(l.source, Source::Http);
+        let h = l.http.unwrap();
+        assert_eq!(
+            (
+                h.record_pointer.as_str(),
+                h.not_found_status,
+                h.id_field.as_deref()
+            ),
+            ("/r", vec![404, 410], Some("id"))
+        );
+        assert_eq!(l.retired_when.unwrap()["state"], vec!["gone".to_string()]);
+        assert_eq!(
+            (l.cache_ttl_seconds, l.not_found_ttl_seconds, l.timeout_ms),
+            (9, 3, 700)
+        );
+        assert_eq!(l.on_unavailable, OnUnavailable::Warning);
+        let c = p.catalog.unwrap();
+        assert_eq!(c.annotation.as_deref(), Some("acme.com/asset-id"));
+        assert_eq!(c.kinds, vec!["System", "Component"]);
+        assert!(!c.required);
     }
 
     #[test]

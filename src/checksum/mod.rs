@@ -6,18 +6,14 @@
 pub mod luhn;
 pub mod mod97;
 
-use serde::{Deserialize, Serialize};
-
 /// A scheme's check-digit algorithm.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Checksum {
     #[default]
     None,
     /// Luhn (mod 10), letters expanded to two digits as for ISINs.
     Luhn,
     /// ISO 7064 MOD 97-10: valid when the number mod 97 == 1.
-    #[serde(rename = "mod97-10")]
     Mod97_10,
 }
 

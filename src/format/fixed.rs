@@ -45,7 +45,13 @@ impl Set {
     }
 
     fn has(self, b: u8) -> bool {
-        b < 128 && self.0 >> b & 1 == 1
+        // Shift a 64-bit half: a variable u128 shift is a library call on wasm32 (__lshrti3).
+        let (half, bit) = if b < 64 {
+            (self.0 as u64, b)
+        } else {
+            ((self.0 >> 64) as u64, b.wrapping_sub(64))
+        };
+        bit < 64 && half >> bit & 1 == 1
     }
 }
 
@@ -91,6 +97,11 @@ impl Shape {
             }
         }
         Some(Shape { runs, len })
+    }
+
+    /// The length in bytes of every matching value.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// True when the whole `value` has this shape (same answer as regex-lite on `^(?:P)$`).

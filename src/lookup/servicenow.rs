@@ -98,10 +98,13 @@ mod tests {
     use serde_json::json;
 
     fn spec() -> ServiceNowSpec {
-        serde_json::from_value(
-            json!({"baseUrl": "https://acme.service-now.com/", "fields": ["owned_by"]}),
-        )
-        .unwrap()
+        let policy = crate::Policy::from_value(json!({
+            "schemes": [{"name": "a", "pattern": "A"}],
+            "lookup": {"source": "servicenow", "servicenow":
+                {"baseUrl": "https://acme.service-now.com/", "fields": ["owned_by"]}},
+        }))
+        .unwrap();
+        policy.lookup.unwrap().servicenow.unwrap()
     }
 
     #[test]
