@@ -30,6 +30,9 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*)
 	# The classes declare [Symbol.dispose]; make that type-check whatever `lib` a consumer uses.
 	sed -i '1i /// <reference lib="esnext.disposable" />' pkg/web/asset_id.d.ts pkg/node/asset_id.d.ts
 	echo '{ "type": "module" }' > pkg/web/package.json
+	# js/verdicts.cjs as an ES module for js/web.js: plain <script type="module"> pages load it too.
+	sed -e "/^'use strict';$$/d" -e 's/^module\.exports = { install };$$/export { install };/' js/verdicts.cjs > pkg/web/verdicts.js
+	grep -q '^export { install };$$' pkg/web/verdicts.js
 	echo '{ "type": "commonjs" }' > pkg/node/package.json
 	node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
 	touch $@

@@ -1,10 +1,12 @@
 // Browser / bundler entry: wasm-pack `--target web` output. Call `await ready()` first.
 import init, { initSync as initWasmSync, AssetIdValidator as Generated } from '../pkg/web/asset_id.js';
-import verdicts from './verdicts.cjs';
+// js/verdicts.cjs as an ES module (written by the Makefile), so that browsers load this entry
+// without a bundler too.
+import { install } from '../pkg/web/verdicts.js';
 
 // checkFormat/checkFormatMany through the packed transfer (see verdicts.cjs). Exported as a local
 // binding, not a re-export, so `sideEffects: false` bundlers cannot skip this module.
-verdicts.install(Generated);
+install(Generated);
 export const AssetIdValidator = Generated;
 
 let started;

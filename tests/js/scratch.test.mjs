@@ -25,7 +25,7 @@ const policy = JSON.stringify({
 
 test('the tarball ships only the built package', () => {
   const files = readdirSync(join(dir, 'node_modules/asset-id/pkg/web')).sort();
-  assert.deepEqual(files, ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json']);
+  assert.deepEqual(files, ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json', 'verdicts.js']);
 });
 
 test('import by name (ESM) works and ready() resolves', () => {
