@@ -271,13 +271,23 @@ mod read {
         }
     }
 
+    /// A list, each item read by `item` with its own path (`path[i]`).
     #[cold]
-    fn strings(v: &Value, path: &str) -> Result<Vec<String>, Error> {
+    fn each<T>(
+        v: &Value,
+        path: &str,
+        item: impl Fn(&Value, &str) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
         list(v, path)?
             .iter()
             .enumerate()
-            .map(|(i, x)| string(x, &format!("{path}[{i}]")))
+            .map(|(i, x)| item(x, &format!("{path}[{i}]")))
             .collect()
+    }
+
+    #[cold]
+    fn strings(v: &Value, path: &str) -> Result<Vec<String>, Error> {
+        each(v, path, string)
     }
 
     #[cold]
@@ -358,14 +368,7 @@ mod read {
         let m = object(v, path, &KEYS, &["name", "pattern"])?;
         let normalize = match field(m, "normalize") {
             None => default_normalize(),
-            Some(steps) => {
-                let p = at(path, "normalize");
-                list(steps, &p)?
-                    .iter()
-                    .enumerate()
-                    .map(|(j, s)| step(s, &format!("{p}[{j}]")))
-                    .collect::<Result<_, _>>()?
-            }
+            Some(steps) => each(steps, &at(path, "normalize"), step)?,
         };
         Ok(SchemeSpec {
             name: string(&m["name"], &at(path, "name"))?,
@@ -490,17 +493,10 @@ mod read {
         let m = object(v, p, &keys, &["url"])?;
         let not_found_status = match field(m, "notFoundStatus") {
             None => default_not_found_status(),
-            Some(list_value) => {
-                let lp = at(p, "notFoundStatus");
-                list(list_value, &lp)?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        let n = whole(s, &format!("{lp}[{i}]"), u64::from(u16::MAX))?;
-                        Ok(u16::try_from(n).unwrap_or(u16::MAX))
-                    })
-                    .collect::<Result<_, Error>>()?
-            }
+            Some(statuses) => each(statuses, &at(p, "notFoundStatus"), |s, path| {
+                let n = whole(s, path, u64::from(u16::MAX))?;
+                Ok(u16::try_from(n).unwrap_or(u16::MAX))
+            })?,
         };
         Ok(HttpSpec {
             url: string(&m["url"], &at(p, "url"))?,
@@ -516,15 +512,10 @@ mod read {
         let m = object(v, p, &["records", "path", "url"], &[])?;
         let records = field(m, "records")
             .map(|r| {
-                let rp = at(p, "records");
-                list(r, &rp)?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, rec)| match rec {
-                        Value::Object(fields) => Ok(fields.clone()),
-                        _ => Err(invalid(&format!("{rp}[{i}]"), rec, "an object")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+                each(r, &at(p, "records"), |rec, path| match rec {
+                    Value::Object(fields) => Ok(fields.clone()),
+                    _ => Err(invalid(path, rec, "an object")),
+                })
             })
             .transpose()?;
         Ok(RegistrySpec {
