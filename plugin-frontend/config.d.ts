@@ -51,6 +51,7 @@ export interface Config {
         url: string;
         recordPointer?: string;
         notFoundStatus?: number[];
+        idField?: string;
       };
       registry?: {
         url?: string;
@@ -58,6 +59,7 @@ export interface Config {
       };
       retiredWhen?: { [field: string]: string[] };
       cacheTtlSeconds?: number;
+      notFoundTtlSeconds?: number;
       timeoutMs?: number;
       onUnavailable?: 'error' | 'warning';
     };

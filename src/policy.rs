@@ -788,51 +788,92 @@ mod tests {
         assert_eq!(path, "schemes[0].name");
     }
 
+    /// tests/cases/full-policy.json sets every key, none at its default (the Backstage packages'
+    /// config-schema tests use the same file).
     #[test]
     fn every_field_is_read() {
-        let p = Policy::from_json_str(
-            r#"{"schemes":[{"name":"a","pattern":"A\\d","normalize":["trim","strip-hyphens"],
-                "checksum":"mod97-10","example":"A1","description":"d","hint":"h"}],
-                "maxLength":32,
-                "lookup":{"source":"http","http":{"url":"https://x/{id}","recordPointer":"/r",
-                  "notFoundStatus":[404,410],"idField":"id"},"retiredWhen":{"state":["gone"]},
-                  "cacheTtlSeconds":9,"notFoundTtlSeconds":3,"timeoutMs":700,"onUnavailable":"warning"},
-                "catalog":{"annotation":"acme.com/asset-id","kinds":["System","Component"],"required":false}}"#,
-        )
-        .unwrap();
+        let p = Policy::from_json_str(include_str!("../tests/cases/full-policy.json"));
+        let p = match p {
+            // The fixture's "$comment" is not a policy key: strict reading refuses it...
+            Err(Error::InvalidPolicy { path, message }) => {
+                assert_eq!(path, "");
+                assert!(message.contains("unknown field `$comment`"), "{message}");
+                let mut v: Value =
+                    serde_json::from_str(include_str!("../tests/cases/full-policy.json")).unwrap();
+                v.as_object_mut().unwrap().remove("$comment");
+                Policy::from_value(v).unwrap()
+            }
+            other => panic!("{other:?}"),
+        };
+        // ...and everything else is read, none of it at its default.
         let s = &p.schemes[0];
-        assert_eq!(s.normalize, vec![Step::Trim, Step::StripHyphens]);
-        assert_eq!(s.checksum, Checksum::Mod97_10);
+        assert_eq!(
+            s.normalize,
+            vec![
+                Step::Trim,
+                Step::Uppercase,
+                Step::StripWhitespace,
+                Step::StripHyphens
+            ]
+        );
         assert_eq!(
             (
                 s.example.as_deref(),
                 s.description.as_deref(),
                 s.hint.as_deref()
             ),
-            (Some("A1"), Some("d"), Some("h"))
+            (
+                Some("APM0001234"),
+                Some("ServiceNow business application number"),
+                Some("APM followed by 7 digits")
+            )
         );
+        assert_eq!(p.schemes[1].normalize, vec![Step::Lowercase]);
+        assert_eq!(p.schemes[1].checksum, Checksum::Luhn);
         assert_eq!(p.max_length, 32);
-        let l = p.lookup.unwrap();
+        let l = p.lookup.clone().unwrap();
         assert_eq!(l.source, Source::Http);
+        let sn = l.servicenow.unwrap();
+        assert_eq!(
+            (
+                sn.base_url.as_str(),
+                sn.table.as_str(),
+                sn.id_field.as_str()
+            ),
+            ("proxy:/servicenow", "cmdb_ci_service", "u_asset_id")
+        );
+        assert_eq!(
+            (sn.fields, sn.batch_size),
+            (vec!["owned_by".to_string(), "u_tier".into()], 25)
+        );
         let h = l.http.unwrap();
         assert_eq!(
             (
+                h.url.as_str(),
                 h.record_pointer.as_str(),
                 h.not_found_status,
                 h.id_field.as_deref()
             ),
-            ("/r", vec![404, 410], Some("id"))
+            (
+                "proxy:/assets/api/assets/{id}",
+                "/data",
+                vec![404, 410],
+                Some("assetId")
+            )
         );
-        assert_eq!(l.retired_when.unwrap()["state"], vec!["gone".to_string()]);
+        assert_eq!(l.registry.unwrap().url.as_deref(), Some("/assets.json"));
+        assert_eq!(l.retired_when.unwrap()["state"], vec!["retired", "gone"]);
         assert_eq!(
             (l.cache_ttl_seconds, l.not_found_ttl_seconds, l.timeout_ms),
-            (9, 3, 700)
+            (120, 30, 2500)
         );
         assert_eq!(l.on_unavailable, OnUnavailable::Warning);
-        let c = p.catalog.unwrap();
+        let c = p.catalog.clone().unwrap();
         assert_eq!(c.annotation.as_deref(), Some("acme.com/asset-id"));
         assert_eq!(c.kinds, vec!["System", "Component"]);
         assert!(!c.required);
+        // And it compiles: examples pass their schemes, the lookup settings hold together.
+        crate::Validator::new(p).unwrap();
     }
 
     #[test]

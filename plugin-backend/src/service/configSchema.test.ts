@@ -1,6 +1,13 @@
 import { loadConfigSchema } from '@backstage/config-loader';
+import type { JsonObject } from '@backstage/types';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { samplePolicy } from '../__testUtils__/policy';
+
+// Every key of the policy reference (shared with the Rust policy tests and the frontend's test).
+const { $comment: _comment, ...fullPolicy } = JSON.parse(
+  readFileSync(path.resolve(__dirname, '../../../tests/cases/full-policy.json'), 'utf8'),
+) as JsonObject;
 
 describe('config.d.ts', () => {
   const data = {
@@ -29,5 +36,18 @@ describe('config.d.ts', () => {
     expect(secrets.data).toEqual({
       assetId: { credentials: { servicenow: { username: 'svc', password: 's3cret' } } },
     });
+  }, 60_000);
+
+  it('sends every policy key to the frontend unchanged', async () => {
+    const schema = await loadConfigSchema({
+      dependencies: [],
+      packagePaths: [path.resolve(__dirname, '../../package.json')],
+      excludePackageDependencies: true,
+    });
+    const policyOnly = { assetId: fullPolicy };
+    const [frontend] = schema.process([{ context: 'test', data: policyOnly }], {
+      visibility: ['frontend'],
+    });
+    expect(frontend.data).toEqual(policyOnly);
   }, 60_000);
 });
