@@ -135,102 +135,60 @@ pub fn parse_stream(text: &str) -> Stream {
             }
         };
         let pos = Pos::from(mark);
-        let finished: Option<Spanned> = match event {
+        let error = |message: String| SyntaxError { pos, message };
+        let finished: Result<Option<Spanned>, SyntaxError> = match event {
             Event::StreamEnd => return out,
-            Event::Nothing | Event::StreamStart | Event::DocumentEnd => None,
+            Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
             Event::DocumentStart => {
                 anchors.clear();
-                None
+                Ok(None)
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => Some(Spanned {
+                Some(n) => Ok(Some(Spanned {
                     node: n.node.clone(),
                     pos,
                     height: n.height,
-                }),
-                None => {
-                    out.error = Some(SyntaxError {
-                        pos,
-                        message: "unknown alias".into(),
-                    });
-                    return out;
-                }
+                })),
+                None => Err(error("unknown alias".into())),
             },
             Event::Scalar(text, style, anchor, tag) => {
-                let n = Spanned {
-                    node: Rc::new(Node::Scalar(resolve(text, style, tag.as_ref()))),
-                    pos,
-                    height: 1,
-                };
-                if anchor > 0 {
-                    anchors.insert(anchor, n.clone());
-                }
-                Some(n)
+                let node = Node::Scalar(resolve(text, style, tag.as_ref()));
+                close(node, pos, 1, anchor, &mut anchors).map(Some)
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                Err(error(format!("nesting deeper than {MAX_DEPTH} levels")))
             }
             Event::SequenceStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    out.error = Some(SyntaxError {
-                        pos,
-                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
-                    });
-                    return out;
-                }
                 stack.push(Frame::Seq(pos, anchor, Vec::new()));
-                None
+                Ok(None)
             }
             Event::MappingStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    out.error = Some(SyntaxError {
-                        pos,
-                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
-                    });
-                    return out;
-                }
                 stack.push(Frame::Map(pos, anchor, Vec::new(), None));
-                None
+                Ok(None)
             }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(p, anchor, items)) => {
+            Event::SequenceEnd | Event::MappingEnd => match (event, stack.pop()) {
+                (Event::SequenceEnd, Some(Frame::Seq(p, anchor, items))) => {
                     let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
-                    match close(Node::Seq(items), p, height, anchor, &mut anchors) {
-                        Ok(n) => Some(n),
-                        Err(e) => {
-                            out.error = Some(e);
-                            return out;
-                        }
-                    }
+                    close(Node::Seq(items), p, height, anchor, &mut anchors).map(Some)
                 }
-                _ => {
-                    out.error = Some(SyntaxError {
-                        pos,
-                        message: "unbalanced sequence".into(),
-                    });
-                    return out;
-                }
-            },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(p, anchor, entries, _)) => {
+                (Event::MappingEnd, Some(Frame::Map(p, anchor, entries, _))) => {
                     let height = 1 + entries
                         .iter()
                         .map(|(k, v)| k.height.max(v.height))
                         .max()
                         .unwrap_or(0);
-                    match close(Node::Map(entries), p, height, anchor, &mut anchors) {
-                        Ok(n) => Some(n),
-                        Err(e) => {
-                            out.error = Some(e);
-                            return out;
-                        }
-                    }
+                    close(Node::Map(entries), p, height, anchor, &mut anchors).map(Some)
                 }
-                _ => {
-                    out.error = Some(SyntaxError {
-                        pos,
-                        message: "unbalanced mapping".into(),
-                    });
-                    return out;
-                }
+                (Event::SequenceEnd, _) => Err(error("unbalanced sequence".into())),
+                _ => Err(error("unbalanced mapping".into())),
             },
+        };
+        let finished = match finished {
+            Ok(f) => f,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
         };
         if let Some(node) = finished {
             match stack.last_mut() {
