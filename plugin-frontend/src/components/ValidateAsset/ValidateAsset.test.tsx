@@ -62,8 +62,8 @@ function setup(
   return { fetch, emitted, Harness, assetId };
 }
 
-async function renderField(options: Parameters<typeof setup>[0] = {}) {
-  const s = setup(options);
+/** Render a harness from `setup` inside a test app with its config, discovery and fetch APIs. */
+async function mount(s: ReturnType<typeof setup>) {
   await renderInTestApp(
     <TestApiProvider
       apis={[
@@ -75,6 +75,11 @@ async function renderField(options: Parameters<typeof setup>[0] = {}) {
       <s.Harness />
     </TestApiProvider>,
   );
+}
+
+async function renderField(options: Parameters<typeof setup>[0] = {}) {
+  const s = setup(options);
+  await mount(s);
   const root = screen.getByTestId('validate-asset');
   await waitFor(() => expect(root).toHaveAttribute('data-ready', 'true'));
   const input = screen.getByRole('textbox', { name: /Asset ID/ });
@@ -172,18 +177,7 @@ describe('ValidateAsset', () => {
   });
 
   it('shows one clear configuration error for an unknown scheme instead of breaking', async () => {
-    const s = setup({ uiOptions: { scheme: 'nope' } });
-    await renderInTestApp(
-      <TestApiProvider
-        apis={[
-          [configApiRef, configApi(s.assetId)],
-          [discoveryApiRef, discoveryApi],
-          [fetchApiRef, s.fetch.fetchApi],
-        ]}
-      >
-        <s.Harness />
-      </TestApiProvider>,
-    );
+    await mount(setup({ uiOptions: { scheme: 'nope' } }));
     const root = screen.getByTestId('validate-asset');
     await waitFor(() => expect(root).toHaveAttribute('data-state', 'config-error'));
     expect(within(root).getByText(/ui:options\.scheme "nope" is not a scheme of the policy/)).toBeInTheDocument();
