@@ -58,6 +58,10 @@ export interface Config {
       cacheTtlSeconds?: number;
       notFoundTtlSeconds?: number;
       timeoutMs?: number;
+      /** Cap on one CMDB answer's body in bytes (default 8 MiB); beyond it lookup_unavailable. */
+      maxResponseBytes?: number;
+      /** Cap on CMDB requests in flight at once per validator (default 8). */
+      maxConcurrency?: number;
       onUnavailable?: 'error' | 'warning';
     };
 
@@ -98,6 +102,8 @@ export interface Config {
         cacheTtlSeconds?: number;
         notFoundTtlSeconds?: number;
         timeoutMs?: number;
+        maxResponseBytes?: number;
+        maxConcurrency?: number;
         onUnavailable?: 'error' | 'warning';
       };
     };

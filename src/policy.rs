@@ -66,6 +66,14 @@ fn default_not_found_ttl() -> u64 {
 fn default_timeout() -> u64 {
     5000
 }
+/// Default cap on one CMDB answer's body (8 MiB). Beyond it the answer is `lookup_unavailable`.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest `lookup.maxResponseBytes` a policy may set (256 MiB).
+pub const MAX_RESPONSE_BYTES_LIMIT: u64 = 256 * 1024 * 1024;
+/// Default cap on requests in flight at once per validator (CLI run, WASM validator, backend).
+pub const DEFAULT_MAX_CONCURRENCY: u64 = 8;
+/// Largest `lookup.maxConcurrency` a policy may set.
+pub const MAX_CONCURRENCY_LIMIT: u64 = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LookupSpec {
@@ -80,6 +88,10 @@ pub struct LookupSpec {
     pub not_found_ttl_seconds: u64,
     /// Time budget per request, retries after 429 included.
     pub timeout_ms: u64,
+    /// Cap on one answer's body in bytes (`Content-Length` up front and while streaming).
+    pub max_response_bytes: u64,
+    /// Cap on requests in flight at once per validator.
+    pub max_concurrency: u64,
     pub on_unavailable: OnUnavailable,
 }
 
@@ -413,7 +425,7 @@ mod read {
 
     #[cold]
     fn lookup(v: &Value) -> Result<LookupSpec, Error> {
-        const KEYS: [&str; 9] = [
+        const KEYS: [&str; 11] = [
             "source",
             "servicenow",
             "http",
@@ -422,6 +434,8 @@ mod read {
             "cacheTtlSeconds",
             "notFoundTtlSeconds",
             "timeoutMs",
+            "maxResponseBytes",
+            "maxConcurrency",
             "onUnavailable",
         ];
         let p = "lookup";
@@ -460,6 +474,8 @@ mod read {
             cache_ttl_seconds: number(m, p, "cacheTtlSeconds", default_ttl())?,
             not_found_ttl_seconds: number(m, p, "notFoundTtlSeconds", default_not_found_ttl())?,
             timeout_ms: number(m, p, "timeoutMs", default_timeout())?,
+            max_response_bytes: number(m, p, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES)?,
+            max_concurrency: number(m, p, "maxConcurrency", DEFAULT_MAX_CONCURRENCY)?,
             on_unavailable: match field(m, "onUnavailable") {
                 None => OnUnavailable::Error,
                 Some(o) => variant(
@@ -645,6 +661,18 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
         return Err(Error::policy(
             "lookup.timeoutMs",
             "must be between 1 and 120000",
+        ));
+    }
+    if lookup.max_response_bytes == 0 || lookup.max_response_bytes > MAX_RESPONSE_BYTES_LIMIT {
+        return Err(Error::policy(
+            "lookup.maxResponseBytes",
+            "must be between 1 and 268435456 (256 MiB)",
+        ));
+    }
+    if lookup.max_concurrency == 0 || lookup.max_concurrency > MAX_CONCURRENCY_LIMIT {
+        return Err(Error::policy(
+            "lookup.maxConcurrency",
+            "must be between 1 and 64",
         ));
     }
     Ok(())
@@ -867,6 +895,7 @@ mod tests {
             (l.cache_ttl_seconds, l.not_found_ttl_seconds, l.timeout_ms),
             (120, 30, 2500)
         );
+        assert_eq!((l.max_response_bytes, l.max_concurrency), (65536, 4));
         assert_eq!(l.on_unavailable, OnUnavailable::Warning);
         let c = p.catalog.clone().unwrap();
         assert_eq!(c.annotation.as_deref(), Some("acme.com/asset-id"));
@@ -890,6 +919,10 @@ mod tests {
         let l = p.lookup.unwrap();
         assert_eq!(l.cache_ttl_seconds, 300);
         assert_eq!(l.timeout_ms, 5000);
+        assert_eq!(
+            (l.max_response_bytes, l.max_concurrency),
+            (8 * 1024 * 1024, 8)
+        );
         assert_eq!(l.on_unavailable, OnUnavailable::Error);
         let sn = l.servicenow.unwrap();
         assert_eq!(

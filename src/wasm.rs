@@ -69,6 +69,10 @@ export interface LookupPolicy {
   cacheTtlSeconds?: number;
   notFoundTtlSeconds?: number;
   timeoutMs?: number;
+  /** Cap on one answer's body in bytes (default 8 MiB); beyond it `lookup_unavailable`. */
+  maxResponseBytes?: number;
+  /** Cap on requests in flight at once per validator (default 8). */
+  maxConcurrency?: number;
   onUnavailable?: 'error' | 'warning';
 }
 export interface CatalogPolicy { annotation?: string; kinds?: string[]; required?: boolean }
