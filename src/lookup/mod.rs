@@ -81,11 +81,53 @@ impl Response {
     }
 }
 
-/// The request did not produce an answer.
+/// The request did not produce an answer. Every edge reports its failures with these variants, so
+/// the message a user reads is worded once, here (see [`Fault::message`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
+    /// `lookup.timeoutMs` passed without an answer.
     Timeout,
+    /// The body (by `Content-Length` up front, or while streaming) exceeded `lookup.maxResponseBytes`.
+    TooLarge { limit: u64 },
+    /// The answer came from another origin than the planned request's (a redirect); the string is
+    /// the origin (or URL scheme, e.g. `file:`) it came from.
+    Redirected(String),
+    /// The whole run's lookup deadline passed before this request could be performed (CLI).
+    Deadline { ms: u64 },
+    /// Anything else the transport reports (DNS, refused connection, TLS, an invalid status).
     Network(String),
+}
+
+impl Fault {
+    /// The English message of this fault, the reason carried by `lookup_unavailable`.
+    pub fn message(&self, spec: &LookupSpec) -> String {
+        match self {
+            Fault::Timeout => format!("the CMDB did not answer within {} ms", spec.timeout_ms),
+            Fault::TooLarge { limit } => format!(
+                "the CMDB's answer is larger than {} (lookup.maxResponseBytes); nothing of it was used",
+                human_bytes(*limit)
+            ),
+            Fault::Redirected(to) => format!(
+                "the CMDB redirected the request to {to}, another origin than the configured one; answers from elsewhere are not accepted"
+            ),
+            Fault::Deadline { ms } => format!(
+                "the run's lookup deadline ({ms} ms) passed before the CMDB was asked"
+            ),
+            Fault::Network(e) => format!("could not reach the CMDB: {e}"),
+        }
+    }
+}
+
+/// `8 MiB`, `64 KiB`, `100 bytes`.
+fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Result of feeding an answer back.
@@ -287,11 +329,7 @@ impl Engine {
                 Classified::NotFound => Ok(None),
                 Classified::Json(v) => Ok(Some(v)),
             },
-            Err(Fault::Timeout) => Err(format!(
-                "the CMDB did not answer within {} ms",
-                spec.timeout_ms
-            )),
-            Err(Fault::Network(e)) => Err(format!("could not reach the CMDB: {e}")),
+            Err(fault) => Err(fault.message(&spec)),
         };
         let outcomes: Vec<(String, Outcome)> = match (req.kind, answer) {
             (_, Err(why)) => req
@@ -554,4 +592,37 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
     }
     let value = verdict.value.clone();
     verdict.settle(value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_messages_name_the_limit() {
+        let p = Policy::from_json_str(
+            r#"{"schemes":[{"name":"a","pattern":"A"}],"lookup":{"source":"http","http":{"url":"https://x/{id}"},"maxResponseBytes":65536}}"#,
+        )
+        .unwrap();
+        let spec = p.lookup.as_ref().unwrap();
+        assert_eq!(
+            Fault::TooLarge { limit: 65536 }.message(spec),
+            "the CMDB's answer is larger than 64 KiB (lookup.maxResponseBytes); nothing of it was used"
+        );
+        assert!(Fault::TooLarge {
+            limit: 8 * 1024 * 1024
+        }
+        .message(spec)
+        .contains("larger than 8 MiB"));
+        assert!(Fault::TooLarge { limit: 1000 }
+            .message(spec)
+            .contains("larger than 1000 bytes"));
+        assert_eq!(
+            Fault::Timeout.message(spec),
+            "the CMDB did not answer within 5000 ms"
+        );
+        assert!(Fault::Redirected("file:".into())
+            .message(spec)
+            .contains("redirected the request to file:"));
+    }
 }
