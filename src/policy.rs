@@ -360,7 +360,21 @@ mod read {
                 .enumerate()
                 .map(|(i, s)| scheme(s, &format!("schemes[{i}]")))
                 .collect::<Result<_, _>>()?,
-            max_length: size(m, "", "maxLength", default_max_length())?,
+            max_length: match field(m, "maxLength") {
+                None => default_max_length(),
+                // The range a policy may set, 1..1048576, in the message (not u64's); 0 is
+                // refused by the validator with the same range.
+                Some(v) => whole(v, "maxLength", MAX_LENGTH_LIMIT as u64)
+                    .ok()
+                    .map(|n| n as usize)
+                    .ok_or_else(|| match v.is_number() {
+                        true => Error::policy(
+                            "maxLength",
+                            format!("invalid value: expected a whole number from 1 to {MAX_LENGTH_LIMIT}"),
+                        ),
+                        false => invalid("maxLength", v, "a whole number"),
+                    })?,
+            },
             lookup: field(m, "lookup").map(lookup).transpose()?,
             catalog: field(m, "catalog").map(catalog).transpose()?,
         })
@@ -716,7 +730,7 @@ mod tests {
 
     #[test]
     fn every_part_is_read_strictly_with_its_path() {
-        let cases: [(String, &str, &str); 16] = [
+        let cases: [(String, &str, &str); 18] = [
             ("[]".into(), "", "must be an object"),
             (r#"{"schemes":{}}"#.into(), "schemes", "list of schemes"),
             (
@@ -743,6 +757,16 @@ mod tests {
                 r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":1.5}"#.into(),
                 "maxLength",
                 "whole number",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":-1}"#.into(),
+                "maxLength",
+                "invalid value: expected a whole number from 1 to 1048576",
+            ),
+            (
+                r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":2000000}"#.into(),
+                "maxLength",
+                "from 1 to 1048576",
             ),
             (
                 r#"{"schemes":[{"name":"a","pattern":"A"}],"maxLength":"64"}"#.into(),

@@ -151,6 +151,12 @@ pub struct Plan {
     pub waiting: Vec<(String, Ticket)>,
 }
 
+enum Step {
+    Resolved(Outcome),
+    Wait(Ticket),
+    Request,
+}
+
 /// Most 429 retries per request.
 pub const MAX_ATTEMPTS: u32 = 3;
 
@@ -227,6 +233,32 @@ impl Engine {
         Ok(n)
     }
 
+    /// What `id` needs without I/O: an answer, a wait on a request in flight, or a new request.
+    fn step(&self, id: &str, now_ms: u64) -> Step {
+        let dot = self
+            .spec
+            .as_ref()
+            .and_then(|s| s.http.as_ref().filter(|_| s.source == Source::Http))
+            .is_some_and(|h| http::dot_segment(h, id));
+        if let Some(c) = unsafe_char(id).or(dot.then_some('.')) {
+            Step::Resolved(Outcome::Unsafe(c))
+        } else if let Some(hit) = self.cache.get(id, now_ms) {
+            Step::Resolved(hit)
+        } else if let Some(reg) = &self.registry {
+            Step::Resolved(reg.outcome(id, &self.retired_when))
+        } else if let Some(t) = self.inflight.get(id) {
+            Step::Wait(*t)
+        } else {
+            Step::Request
+        }
+    }
+
+    /// Whether [`Self::plan`] would send a new request for `id` (not answered by the cache or a
+    /// registry, not already in flight). Edges use it to gather IDs before planning them together.
+    pub fn needs_request(&self, id: &str, now_ms: u64) -> bool {
+        self.spec.is_some() && matches!(self.step(id, now_ms), Step::Request)
+    }
+
     /// Plan the lookups for `ids` (duplicates are looked up once).
     pub fn plan(&mut self, ids: &[String], now_ms: u64) -> Plan {
         let mut plan = Plan::default();
@@ -239,17 +271,10 @@ impl Engine {
             if !seen.insert(id.as_str()) {
                 continue;
             }
-            if let Some(c) = unsafe_char(id) {
-                plan.resolved.push((id.clone(), Outcome::Unsafe(c)));
-            } else if let Some(hit) = self.cache.get(id, now_ms) {
-                plan.resolved.push((id.clone(), hit));
-            } else if let Some(reg) = &self.registry {
-                plan.resolved
-                    .push((id.clone(), reg.outcome(id, &self.retired_when)));
-            } else if let Some(t) = self.inflight.get(id) {
-                plan.waiting.push((id.clone(), *t));
-            } else {
-                todo.push(id.clone());
+            match self.step(id, now_ms) {
+                Step::Resolved(o) => plan.resolved.push((id.clone(), o)),
+                Step::Wait(t) => plan.waiting.push((id.clone(), t)),
+                Step::Request => todo.push(id.clone()),
             }
         }
         if todo.is_empty() {
@@ -400,7 +425,13 @@ impl Engine {
 
     /// Forget an in-flight request that will not complete (e.g. the caller went away).
     pub fn abandon(&mut self, req: &Request) {
-        self.inflight.retain(|_, t| *t != req.ticket);
+        // Only the request's own IDs can point at its ticket: linear in the request, not in all
+        // requests in flight.
+        for id in &req.ids {
+            if self.inflight.get(id) == Some(&req.ticket) {
+                self.inflight.remove(id);
+            }
+        }
         if self.registry_ticket == Some(req.ticket) {
             self.registry_ticket = None;
         }
@@ -425,7 +456,21 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
     if spec.source == Source::Http {
         if let Some(h) = &spec.http {
             if h.not_found_status.contains(&status) {
-                return Classified::NotFound;
+                // Only the API itself says "not found" (with JSON); a gateway's or proxy's HTML 404
+                // (CMDB down, wrong route) is an outage, never a cached not_found.
+                let body = resp.body.trim_start_matches('\u{feff}').trim();
+                if serde_json::from_str::<Value>(body).is_ok() {
+                    return Classified::NotFound;
+                }
+                let ctype = resp.header("content-type").unwrap_or("");
+                let what = match ctype.split(';').next().unwrap_or("").trim() {
+                    _ if body.is_empty() => "an empty body".to_string(),
+                    "" => "a body that is not JSON".to_string(),
+                    t => format!("{t}, not JSON"),
+                };
+                return Classified::Fault(format!(
+                    "the CMDB answered HTTP {status} with {what}: a gateway or proxy answered, not the API (a not-found answer must be JSON)"
+                ));
             }
         }
     }
@@ -439,12 +484,18 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(|s| s.saturating_mul(1000))
                 .unwrap_or(1000);
-            if attempt < MAX_ATTEMPTS && elapsed_ms.saturating_add(after_ms) < spec.timeout_ms {
+            if attempt >= MAX_ATTEMPTS {
+                return Classified::Fault(format!(
+                    "the CMDB is rate limiting requests (HTTP 429): still refused after {attempt} attempts"
+                ));
+            }
+            if elapsed_ms.saturating_add(after_ms) < spec.timeout_ms {
                 return Classified::Retry(after_ms);
             }
             return Classified::Fault(format!(
-                "the CMDB is rate limiting requests (HTTP 429) and asked to wait {} s, beyond the {} ms budget",
+                "the CMDB is rate limiting requests (HTTP 429) and asked to wait {} s, but only {} ms of the {} ms budget were left",
                 after_ms / 1000,
+                spec.timeout_ms.saturating_sub(elapsed_ms),
                 spec.timeout_ms
             ));
         }
@@ -583,6 +634,12 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
                 OnUnavailable::Warning => Issue::warning(IssueCode::LookupUnavailable, msg),
             });
         }
+        Outcome::Unsafe('.') => {
+            verdict.issues.push(Issue::error(
+                IssueCode::InvalidCharacters,
+                format!("{id} is never sent to the CMDB: as a path segment it would leave lookup.http.url's path; fix the scheme's pattern to exclude it"),
+            ));
+        }
         Outcome::Unsafe(c) => {
             verdict.issues.push(Issue::error(
                 IssueCode::InvalidCharacters,
@@ -624,5 +681,127 @@ mod tests {
         assert!(Fault::Redirected("file:".into())
             .message(spec)
             .contains("redirected the request to file:"));
+    }
+
+    fn engine(lookup: &str) -> Engine {
+        let p = Policy::from_json_str(&format!(
+            r#"{{"schemes":[{{"name":"a","pattern":".+"}}],"lookup":{lookup}}}"#
+        ))
+        .unwrap();
+        Engine::new(&p)
+    }
+
+    fn answer(status: u16, ctype: &str, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type".into(), ctype.into())],
+            body: body.into(),
+        }
+    }
+
+    fn one(e: &mut Engine, id: &str, resp: Response, attempt: u32) -> Completion {
+        let mut plan = e.plan(&[id.to_string()], 0);
+        assert_eq!(plan.requests.len(), 1, "{plan:?}");
+        let req = plan.requests.remove(0);
+        e.complete(&req, Ok(resp), attempt, 0, 0)
+    }
+
+    const HTTP: &str = r#"{"source":"http","http":{"url":"https://x/api/assets/{id}"}}"#;
+
+    #[test]
+    fn a_gateway_404_is_an_outage_a_json_404_is_not_found() {
+        let mut e = engine(HTTP);
+        let html = answer(404, "text/html", "<html><body>404 Not Found</body></html>");
+        match one(&mut e, "A1", html, 1) {
+            Completion::Done(o) => assert!(
+                matches!(&o[0].1, Outcome::Unavailable(m) if m.contains("HTTP 404 with text/html, not JSON")),
+                "{o:?}"
+            ),
+            c => panic!("{c:?}"),
+        }
+        assert_eq!(e.cached(), 0, "an outage is never cached");
+        let empty = answer(404, "", "");
+        assert!(matches!(one(&mut e, "A1", empty, 1),
+            Completion::Done(o) if matches!(&o[0].1, Outcome::Unavailable(m) if m.contains("an empty body"))));
+        let json = answer(404, "application/json", r#"{"error":"not found"}"#);
+        assert!(matches!(one(&mut e, "A1", json, 1),
+            Completion::Done(o) if o[0].1 == Outcome::NotFound));
+        assert_eq!(e.cached(), 1);
+    }
+
+    #[test]
+    fn retry_after_zero_then_the_attempts_run_out() {
+        let mut e = engine(r#"{"source":"servicenow","servicenow":{"baseUrl":"https://x"}}"#);
+        let mut plan = e.plan(&["A1".to_string()], 0);
+        let req = plan.requests.remove(0);
+        let limited = || {
+            let mut r = answer(429, "application/json", "{}");
+            r.headers.push(("Retry-After".into(), "0".into()));
+            Ok(r)
+        };
+        for attempt in 1..MAX_ATTEMPTS {
+            assert_eq!(
+                e.complete(&req, limited(), attempt, 0, 0),
+                Completion::Retry { after_ms: 0 }
+            );
+        }
+        match e.complete(&req, limited(), MAX_ATTEMPTS, 0, 0) {
+            Completion::Done(o) => match &o[0].1 {
+                Outcome::Unavailable(m) => {
+                    assert!(m.contains("after 3 attempts"), "{m}");
+                    assert!(!m.contains("wait"), "{m}");
+                }
+                o => panic!("{o:?}"),
+            },
+            c => panic!("{c:?}"),
+        }
+        // A long Retry-After beyond the budget says so.
+        let mut plan = e.plan(&["A2".to_string()], 0);
+        let req = plan.requests.remove(0);
+        let mut r = answer(429, "application/json", "{}");
+        r.headers.push(("Retry-After".into(), "30".into()));
+        assert!(matches!(e.complete(&req, Ok(r), 1, 1000, 0),
+            Completion::Done(o) if matches!(&o[0].1, Outcome::Unavailable(m)
+                if m.contains("asked to wait 30 s, but only 4000 ms of the 5000 ms budget were left"))));
+    }
+
+    #[test]
+    fn dot_segment_ids_are_never_sent() {
+        let mut e = engine(HTTP);
+        let ids: Vec<String> = [".", "..", "A.B"].map(String::from).to_vec();
+        let plan = e.plan(&ids, 0);
+        assert_eq!(plan.resolved.len(), 2, "{plan:?}");
+        assert!(plan
+            .resolved
+            .iter()
+            .all(|(_, o)| *o == Outcome::Unsafe('.')));
+        assert_eq!(plan.requests.len(), 1);
+        assert_eq!(plan.requests[0].url, "https://x/api/assets/A.B");
+        assert!(!e.needs_request("..", 0));
+        assert!(!e.needs_request("A.B", 0), "in flight already");
+        assert!(e.needs_request("A.C", 0));
+        let p = Policy::from_json_str(r#"{"schemes":[{"name":"a","pattern":".+"}]}"#).unwrap();
+        let mut v = crate::Validator::new(p.clone())
+            .unwrap()
+            .check_format(crate::Input::Str(".."), None)
+            .unwrap();
+        apply(&mut v, &Outcome::Unsafe('.'), e.spec());
+        assert_eq!(v.issues[0].code, IssueCode::InvalidCharacters);
+        assert!(
+            v.issues[0].message.contains("path segment"),
+            "{:?}",
+            v.issues
+        );
+    }
+
+    #[test]
+    fn completing_forgets_only_that_request() {
+        let mut e =
+            engine(r#"{"source":"servicenow","servicenow":{"baseUrl":"https://x","batchSize":1}}"#);
+        let plan = e.plan(&["A1".to_string(), "A2".to_string()], 0);
+        assert_eq!(plan.requests.len(), 2);
+        e.abandon(&plan.requests[0]);
+        assert!(e.needs_request("A1", 0));
+        assert!(!e.needs_request("A2", 0));
     }
 }
