@@ -42,6 +42,8 @@ fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         "https_proxy",
         "HTTP_PROXY",
         "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         cmd.env_remove(v);
     }
@@ -435,25 +437,66 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(ok, "git {args:?} failed (is git installed?)");
 }
 
+/// The files with findings, sorted.
+fn files_with_findings(v: &Value) -> Vec<String> {
+    let mut files: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["file"].as_str().map(String::from))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
 #[test]
-fn gitignore_is_honoured_inside_a_git_repository() {
+fn inside_git_every_tracked_file_is_checked_whatever_the_ignore_files_say() {
     let t = TempDir::new();
     t.write("asset-id.yaml", FORMAT_POLICY);
     t.write("ok.yaml", system("ok", "APM0001234"));
-    t.write(".gitignore", "ignored/\n");
-    t.write("ignored/bad.yaml", system("bad", "APM12"));
+    t.write(".gitignore", "ignored/\nforced/\n");
+    t.write(".ignore", "dotignored/\n");
+    t.write("ignored/bad.yaml", system("ignored", "APM12"));
+    t.write("forced/bad.yaml", system("forced", "APM12"));
+    t.write("dotignored/bad.yaml", system("dotignored", "APM12"));
     t.write(".hidden/bad.yaml", system("hidden", "APM12"));
 
-    // Not a git repository yet: .gitignore does not apply (like ripgrep).
+    // Not a git repository: the walk (.ignore honoured, hidden files skipped, no .gitignore).
     let r = run(t.path(), &["check", "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        files_with_findings(&json_of(&r)),
+        ["forced/bad.yaml", "ignored/bad.yaml"]
+    );
 
     git(t.path(), &["init", "-q"]);
+    git(
+        t.path(),
+        &[
+            "add",
+            "ok.yaml",
+            ".gitignore",
+            ".ignore",
+            "dotignored/bad.yaml",
+        ],
+    );
+    git(t.path(), &["add", "-f", "forced/bad.yaml"]);
     t.write(".git/bad.yaml", "not: [valid\n");
     let r = run(t.path(), &["check", "--format", "json"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let v = json_of(&r);
-    assert_eq!(v["summary"]["checked"], 1);
+    // Tracked: force-added under a .gitignored folder, and listed in .ignore. Untracked and not
+    // ignored: the hidden folder. Untracked and ignored: not read. .git: never.
+    assert_eq!(
+        files_with_findings(&v),
+        [".hidden/bad.yaml", "dotignored/bad.yaml", "forced/bad.yaml"]
+    );
+    assert_eq!(v["summary"]["checked"], 4, "{v}");
+
+    // A subdirectory of the work tree lists only its own files.
+    let r = run(t.path(), &["check", "--format", "json", "forced"]);
+    assert_eq!(files_with_findings(&json_of(&r)), ["forced/bad.yaml"]);
 
     // Named explicitly: checked even though ignored.
     let r = run(
@@ -464,6 +507,233 @@ fn gitignore_is_honoured_inside_a_git_repository() {
     let v = json_of(&r);
     assert_eq!(v["findings"][0]["file"], "ignored/bad.yaml");
     assert_eq!(v["findings"][0]["code"], "pattern_mismatch");
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
+    use std::os::unix::fs::symlink;
+    let outside = TempDir::new();
+    let secret = outside.write("secret.yaml", system("secret", "APM12"));
+    for in_git in [false, true] {
+        let t = TempDir::new();
+        t.write("asset-id.yaml", FORMAT_POLICY);
+        t.write("real/catalog-info.yaml", system("real", "APM13"));
+        symlink("real/catalog-info.yaml", t.path().join("link.yaml")).expect("symlink");
+        symlink(&secret, t.path().join("out.yaml")).expect("symlink");
+        symlink("loop-b.yaml", t.path().join("loop-a.yaml")).expect("symlink");
+        symlink("loop-a.yaml", t.path().join("loop-b.yaml")).expect("symlink");
+        if in_git {
+            git(t.path(), &["init", "-q"]);
+        }
+        let r = run(t.path(), &["check", "--format", "json"]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        let v = json_of(&r);
+        let found: Vec<(String, String, String)> = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap_or("").to_string(),
+                    f["code"].as_str().unwrap_or("").to_string(),
+                    f["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let of = |file: &str| {
+            found
+                .iter()
+                .filter(|(f, _, _)| f == file)
+                .map(|(_, c, m)| format!("{c}: {m}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of("link.yaml").len(), 1, "git {in_git}: {found:?}");
+        assert!(of("link.yaml")[0].starts_with("pattern_mismatch: \"APM13\""));
+        assert!(of("out.yaml")[0].starts_with("invalid_yaml: a symbolic link to "));
+        assert!(of("out.yaml")[0].contains("outside the repository"));
+        assert!(!r.stdout.contains("\"secret\""), "read through the link");
+        for l in ["loop-a.yaml", "loop-b.yaml"] {
+            assert!(of(l)[0].contains("loop"), "{l}: {:?}", of(l));
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_never_read() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    let ok = Command::new("mkfifo")
+        .arg(t.path().join("pipe.yaml"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "mkfifo failed");
+    let start = Instant::now();
+    for (path, what) in [("pipe.yaml", "FIFO"), ("/dev/null", "device")] {
+        let r = run(t.path(), &["check", path]);
+        assert_eq!(r.code, 2, "{path}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(what), "{path}: {}", r.stderr);
+        assert!(!r.stdout.contains("no problems"));
+    }
+    // Found by listing a directory: a finding, never a blocked read.
+    let r = run(t.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    assert_eq!(v["findings"][0]["file"], "pipe.yaml");
+    assert_eq!(v["findings"][0]["code"], "invalid_yaml");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // A registry must be a regular file of bounded size (/dev/zero never ends).
+    for (registry, needle) in [
+        ("/dev/zero", "not a regular file"),
+        ("big.csv", "too large"),
+    ] {
+        if registry == "big.csv" {
+            let f = std::fs::File::create(t.path().join("big.csv")).expect("create");
+            f.set_len(65 * 1024 * 1024).expect("sparse file");
+        }
+        t.write(
+            "reg.yaml",
+            format!("schemes: [{{name: a, pattern: 'A\\d'}}]\nlookup: {{source: registry, registry: {{path: {registry}}}}}\n"),
+        );
+        let r = run(t.path(), &["validate", "--config", "reg.yaml", "A1"]);
+        assert_eq!(r.code, 2, "{registry}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{registry}: {}", r.stderr);
+    }
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+/// The one finding of a file checked alone.
+fn only_finding(t: &TempDir, file: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(extra);
+    args.push(file);
+    let r = run(t.path(), &args);
+    let v = json_of(&r);
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{file}: {v}");
+    findings[0].clone()
+}
+
+#[test]
+fn nothing_is_silently_dropped() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    // Before this fix, everything after a NUL vanished: the entity, or the end of the ID.
+    t.write(
+        "nul-comment.yaml",
+        format!("# x\0\n{}", system("hidden", "APM12")),
+    );
+    t.write(
+        "nul-value.yaml",
+        system("cut", "APM000\0 1234").into_bytes(),
+    );
+    let mut bad_utf8 = system("latin1", "APM0001234").into_bytes();
+    bad_utf8.splice(40..40, [0xe9u8]);
+    t.write("latin1.yaml", bad_utf8);
+    t.write(
+        "dup.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: d\n  annotations:\n    example.com/asset-id: APM0001234\n    example.com/asset-id: APM12\n",
+    );
+    for (file, line, column, needle) in [
+        ("nul-comment.yaml", 1, 4, "NUL"),
+        ("nul-value.yaml", 6, 33, "NUL"),
+        ("latin1.yaml", 2, 7, "UTF-8"),
+        (
+            "dup.yaml",
+            7,
+            5,
+            "duplicate key \"example.com/asset-id\" (first at line 6, column 5)",
+        ),
+    ] {
+        let f = only_finding(&t, file, &[]);
+        assert_eq!(f["code"], "invalid_yaml", "{file}: {f}");
+        assert_eq!(
+            (f["line"].as_u64(), f["column"].as_u64()),
+            (Some(line), Some(column)),
+            "{file}: {f}"
+        );
+        assert!(
+            f["message"].as_str().is_some_and(|m| m.contains(needle)),
+            "{file}: {f}"
+        );
+    }
+}
+
+#[test]
+fn a_file_above_the_cap_is_a_finding_not_a_skip() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    let mut big = system("big", "APM0001234");
+    big.push_str(&format!("# {}\n", "x".repeat(5 * 1024 * 1024)));
+    t.write("big.yaml", &big);
+    let f = only_finding(&t, "big.yaml", &[]);
+    assert_eq!(f["code"], "invalid_yaml");
+    assert_eq!(
+        f["message"].as_str().unwrap_or(""),
+        "file too large (5.0 MiB, cap 4 MiB): not read; a catalog file is a few KiB (--max-file-bytes)"
+    );
+    let r = run(t.path(), &["check", "--max-file-bytes", "8MiB", "big.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    t.write("small.yaml", system("small", "APM0001234"));
+    let f = only_finding(&t, "small.yaml", &["--max-file-bytes", "100"]);
+    assert!(
+        f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cap 100 bytes")),
+        "{f}"
+    );
+    let r = run(t.path(), &["check", "--max-file-bytes", "lots"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn cmdb_and_file_data_cannot_hijack_the_output() {
+    let t = TempDir::new();
+    t.write(
+        "asset-id.yaml",
+        format!("{FORMAT_POLICY}lookup:\n  source: registry\n  registry: {{path: reg.csv}}\n"),
+    );
+    t.write(
+        "reg.csv",
+        "id,name,status\nAPM0000042,\"Evil\n::error file=x::pwned \x1b[31mred\u{202e}\",retired\n",
+    );
+    t.write("a.yaml", system("a", "APM0000042"));
+    t.write("::warning file=y::owned.yaml", system("b", "APM12"));
+    // JSON keeps the data exact (its escapes cover control characters, not U+202E).
+    let hijacked = |out: &str, format: &str| {
+        out.contains('\x1b')
+            || (format != "json" && out.contains('\u{202e}'))
+            || out.lines().any(|l| {
+                let l = l.trim_start();
+                l.starts_with("::error file=x") || l.starts_with("::warning file=y")
+            })
+    };
+    for format in ["text", "junit", "sarif", "github", "json"] {
+        let r = run(t.path(), &["check", "--format", format]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("Evil"), "{format}: {}", r.stdout);
+        assert!(!hijacked(&r.stdout, format), "{format}:\n{}", r.stdout);
+    }
+    let r = run(t.path(), &["check"]);
+    assert!(
+        r.stdout
+            .contains("(Evil\\n::error file=x::pwned \\u{1b}[31mred\\u{202e})"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\\::warning file=y::owned.yaml:6:27"),
+        "{}",
+        r.stdout
+    );
+    let r = run(t.path(), &["validate", "APM0000042"]);
+    assert!(
+        r.stdout.contains("Evil") && !hijacked(&r.stdout, "text"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -508,7 +778,8 @@ fn hostile_inputs_never_crash() {
     t.write("asset-id.yaml", FORMAT_POLICY);
     t.write("binary.yaml", [0xff, 0xfe, 0x00, 0x41, 0x0a]);
     t.write("deep.yaml", "[".repeat(10_000));
-    t.write("bomb.yaml", "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: s\n  annotations:\n    example.com/asset-id: [[1, 2], {a: b}]\n");
+    t.write("bomb.yaml", "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e]\n");
+    t.write("nested.yaml", "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: s\n  annotations:\n    example.com/asset-id: [[1, 2], {a: b}]\n");
     t.write("scalar.yaml", "just a string\n");
     t.write("empty.yaml", "");
     t.write("weird.yaml", "apiVersion: backstage.io/v1alpha1\nkind: [System]\n---\napiVersion: backstage.io/v1\nkind: System\nmetadata: 5\n---\n? [complex key]\n: value\n");

@@ -9,7 +9,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// One problem, located.
 #[derive(Clone, Debug, Serialize)]
@@ -77,6 +76,7 @@ pub struct CheckSettings<'a> {
     pub kinds: &'a [String],
     pub required: bool,
     pub scheme: Option<&'a str>,
+    pub limits: Limits,
 }
 
 /// An annotation value waiting for its lookup.
@@ -90,10 +90,20 @@ struct Pending {
 /// Performs the lookups of a run: IDs in, outcomes out.
 pub type Resolver<'a> = dyn FnMut(&mut Engine, &[String]) -> HashMap<String, Outcome> + 'a;
 
-/// A catalog file found by the walk, with the name shown in reports.
+/// A catalog file to read, with the name shown in reports.
 pub struct CatalogFile {
     pub path: PathBuf,
     pub display: String,
+    /// For files found by listing a directory: the repository (or walked directory) a symbolic
+    /// link must stay inside, canonical. None for files named on the command line.
+    pub inside: Option<PathBuf>,
+}
+
+/// Limits on what one file may cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest file read (bytes); a bigger one is an `invalid_yaml` finding.
+    pub max_file_bytes: u64,
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -110,37 +120,96 @@ fn display_path(p: &Path) -> String {
     s.to_string()
 }
 
-/// Walk `paths` like ripgrep: `.gitignore` (inside a git repository), `.ignore`, hidden files and
-/// `.git` are skipped; a file named explicitly is always read. Sorted, without duplicates.
+/// What a path is when it is not a regular file or a directory (for messages).
+fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Files of `paths`: a file named explicitly is always read (whatever its extension); a
+/// directory contributes its `*.yaml`/`*.yml` files. Inside a git work tree that is what
+/// `git ls-files --cached --others --exclude-standard` lists (every tracked file, whatever
+/// `.gitignore` or `.ignore` say, and untracked files that are not ignored); elsewhere a walk
+/// like ripgrep's (`.ignore`, hidden files skipped). Sorted, without duplicates. A path that does
+/// not exist, or names a FIFO, socket or device, is an error (exit 2).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
-    let mut out: Vec<PathBuf> = Vec::new();
+    let mut out: Vec<CatalogFile> = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root)
             .map_err(|e| format!("{}: {}", root.display(), io_message(&e)))?;
         if meta.is_file() {
-            out.push(root.clone());
+            out.push(CatalogFile {
+                display: display_path(root),
+                path: root.clone(),
+                inside: None,
+            });
             continue;
         }
-        let walker = ignore::WalkBuilder::new(root)
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
-            let entry = entry.map_err(|e| format!("cannot walk {}: {e}", root.display()))?;
-            if entry.file_type().is_some_and(|t| t.is_file()) && is_yaml(entry.path()) {
-                out.push(entry.into_path());
-            }
+        if !meta.is_dir() {
+            return Err(format!(
+                "{}: {}, not a regular file or a directory; name catalog files or directories",
+                root.display(),
+                file_type_name(&meta)
+            ));
+        }
+        let (listed, inside) = match super::git::list(root)? {
+            Some(listing) => (listing.files, listing.top),
+            None => (walk(root)?, canonical(root)?),
+        };
+        out.extend(
+            listed
+                .into_iter()
+                .filter(|p| is_yaml(p))
+                .map(|p| CatalogFile {
+                    display: display_path(&p),
+                    path: p,
+                    inside: Some(inside.clone()),
+                }),
+        );
+    }
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    out.dedup_by(|a, b| a.display == b.display);
+    Ok(out)
+}
+
+fn canonical(p: &Path) -> Result<PathBuf, String> {
+    std::fs::canonicalize(p).map_err(|e| format!("{}: {}", p.display(), io_message(&e)))
+}
+
+/// Outside git: walk like ripgrep (`.ignore` files honoured, hidden files and directories
+/// skipped). Symbolic links are listed, not followed into directories.
+fn walk(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| format!("cannot walk {}: {e}", root.display()))?;
+        // Everything but directories: a FIFO or a link is reported when read, never skipped.
+        if entry.file_type().is_some_and(|t| !t.is_dir()) {
+            out.push(entry.into_path());
         }
     }
-    let mut files: Vec<CatalogFile> = out
-        .into_iter()
-        .map(|p| CatalogFile {
-            display: display_path(&p),
-            path: p,
-        })
-        .collect();
-    files.sort_by(|a, b| a.display.cmp(&b.display));
-    files.dedup_by(|a, b| a.display == b.display);
-    Ok(files)
+    Ok(out)
 }
 
 pub fn io_message(e: &std::io::Error) -> String {
@@ -151,13 +220,135 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// `4 MiB`, `95.4 MiB`, `512 KiB`, `100 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB {
+        if n % MIB == 0 {
+            format!("{} MiB", n / MIB)
+        } else {
+            format!("{:.1} MiB", n as f64 / MIB as f64)
+        }
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Open a file for reading without blocking on a FIFO (the type is checked again on the handle).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Read at most `cap` bytes of a regular file: Ok(None) when it is larger (by its size up front,
+/// or while reading, should it grow).
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    if len > cap {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
+}
+
+fn is_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    return e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(unix))]
+    return e.to_string().contains("loop");
+}
+
+/// Why a listed file is not read, when it is not: a symbolic link that leaves the repository,
+/// loops, or names something other than a regular file. Reported as `invalid_yaml`.
+fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
+    let Some(inside) = &file.inside else {
+        return Ok(None);
+    };
+    let meta = match std::fs::symlink_metadata(&file.path) {
+        Ok(m) => m,
+        // Listed by git but deleted in the work tree: nothing to read.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Some("listed by git but missing from the work tree".into()))
+        }
+        Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
+    };
+    if meta.file_type().is_symlink() {
+        let target = match std::fs::canonicalize(&file.path) {
+            Ok(t) => t,
+            Err(e) if is_loop(&e) => {
+                return Ok(Some(
+                    "a symbolic link loop: the link never reaches a file".into(),
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Some(
+                    "a dangling symbolic link: its target does not exist".into(),
+                ))
+            }
+            Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
+        };
+        if !target.starts_with(inside) {
+            return Ok(Some(format!(
+                "a symbolic link to {}, outside the repository: not read (Backstage reads only the repository's own files)",
+                target.display()
+            )));
+        }
+    }
+    let meta = std::fs::metadata(&file.path)
+        .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
+    if !meta.is_file() {
+        return Ok(Some(format!("{}: not read", file_type_name(&meta))));
+    }
+    Ok(None)
+}
+
 /// Read and parse one file: its entities, file-level findings and annotation values (entity
 /// indices local to the file).
 fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     let mut report = Report::default();
     let mut pending: Vec<Pending> = Vec::new();
-    let bytes =
-        std::fs::read(&file.path).map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
+    let start = Pos { line: 1, column: 1 };
+    if let Some(why) = refuse_listed(file)? {
+        report.summary.files += 1;
+        report.push_file_error(&file.display, start, why);
+        return Ok((report, pending));
+    }
+    let cap = settings.limits.max_file_bytes;
+    let bytes = match read_capped(&file.path, cap) {
+        Ok(Ok(b)) => b,
+        Ok(Err(size)) => {
+            report.summary.files += 1;
+            report.push_file_error(
+                &file.display,
+                start,
+                format!(
+                    "file too large ({}, cap {}): not read; a catalog file is a few KiB (--max-file-bytes)",
+                    human_bytes(size),
+                    human_bytes(cap)
+                ),
+            );
+            return Ok((report, pending));
+        }
+        Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
+    };
     report.summary.files += 1;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -206,44 +397,17 @@ fn check_all_files(
     settings: &CheckSettings<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<FileResult> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(files.len().div_ceil(FILES_PER_TASK))
-        .max(1);
     let done = AtomicUsize::new(0);
-    let run = |chunk: &[CatalogFile]| -> Vec<FileResult> {
-        let out: Vec<_> = chunk.iter().map(|f| check_file(f, settings)).collect();
+    let tasks: Vec<&[CatalogFile]> = files.chunks(FILES_PER_TASK).collect();
+    super::pool::map(&tasks, super::pool::cores(), |chunk| {
+        let out: Vec<FileResult> = chunk.iter().map(|f| check_file(f, settings)).collect();
         let n = done.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
         progress(n, files.len());
         out
-    };
-    if threads == 1 {
-        return files.chunks(FILES_PER_TASK).flat_map(run).collect();
-    }
-    let tasks: Vec<&[CatalogFile]> = files.chunks(FILES_PER_TASK).collect();
-    let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Vec<FileResult>>>> =
-        Mutex::new((0..tasks.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(chunk) = tasks.get(i) else { break };
-                let out = run(chunk);
-                if let Ok(mut slots) = slots.lock() {
-                    slots[i] = Some(out);
-                }
-            });
-        }
-    });
-    slots
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .collect()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Read and check every file. I/O errors (an unreadable file) abort the run; parse errors are findings.
@@ -479,10 +643,7 @@ fn check_document(
                 code: IssueCode::MissingAnnotation,
                 severity: Severity::Error,
                 message: format!("{kind} has no {} annotation", settings.annotation),
-                hint: Some(format!(
-                    "add metadata.annotations.{}: <asset ID> to link the {kind} to its asset",
-                    settings.annotation
-                )),
+                hint: Some(missing_hint(metadata, &kind, settings.annotation)),
                 entity: Some(entity),
             });
         }
@@ -524,4 +685,18 @@ fn check_document(
         value,
         verdict,
     });
+}
+
+/// The hint of `missing_annotation`; names a `<<` merge key when there is one on the way.
+fn missing_hint(metadata: Option<&Spanned>, kind: &str, annotation: &str) -> String {
+    let add = format!(
+        "add metadata.annotations.{annotation}: <asset ID> to link the {kind} to its asset"
+    );
+    let annotations = metadata.and_then(|m| m.get("annotations"));
+    if metadata.is_some_and(Spanned::has_merge_key)
+        || annotations.is_some_and(Spanned::has_merge_key)
+    {
+        return format!("{add}; a `<<` merge key does not count: Backstage reads YAML without merge keys unless its enableYamlMerge option is set");
+    }
+    add
 }

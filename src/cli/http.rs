@@ -4,20 +4,28 @@
 //!
 //! Credentials come only from the environment (`ASSET_ID_TOKEN` -> `Authorization: Bearer`,
 //! `ASSET_ID_USERNAME` + `ASSET_ID_PASSWORD` -> `Authorization: Basic`), are attached only to the
-//! URLs the engine planned (never forwarded on redirects), only over HTTPS or to a loopback host,
-//! and are never printed.
+//! URLs the engine planned (and same-origin redirects of them), only over HTTPS, or to a loopback
+//! host that is reached without a proxy (an HTTP proxy would see a plain-HTTP request in the
+//! clear), and are never printed.
+//!
+//! Limits: a body larger than `lookup.maxResponseBytes` (by `Content-Length` up front, or while
+//! streaming) is [`Fault::TooLarge`]; a redirect to another origin is [`Fault::Redirected`]
+//! (same-origin redirects are followed, at most [`MAX_REDIRECTS`]); at most
+//! `lookup.maxConcurrency` requests run at once; none starts after the run's deadline
+//! ([`Fault::Deadline`]).
 
+use super::pool;
 use asset_id::lookup::{Completion, Engine, Fault, Outcome, Plan, Request, Response};
+use asset_id::policy::LookupSpec;
+use base64::Engine as _;
 use std::collections::HashMap;
-use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use ureq::http::Uri;
 
-/// Largest response body read (bytes); a bigger answer is a fault, not a crash.
-const MAX_BODY: u64 = 32 * 1024 * 1024;
-/// Requests performed at the same time.
-const MAX_PARALLEL: usize = 4;
+/// Same-origin redirects followed per request.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// Environment variable names (documented in docs/cli.md).
 pub const ENV_TOKEN: &str = "ASSET_ID_TOKEN";
@@ -73,50 +81,78 @@ impl Credentials {
 
 /// Standard base64 with padding (RFC 4648), for HTTP Basic credentials.
 fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
-/// Whether credentials may go to `url`: HTTPS anywhere, plain HTTP only to a loopback host.
-fn may_carry_credentials(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = lower.strip_prefix("http://") else {
-        return false;
+/// `scheme://host:port` with the default port filled in, lowercase; None for a URL without a
+/// host or with another scheme than http(s).
+fn origin(uri: &Uri) -> Option<(String, String, u16)> {
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let host = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
+    let authority = uri.authority()?;
+    let port = authority.port_u16().unwrap_or(port);
+    Some((scheme, authority.host().to_ascii_lowercase(), port))
+}
+
+fn origin_text(o: &(String, String, u16)) -> String {
+    format!("{}://{}:{}", o.0, o.1, o.2)
+}
+
+/// Whether `host` (as in a URI, IPv6 in brackets) is the loopback interface.
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
             .map(|ip| ip.is_loopback())
             .unwrap_or(false)
+}
+
+/// Whether credentials may go to `url`: HTTPS anywhere (a proxy only tunnels TLS), plain HTTP
+/// only to a loopback host reached directly (not through `proxy`, which would see the request).
+fn may_carry_credentials(url: &str, proxy: Option<&ureq::Proxy>) -> bool {
+    let Ok(uri) = url.parse::<Uri>() else {
+        return false;
+    };
+    let Some((scheme, host, _)) = origin(&uri) else {
+        return false;
+    };
+    if scheme == "https" {
+        return true;
+    }
+    is_loopback(&host) && proxy.map_or(true, |p| p.is_no_proxy(&uri))
+}
+
+/// Resolve a redirect's `Location` against the URL it answered (RFC 3986 reference forms used
+/// by servers: absolute, scheme-relative, absolute path, relative path).
+fn resolve_location(base: &Uri, location: &str) -> Result<String, Fault> {
+    let loc = location.trim();
+    let scheme_end = loc.find(':').filter(|&i| {
+        i > 0
+            && loc[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && !loc[..i].contains('/')
+    });
+    let (scheme, authority) = (
+        base.scheme_str().unwrap_or("https"),
+        base.authority().map(|a| a.as_str()).unwrap_or(""),
+    );
+    let absolute = if scheme_end.is_some() {
+        loc.to_string()
+    } else if loc.starts_with("//") {
+        format!("{scheme}:{loc}")
+    } else if loc.starts_with('/') {
+        format!("{scheme}://{authority}{loc}")
+    } else {
+        let path = base.path();
+        let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
+        format!("{scheme}://{authority}{dir}{loc}")
+    };
+    Ok(absolute)
 }
 
 /// Milliseconds since the Unix epoch (the core takes time as an argument).
@@ -127,22 +163,52 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// The URL a redirect from `url` to `location` leads to, when it stays within `home` (the
+/// planned request's origin); otherwise [`Fault::Redirected`] naming where it led.
+fn follow(
+    url: &str,
+    home: Option<&(String, String, u16)>,
+    location: &str,
+) -> Result<String, Fault> {
+    let here: Uri = url
+        .parse()
+        .map_err(|e| Fault::Network(format!("invalid URL: {e}")))?;
+    let next = resolve_location(&here, location)?;
+    let scheme = next
+        .split_once(':')
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    if scheme != "http" && scheme != "https" {
+        return Err(Fault::Redirected(format!("{scheme}:")));
+    }
+    let next_uri: Uri = next
+        .parse()
+        .map_err(|_| Fault::Redirected(format!("an invalid URL ({location:?})")))?;
+    match origin(&next_uri) {
+        Some(o) if Some(&o) == home => Ok(next),
+        Some(o) => Err(Fault::Redirected(origin_text(&o))),
+        None => Err(Fault::Redirected(format!("an invalid URL ({location:?})"))),
+    }
+}
+
 /// Performs requests over HTTP(S).
 pub struct NativeEdge {
     agent: ureq::Agent,
     credentials: Option<Credentials>,
     /// Set when credentials were withheld from a plain-HTTP URL (warned once).
-    withheld: Mutex<bool>,
+    withheld: AtomicBool,
+    max_body: u64,
 }
 
 impl NativeEdge {
-    pub fn new(credentials: Option<Credentials>) -> NativeEdge {
+    pub fn new(credentials: Option<Credentials>, spec: Option<&LookupSpec>) -> NativeEdge {
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
             .build();
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(5)
+            // Redirects are followed here, only within the planned request's origin.
+            .max_redirects(0)
             .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
             .user_agent(concat!("asset-id/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
@@ -151,60 +217,94 @@ impl NativeEdge {
         NativeEdge {
             agent,
             credentials,
-            withheld: Mutex::new(false),
+            withheld: AtomicBool::new(false),
+            max_body: spec
+                .map(|s| s.max_response_bytes)
+                .unwrap_or(8 * 1024 * 1024),
         }
     }
 
-    /// Perform one GET within `timeout`.
+    /// Perform one GET within `timeout` (redirects within the origin included).
     pub fn fetch(&self, req: &Request, timeout: Duration) -> Result<Response, Fault> {
-        let mut builder = self.agent.get(&req.url);
-        for (k, v) in &req.headers {
+        let start = Instant::now();
+        let planned: Uri = req
+            .url
+            .parse()
+            .map_err(|e| Fault::Network(format!("invalid URL {:?}: {e}", req.url)))?;
+        let home = origin(&planned);
+        let mut url = req.url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let remaining = timeout.saturating_sub(start.elapsed());
+            if remaining.is_zero() {
+                return Err(Fault::Timeout);
+            }
+            let mut resp = self.get(&url, &req.headers, remaining)?;
+            let status = resp.status().as_u16();
+            let location = resp
+                .headers()
+                .get("location")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            if let (300..=399, Some(location)) = (status, location) {
+                url = follow(&url, home.as_ref(), &location)?;
+                continue;
+            }
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let limit = self.max_body;
+            if resp.body().content_length().is_some_and(|n| n > limit) {
+                return Err(Fault::TooLarge { limit });
+            }
+            let bytes = resp
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => Fault::TooLarge { limit },
+                    other => fault(other),
+                })?;
+            return Ok(Response {
+                status,
+                headers,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        Err(Fault::Network(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        timeout: Duration,
+    ) -> Result<ureq::http::Response<ureq::Body>, Fault> {
+        let mut builder = self.agent.get(url);
+        for (k, v) in headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         if let Some(c) = &self.credentials {
-            if may_carry_credentials(&req.url) {
+            if may_carry_credentials(url, self.agent.config().proxy()) {
                 builder = builder.header("Authorization", c.header.as_str());
-            } else if let Ok(mut warned) = self.withheld.lock() {
-                if !*warned {
-                    *warned = true;
-                    eprintln!("asset-id: warning: credentials are not sent over plain HTTP to a non-loopback host; use https://");
-                }
+            } else if !self.withheld.swap(true, Ordering::Relaxed) {
+                eprintln!("asset-id: warning: credentials are sent only over HTTPS, or over plain HTTP to a loopback host reached without a proxy; they were withheld from a plain-HTTP request: use https://");
             }
         }
-        let result = builder
+        builder
             .config()
             .timeout_global(Some(timeout.max(Duration::from_millis(1))))
             .build()
-            .call();
-        let mut resp = result.map_err(fault)?;
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let mut bytes = Vec::new();
-        resp.body_mut()
-            .as_reader()
-            .take(MAX_BODY + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io_fault)?;
-        if bytes.len() as u64 > MAX_BODY {
-            return Err(Fault::Network(format!(
-                "the answer is larger than {} MiB",
-                MAX_BODY / 1024 / 1024
-            )));
-        }
-        Ok(Response {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+            .call()
+            .map_err(fault)
     }
 }
 
@@ -243,19 +343,43 @@ impl Fetch for NativeEdge {
     }
 }
 
-/// Look up every ID (duplicates once): plan, perform the planned requests (a few at a time,
-/// retrying as the core says), and return each ID's outcome.
+/// When the run's lookups must be over (`--lookup-deadline`).
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    pub at: Instant,
+    /// The whole budget, for messages.
+    pub ms: u64,
+}
+
+impl Deadline {
+    pub fn after(d: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + d,
+            ms: d.as_millis() as u64,
+        }
+    }
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+}
+
+/// Look up every ID (duplicates once): plan, perform the planned requests (at most
+/// `lookup.maxConcurrency` at a time, retrying as the core says, none started after the
+/// deadline), and return each ID's outcome.
 pub fn resolve_all(
     engine: &mut Engine,
     ids: &[String],
     edge: &dyn Fetch,
-    mut progress: impl FnMut(usize, usize) + Send,
+    deadline: Deadline,
+    progress: impl FnMut(usize, usize) + Send,
 ) -> HashMap<String, Outcome> {
     let mut outcomes: HashMap<String, Outcome> = HashMap::new();
-    let Some(timeout_ms) = engine.spec().map(|s| s.timeout_ms) else {
+    let Some(spec) = engine.spec() else {
         return outcomes;
     };
+    let (timeout_ms, workers) = (spec.timeout_ms, spec.max_concurrency as usize);
     let mut todo: Vec<String> = ids.to_vec();
+    let progress = Mutex::new(progress);
     // A second round only happens for IDs a completion did not list (planned as "waiting").
     for _round in 0..3 {
         if todo.is_empty() {
@@ -265,30 +389,16 @@ pub fn resolve_all(
         outcomes.extend(plan.resolved);
         let total = plan.requests.len();
         let engine_lock = Mutex::new(&mut *engine);
-        let done = Mutex::new(Vec::<(String, Outcome)>::new());
-        let next = AtomicUsize::new(0);
         let finished = AtomicUsize::new(0);
-        let progress_lock = Mutex::new(&mut progress);
-        let workers = MAX_PARALLEL.min(total);
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(req) = plan.requests.get(i) else {
-                        break;
-                    };
-                    let got = perform(req, edge, &engine_lock, timeout_ms);
-                    if let Ok(mut d) = done.lock() {
-                        d.extend(got);
-                    }
-                    let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                    if let Ok(mut p) = progress_lock.lock() {
-                        (*p)(n, total);
-                    }
-                });
+        let done = pool::map(&plan.requests, workers, |req| {
+            let got = perform(req, edge, &engine_lock, timeout_ms, deadline);
+            let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Ok(mut p) = progress.lock() {
+                (*p)(n, total);
             }
+            got
         });
-        outcomes.extend(done.into_inner().unwrap_or_default());
+        outcomes.extend(done.into_iter().flatten());
         todo = plan
             .waiting
             .into_iter()
@@ -324,19 +434,30 @@ fn plan_in_chunks(engine: &mut Engine, ids: &[String]) -> Plan {
     plan
 }
 
-/// One request, with the retries the core asks for, within the time budget.
+/// One request, with the retries the core asks for, within the time budget and the deadline.
 fn perform(
     req: &Request,
     edge: &dyn Fetch,
     engine: &Mutex<&mut Engine>,
     timeout_ms: u64,
+    deadline: Deadline,
 ) -> Vec<(String, Outcome)> {
     let start = Instant::now();
     let mut attempt = 1u32;
     loop {
         let elapsed = start.elapsed().as_millis() as u64;
-        let remaining = timeout_ms.saturating_sub(elapsed).max(1);
-        let result = edge.fetch(req, Duration::from_millis(remaining));
+        let remaining = Duration::from_millis(timeout_ms.saturating_sub(elapsed).max(1));
+        let left = deadline.remaining();
+        let result = if left.is_zero() {
+            Err(Fault::Deadline { ms: deadline.ms })
+        } else {
+            match edge.fetch(req, remaining.min(left)) {
+                Err(Fault::Timeout) if deadline.remaining().is_zero() && left < remaining => {
+                    Err(Fault::Deadline { ms: deadline.ms })
+                }
+                other => other,
+            }
+        };
         let elapsed = start.elapsed().as_millis() as u64;
         let completion = match engine.lock() {
             Ok(mut e) => e.complete(req, result, attempt, elapsed, now_ms()),
@@ -351,7 +472,7 @@ fn perform(
         match completion {
             Completion::Done(v) => return v,
             Completion::Retry { after_ms } => {
-                std::thread::sleep(Duration::from_millis(after_ms));
+                std::thread::sleep(Duration::from_millis(after_ms).min(deadline.remaining()));
                 attempt += 1;
             }
         }
@@ -396,13 +517,61 @@ mod tests {
     }
 
     #[test]
-    fn credentials_only_over_https_or_loopback() {
-        assert!(may_carry_credentials("https://acme.service-now.com/api"));
-        assert!(may_carry_credentials("http://127.0.0.1:8080/x"));
-        assert!(may_carry_credentials("http://localhost/x"));
-        assert!(may_carry_credentials("http://[::1]:80/x"));
-        assert!(!may_carry_credentials("http://cmdb.example/x"));
-        assert!(!may_carry_credentials("http://127.0.0.1.evil.example/x"));
-        assert!(!may_carry_credentials("ftp://x"));
+    fn credentials_only_over_https_or_loopback_without_proxy() {
+        let ok = |u: &str| may_carry_credentials(u, None);
+        assert!(ok("https://acme.service-now.com/api"));
+        assert!(ok("HTTPS://acme.service-now.com/api"));
+        assert!(ok("http://127.0.0.1:8080/x"));
+        assert!(ok("http://localhost/x"));
+        assert!(ok("http://[::1]:80/x"));
+        assert!(!ok("http://cmdb.example/x"));
+        assert!(!ok("http://127.0.0.1.evil.example/x"));
+        assert!(!ok("http://user@evil.example/x"));
+        assert!(!ok("http://localhost@evil.example/x"));
+        assert!(!ok("ftp://x"));
+        assert!(!ok("not a url"));
+        let proxy = ureq::Proxy::new("http://proxy.example:3128").expect("proxy");
+        assert!(may_carry_credentials(
+            "https://acme.service-now.com/api",
+            Some(&proxy)
+        ));
+        assert!(!may_carry_credentials(
+            "http://127.0.0.1:8080/x",
+            Some(&proxy)
+        ));
+    }
+
+    #[test]
+    fn redirect_locations_resolve_against_the_request() {
+        let base: Uri = "https://cmdb.example/api/now/table/x?q=1"
+            .parse()
+            .expect("uri");
+        let r = |l: &str| resolve_location(&base, l).expect("resolves");
+        assert_eq!(r("https://other.example/y"), "https://other.example/y");
+        assert_eq!(r("//other.example/y"), "https://other.example/y");
+        assert_eq!(r("/login"), "https://cmdb.example/login");
+        assert_eq!(r("next?a=b"), "https://cmdb.example/api/now/table/next?a=b");
+        assert_eq!(r("file:///etc/passwd"), "file:///etc/passwd");
+        let o = |u: &str| origin(&u.parse::<Uri>().expect("uri"));
+        assert_eq!(o("https://CMDB.example/x"), o("https://cmdb.example:443/y"));
+        assert_ne!(o("https://cmdb.example/x"), o("http://cmdb.example/x"));
+        let home = o("https://cmdb.example/api");
+        let f = |l: &str| follow("https://cmdb.example/api/x", home.as_ref(), l);
+        assert_eq!(
+            f("/login?next=1"),
+            Ok("https://cmdb.example/login?next=1".into())
+        );
+        assert_eq!(
+            f("https://evil.example/x"),
+            Err(Fault::Redirected("https://evil.example:443".into()))
+        );
+        assert_eq!(
+            f("http://cmdb.example/x"),
+            Err(Fault::Redirected("http://cmdb.example:80".into()))
+        );
+        assert_eq!(
+            f("FILE:///etc/passwd"),
+            Err(Fault::Redirected("file:".into()))
+        );
     }
 }

@@ -4,8 +4,10 @@
 //! I/O error. See docs/cli.md.
 
 mod catalog;
+mod git;
 mod http;
 mod output;
+mod pool;
 mod yaml;
 
 use asset_id::lookup::{Engine, Outcome};
@@ -14,6 +16,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+
+/// Time for all lookups of a run (`check --lookup-deadline`; `validate` uses it as is).
+const DEFAULT_LOOKUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 const CONFIG_NAMES: [&str; 3] = ["asset-id.yaml", "asset-id.yml", "asset-id.json"];
 
@@ -48,11 +53,14 @@ Examples:
   asset-id check --format sarif > asset-id.sarif   # upload with github/codeql-action/upload-sarif
   asset-id check --format junit > asset-id.xml     # GitLab, Jenkins, Azure test reports
 
-Walks like ripgrep: honours .gitignore inside a git repository and skips hidden files and .git;
-files named explicitly are always read. Every .yaml/.yml file is read as multi-document YAML;
+Inside a git work tree: every tracked .yaml/.yml file (whatever .gitignore or .ignore say) and
+the untracked ones git does not ignore (git ls-files). Elsewhere: walks like ripgrep (.ignore,
+hidden files skipped). Files named explicitly are always read. Each file is read as multi-document YAML;
 entities with apiVersion backstage.io/* and a kind listed in catalog.kinds (default System) must
-carry the catalog.annotation with a valid, existing, live asset ID. Files that do not parse are
-reported (invalid_yaml) and the others are still checked. All lookups of a run are batched.
+carry the catalog.annotation with a valid, existing, live asset ID. Files that do not parse, or
+that Backstage would read differently (NUL bytes, duplicate keys, ...), or larger than
+--max-file-bytes are reported (invalid_yaml) and the others are still checked. All lookups of a
+run are batched, at most lookup.maxConcurrency at a time, within --lookup-deadline.
 Credentials: ASSET_ID_TOKEN (Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the
 environment only.
 Exit status: 0 nothing wrong (warnings, such as two Systems claiming one asset, are allowed),
@@ -114,9 +122,62 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Largest catalog file read (bytes; K, M, KiB, MiB suffixes); a larger one is an invalid_yaml finding.
+    #[arg(long, value_name = "BYTES", default_value = "4MiB", value_parser = parse_bytes)]
+    max_file_bytes: u64,
+    /// Time for all lookups of the run (e.g. 60s, 500ms, 2m); IDs not asked by then are lookup_unavailable.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    lookup_deadline: std::time::Duration,
     /// Files or directories to check.
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
+}
+
+/// `4194304`, `4MiB`, `512K`, `1M` (binary units).
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number of bytes, e.g. 4MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit (use K, M, G, KiB, MiB or GiB)"
+            ))
+        }
+    };
+    match n.checked_mul(mult) {
+        Some(0) => Err("must be at least 1 byte".into()),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?}: too large")),
+    }
+}
+
+/// `60s`, `500ms`, `2m`, `60` (seconds).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a duration, e.g. 60s or 500ms"))?;
+    let ms = match unit.trim() {
+        "ms" => Some(n),
+        "" | "s" => n.checked_mul(1000),
+        "m" | "min" => n.checked_mul(60_000),
+        _ => return Err(format!("{s:?}: unknown unit (use ms, s or m)")),
+    };
+    match ms {
+        Some(0) => Err("must be more than 0".into()),
+        Some(ms) => Ok(std::time::Duration::from_millis(ms)),
+        None => Err(format!("{s:?}: too long")),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,8 +270,8 @@ fn find_config(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
 fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
     let file = find_config(explicit)?;
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read {shown}: {}", catalog::io_message(&e)))?;
+    let text =
+        read_text(&file, MAX_POLICY_BYTES).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let is_json = file
         .extension()
         .and_then(|e| e.to_str())
@@ -252,6 +313,34 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
     })
 }
 
+/// Largest registry file read (`lookup.registry.path`).
+pub const MAX_REGISTRY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest policy file read.
+const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A registry file: a regular file of at most [`MAX_REGISTRY_BYTES`], UTF-8.
+fn read_registry(path: &Path) -> Result<String, String> {
+    read_text(path, MAX_REGISTRY_BYTES)
+}
+
+/// A regular file of at most `cap` bytes, UTF-8 (never blocks on a FIFO, never reads a device).
+fn read_text(path: &Path, cap: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| catalog::io_message(&e))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    match catalog::read_capped(path, cap).map_err(|e| catalog::io_message(&e))? {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to())),
+        Err(size) => Err(format!(
+            "the file is too large ({}, cap {})",
+            catalog::human_bytes(size),
+            catalog::human_bytes(cap)
+        )),
+    }
+}
+
 /// The lookup engine for a run (None when offline or the policy has no lookup), with its registry loaded.
 fn engine_for(config: &Config, offline: bool) -> Result<Option<Engine>, Fatal> {
     if offline {
@@ -263,12 +352,11 @@ fn engine_for(config: &Config, offline: bool) -> Result<Option<Engine>, Fatal> {
     }
     if let Some(rel) = engine.registry_path().map(str::to_string) {
         let path = config.dir.join(&rel);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = read_registry(&path).map_err(|e| {
             format!(
-                "{}: lookup.registry.path {rel:?}: cannot read {}: {}",
+                "{}: lookup.registry.path {rel:?}: cannot read {}: {e}",
                 config.file.display(),
                 path.display(),
-                catalog::io_message(&e)
             )
         })?;
         let json = path
@@ -316,9 +404,10 @@ fn lookup_outcomes(
     engine: &mut Engine,
     ids: &[String],
     edge: &http::NativeEdge,
+    deadline: http::Deadline,
 ) -> HashMap<String, Outcome> {
     let mut progress = Progress::new();
-    let out = http::resolve_all(engine, ids, edge, |n, total| {
+    let out = http::resolve_all(engine, ids, edge, deadline, |n, total| {
         progress.show("asset-id: CMDB requests", n, total)
     });
     progress.clear();
@@ -342,8 +431,9 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
         ids.sort();
         ids.dedup();
         if !ids.is_empty() {
-            let edge = http::NativeEdge::new(http::Credentials::from_env()?);
-            let outcomes = lookup_outcomes(&mut engine, &ids, &edge);
+            let edge = http::NativeEdge::new(http::Credentials::from_env()?, engine.spec());
+            let deadline = http::Deadline::after(DEFAULT_LOOKUP_DEADLINE);
+            let outcomes = lookup_outcomes(&mut engine, &ids, &edge, deadline);
             for v in &mut verdicts {
                 if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
                     asset_id::lookup::apply(v, o, engine.spec());
@@ -389,16 +479,24 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         kinds: &catalog_spec.kinds,
         required: catalog_spec.required,
         scheme,
+        limits: catalog::Limits {
+            max_file_bytes: args.max_file_bytes,
+        },
     };
     let mut engine = engine_for(&config, args.common.offline)?;
     let edge = match &engine {
-        Some(_) => Some(http::NativeEdge::new(http::Credentials::from_env()?)),
+        Some(e) => Some(http::NativeEdge::new(
+            http::Credentials::from_env()?,
+            e.spec(),
+        )),
         None => None,
     };
     let files = catalog::collect_files(&args.paths)?;
     let progress = std::sync::Mutex::new(Progress::new());
+    let lookup_deadline = args.lookup_deadline;
     let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
-        Some(edge) => lookup_outcomes(engine, ids, edge),
+        // The deadline starts with the lookups (reading the files is not the CMDB's time).
+        Some(edge) => lookup_outcomes(engine, ids, edge, http::Deadline::after(lookup_deadline)),
         None => HashMap::new(),
     };
     let show = |n: usize, total: usize| {

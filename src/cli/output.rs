@@ -1,9 +1,56 @@
 //! Report formats: text (compiler style), JSON, GitHub workflow commands, SARIF 2.1.0, JUnit XML.
+//!
+//! Whatever comes from files or from the CMDB (paths, names, values, record names inside
+//! messages) goes through [`clean`] in every human-facing format: control characters (line
+//! breaks, ANSI escapes, C1 controls) and bidirectional overrides are shown as escapes, so such
+//! data cannot start a line of its own; and [`neutralise`] prefixes any output line a CI runner
+//! would take as a workflow command (`::` at the start, `##vso[`) with a backslash. JSON keeps
+//! the data exact (serde_json escapes control characters).
 
 use super::catalog::{Finding, Report};
 use asset_id::{IssueCode, Severity, Verdict};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::fmt::Write as _;
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Data made printable: `\n`, `\r`, `\t`, and `\u{1b}` for other control and bidi characters.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Output lines that a CI runner would execute (GitHub: `::` after leading white space; Azure
+/// Pipelines: `##vso[`) get a leading backslash.
+pub fn neutralise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("::") || t.starts_with("##vso[") || t.starts_with("##[") {
+            out.push('\\');
+        }
+        out.push_str(line);
+    }
+    out
+}
 
 /// ANSI styling, enabled only for terminals without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
@@ -49,12 +96,12 @@ pub fn check_text(report: &Report, style: Style) -> String {
         let _ = writeln!(
             out,
             "{}: {}: {}",
-            style.bold(&format!("{}:{}:{}", f.file, f.line, f.column)),
+            style.bold(&format!("{}:{}:{}", clean(&f.file), f.line, f.column)),
             style.severity(f.severity, f.code),
-            f.message
+            clean(&f.message)
         );
         if let Some(h) = &f.hint {
-            let _ = writeln!(out, "  {} {h}", style.dim("hint:"));
+            let _ = writeln!(out, "  {} {}", style.dim("hint:"), clean(h));
         }
     }
     let s = &report.summary;
@@ -74,7 +121,7 @@ pub fn check_text(report: &Report, style: Style) -> String {
         )
     };
     let _ = writeln!(out, "asset-id: {counts}: {verdict}");
-    out
+    neutralise(&out)
 }
 
 /// The JSON document of `check` (field order as in DESIGN.md).
@@ -113,14 +160,14 @@ pub fn check_github(report: &Report) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut msg = f.message.clone();
+        let mut msg = clean(&f.message).into_owned();
         if let Some(h) = &f.hint {
-            msg.push_str(&format!("\nhint: {h}"));
+            msg.push_str(&format!("\nhint: {}", clean(h)));
         }
         let _ = writeln!(
             out,
             "::{level} file={},line={},col={},title={}::{}",
-            gh_escape_property(&f.file),
+            gh_escape_property(&clean(&f.file)),
             f.line,
             f.column,
             gh_escape_property(&format!("asset-id {}", f.code.code())),
@@ -180,9 +227,9 @@ pub fn check_sarif(report: &Report) -> String {
                 .iter()
                 .position(|c| *c == f.code)
                 .unwrap_or(0);
-            let mut text = f.message.clone();
+            let mut text = clean(&f.message).into_owned();
             if let Some(h) = &f.hint {
-                text.push_str(&format!(" (hint: {h})"));
+                text.push_str(&format!(" (hint: {})", clean(h)));
             }
             json!({
                 "ruleId": f.code.code(),
@@ -213,7 +260,7 @@ pub fn check_sarif(report: &Report) -> String {
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".into());
     s.push('\n');
-    s
+    neutralise(&s)
 }
 
 /// Escape text for XML 1.0 (characters XML cannot hold become U+FFFD).
@@ -237,15 +284,15 @@ pub fn xml_escape(s: &str) -> String {
 fn finding_line(f: &Finding) -> String {
     let mut s = format!(
         "{}:{}:{}: {}[{}]: {}",
-        f.file,
+        clean(&f.file),
         f.line,
         f.column,
         f.severity.as_str(),
         f.code.code(),
-        f.message
+        clean(&f.message)
     );
     if let Some(h) = &f.hint {
-        s.push_str(&format!("\n  hint: {h}"));
+        s.push_str(&format!("\n  hint: {}", clean(h)));
     }
     s
 }
@@ -263,8 +310,8 @@ pub fn check_junit(report: &Report) -> String {
         .entities
         .iter()
         .map(|e| Case {
-            classname: e.file.clone(),
-            name: e.label(),
+            classname: clean(&e.file).into_owned(),
+            name: clean(&e.label()).into_owned(),
             line: e.line,
             errors: vec![],
             first: None,
@@ -277,8 +324,8 @@ pub fn check_junit(report: &Report) -> String {
             Some(i) if i < cases.len() => &mut cases[i],
             _ => {
                 file_cases.push(Case {
-                    classname: f.file.clone(),
-                    name: format!("{} (file)", f.file),
+                    classname: clean(&f.file).into_owned(),
+                    name: format!("{} (file)", clean(&f.file)),
                     line: f.line,
                     errors: vec![],
                     first: None,
@@ -290,7 +337,8 @@ pub fn check_junit(report: &Report) -> String {
         };
         match f.severity {
             Severity::Error => {
-                case.first.get_or_insert((f.code, f.message.clone()));
+                case.first
+                    .get_or_insert((f.code, clean(&f.message).into_owned()));
                 case.errors.push(finding_line(f));
             }
             Severity::Warning => case.warnings.push(finding_line(f)),
@@ -340,7 +388,7 @@ pub fn check_junit(report: &Report) -> String {
         out.push_str("    </testcase>\n");
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    neutralise(&out)
 }
 
 // ---------------------------------------------------------------- validate
@@ -363,11 +411,11 @@ pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
                 line.push_str(&format!(" ({s})"));
             }
             if let Some(Some(rec)) = &v.record {
-                let name = rec.name.as_deref().unwrap_or("");
+                let name = clean(rec.name.as_deref().unwrap_or(""));
                 let status = rec
                     .status
                     .as_deref()
-                    .map(|s| format!(", {s}"))
+                    .map(|s| format!(", {}", clean(s)))
                     .unwrap_or_default();
                 line.push_str(&format!(": {name}{status}"));
             }
@@ -380,14 +428,14 @@ pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
                 out,
                 "  {}: {}",
                 style.severity(i.severity, i.code),
-                i.message
+                clean(&i.message)
             );
             if let Some(h) = &i.hint {
-                let _ = writeln!(out, "    {} {h}", style.dim("hint:"));
+                let _ = writeln!(out, "    {} {}", style.dim("hint:"), clean(h));
             }
         }
     }
-    out
+    neutralise(&out)
 }
 
 pub fn validate_json(verdicts: &[Verdict]) -> String {
@@ -400,6 +448,19 @@ pub fn validate_json(verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_cannot_start_a_line_or_a_command() {
+        assert_eq!(
+            clean("Evil\n::error file=x::pwned\x1b[31m\u{202e}"),
+            "Evil\\n::error file=x::pwned\\u{1b}[31m\\u{202e}"
+        );
+        assert!(matches!(clean("plain APM0001234"), Cow::Borrowed(_)));
+        assert_eq!(
+            neutralise("ok\n  ::error::x\n##vso[task.setvariable]y\nz::w\n"),
+            "ok\n\\  ::error::x\n\\##vso[task.setvariable]y\nz::w\n"
+        );
+    }
 
     #[test]
     fn github_escaping() {

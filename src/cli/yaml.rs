@@ -6,6 +6,17 @@
 //! node (`Rc`), so an "alias bomb" costs memory linear in the file; conversions to JSON are bounded.
 //! Scalars are resolved with the YAML 1.2 core schema (as Backstage's YAML loader does):
 //! `null`/`~`/empty, `true`/`false`, integers and floats in plain style; everything quoted is a string.
+//!
+//! The gate must see what Backstage's catalog sees (the npm `yaml` package, `parseAllDocuments`
+//! with its defaults), so whatever that reader would read differently, or refuse, is a
+//! [`SyntaxError`] here rather than a silent difference (tests/js/yaml-differential.test.mjs):
+//! characters YAML does not allow (NUL, other controls, DEL, C1 controls, U+FFFE/U+FFFF), a BOM
+//! after the start, a carriage return without a line feed, U+0085/U+2028/U+2029, a `%YAML`
+//! directive other than 1.2, duplicate mapping keys (compared as the JSON keys they become), keys
+//! longer than 1024 characters, core tags outside the core schema (`!!binary`, `!!timestamp`, ...),
+//! an alias to a node that itself holds aliases, and more than [`MAX_ALIASES`] aliases in one
+//! document (Backstage's reader refuses both as resource-exhaustion attacks). `<<` is an ordinary
+//! key, as it is for Backstage unless its `enableYamlMerge` option is set.
 
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -55,6 +66,8 @@ pub struct Spanned {
     /// Levels of nesting below and including this node, aliases expanded (bounded by
     /// [`MAX_HEIGHT`], so recursion over a tree, and dropping it, stays shallow).
     pub height: usize,
+    /// Whether this node is, or holds, an alias.
+    pub has_alias: bool,
 }
 
 /// One YAML document of a stream.
@@ -81,6 +94,10 @@ pub struct Stream {
 const MAX_DEPTH: usize = 256;
 /// Most nesting once aliases are expanded (an alias to a deep node inside a deep node).
 pub const MAX_HEIGHT: usize = 1024;
+/// Most aliases in one document (the `yaml` package's `maxAliasCount`).
+pub const MAX_ALIASES: usize = 100;
+/// Longest mapping key, in characters (YAML's limit for implicit keys).
+const MAX_KEY_CHARS: usize = 1024;
 
 /// Finish a collection: enforce the nesting cap and remember its anchor.
 fn close(
@@ -93,15 +110,120 @@ fn close(
     if height > MAX_HEIGHT {
         return Err(too_deep(pos));
     }
+    let has_alias = match &node {
+        Node::Scalar(_) => false,
+        Node::Seq(items) => items.iter().any(|i| i.has_alias),
+        Node::Map(entries) => entries.iter().any(|(k, v)| k.has_alias || v.has_alias),
+    };
+    if let Node::Map(entries) = &node {
+        unique_keys(entries)?;
+    }
     let n = Spanned {
         node: Rc::new(node),
         pos,
         height,
+        has_alias,
     };
     if anchor > 0 {
         anchors.insert(anchor, n.clone());
     }
     Ok(n)
+}
+
+/// The JSON key a scalar key becomes (`1`, `1.0` and `'1'` are all `"1"`).
+fn json_key(s: &Scalar) -> String {
+    match s {
+        Scalar::Null => String::new(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => {
+            (*f as i64).to_string()
+        }
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Str(s) => s.clone(),
+    }
+}
+
+/// Refuse duplicate keys (Backstage refuses the document; other readers keep the first or the
+/// last) and overlong keys.
+fn unique_keys(entries: &[(Spanned, Spanned)]) -> Result<(), SyntaxError> {
+    let mut seen: HashMap<String, Pos> = HashMap::with_capacity(entries.len());
+    for (k, _) in entries {
+        let Node::Scalar(scalar) = &*k.node else {
+            continue;
+        };
+        let key = json_key(scalar);
+        if key.chars().count() > MAX_KEY_CHARS {
+            return Err(SyntaxError {
+                pos: k.pos,
+                message: format!("a mapping key longer than {MAX_KEY_CHARS} characters"),
+            });
+        }
+        if let Some(first) = seen.get(&key) {
+            let mut shown: String = key.chars().take(60).collect();
+            if shown.len() < key.len() {
+                shown.push_str("...");
+            }
+            return Err(SyntaxError {
+                pos: k.pos,
+                message: format!(
+                    "duplicate key {shown:?} (first at line {}, column {}): Backstage refuses such a document, other readers keep one of the values",
+                    first.line, first.column
+                ),
+            });
+        }
+        seen.insert(key, k.pos);
+    }
+    Ok(())
+}
+
+/// The position after `text` (1-based line and column in characters).
+fn pos_after(text: &str) -> Pos {
+    let line = text.bytes().filter(|b| *b == b'\n').count() + 1;
+    let last = text.rfind('\n').map(|i| &text[i + 1..]).unwrap_or(text);
+    Pos {
+        line,
+        column: last.chars().count() + 1,
+    }
+}
+
+/// Characters (and a directive) that YAML readers disagree on, or that YAML does not allow: the
+/// first one found, with its position. `text` starts after a leading BOM.
+pub fn refused_character(text: &str) -> Option<SyntaxError> {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let why = match c {
+            '\t' | '\n' | ' '..='~' => continue,
+            '\r' if chars.peek().is_some_and(|(_, n)| *n == '\n') => continue,
+            '\r' => "a carriage return without a line feed (YAML readers disagree on such line ends)".to_string(),
+            '\0' => "a NUL byte (YAML does not allow it; some readers stop there and drop the rest of the file)".to_string(),
+            '\u{feff}' => "a byte order mark (U+FEFF) after the start of the file (readers disagree on it)".to_string(),
+            '\u{85}' | '\u{2028}' | '\u{2029}' => format!(
+                "line separator U+{:04X} (YAML 1.1 and 1.2 readers disagree on it)",
+                c as u32
+            ),
+            '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'.. => continue,
+            _ => format!("control character U+{:04X} (YAML does not allow it)", c as u32),
+        };
+        return Some(SyntaxError {
+            pos: pos_after(&text[..i]),
+            message: why,
+        });
+    }
+    // `%YAML 1.1` makes Backstage's reader use YAML 1.1 rules (`yes` is true, `012` is 10).
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("%YAML") {
+            if rest.split_whitespace().next() != Some("1.2") {
+                return Some(SyntaxError {
+                    pos: pos_after(&text[..offset]),
+                    message: "a %YAML directive other than 1.2 (Backstage would read the document with other rules)".into(),
+                });
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn too_deep(pos: Pos) -> SyntaxError {
@@ -119,9 +241,14 @@ enum Frame {
 /// Parse a multi-document stream. Tolerates a leading BOM; CRLF line ends are ordinary line breaks.
 pub fn parse_stream(text: &str) -> Stream {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut parser = Parser::new_from_str(text);
     let mut out = Stream::default();
+    if let Some(e) = refused_character(text) {
+        out.error = Some(e);
+        return out;
+    }
+    let mut parser = Parser::new_from_str(text);
     let mut anchors: HashMap<usize, Spanned> = HashMap::new();
+    let mut aliases = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
     loop {
         let (event, mark) = match parser.next_token() {
@@ -141,31 +268,47 @@ pub fn parse_stream(text: &str) -> Stream {
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
             Event::DocumentStart => {
                 anchors.clear();
+                aliases = 0;
                 Ok(None)
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => Ok(Some(Spanned {
-                    node: n.node.clone(),
-                    pos,
-                    height: n.height,
-                })),
+                Some(n) if n.has_alias => Err(error(
+                    "an alias to a node that itself holds aliases (Backstage's YAML reader refuses nested aliases beyond a small budget as a resource-exhaustion attack)".into(),
+                )),
+                Some(_) if aliases >= MAX_ALIASES => Err(error(format!(
+                    "more than {MAX_ALIASES} aliases in one document (Backstage's YAML reader refuses it as a resource-exhaustion attack)"
+                ))),
+                Some(n) => {
+                    aliases += 1;
+                    Ok(Some(Spanned {
+                        node: n.node.clone(),
+                        pos,
+                        height: n.height,
+                        has_alias: true,
+                    }))
+                }
                 None => Err(error("unknown alias".into())),
             },
-            Event::Scalar(text, style, anchor, tag) => {
-                let node = Node::Scalar(resolve(text, style, tag.as_ref()));
-                close(node, pos, 1, anchor, &mut anchors).map(Some)
-            }
+            Event::Scalar(text, style, anchor, tag) => resolve(text, style, tag.as_ref())
+                .map_err(error)
+                .and_then(|s| close(Node::Scalar(s), pos, 1, anchor, &mut anchors).map(Some)),
             Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
                 Err(error(format!("nesting deeper than {MAX_DEPTH} levels")))
             }
-            Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(pos, anchor, Vec::new()));
-                Ok(None)
-            }
-            Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(pos, anchor, Vec::new(), None));
-                Ok(None)
-            }
+            Event::SequenceStart(anchor, tag) => match collection_tag(tag.as_ref()) {
+                Err(e) => Err(error(e)),
+                Ok(()) => {
+                    stack.push(Frame::Seq(pos, anchor, Vec::new()));
+                    Ok(None)
+                }
+            },
+            Event::MappingStart(anchor, tag) => match collection_tag(tag.as_ref()) {
+                Err(e) => Err(error(e)),
+                Ok(()) => {
+                    stack.push(Frame::Map(pos, anchor, Vec::new(), None));
+                    Ok(None)
+                }
+            },
             Event::SequenceEnd | Event::MappingEnd => match (event, stack.pop()) {
                 (Event::SequenceEnd, Some(Frame::Seq(p, anchor, items))) => {
                     let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
@@ -203,37 +346,61 @@ pub fn parse_stream(text: &str) -> Stream {
     }
 }
 
-fn is_core_tag(tag: &Tag) -> bool {
-    tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:"
+/// The suffix of a core-schema tag (`!!str`, `!<tag:yaml.org,2002:str>`), None for other tags.
+fn core_suffix(tag: &Tag) -> Option<&str> {
+    if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
+        return Some(&tag.suffix);
+    }
+    if tag.handle.is_empty() || tag.handle == "!" {
+        return tag.suffix.strip_prefix("tag:yaml.org,2002:");
+    }
+    None
 }
 
-/// YAML 1.2 core schema resolution.
-fn resolve(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Scalar {
+/// Core tags the YAML 1.2 core schema knows; others (`!!binary`, `!!timestamp`, `!!set`, ...)
+/// are turned into something else than text by Backstage's reader.
+fn unsupported_tag(suffix: &str) -> Option<String> {
+    match suffix {
+        "str" | "null" | "bool" | "int" | "float" | "map" | "seq" => None,
+        other => Some(format!(
+            "tag !!{other} is not in the YAML 1.2 core schema (Backstage's reader would not read it as text)"
+        )),
+    }
+}
+
+fn collection_tag(tag: Option<&Tag>) -> Result<(), String> {
+    match tag.and_then(core_suffix).and_then(unsupported_tag) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// YAML 1.2 core schema resolution. A tag outside the core schema (`!foo`) makes a string, as
+/// Backstage's reader does; an unsupported core tag is an error.
+fn resolve(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<Scalar, String> {
     if let Some(tag) = tag {
-        if is_core_tag(tag) {
-            match tag.suffix.as_str() {
-                "str" => return Scalar::Str(text),
-                "null" => return Scalar::Null,
-                "bool" | "int" | "float" => {
-                    return match resolve_plain(&text) {
-                        Scalar::Str(_) => Scalar::Str(text),
-                        other => other,
-                    }
-                }
-                _ => {}
-            }
-        } else if tag.handle == "!" && tag.suffix.is_empty() {
-            // The non-specific tag `!` forces a string.
-            return Scalar::Str(text);
+        let Some(suffix) = core_suffix(tag) else {
+            return Ok(Scalar::Str(text));
+        };
+        if let Some(e) = unsupported_tag(suffix) {
+            return Err(e);
         }
+        return Ok(match suffix {
+            "null" => Scalar::Null,
+            "bool" | "int" | "float" => match resolve_plain(&text) {
+                Scalar::Str(_) => Scalar::Str(text),
+                other => other,
+            },
+            _ => Scalar::Str(text),
+        });
     }
     if style != TScalarStyle::Plain {
-        return Scalar::Str(text);
+        return Ok(Scalar::Str(text));
     }
-    match resolve_plain(&text) {
+    Ok(match resolve_plain(&text) {
         Scalar::Str(_) => Scalar::Str(text),
         other => other,
-    }
+    })
 }
 
 fn resolve_plain(t: &str) -> Scalar {
@@ -316,39 +483,25 @@ impl Spanned {
         }
     }
 
-    /// The value of `key` in a mapping (YAML merge keys `<<` included; explicit keys win).
+    /// The value of `key` in a mapping. `<<` is an ordinary key (no merge), as for Backstage.
     pub fn get(&self, key: &str) -> Option<&Spanned> {
         self.entry(key).map(|(_, v)| v)
     }
 
-    /// The key and value of `key` in a mapping (merge keys included).
+    /// The key and value of `key` in a mapping (keys are unique: duplicates are refused).
     pub fn entry(&self, key: &str) -> Option<(&Spanned, &Spanned)> {
-        self.get_depth(key, 0)
-    }
-
-    fn get_depth(&self, key: &str, depth: usize) -> Option<(&Spanned, &Spanned)> {
         let Node::Map(entries) = &*self.node else {
             return None;
         };
-        if let Some((k, v)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
-            return Some((k, v));
-        }
-        if depth > 16 {
-            return None;
-        }
-        for (k, v) in entries {
-            if matches!(&*k.node, Node::Scalar(Scalar::Str(s)) if s == "<<") {
-                let found = match &*v.node {
-                    Node::Map(_) => v.get_depth(key, depth + 1),
-                    Node::Seq(items) => items.iter().find_map(|m| m.get_depth(key, depth + 1)),
-                    Node::Scalar(_) => None,
-                };
-                if found.is_some() {
-                    return found;
-                }
-            }
-        }
-        None
+        entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Whether this mapping has a `<<` key (a merge key Backstage does not resolve by default).
+    pub fn has_merge_key(&self) -> bool {
+        self.get("<<").is_some()
     }
 
     /// Where the node's content starts: a mapping's first key (the parser marks a block mapping
@@ -391,29 +544,9 @@ impl Spanned {
                 let mut m = Map::new();
                 for (k, v) in entries {
                     let key = match &*k.node {
-                        Node::Scalar(Scalar::Str(s)) => s.clone(),
-                        Node::Scalar(_) => match k.to_json(budget) {
-                            Value::String(s) => s,
-                            other => other.to_string(),
-                        },
+                        Node::Scalar(s) => json_key(s),
                         _ => continue,
                     };
-                    if key == "<<" {
-                        // Merge keys: entries of the merged mappings that are not set explicitly.
-                        let merged: Vec<&Spanned> = match &*v.node {
-                            Node::Map(_) => vec![v],
-                            Node::Seq(items) => items.iter().collect(),
-                            Node::Scalar(_) => vec![],
-                        };
-                        for mv in merged {
-                            if let Value::Object(o) = mv.to_json(budget) {
-                                for (mk, mval) in o {
-                                    m.entry(mk).or_insert(mval);
-                                }
-                            }
-                        }
-                        continue;
-                    }
                     let val = v.to_json(budget);
                     m.insert(key, val);
                 }
@@ -470,15 +603,13 @@ mod tests {
     }
 
     #[test]
-    fn anchors_aliases_and_merge_keys() {
+    fn anchors_and_aliases_merge_keys_are_ordinary_keys() {
         let s = parse_stream("base: &b {x: 1, y: 'v'}\nuse:\n  <<: *b\n  x: 2\nref: *b\n");
+        assert!(s.error.is_none(), "{:?}", s.error);
         let root = &s.documents[0].root;
-        assert_eq!(
-            root.get("use")
-                .and_then(|u| u.get("y"))
-                .and_then(|y| y.as_str()),
-            Some("v")
-        );
+        // As Backstage reads it (no `enableYamlMerge`): `<<` is a key like any other.
+        assert!(root.get("use").and_then(|u| u.get("y")).is_none());
+        assert!(root.get("use").is_some_and(Spanned::has_merge_key));
         assert_eq!(
             root.get("ref").map(|r| r.pos),
             Some(Pos { line: 5, column: 6 })
@@ -486,8 +617,83 @@ mod tests {
         let mut budget = 100;
         assert_eq!(
             root.get("use").map(|u| u.to_json(&mut budget)),
-            Some(serde_json::json!({"x": 2, "y": "v"}))
+            Some(serde_json::json!({"<<": {"x": 1, "y": "v"}, "x": 2}))
         );
+    }
+
+    fn error_of(text: &str) -> SyntaxError {
+        parse_stream(text)
+            .error
+            .unwrap_or_else(|| panic!("no error for {text:?}"))
+    }
+
+    #[test]
+    fn what_readers_disagree_on_is_an_error_with_a_position() {
+        let e = error_of("# x\0\napiVersion: backstage.io/v1alpha1\n");
+        assert_eq!(e.pos, Pos { line: 1, column: 4 });
+        assert!(e.message.contains("NUL"), "{}", e.message);
+        let e = error_of("a: 1\nb: APM000\0 1234\n");
+        assert_eq!(
+            e.pos,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
+        for (text, needle) in [
+            ("a: b\x01c\n", "U+0001"),
+            ("a: b\x7fc\n", "U+007F"),
+            ("a: b\u{86}c\n", "U+0086"),
+            ("a: b\u{2028}c\n", "U+2028"),
+            ("a: 1\rb: 2\n", "carriage return"),
+            ("a: 1\n---\n\u{feff}b: 2\n", "byte order mark"),
+            ("%YAML 1.1\n---\na: yes\n", "%YAML"),
+            (
+                "a: 1\na: 2\n",
+                "duplicate key \"a\" (first at line 1, column 1)",
+            ),
+            ("1: a\n'1': b\n", "duplicate key"),
+            ("{x: 1, 1.0: 2, 1: 3}\n", "duplicate key \"1\""),
+            ("a: !!binary aGk=\n", "!!binary"),
+            ("a: !!set {x}\n", "!!set"),
+        ] {
+            let e = error_of(text);
+            assert!(e.message.contains(needle), "{text:?}: {}", e.message);
+            assert!(e.pos.line >= 1 && e.pos.column >= 1);
+        }
+        let long = format!("{}: v\n", "k".repeat(1025));
+        error_of(&long);
+        assert!(error_of(&format!("? {}\n: v\n", "k".repeat(1025)))
+            .message
+            .contains("1024"));
+        // A valid file is untouched: tabs, CRLF, a leading BOM, %YAML 1.2.
+        let ok = parse_stream("\u{feff}%YAML 1.2\n---\na: b\tc\r\n");
+        assert!(ok.error.is_none(), "{:?}", ok.error);
+    }
+
+    #[test]
+    fn tags_resolve_like_backstage() {
+        let s = parse_stream("a: !foo 123\nb: !!int '12'\nc: !!str 12\nd: !!null x\n");
+        assert!(s.error.is_none(), "{:?}", s.error);
+        let mut budget = 100;
+        assert_eq!(
+            s.documents[0].root.to_json(&mut budget),
+            serde_json::json!({"a": "123", "b": 12, "c": "12", "d": null})
+        );
+    }
+
+    #[test]
+    fn aliases_within_backstage_budget() {
+        let mut text = String::from("a: &x 1\n");
+        for i in 0..MAX_ALIASES {
+            text.push_str(&format!("b{i}: *x\n"));
+        }
+        assert!(parse_stream(&text).error.is_none());
+        text.push_str("over: *x\n");
+        assert!(error_of(&text).message.contains("aliases"));
+        assert!(error_of("a: &a [x]\nb: &b [*a]\nc: *b\n")
+            .message
+            .contains("aliases"));
     }
 
     #[test]
