@@ -6,13 +6,25 @@ WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable
                  --enable-mutable-globals --enable-reference-types --enable-multivalue
 RUST_SRC := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
 export CHROMEDRIVER ?= /usr/bin/chromedriver
+# Supported Node versions, provided by scripts/bootstrap.sh (`make node`). ON_NODE22 / ON_NODE24 prefix a
+# command so that it runs on that Node (its bin first in PATH, whatever the machine's Node is) and native
+# modules build against its headers (npm_config_nodedir; a machine-wide npm nodedir would point elsewhere).
+NODE22 := $(CURDIR)/.tools/node22
+NODE24 := $(CURDIR)/.tools/node24
+on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
+ON_NODE22 := $(call on_node,$(NODE22))
+ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend demo bench clean
+.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend demo bench clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+## node: only the supported Node versions (.tools/node22, .tools/node24)
+node:
+	@scripts/bootstrap.sh node
 
 ## build: the npm package (pkg/ + js/) and target/release/asset-id
 build: bootstrap pkg cli
@@ -55,18 +67,23 @@ test-wasm:
 	scripts/with-fake-cmdb.sh wasm-pack test --node
 	scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome
 
-test-js: pkg
-	node --test tests/js/
+# The npm package's JS suite on every supported Node. The files are named: Node 22 and later take a
+# folder argument as a file.
+test-js: pkg node
+	@$(ON_NODE22) node -p '"test-js on Node " + process.version'
+	$(ON_NODE22) node --test tests/js/*.test.mjs
+	@$(ON_NODE24) node -p '"test-js on Node " + process.version'
+	$(ON_NODE24) node --test tests/js/*.test.mjs
 
-test-frontend: pkg
-	$(MAKE) -C plugin-frontend -f ../mk/plugin.mk ci
+test-frontend: pkg node
+	$(MAKE) -C plugin-frontend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
-test-backend: pkg
-	$(MAKE) -C plugin-backend -f ../mk/plugin.mk ci
+test-backend: pkg node
+	$(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
 ## demo: the ValidateAsset field in a real Backstage scaffolder form on http://localhost:3000
 demo: bootstrap pkg
-	cd plugin-frontend && npm run ci:install && npm run demo
+	cd plugin-frontend && $(ON_NODE22) npm run ci:install && $(ON_NODE22) npm run demo
 
 ## bench: size, speed and lookup figures (see README)
 bench: bootstrap pkg cli

@@ -1,11 +1,55 @@
 #!/usr/bin/env bash
 # Install what `make build|test|demo` needs, and only what is missing. Idempotent; safe on CI.
+#   scripts/bootstrap.sh        everything
+#   scripts/bootstrap.sh node   only the supported Node versions (.tools/node22, .tools/node24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1mbootstrap:\033[0m %s\n' "$*" >&2; }
 
+command -v npm >/dev/null || { echo "bootstrap: node and npm are required (any version that runs npm; Node 22 and 24 are then provided in .tools/)" >&2; exit 2; }
+
+# Supported Node: 22 and 24 (the JS suite runs on both, the Backstage packages and the demo on 22).
+# .tools/node<major> holds bin/node and include/node (the headers native modules build against, used as
+# npm_config_nodedir). It is the machine's own Node when that has the major and its headers, else the npm
+# registry's node-linux-<arch> package (the official binary), fetched with `npm pack`. Skipped when present.
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || true; }
+provide_node() {
+  local major=$1 dir=.tools/node$1
+  if [ -x "$dir/bin/node" ] && [ -f "$dir/include/node/node_version.h" ] && [ "$(node_major "$dir/bin/node")" = "$major" ]; then
+    return
+  fi
+  mkdir -p .tools
+  rm -rf "$dir" "$dir.part"
+  local own prefix
+  own=$(command -v node || true)
+  if [ -n "$own" ]; then
+    prefix=$(dirname "$(dirname "$(readlink -f "$own")")")
+    if [ "$(node_major "$own")" = "$major" ] && [ -f "$prefix/include/node/node_version.h" ]; then
+      log "Node $major: the machine's own ($prefix)"; ln -s "$prefix" "$dir"; return
+    fi
+  fi
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "bootstrap: no node-linux package for $(uname -m); install Node $major and link it at $dir" >&2; exit 2 ;;
+  esac
+  log "Node $major: npm pack node-linux-$arch@$major -> $dir (~50 MB)"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "node-linux-$arch@$major" --silent --loglevel=error >/dev/null)
+  mkdir -p "$dir.part"
+  tar xzf "$tmp"/node-linux-"$arch"-*.tgz -C "$dir.part" --strip-components=1
+  rm -rf "$tmp"
+  if [ "$(node_major "$dir.part/bin/node")" != "$major" ] || [ ! -f "$dir.part/include/node/node_version.h" ]; then
+    echo "bootstrap: node-linux-$arch@$major did not unpack to a Node $major with headers" >&2; exit 2
+  fi
+  mv "$dir.part" "$dir"
+}
+provide_node 22
+provide_node 24
+[ "${1:-}" = node ] && exit 0
+
 command -v cargo >/dev/null || { echo "bootstrap: cargo (rustup) is required" >&2; exit 2; }
-command -v node >/dev/null || { echo "bootstrap: node >= 20 is required" >&2; exit 2; }
 
 if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
   log "adding rust target wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown
