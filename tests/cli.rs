@@ -1219,3 +1219,320 @@ fn credentials_are_never_printed_on_failure() {
     assert_eq!(codes(&v, 0), ["lookup_unavailable"]);
     assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
 }
+
+// ------------------------------------------------------------------ hostile CMDB (native edge)
+
+/// A loopback HTTP server for hostile-CMDB scenarios: one thread per connection; `handler` gets
+/// the request head and the stream and answers (or not) as it likes.
+struct TestServer {
+    url: String,
+    heads: Arc<Mutex<Vec<String>>>,
+    peak: Arc<AtomicUsize>,
+}
+
+fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+impl TestServer {
+    fn start(handler: impl Fn(&str, &mut TcpStream) + Send + Sync + 'static) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let active = Arc::new(AtomicUsize::new(0));
+        let handler = Arc::new(handler);
+        let (h, p) = (heads.clone(), peak.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (h, p, a, handler) = (h.clone(), p.clone(), active.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    let head = read_head(&mut stream);
+                    h.lock().expect("lock").push(head.clone());
+                    let now = a.fetch_add(1, Ordering::SeqCst) + 1;
+                    p.fetch_max(now, Ordering::SeqCst);
+                    handler(&head, &mut stream);
+                    a.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        TestServer { url, heads, peak }
+    }
+
+    fn requests(&self) -> usize {
+        self.heads.lock().expect("lock").len()
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: &str, extra: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+        body.len()
+    );
+}
+
+/// `validate --format json` of `ids` against a ServiceNow policy at `base`; the first issue's
+/// code and message of each result, and how long it took.
+fn validate_servicenow(
+    base: &str,
+    extra: Value,
+    ids: &[&str],
+    env: &[(&str, &str)],
+) -> (Run, Vec<(String, String)>, Duration) {
+    let t = TempDir::new();
+    let mut policy = json!({
+        "schemes": [{"name": "a", "pattern": "APM\\d{7}"}],
+        "lookup": {"source": "servicenow", "servicenow": {"baseUrl": base}, "timeoutMs": 2000}
+    });
+    if let (Value::Object(lookup), Value::Object(extra)) = (&mut policy["lookup"], extra) {
+        lookup.extend(extra);
+    }
+    t.write("p.json", policy.to_string());
+    let mut args = vec!["validate", "--config", "p.json", "--format", "json"];
+    args.extend(ids);
+    let start = Instant::now();
+    let r = run_env(t.path(), &args, env);
+    let took = start.elapsed();
+    let v = json_of(&r);
+    let issues = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|res| {
+            (
+                res["issues"][0]["code"].as_str().unwrap_or("").to_string(),
+                res["issues"][0]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    (r, issues, took)
+}
+
+#[test]
+fn oversized_and_endless_answers_are_lookup_unavailable_fast() {
+    let huge = TestServer::start(|_, s| {
+        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n{{\"result\": [");
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    let endless = TestServer::start(|_, s| {
+        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let chunk = format!("1000\r\n{}\r\n", " ".repeat(4096));
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) && s.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    let drip = TestServer::start(|_, s| {
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        );
+        for _ in 0..100 {
+            if s.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    for (server, timeout, needle) in [
+        (&huge, 5000, "larger than 64 KiB (lookup.maxResponseBytes)"),
+        (
+            &endless,
+            5000,
+            "larger than 64 KiB (lookup.maxResponseBytes)",
+        ),
+        (&drip, 1000, "did not answer within 1000 ms"),
+    ] {
+        let (r, issues, took) = validate_servicenow(
+            &server.url,
+            json!({"maxResponseBytes": 65536, "timeoutMs": timeout}),
+            &["APM0001234"],
+            &[],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert_eq!(issues[0].0, "lookup_unavailable", "{needle}: {issues:?}");
+        assert!(issues[0].1.contains(needle), "{issues:?}");
+        assert!(
+            took < Duration::from_millis(timeout + 2000),
+            "{needle}: took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn redirects_to_another_origin_are_not_accepted() {
+    let elsewhere = TestServer::start(|_, s| {
+        respond(
+            s,
+            "200 OK",
+            "",
+            r#"{"result":[{"number":"APM0001234","name":"Impostor"}]}"#,
+        )
+    });
+    let target = format!("{}/api/now/table/x", elsewhere.url);
+    let cross = TestServer::start(move |_, s| {
+        respond(s, "302 Found", &format!("Location: {target}\r\n"), "")
+    });
+    let file =
+        TestServer::start(|_, s| respond(s, "302 Found", "Location: file:///etc/passwd\r\n", ""));
+    let same = TestServer::start(|head, s| {
+        if head.starts_with("GET /moved") {
+            respond(
+                s,
+                "200 OK",
+                "",
+                r#"{"result":[{"number":"APM0001234","name":"Moved Gateway"}]}"#,
+            )
+        } else {
+            respond(s, "301 Moved Permanently", "Location: /moved/table\r\n", "")
+        }
+    });
+    let token = [("ASSET_ID_TOKEN", "s3cr3t-token")];
+    let (_, issues, _) = validate_servicenow(&cross.url, json!({}), &["APM0001234"], &token);
+    assert_eq!(issues[0].0, "lookup_unavailable", "{issues:?}");
+    assert!(
+        issues[0]
+            .1
+            .contains("redirected the request to http://127.0.0.1:"),
+        "{issues:?}"
+    );
+    assert_eq!(elsewhere.requests(), 0, "the other origin was asked");
+    let (_, issues, _) = validate_servicenow(&file.url, json!({}), &["APM0001234"], &token);
+    assert!(
+        issues[0].1.contains("redirected the request to file:"),
+        "{issues:?}"
+    );
+    // Within the origin: followed, credentials included (same origin, loopback, no proxy).
+    let (r, issues, _) = validate_servicenow(&same.url, json!({}), &["APM0001234"], &token);
+    assert_eq!(r.code, 0, "{issues:?} {}", r.stderr);
+    let heads = same.heads.lock().expect("lock").clone();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads.iter().all(|h| h.contains("Bearer s3cr3t-token")),
+        "{heads:?}"
+    );
+}
+
+#[test]
+fn credentials_never_reach_a_proxy_in_cleartext() {
+    let seen = Arc::new(Mutex::new(String::new()));
+    let log = seen.clone();
+    let proxy = TestServer::start(move |head, s| {
+        log.lock().expect("lock").push_str(head);
+        if head.starts_with("CONNECT") {
+            let _ = write!(s, "HTTP/1.1 200 Connection established\r\n\r\n");
+            let inner = read_head(s);
+            log.lock().expect("lock").push_str(&inner);
+        }
+        respond(s, "200 OK", "", r#"{"result":[]}"#);
+    });
+    for target in [
+        "http://127.0.0.1:9",
+        "http://localhost:9",
+        "http://cmdb.example",
+    ] {
+        seen.lock().expect("lock").clear();
+        let (r, issues, _) = validate_servicenow(
+            target,
+            json!({}),
+            &["APM0001234"],
+            &[
+                ("ASSET_ID_TOKEN", "s3cr3t-token"),
+                ("HTTP_PROXY", &proxy.url),
+            ],
+        );
+        let seen = seen.lock().expect("lock").clone();
+        assert!(
+            seen.contains("APM0001234"),
+            "{target}: the proxy was not used: {seen:?} {issues:?}"
+        );
+        assert!(
+            !seen.contains("s3cr3t"),
+            "{target}: the token reached the proxy: {seen}"
+        );
+        assert!(r.stderr.contains("withheld"), "{target}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn lookups_run_within_max_concurrency_and_the_run_deadline() {
+    let slow = TestServer::start(|_, s| {
+        std::thread::sleep(Duration::from_millis(300));
+        respond(s, "200 OK", "", r#"{"name":"Slow but there"}"#);
+    });
+    let hang = TestServer::start(|_, _| std::thread::sleep(Duration::from_secs(30)));
+    let t = TempDir::new();
+    for i in 0..12 {
+        t.write(
+            &format!("catalog/s{i}.yaml"),
+            system(&format!("s{i}"), &format!("APM{:07}", 100 + i)),
+        );
+    }
+    let policy = |url: &str| {
+        json!({
+            "schemes": [{"name": "a", "pattern": "APM\\d{7}"}],
+            "lookup": {"source": "http", "http": {"url": format!("{url}/assets/{{id}}")},
+                       "timeoutMs": 5000, "maxConcurrency": 3},
+            "catalog": {"annotation": "example.com/asset-id"}
+        })
+        .to_string()
+    };
+    t.write("slow.json", policy(&slow.url));
+    let r = run(
+        t.path(),
+        &["check", "--config", "slow.json", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(slow.requests(), 12);
+    let peak = slow.peak.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&peak), "peak concurrency {peak}");
+
+    // A CMDB that never answers: timeoutMs (5 s) per request, but the run ends at its deadline.
+    t.write("hang.json", policy(&hang.url));
+    let start = Instant::now();
+    let r = run(
+        t.path(),
+        &[
+            "check",
+            "--config",
+            "hang.json",
+            "--format",
+            "json",
+            "--lookup-deadline",
+            "1s",
+        ],
+    );
+    let took = start.elapsed();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let v = json_of(&r);
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 12, "{v}");
+    assert!(
+        findings.iter().all(|f| f["code"] == "lookup_unavailable"),
+        "{v}"
+    );
+    let deadline = findings
+        .iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("lookup deadline (1000 ms)"))
+        })
+        .count();
+    assert_eq!(deadline, 12, "{v}");
+    assert!(hang.requests() <= 3, "asked {} times", hang.requests());
+    let r = run(t.path(), &["check", "--lookup-deadline", "soon"]);
+    assert_eq!(r.code, 2);
+}
