@@ -5,7 +5,13 @@ import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
 import { samplePolicy } from '../__testUtils__/policy';
 import { createAssetIdService } from './AssetIdService';
 import { readAssetIdSettings } from './config';
-import { authorizationFor, createCredentialedFetch, credentialScopes } from './fetch';
+import {
+  authorizationFor,
+  createCredentialedFetch,
+  credentialScopes,
+  mayCarryCredentials,
+  type CredentialScope,
+} from './fetch';
 
 let cmdb: FakeCmdb;
 beforeAll(async () => {
@@ -122,6 +128,82 @@ describe('CMDB credentials', () => {
       'Bearer t0ken',
     ]);
     expect(authorizationFor('not a url', scopes)).toBeUndefined();
+  });
+
+  it('sends credentials only over HTTPS, or plain HTTP to a loopback host', () => {
+    const allowed = [
+      'https://acme.service-now.com',
+      'HTTPS://acme.service-now.com/api',
+      `${cmdb.url}/scenario/ok`,
+      'http://localhost:8080/api',
+      'http://127.0.0.1',
+      'http://127.1.2.3:9/x',
+      'http://2130706433/api', // 127.0.0.1 spelled as one number; URL normalizes it
+      'http://[::1]:8080/api',
+    ];
+    const refused = [
+      'http://acme.service-now.com',
+      'http://cmdb.example:80/api',
+      'http://127.0.0.1.evil.example/api',
+      'http://localhost.evil.example/api',
+      'http://localhost@evil.example/api',
+      'http://evil.localhost/api',
+      'http://[::ffff:127.0.0.1]/api', // IPv4-mapped: not what the CLI counts as loopback either
+      'ws://127.0.0.1/api',
+      'ftp://127.0.0.1/api',
+      'cmdb://internal/api',
+    ];
+    for (const url of allowed) {
+      expect([url, mayCarryCredentials(url)]).toEqual([url, true]);
+      const { scopes, problems } = credentialScopes(samplePolicy(url) as never, { servicenow: { token: 't' } });
+      expect([url, scopes.length, problems]).toEqual([url, 1, []]);
+    }
+    for (const url of refused) {
+      expect([url, mayCarryCredentials(url)]).toEqual([url, false]);
+      const { scopes, problems } = credentialScopes(samplePolicy(url) as never, { servicenow: { token: 't' } });
+      expect([url, scopes.length]).toEqual([url, 0]);
+      expect(problems).toEqual([expect.stringMatching(/^assetId\.credentials\.servicenow: .* is not HTTPS; .*never sent$/)]);
+    }
+  });
+
+  it('withholds a credential configured for a plain-HTTP CMDB and reports it at startup', async () => {
+    const calls: Call[] = [];
+    const logger = mockServices.logger.mock();
+    const svc = createAssetIdService({
+      config: mockServices.rootConfig({
+        data: {
+          assetId: {
+            ...samplePolicy('http://acme.service-now.com'),
+            lookup: { source: 'http', http: { url: 'http://cmdb.example/api/assets/{id}', recordPointer: '/data' } },
+            credentials: { http: { token: 'cleartext' } },
+          },
+        },
+      }),
+      logger,
+      // Never reaches the network: answers like the CMDB would.
+      fetch: async (input, init) => {
+        calls.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+        return new Response('{"data":{"id":"APM0001234","name":"Payments Gateway"}}', {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringMatching(/assetId\.credentials\.http: the lookup URL 'http:\/\/cmdb\.example\/api\/assets\/' is not HTTPS/),
+    );
+    expect((await svc.validate('APM0001234')).valid).toBe(true);
+    expect(calls).toEqual([{ url: 'http://cmdb.example/api/assets/APM0001234', authorization: null }]);
+  });
+
+  it('checks the transport again per request, whatever scopes it is given', () => {
+    const scope = (baseUrl: string): CredentialScope => ({ source: 'servicenow', baseUrl, credential: { token: 't' } });
+    // Scopes built by hand, bypassing credentialScopes' check.
+    expect(authorizationFor('http://cmdb.example/api/now/table/x', [scope('http://cmdb.example/api')])).toBeUndefined();
+    // URLs of non-special schemes all have the origin "null": they must not match each other.
+    expect(authorizationFor('other://evil.example/x', [scope('cmdb://internal/')])).toBeUndefined();
+    expect(authorizationFor('https://cmdb.example/api/x', [scope('https://cmdb.example/api')])).toBe('Bearer t');
+    expect(authorizationFor('http://127.0.0.1:8/api/x', [scope('http://127.0.0.1:8/api')])).toBe('Bearer t');
   });
 
   it('keeps credentials out of the policy handed to the validator', () => {

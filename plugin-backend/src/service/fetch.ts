@@ -7,6 +7,11 @@
  * (same scheme, host and port, and a path under the configured path). Any other URL gets the request
  * untouched, so a credential cannot leak to another host, even a look-alike one
  * (`acme.service-now.com.evil.example`) or another port on the same host.
+ *
+ * Credentials also never travel in cleartext (the CLI's rule): a base URL must be `https:`, or plain
+ * `http:` to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`), which never leaves the machine. A credential
+ * whose base URL is plain HTTP to any other host is never attached; `credentialScopes` reports it as a
+ * configuration problem (logged at startup), and `authorizationFor` checks the rule again per request.
  */
 import type { FetchLike, Policy } from 'asset-id';
 import type { CmdbCredential, CmdbCredentials } from './config';
@@ -38,6 +43,25 @@ function tryUrl(value: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `hostname` (as `URL.hostname` gives it: lower case, IPv4 normalized, IPv6 in brackets) is loopback. */
+export function isLoopbackHost(hostname: string): boolean {
+  // `localhost` itself only: other `*.localhost` names may be resolved through DNS.
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  // URL has already normalized every IPv4 spelling (0x7f.1, 2130706433, 127.1) to dotted decimal.
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * Whether credentials may be sent to `url`: HTTPS to any host, plain HTTP only to a loopback host.
+ * Nothing else (other schemes, URLs that do not parse).
+ */
+export function mayCarryCredentials(url: string | URL): boolean {
+  const parsed = typeof url === 'string' ? tryUrl(url) : url;
+  if (!parsed) return false;
+  if (parsed.protocol === 'https:') return true;
+  return parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);
 }
 
 /** The URL (prefix) each lookup source sends requests to, as configured in the policy. */
@@ -74,6 +98,13 @@ export function credentialScopes(policy: Policy, credentials: CmdbCredentials): 
         `assetId.credentials.${source}: the lookup URL '${baseUrl}' is not absolute; set an absolute URL ` +
           `(e.g. in assetId.backend.lookup.${source}); the credential is never sent`,
       );
+    } else if (!mayCarryCredentials(baseUrl)) {
+      const key = source === 'servicenow' ? 'servicenow.baseUrl' : `${source}.url`;
+      problems.push(
+        `assetId.credentials.${source}: the lookup URL '${baseUrl}' is not HTTPS; credentials are sent only ` +
+          `over https://, or over plain http:// to a loopback host (localhost, 127.0.0.1, [::1]); set ` +
+          `lookup.${key} (or assetId.backend.lookup.${key}) to the CMDB's https:// URL; the credential is never sent`,
+      );
     } else {
       scopes.push({ source, baseUrl, credential });
     }
@@ -101,7 +132,7 @@ function requestUrl(input: unknown): string {
 /** The Authorization header value for `url`, if a scope covers it. */
 export function authorizationFor(url: string, scopes: CredentialScope[]): string | undefined {
   const target = tryUrl(url);
-  if (!target) return undefined;
+  if (!target || !mayCarryCredentials(target)) return undefined;
   for (const scope of scopes) {
     const parsed = parseScope(scope);
     if (!parsed || parsed.origin !== target.origin) continue;
