@@ -15,7 +15,7 @@ on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend demo bench clean
+.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs demo bench clean
 
 all: build
 
@@ -53,7 +53,12 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-lint test-rust pkg test-wasm test-js test-frontend test-backend
+test: bootstrap test-docs test-lint test-rust pkg test-wasm test-js test-frontend test-backend
+
+# The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
+test-docs: node
+	$(ON_NODE22) node --test scripts/check-docs.test.mjs
+	$(ON_NODE22) node scripts/check-docs.mjs
 
 test-lint:
 	cargo fmt --all -- --check

@@ -135,7 +135,7 @@ export function sharedCases(): {
   };
 }
 
-/** The sample ids of the brief, with what every surface must say about them (demo policy + registry). */
+/** The sample IDs of the README's demo table, with what every surface must say about them (demo policy + registry). */
 export const SAMPLE_CASES: Array<{
   input: string;
   format: { valid: boolean; value: string | null; codes: IssueCode[] };
