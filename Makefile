@@ -53,7 +53,7 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust pkg test-wasm test-js test-frontend test-backend
+test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -67,6 +67,11 @@ test-lint:
 
 test-rust:
 	cargo test --features cli
+
+# The gate reads catalog YAML as Backstage's catalog does (npm `yaml`, parseAllDocuments), or reports
+# invalid_yaml: a few hundred generated and mutated files through target/release/asset-id.
+test-cli-diff: cli node
+	ASSET_ID_BIN=target/release/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
 
 test-wasm:
 	scripts/with-fake-cmdb.sh wasm-pack test --node

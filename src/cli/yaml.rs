@@ -94,8 +94,9 @@ pub struct Stream {
 const MAX_DEPTH: usize = 256;
 /// Most nesting once aliases are expanded (an alias to a deep node inside a deep node).
 pub const MAX_HEIGHT: usize = 1024;
-/// Most aliases in one document (the `yaml` package's `maxAliasCount`).
-pub const MAX_ALIASES: usize = 100;
+/// Most aliases in one document: the `yaml` package (`maxAliasCount: 100`) refuses a document
+/// with 100 aliases of one anchor.
+pub const MAX_ALIASES: usize = 99;
 /// Longest mapping key, in characters (YAML's limit for implicit keys).
 const MAX_KEY_CHARS: usize = 1024;
 
@@ -385,12 +386,20 @@ fn resolve(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<Scala
         if let Some(e) = unsupported_tag(suffix) {
             return Err(e);
         }
-        return Ok(match suffix {
-            "null" => Scalar::Null,
-            "bool" | "int" | "float" => match resolve_plain(&text) {
-                Scalar::Str(_) => Scalar::Str(text),
-                other => other,
-            },
+        // A value that does not have the tag's form stays a string (`!!int abc`, `!!null x`,
+        // `!!float 1`), as in Backstage's reader.
+        let plain = resolve_plain(&text);
+        return Ok(match (suffix, plain) {
+            ("null", Scalar::Null) => Scalar::Null,
+            ("bool", b @ Scalar::Bool(_)) => b,
+            ("int", i @ Scalar::Int(_)) => i,
+            ("float", f @ Scalar::Float(_))
+                if !text
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || c == b'-' || c == b'+') =>
+            {
+                f
+            }
             _ => Scalar::Str(text),
         });
     }
@@ -673,12 +682,14 @@ mod tests {
 
     #[test]
     fn tags_resolve_like_backstage() {
-        let s = parse_stream("a: !foo 123\nb: !!int '12'\nc: !!str 12\nd: !!null x\n");
+        let s = parse_stream(
+            "a: !foo 123\nb: !!int '12'\nc: !!str 12\nd: !!null x\ne: !!float 1\nf: !!float 1.5\ng: !!null ~\nh: !!bool yes\n",
+        );
         assert!(s.error.is_none(), "{:?}", s.error);
         let mut budget = 100;
         assert_eq!(
             s.documents[0].root.to_json(&mut budget),
-            serde_json::json!({"a": "123", "b": 12, "c": "12", "d": null})
+            serde_json::json!({"a": "123", "b": 12, "c": "12", "d": "x", "e": "1", "f": 1.5, "g": null, "h": "yes"})
         );
     }
 
