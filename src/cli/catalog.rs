@@ -94,9 +94,10 @@ pub type Resolver<'a> = dyn FnMut(&mut Engine, &[String]) -> HashMap<String, Out
 pub struct CatalogFile {
     pub path: PathBuf,
     pub display: String,
-    /// For files found by listing a directory: the repository (or walked directory) a symbolic
-    /// link must stay inside, canonical. None for files named on the command line.
-    pub inside: Option<PathBuf>,
+    /// For files found by listing a directory: the repository (or, outside git, the directory
+    /// walked) a symbolic link must stay inside, canonical, and what to call it in messages.
+    /// None for files named on the command line.
+    pub inside: Option<(PathBuf, &'static str)>,
 }
 
 /// Limits on what one file may cost.
@@ -172,8 +173,8 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
             ));
         }
         let (listed, inside) = match super::git::list(root)? {
-            Some(listing) => (listing.files, listing.top),
-            None => (walk(root)?, canonical(root)?),
+            Some(listing) => (listing.files, (listing.top, "the repository")),
+            None => (walk(root)?, (canonical(root)?, "the directory checked")),
         };
         out.extend(
             listed
@@ -237,7 +238,7 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// Open a file for reading without blocking on a FIFO (the type is checked again on the handle).
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -246,18 +247,22 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
         options.custom_flags(libc::O_NONBLOCK);
     }
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "{}, not a regular file",
+            file_type_name(&meta)
+        )));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
-/// Read at most `cap` bytes of a regular file: Ok(None) when it is larger (by its size up front,
+/// Read at most `cap` bytes of a regular file: `Ok(Err(size))` when it is larger (by its size up front,
 /// or while reading, should it grow).
 pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
     use std::io::Read;
-    let file = open_regular(path)?;
-    let len = file.metadata()?.len();
+    let (file, meta) = open_regular(path)?;
+    let len = meta.len();
     if len > cap {
         return Ok(Err(len));
     }
@@ -279,7 +284,7 @@ fn is_loop(e: &std::io::Error) -> bool {
 /// Why a listed file is not read, when it is not: a symbolic link that leaves the repository,
 /// loops, or names something other than a regular file. Reported as `invalid_yaml`.
 fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
-    let Some(inside) = &file.inside else {
+    let Some((inside, what)) = &file.inside else {
         return Ok(None);
     };
     let meta = match std::fs::symlink_metadata(&file.path) {
@@ -307,13 +312,17 @@ fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
         };
         if !target.starts_with(inside) {
             return Ok(Some(format!(
-                "a symbolic link to {}, outside the repository: not read (Backstage reads only the repository's own files)",
+                "a symbolic link to {}, outside {what}: not read (Backstage reads only the repository's own files)",
                 target.display()
             )));
         }
     }
-    let meta = std::fs::metadata(&file.path)
-        .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?;
+    let meta = if meta.file_type().is_symlink() {
+        std::fs::metadata(&file.path)
+            .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?
+    } else {
+        meta
+    };
     if !meta.is_file() {
         return Ok(Some(format!("{}: not read", file_type_name(&meta))));
     }
