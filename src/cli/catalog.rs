@@ -337,7 +337,12 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     let start = Pos { line: 1, column: 1 };
     if let Some(why) = refuse_listed(file)? {
         report.summary.files += 1;
-        report.push_file_error(&file.display, start, why);
+        report.push_file_error(
+            &file.display,
+            start,
+            why,
+            "commit the catalog file itself in the repository; the other files were still checked",
+        );
         return Ok((report, pending));
     }
     let cap = settings.limits.max_file_bytes;
@@ -353,6 +358,7 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
                     human_bytes(size),
                     human_bytes(cap)
                 ),
+                "split the file, or raise --max-file-bytes if it really is a catalog file",
             );
             return Ok((report, pending));
         }
@@ -363,13 +369,13 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
         Ok(t) => t,
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
-            let before = &e.as_bytes()[..offset];
-            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            let before = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or("");
             report.push_file_error(
                 &file.display,
-                Pos { line, column },
-                "the file is not UTF-8 text".into(),
+                yaml::pos_after(before),
+                "the file is not UTF-8 text (Backstage would read a replacement character here)"
+                    .into(),
+                "save the file as UTF-8; the other files were still checked",
             );
             return Ok((report, pending));
         }
@@ -389,6 +395,7 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             &file.display,
             err.pos,
             format!("invalid YAML: {}", err.message),
+            "fix the syntax; the other files were still checked",
         );
     }
     Ok((report, pending))
@@ -566,7 +573,7 @@ pub fn check_files(
 }
 
 impl Report {
-    fn push_file_error(&mut self, file: &str, pos: Pos, message: String) {
+    fn push_file_error(&mut self, file: &str, pos: Pos, message: String, hint: &str) {
         self.broken_files.push(file.to_string());
         self.findings.push(Finding {
             file: file.to_string(),
@@ -580,7 +587,7 @@ impl Report {
             code: IssueCode::InvalidYaml,
             severity: Severity::Error,
             message,
-            hint: Some("fix the syntax; the other files were still checked".into()),
+            hint: Some(hint.into()),
             entity: None,
         });
     }

@@ -179,7 +179,7 @@ fn unique_keys(entries: &[(Spanned, Spanned)]) -> Result<(), SyntaxError> {
 }
 
 /// The position after `text` (1-based line and column in characters).
-fn pos_after(text: &str) -> Pos {
+pub fn pos_after(text: &str) -> Pos {
     let line = text.bytes().filter(|b| *b == b'\n').count() + 1;
     let last = text.rfind('\n').map(|i| &text[i + 1..]).unwrap_or(text);
     Pos {
