@@ -55,12 +55,12 @@ Examples:
 
 Inside a git work tree: every tracked .yaml/.yml file (whatever .gitignore or .ignore say) and
 the untracked ones git does not ignore (git ls-files). Elsewhere: walks like ripgrep (.ignore,
-hidden files skipped). Files named explicitly are always read. Each file is read as multi-document YAML;
-entities with apiVersion backstage.io/* and a kind listed in catalog.kinds (default System) must
-carry the catalog.annotation with a valid, existing, live asset ID. Files that do not parse, or
-that Backstage would read differently (NUL bytes, duplicate keys, ...), or larger than
---max-file-bytes are reported (invalid_yaml) and the others are still checked. All lookups of a
-run are batched, at most lookup.maxConcurrency at a time, within --lookup-deadline.
+hidden files skipped). Files named explicitly are always read. Each file is read as
+multi-document YAML; entities with apiVersion backstage.io/* and a kind listed in catalog.kinds
+(default System) must carry the catalog.annotation with a valid, existing, live asset ID. Files
+that do not parse, that Backstage would read differently (NUL bytes, duplicate keys, ...), or
+larger than --max-file-bytes are reported (invalid_yaml); the others are still checked. All
+lookups of a run are batched, at most lookup.maxConcurrency at a time, within --lookup-deadline.
 Credentials: ASSET_ID_TOKEN (Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the
 environment only.
 Exit status: 0 nothing wrong (warnings, such as two Systems claiming one asset, are allowed),
