@@ -15,7 +15,7 @@ on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs demo bench clean
+.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff demo bench clean
 
 all: build
 
