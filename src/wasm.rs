@@ -5,9 +5,9 @@
 use crate::format::{Input, Validator};
 use crate::issue::{Error, Verdict};
 use crate::lookup::{self, Completion, Engine, Fault, Outcome, Request, Response, Ticket};
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -68,10 +68,13 @@ export interface LookupPolicy {
   retiredWhen?: Record<string, string[]>;
   cacheTtlSeconds?: number;
   notFoundTtlSeconds?: number;
+  /** Per request, 429 retries included (default 5000); counted from when the request is sent. */
   timeoutMs?: number;
-  /** Cap on one answer's body in bytes (default 8 MiB); beyond it `lookup_unavailable`. */
+  /** Cap on one answer's body in bytes (default 8 MiB; `Content-Length` up front, then while
+   * streaming); beyond it `lookup_unavailable`. */
   maxResponseBytes?: number;
-  /** Cap on requests in flight at once per validator (default 8). */
+  /** Cap on requests in flight at once per validator (default 8); further requests queue in order
+   * and their `timeoutMs` starts when they are sent. */
   maxConcurrency?: number;
   onUnavailable?: 'error' | 'warning';
 }
@@ -115,22 +118,37 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "Promise<Verdict[]>")]
     pub type VerdictsPromise;
 
-    // Duck-typed fetch Response/Headers: works with any fetch implementation.
-    type FetchResponse;
-    #[wasm_bindgen(method, getter, structural)]
-    fn status(this: &FetchResponse) -> u16;
-    #[wasm_bindgen(method, getter, structural)]
-    fn headers(this: &FetchResponse) -> FetchHeaders;
-    #[wasm_bindgen(method, structural, catch)]
-    fn text(this: &FetchResponse) -> Result<Promise, JsValue>;
+    // Duck-typed fetch Headers: works with any fetch implementation.
     type FetchHeaders;
     #[wasm_bindgen(method, structural, catch)]
     fn get(this: &FetchHeaders, name: &str) -> Result<Option<String>, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout, catch)]
-    fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
+    /// `setTimeout(callback, ms, arg)`: the callback gets `arg`.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_with(callback: &Function, ms: f64, arg: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+
+    type AbortController;
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> Result<AbortController, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn signal(this: &AbortController) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn abort(this: &AbortController);
+
+    #[wasm_bindgen(js_name = URL)]
+    type JsUrl;
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn new(url: &str, base: &JsValue) -> Result<JsUrl, JsValue>;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn origin(this: &JsUrl) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn protocol(this: &JsUrl) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn href(this: &JsUrl) -> String;
 }
 
 type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
@@ -143,10 +161,21 @@ struct Flight {
     outcomes: Outcomes,
 }
 
+/// IDs gathered during one tick, by fetch function; planned together when `done` resolves.
+struct Tick {
+    done: Promise,
+    groups: Vec<(JsValue, Vec<String>)>,
+}
+
 struct Inner {
     validator: Validator,
     engine: RefCell<Engine>,
     inflight: RefCell<Vec<(Ticket, Flight)>>,
+    /// Requests being performed now (at most `lookup.maxConcurrency`) ...
+    active: Cell<u64>,
+    /// ... and the ones waiting for a slot, in order (each a promise's resolve function).
+    queue: RefCell<VecDeque<Function>>,
+    tick: RefCell<Option<Tick>>,
 }
 
 /// Validates asset IDs against one compiled policy. Create once, reuse: the lookup cache lives here.
@@ -384,7 +413,10 @@ impl AssetIdValidator {
             inner: Rc::new(Inner {
                 validator,
                 engine: RefCell::new(engine),
-                inflight: RefCell::new(Vec::new()),
+                inflight: RefCell::default(),
+                active: Cell::new(0),
+                queue: RefCell::default(),
+                tick: RefCell::default(),
             }),
         })
     }
@@ -521,14 +553,14 @@ async fn validate_many(
     if !inner.engine.borrow().enabled() {
         return Ok(verdicts);
     }
-    let mut ids: Vec<String> = Vec::new();
-    for v in &verdicts {
-        if let Some(id) = &v.value {
-            if !ids.contains(id) {
-                ids.push(id.clone());
-            }
-        }
-    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    let ids: Vec<String> = verdicts
+        .iter()
+        .filter_map(|v| v.value.as_deref())
+        .filter(|id| seen.insert(id))
+        .map(str::to_string)
+        .collect();
+    drop(seen);
     if ids.is_empty() {
         return Ok(verdicts);
     }
@@ -550,6 +582,7 @@ async fn lookup_ids(
     fetch: &JsValue,
     signal: &JsValue,
 ) -> HashMap<String, Outcome> {
+    gather(inner, &ids, fetch).await;
     let mut results: HashMap<String, Outcome> = HashMap::new();
     let mut remaining = ids;
     // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
@@ -560,24 +593,19 @@ async fn lookup_ids(
         let pending = Array::new();
         let mut slots: Vec<Outcomes> = Vec::new();
         for req in plan.requests {
-            let outcomes: Outcomes = Rc::default();
-            let ticket = req.ticket;
-            // The request is shared with later callers, so it runs with its own time budget only:
-            // one caller's AbortSignal ends that caller's wait (below), never the shared request.
-            let (inner2, slot, fetch) = (inner.clone(), outcomes.clone(), fetch.clone());
-            let done = future_to_promise(async move {
-                *slot.borrow_mut() = perform(inner2, req, fetch).await;
-                Ok(JsValue::UNDEFINED)
-            });
-            pending.push(&done);
-            slots.push(outcomes.clone());
-            inner
-                .inflight
-                .borrow_mut()
-                .push((ticket, Flight { done, outcomes }));
+            let f = start(inner, req, fetch);
+            pending.push(&f.done);
+            slots.push(f.outcomes);
         }
-        for (_, ticket) in &plan.waiting {
-            if let Some((_, f)) = inner.inflight.borrow().iter().find(|(t, _)| t == ticket) {
+        // The tickets waited on, once each (IDs of one request come together).
+        let mut tickets: Vec<Ticket> = Vec::new();
+        for (_, t) in &plan.waiting {
+            if tickets.last() != Some(t) && !tickets.contains(t) {
+                tickets.push(*t);
+            }
+        }
+        for (t, f) in inner.inflight.borrow().iter() {
+            if tickets.contains(t) {
                 pending.push(&f.done);
                 slots.push(f.outcomes.clone());
             }
@@ -593,13 +621,15 @@ async fn lookup_ids(
                 false
             }
         };
+        let wanted: HashSet<&str> = remaining.iter().map(String::as_str).collect();
         for slot in slots {
             for (id, o) in slot.borrow().iter() {
-                if remaining.contains(id) {
+                if wanted.contains(id.as_str()) {
                     results.entry(id.clone()).or_insert_with(|| o.clone());
                 }
             }
         }
+        drop(wanted);
         remaining.retain(|id| !results.contains_key(id));
         if aborted {
             for id in remaining.drain(..) {
@@ -619,6 +649,70 @@ async fn lookup_ids(
     results
 }
 
+/// Concurrent validations in one tick share requests: the IDs that need one wait for the end of
+/// the tick (a zero timer), then whoever resumes first plans all of them together, so that a
+/// batching source (ServiceNow `IN`) asks for them in few requests. Each caller then finds its
+/// IDs in flight. IDs answered without I/O (cache, registry) do not wait.
+async fn gather(inner: &Rc<Inner>, ids: &[String], fetch: &JsValue) {
+    let t = now();
+    let fresh: Vec<String> = {
+        let engine = inner.engine.borrow();
+        ids.iter()
+            .filter(|id| engine.needs_request(id, t))
+            .cloned()
+            .collect()
+    };
+    if fresh.is_empty() {
+        return;
+    }
+    let done = {
+        let mut tick = inner.tick.borrow_mut();
+        let tick = tick.get_or_insert_with(|| Tick {
+            done: Promise::new(&mut |resolve, _| {
+                set_timeout(&resolve, 0.0);
+            }),
+            groups: Vec::new(),
+        });
+        // Requests are performed with the fetch of the callers they serve.
+        match tick.groups.iter_mut().find(|(f, _)| f == fetch) {
+            Some((_, group)) => group.extend(fresh),
+            None => tick.groups.push((fetch.clone(), fresh)),
+        }
+        tick.done.clone()
+    };
+    let _ = JsFuture::from(done.clone()).await;
+    let mine = inner
+        .tick
+        .borrow()
+        .as_ref()
+        .is_some_and(|t| JsValue::from(&t.done) == JsValue::from(&done));
+    let Some(tick) = inner.tick.borrow_mut().take().filter(|_| mine) else {
+        return;
+    };
+    for (fetch, ids) in tick.groups {
+        let plan = inner.engine.borrow_mut().plan(&ids, now());
+        for req in plan.requests {
+            start(inner, req, &fetch);
+        }
+    }
+}
+
+/// Start performing a planned request; later callers wait on its [`Flight`].
+fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
+    let outcomes: Outcomes = Rc::default();
+    let ticket = req.ticket;
+    // The request is shared with later callers, so it runs with its own time budget only:
+    // one caller's AbortSignal ends that caller's wait, never the shared request.
+    let (inner2, slot, fetch) = (inner.clone(), outcomes.clone(), fetch.clone());
+    let done = future_to_promise(async move {
+        *slot.borrow_mut() = perform(inner2, req, fetch).await;
+        Ok(JsValue::UNDEFINED)
+    });
+    let flight = Flight { done, outcomes };
+    inner.inflight.borrow_mut().push((ticket, flight.clone()));
+    flight
+}
+
 /// A promise that resolves when the caller's `AbortSignal` fires (at once if it already has).
 fn aborted(signal: &JsValue) -> Option<Promise> {
     let add = get(signal, "addEventListener")
@@ -636,18 +730,27 @@ fn aborted(signal: &JsValue) -> Option<Promise> {
 }
 
 /// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
+/// It first waits for one of the validator's `maxConcurrency` slots; its time budget starts then.
 async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
-    let budget = inner
+    let (budget, cap, slots) = inner
         .engine
         .borrow()
         .spec()
-        .map(|s| s.timeout_ms)
-        .unwrap_or(5000);
+        .map_or((5000, 8 << 20, 8), |s| {
+            (s.timeout_ms, s.max_response_bytes, s.max_concurrency)
+        });
+    if inner.active.get() < slots {
+        inner.active.set(inner.active.get() + 1);
+    } else {
+        // release() hands its slot over by calling `resolve`.
+        let turn = Promise::new(&mut |resolve, _| inner.queue.borrow_mut().push_back(resolve));
+        let _ = JsFuture::from(turn).await;
+    }
     let start = now();
     let mut attempt = 1;
     let outcomes = loop {
         let remaining = budget.saturating_sub(now() - start).max(1);
-        let result = fetch_once(&req, &fetch, remaining).await;
+        let result = fetch_once(&req, &fetch, remaining, cap).await;
         let completion =
             inner
                 .engine
@@ -661,6 +764,11 @@ async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String,
             }
         }
     };
+    let next = inner.queue.borrow_mut().pop_front();
+    match next {
+        Some(resolve) => drop(resolve.call0(&JsValue::UNDEFINED)),
+        None => inner.active.set(inner.active.get() - 1),
+    }
     inner
         .inflight
         .borrow_mut()
@@ -691,8 +799,182 @@ fn error_message(e: &JsValue) -> String {
     }
 }
 
-/// One GET with the request's own time budget (callers' signals end their waits, not requests).
-async fn fetch_once(req: &Request, fetch: &JsValue, timeout_ms: u64) -> Result<Response, Fault> {
+fn fault(e: JsValue) -> Fault {
+    match error_name(&e).as_str() {
+        "TimeoutError" | "AbortError" => Fault::Timeout,
+        _ => Fault::Network(error_message(&e)),
+    }
+}
+
+/// Cancel a body stream or reader, whatever its promise does.
+fn cancel(stream: &JsValue) {
+    if let Ok(f) = get(stream, "cancel").dyn_into::<Function>() {
+        if let Ok(p) = f.call0(stream) {
+            let p = Promise::resolve(&p);
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(p).await;
+            });
+        }
+    }
+}
+
+/// The request's deadline: `race` settles with whichever comes first, `value` or the timer.
+struct Deadline {
+    timer: Promise,
+    token: JsValue,
+}
+
+impl Deadline {
+    fn race(&self, value: &JsValue) -> JsFuture {
+        JsFuture::from(Promise::race(&Array::of2(
+            &Promise::resolve(value),
+            &self.timer,
+        )))
+    }
+
+    fn settle(&self, r: Result<JsValue, JsValue>) -> Result<JsValue, Fault> {
+        match r {
+            Ok(v) if v == self.token => Err(Fault::Timeout),
+            Ok(v) => Ok(v),
+            Err(e) => Err(fault(e)),
+        }
+    }
+}
+
+/// One GET within `timeout_ms` (request, redirects and body together, whether or not the fetch
+/// function honours its signal), the body capped at `cap` bytes.
+async fn fetch_once(
+    req: &Request,
+    fetch: &JsValue,
+    timeout_ms: u64,
+    cap: u64,
+) -> Result<Response, Fault> {
+    let token: JsValue = Object::new().into();
+    let mut id = JsValue::UNDEFINED;
+    let timer = Promise::new(&mut |resolve, _| {
+        id = set_timeout_with(&resolve, timeout_ms as f64, &token);
+    });
+    let deadline = Deadline { timer, token };
+    let ctl = AbortController::new().ok();
+    // What to cancel if we stop early: the body stream, or its reader once reading.
+    let mut body = JsValue::UNDEFINED;
+    let result = exchange(req, fetch, &deadline, ctl.as_ref(), cap, &mut body).await;
+    clear_timeout(&id);
+    if result.is_err() {
+        if let Some(c) = &ctl {
+            c.abort();
+        }
+        cancel(&body);
+    }
+    result
+}
+
+fn header(resp: &JsValue, name: &str) -> Option<String> {
+    let h: FetchHeaders = get(resp, "headers").unchecked_into();
+    h.get(name).ok().flatten()
+}
+
+/// Where a redirect went, for the message: an origin, or `a file: URL`.
+fn place(url: &JsUrl) -> String {
+    match url.protocol().as_str() {
+        "http:" | "https:" => url.origin(),
+        p => format!("a {p} URL"),
+    }
+}
+
+/// What to do with an answer to a GET.
+enum Next {
+    /// Fetch this URL (a same-origin redirect, or the browser's opaque one).
+    Fetch(String),
+    /// Read the body with this reader.
+    Read(JsValue),
+    /// No stream (a hand-made response object): wait for its `text()` promise.
+    Text(JsValue),
+}
+
+/// The answer's status, origin and size checks, and what to do next (sync, so that the request's
+/// state machine stays small).
+#[inline(never)]
+fn answer(
+    resp: &JsValue,
+    url: &str,
+    planned: &Option<String>,
+    opaque: &mut bool,
+    body: &mut JsValue,
+    cap: u64,
+) -> Result<(u16, Next), Fault> {
+    if !resp.is_object() {
+        return Err(Fault::Network(
+            "the fetch function resolved to something other than a Response".into(),
+        ));
+    }
+    *body = get(resp, "body");
+    if get(resp, "type").as_string().as_deref() == Some("opaqueredirect") && !*opaque {
+        *opaque = true;
+        return Ok((0, Next::Fetch(url.to_string())));
+    }
+    let status = get(resp, "status");
+    let code = status.as_f64().unwrap_or(-1.0);
+    if !(100.0..=599.0).contains(&code) || code.fract() != 0.0 {
+        let shown = js_sys::JSON::stringify(&status)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| "undefined".into());
+        return Err(Fault::Network(format!(
+            "the fetch function answered with an invalid HTTP status ({shown}); a status is a whole number from 100 to 599"
+        )));
+    }
+    let location = header(resp, "location").filter(|_| (300.0..400.0).contains(&code));
+    let next = match &location {
+        Some(loc) => JsUrl::new(loc, &JsValue::from_str(url)).ok(),
+        // Followed by the fetch function (a browser, or one that ignores `redirect`): where did
+        // it end? (An empty URL: a hand-made Response, nothing to check.)
+        None => get(resp, "url")
+            .as_string()
+            .filter(|u| !u.is_empty())
+            .and_then(|u| JsUrl::new(&u, &JsValue::UNDEFINED).ok()),
+    };
+    if let (Some(next), Some(planned)) = (&next, planned) {
+        if next.origin() != *planned || !next.protocol().starts_with("http") {
+            return Err(Fault::Redirected(place(next)));
+        }
+    }
+    if let Some(next) = next.filter(|_| location.is_some()) {
+        cancel(body);
+        return Ok((0, Next::Fetch(next.href())));
+    }
+    if header(resp, "content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > cap)
+    {
+        return Err(Fault::TooLarge { limit: cap });
+    }
+    let next = match get(body, "getReader")
+        .dyn_into::<Function>()
+        .and_then(|f| f.call0(body))
+    {
+        Ok(reader) => {
+            *body = reader.clone();
+            Next::Read(reader)
+        }
+        Err(_) => Next::Text(
+            get(resp, "text")
+                .dyn_into::<Function>()
+                .and_then(|f| f.call0(resp))
+                .map_err(|_| Fault::Network("the fetch function's Response has no body".into()))?,
+        ),
+    };
+    Ok((code as u16, next))
+}
+
+async fn exchange(
+    req: &Request,
+    fetch: &JsValue,
+    deadline: &Deadline,
+    ctl: Option<&AbortController>,
+    cap: u64,
+    body: &mut JsValue,
+) -> Result<Response, Fault> {
     let global = js_sys::global();
     let (func, this): (Function, JsValue) = if fetch.is_function() {
         (fetch.clone().unchecked_into(), JsValue::UNDEFINED)
@@ -706,7 +988,6 @@ async fn fetch_once(req: &Request, fetch: &JsValue, timeout_ms: u64) -> Result<R
             }
         }
     };
-    let signal = abort_signal_timeout(timeout_ms as f64).unwrap_or(JsValue::UNDEFINED);
     let headers = Object::new();
     for (k, v) in &req.headers {
         let _ = Reflect::set(&headers, &k.into(), &v.into());
@@ -714,43 +995,101 @@ async fn fetch_once(req: &Request, fetch: &JsValue, timeout_ms: u64) -> Result<R
     let init = Object::new();
     let _ = Reflect::set(&init, &"method".into(), &"GET".into());
     let _ = Reflect::set(&init, &"headers".into(), &headers);
-    if !signal.is_undefined() {
-        let _ = Reflect::set(&init, &"signal".into(), &signal);
+    if let Some(c) = ctl {
+        let _ = Reflect::set(&init, &"signal".into(), &c.signal());
     }
-    let classify = |e: JsValue| -> Fault {
-        match error_name(&e).as_str() {
-            "TimeoutError" | "AbortError" => Fault::Timeout,
-            _ => Fault::Network(error_message(&e)),
+    // Only the planned origin answers for the CMDB. Redirects are followed here (Node reveals
+    // them with `redirect: 'manual'`) so that each hop's origin is checked; browsers hide them
+    // (an opaque redirect), so there the browser follows and the final URL is checked.
+    let base = get(&get(&global, "location"), "href");
+    let planned = JsUrl::new(&req.url, &base).ok().map(|u| u.origin());
+    let mut opaque = false;
+    let mut hops = 0;
+    let mut next = Next::Fetch(req.url.clone());
+    let mut reader = JsValue::UNDEFINED;
+    let mut status = 0;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut resp = JsValue::UNDEFINED;
+    // One await for every step (fetch, each redirect, each chunk): a small state machine.
+    loop {
+        let pending = match next {
+            Next::Fetch(url) if hops <= 5 => {
+                hops += 1;
+                let mode = if opaque { "follow" } else { "manual" };
+                let _ = Reflect::set(&init, &"redirect".into(), &mode.into());
+                let call = func.call2(&this, &JsValue::from_str(&url), &init);
+                next = Next::Fetch(url);
+                call.map_err(fault)?
+            }
+            Next::Fetch(_) => {
+                return Err(Fault::Network(
+                    "the CMDB redirected the request more than 5 times".into(),
+                ))
+            }
+            Next::Read(r) => {
+                reader = r;
+                next = Next::Read(JsValue::UNDEFINED);
+                get(&reader, "read")
+                    .unchecked_into::<Function>()
+                    .call0(&reader)
+                    .map_err(fault)?
+            }
+            Next::Text(p) => {
+                next = Next::Text(JsValue::UNDEFINED);
+                p
+            }
+        };
+        let got = deadline.settle(deadline.race(&pending).await);
+        match &next {
+            Next::Fetch(url) => {
+                resp = match got {
+                    Err(Fault::Network(_)) if opaque => {
+                        return Err(Fault::Redirected(
+                            "a location the browser would not follow (e.g. a file: URL)".into(),
+                        ))
+                    }
+                    r => r?,
+                };
+                let (code, n) = answer(&resp, url, &planned, &mut opaque, body, cap)?;
+                status = code;
+                next = n;
+            }
+            Next::Read(_) => {
+                let chunk = got?;
+                if get(&chunk, "done").is_truthy() {
+                    *body = JsValue::UNDEFINED;
+                    break;
+                }
+                let bytes: Uint8Array = get(&chunk, "value").unchecked_into();
+                if !bytes.is_object() {
+                    return Err(Fault::Network("the body stream yielded no bytes".into()));
+                }
+                if (buf.len() as u64).saturating_add(bytes.length().into()) > cap {
+                    return Err(Fault::TooLarge { limit: cap });
+                }
+                buf.extend_from_slice(&bytes.to_vec());
+                next = Next::Read(reader.clone());
+            }
+            Next::Text(_) => {
+                let text = got?.as_string().unwrap_or_default();
+                if text.len() as u64 > cap {
+                    return Err(Fault::TooLarge { limit: cap });
+                }
+                buf = text.into_bytes();
+                break;
+            }
         }
-    };
-    let promise = func
-        .call2(&this, &JsValue::from_str(&req.url), &init)
-        .map_err(classify)?;
-    let promise: Promise = match promise.dyn_into::<Promise>() {
-        Ok(p) => p,
-        Err(v) => Promise::resolve(&v),
-    };
-    let resp: FetchResponse = JsFuture::from(promise)
-        .await
-        .map_err(classify)?
-        .unchecked_into();
-    let status = resp.status();
-    let hdrs = resp.headers();
+    }
     let mut headers = Vec::new();
     for name in ["content-type", "retry-after"] {
-        if let Ok(Some(v)) = hdrs.get(name) {
+        if let Some(v) = header(&resp, name) {
             headers.push((name.to_string(), v));
         }
     }
-    let text = resp.text().map_err(classify)?;
-    let body = JsFuture::from(text)
-        .await
-        .map_err(classify)?
-        .as_string()
-        .unwrap_or_default();
     Ok(Response {
         status,
         headers,
-        body,
+        body: String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     })
 }

@@ -147,6 +147,8 @@ fn lookup_policy(case: &Value) -> String {
             "http": {"url": format!("{base}/assets/{{id}}"), "recordPointer": "/data"},
             "registry": {"url": format!("{base}/registry.json")},
             "timeoutMs": case["timeoutMs"].as_u64().unwrap_or(3000),
+            // null (absent) keeps the default
+            "maxResponseBytes": case["maxResponseBytes"],
             "onUnavailable": case["onUnavailable"].as_str().unwrap_or("error"),
         }
     })
@@ -176,6 +178,7 @@ async fn run_lookup_case(case: &Value) -> Result<(), String> {
         values.push(&id.into());
     }
     let mut verdicts = Value::Null;
+    let started = js_sys::Date::now();
     if let Some(n) = case["concurrent"].as_u64() {
         let all = Array::new();
         for _ in 0..n {
@@ -186,6 +189,12 @@ async fn run_lookup_case(case: &Value) -> Result<(), String> {
         for _ in 0..case["calls"].as_u64().unwrap_or(1) {
             let p: JsValue = v.validate_many(JsValue::from(values.clone()).unchecked_into(), None).into();
             verdicts = to_json(&JsFuture::from(Promise::from(p)).await.map_err(|e| format!("{name}: {e:?}"))?);
+        }
+    }
+    let elapsed = js_sys::Date::now() - started;
+    if let Some(within) = case["withinMs"].as_f64() {
+        if elapsed >= within {
+            return Err(format!("{name}: settled after {elapsed} ms, want < {within}"));
         }
     }
     if let Some(expect) = case["expect"].as_object() {

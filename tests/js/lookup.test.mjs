@@ -12,16 +12,20 @@ before(async () => {
 after(() => cmdb.close());
 
 for (const c of lookup.cases) {
-  test(c.name, async () => {
+  // A hostile answer must never hang a test run: past 20 s the case fails.
+  test(c.name, { timeout: 20000 }, async () => {
     cmdb.reset();
     const v = new AssetIdValidator(lookupPolicy(c, cmdb.url));
     const ids = idsOf(c);
     let verdicts;
+    const started = performance.now();
     if (c.concurrent) {
       verdicts = await Promise.all(Array.from({ length: c.concurrent }, () => v.validate(ids[0])));
     } else {
       for (let i = 0; i < (c.calls ?? 1); i += 1) verdicts = await v.validateMany(ids);
     }
+    const elapsed = performance.now() - started;
+    if (c.withinMs) assert.ok(elapsed < c.withinMs, `${c.name}: settled after ${elapsed.toFixed(0)} ms, want < ${c.withinMs}`);
     expectLookup(c, verdicts);
     const stats = cmdb.stats();
     if ('requests' in c) assert.equal(stats.requests, c.requests, `${c.name}: ${stats.log.map((e) => e.path).join(', ')}`);

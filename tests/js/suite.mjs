@@ -64,6 +64,7 @@ export function lookupPolicy(c, server) {
       source,
       [source]: sections[source],
       timeoutMs: c.timeoutMs ?? 3000,
+      ...(c.maxResponseBytes ? { maxResponseBytes: c.maxResponseBytes } : {}),
       onUnavailable: c.onUnavailable ?? 'error',
     },
   };

@@ -24,10 +24,11 @@
 //   GET /assets/<id>             -> 200 {"data":{id,name,status,owner}} | 404 {"error":"not found"} (exact id)
 //   GET /registry.json           -> [{id,name,status,owner,install_status}]
 //   GET /registry.csv            -> the CSV (the file itself for default records)
-//   GET /__stats                 -> {"requests": n, "log": [{method, path, query, sysparm_query}]}
+//   GET /__stats                 -> {"requests": n, "peak": m, "log": [{method, path, query, sysparm_query}]}
 //                                   (path and query percent-decoded; every non-/__ request is logged
-//                                   BEFORE any delay or scenario handling; CORS preflights are not logged)
-//   POST /__reset                -> clears the log and the 429 memory
+//                                   BEFORE any delay or scenario handling; CORS preflights are not logged;
+//                                   peak = most logged requests open at once, e.g. a client's concurrency)
+//   POST /__reset                -> clears the log, the peak and the 429 memory
 //   anything else                -> 404 {"error":"..."}; unknown scenario -> 404 {"error":"unknown scenario ..."}
 //
 // Scenarios:
@@ -42,16 +43,21 @@
 //   wrongrows    Table API: ignores the query, returns the first 3 rows of the data set
 //   duplicates   Table API and registry: every matching row/record twice
 // wrongrows/duplicates answer normally on /assets/<id>. All responses carry permissive CORS headers.
+// Hostile scenarios (tests/support/hostile-cmdb.mjs): huge (2 GiB Content-Length), endless, drip
+// (1 byte/s), html404, redirect-other (another origin: a second listener of this server),
+// redirect-file, redirect-same, 429-zero (Retry-After: 0).
 
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { HOSTILE, answerHostile } from './hostile-cmdb.mjs';
 
 const DEFAULT_CSV = fileURLToPath(new URL('../../examples/registry/assets.csv', import.meta.url));
 const DEFAULT_SLOW_MS = 3000;
 const SCENARIOS = new Set([
   'ok', 'slow', '500', '401', '403', '429', '429-forever', 'html', 'malformed', 'wrongrows', 'duplicates',
+  ...HOSTILE,
 ]);
 
 const SSO_PAGE = `<!DOCTYPE html>
@@ -181,6 +187,9 @@ export async function startFakeCmdb(opts = {}) {
 
   let log = [];
   let seen429 = new Set();
+  let open = 0;
+  let peak = 0;
+  let other = ''; // the second listener's URL (another origin), for redirect-other
   const pending = new Set(); // delay timers, cleared on close
 
   function send(res, status, body, headers = {}) {
@@ -280,6 +289,9 @@ export async function startFakeCmdb(opts = {}) {
       query: safeDecode(rawQuery.replace(/\+/g, ' ')),
       sysparm_query: params.get('sysparm_query'),
     });
+    open += 1;
+    peak = Math.max(peak, open);
+    res.on('close', () => { open -= 1; });
 
     let scenario = 'ok';
     let path = rawPath;
@@ -297,6 +309,7 @@ export async function startFakeCmdb(opts = {}) {
     if (req.method !== 'GET') return send(res, 405, { error: `method not allowed: ${req.method}` }, { Allow: 'GET' });
 
     const respond = () => {
+      if (answerHostile({ scenario, res, path, search: url.search, other, timers: pending })) return;
       const truncated = table ? '{"result":[{"number":"APM00' : asset ? '{"data":{"id":"APM00' : '[{"id":"APM00';
       if (answerFailureScenario(scenario, req, res, truncated)) return;
       if (table) return handleTable(scenario, params, res);
@@ -318,12 +331,13 @@ export async function startFakeCmdb(opts = {}) {
   }
 
   function stats() {
-    return { requests: log.length, log: log.map((e) => ({ ...e })) };
+    return { requests: log.length, peak, log: log.map((e) => ({ ...e })) };
   }
 
   function reset() {
     log = [];
     seen429 = new Set();
+    peak = open;
   }
 
   const server = createServer((req, res) => {
@@ -336,11 +350,17 @@ export async function startFakeCmdb(opts = {}) {
   });
   server.keepAliveTimeout = 1000;
 
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  // The same handler on a second port: another origin, for redirect-other.
+  const elsewhere = createServer((req, res) => server.emit('request', req, res));
+  elsewhere.keepAliveTimeout = 1000;
+  const listen = (s, port) => new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => { s.off('error', reject); resolve(); });
   });
+  await listen(server, opts.port ?? 0);
+  await listen(elsewhere, 0);
   const { port } = server.address();
+  other = `http://127.0.0.1:${elsewhere.address().port}`;
 
   let closing = null;
   return {
@@ -352,8 +372,12 @@ export async function startFakeCmdb(opts = {}) {
       closing ??= new Promise((resolve) => {
         for (const t of pending) clearTimeout(t);
         pending.clear();
-        server.close(() => resolve());
+        let left = 2;
+        const done = () => { left -= 1; if (left === 0) resolve(); };
+        server.close(done);
+        elsewhere.close(done);
         server.closeAllConnections();
+        elsewhere.closeAllConnections();
       });
       return closing;
     },

@@ -213,7 +213,34 @@ describe('fake CMDB (module)', () => {
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     ({ body } = await getJson('/__stats'));
-    assert.deepEqual(body, { requests: 0, log: [] });
+    assert.deepEqual(body, { requests: 0, peak: 0, log: [] });
+  });
+
+  test('hostile scenarios (hostile-cmdb.mjs)', async () => {
+    let r = await get('/scenario/html404/assets/APM0001234');
+    assert.equal(r.status, 404);
+    assert.match(r.headers.get('content-type'), /text\/html/);
+    assert.match(await r.text(), /404 Not Found/);
+    r = await get('/scenario/huge/api/now/table/x');
+    assert.equal(r.headers.get('content-length'), String(2 ** 31));
+    await r.body.cancel();
+    r = await get('/scenario/endless/api/now/table/x');
+    const reader = r.body.getReader();
+    let n = 0;
+    while (n < 1 << 20) n += (await reader.read()).value.length;
+    await reader.cancel();
+    for (const [scenario, where] of [['redirect-file', /^file:/], ['redirect-same', /^\/assets\/APM0001234\?a=1$/], ['redirect-other', /^http:\/\/127\.0\.0\.1:\d+\/assets\/APM0001234\?a=1$/]]) {
+      r = await get(`/scenario/${scenario}/assets/APM0001234?a=1`, { redirect: 'manual' });
+      assert.equal(r.status, 302, scenario);
+      assert.match(r.headers.get('location'), where, scenario);
+      assert.notEqual(r.headers.get('location'), `${cmdb.url}/assets/APM0001234?a=1`);
+    }
+    r = await get('/scenario/redirect-other/assets/APM0001234');
+    assert.equal((await r.json()).data.id, 'APM0001234', 'the other origin answers normally');
+    r = await get('/scenario/429-zero/assets/APM0001234');
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '0');
+    await r.arrayBuffer();
   });
 
   test('anything else: 404 JSON (and still logged)', async () => {
