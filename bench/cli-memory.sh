@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peak memory (RSS) of `asset-id check` on hostile file sizes: a 100 MB catalog file of list items
-# (refused by the 4 MiB file cap without being read), a file just under the cap, and the same
-# content read with larger caps to show how the cost grows. Figures go to docs/cli.md
+# (refused by the 4 MiB file cap without being read), files just under the cap (list items, and
+# the densest shape, a flow sequence of one-letter items, which meets the 1,000,000-node budget),
+# and the same content read with larger caps to show how the cost grows. Figures go to docs/cli.md
 # ("Bounded cost"). Needs /usr/bin/time (GNU time) and target/release/asset-id (make cli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,17 @@ make_file() { # path size
     fs.closeSync(fd);
   ' "$1" "$2"
 }
+# The densest shape: a flow sequence of one-letter items (2 bytes a node).
+make_flow() { # path size
+  node -e '
+    const fs = require("fs");
+    const [path, size] = [process.argv[1], Number(process.argv[2])];
+    fs.writeFileSync(path, "[" + "a,".repeat(Math.floor((size - 2) / 2)) + "]");
+  ' "$1" "$2"
+}
 MiB=$((1024 * 1024))
+make_flow "$dir/flow.yaml" $((4 * MiB - 16))
+make_flow "$dir/flow-1m.yaml" 1999990
 make_file "$dir/100mb.yaml" 100000000
 make_file "$dir/cap.yaml" $((4 * MiB - 16))
 make_file "$dir/16mib.yaml" $((16 * MiB - 16))
@@ -48,6 +59,8 @@ echo "| check (format only), file                             | peak RSS    | wa
 echo "|------------------------------------------------------|-------------|------------|"
 measure "100 MB of list items (default cap 4 MiB: a finding)" 100mb.yaml
 measure "4 MiB - 16 bytes of list items (just under the cap)" cap.yaml
+measure "4 MiB - 16 bytes of [a,a,...] (node budget: a finding)" flow.yaml
+measure "2 MB of [a,a,...] (just under 1,000,000 nodes)" flow-1m.yaml
 measure "16 MiB of list items, --max-file-bytes 16MiB" --max-file-bytes 16MiB 16mib.yaml
 measure "100 MB of list items, --max-file-bytes 128MiB" --max-file-bytes 128MiB 100mb.yaml
 echo

@@ -97,6 +97,9 @@ pub const MAX_HEIGHT: usize = 1024;
 /// Most aliases in one document: the `yaml` package (`maxAliasCount: 100`) refuses a document
 /// with 100 aliases of one anchor.
 pub const MAX_ALIASES: usize = 99;
+/// Most nodes (scalars, collections, aliases) in one file: bounds the tree's memory (about
+/// 130 bytes a node) whatever the file's shape; a catalog file holds a few hundred.
+pub const MAX_NODES: usize = 1_000_000;
 /// Longest mapping key, in characters (YAML's limit for implicit keys).
 const MAX_KEY_CHARS: usize = 1024;
 
@@ -250,6 +253,7 @@ pub fn parse_stream(text: &str) -> Stream {
     let mut parser = Parser::new_from_str(text);
     let mut anchors: HashMap<usize, Spanned> = HashMap::new();
     let mut aliases = 0usize;
+    let mut nodes = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
     loop {
         let (event, mark) = match parser.next_token() {
@@ -264,6 +268,21 @@ pub fn parse_stream(text: &str) -> Stream {
         };
         let pos = Pos::from(mark);
         let error = |message: String| SyntaxError { pos, message };
+        if matches!(
+            event,
+            Event::Scalar(..)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+                | Event::Alias(_)
+        ) {
+            nodes += 1;
+            if nodes > MAX_NODES {
+                out.error = Some(error(format!(
+                    "more than {MAX_NODES} YAML nodes in one file (a catalog file holds a few hundred)"
+                )));
+                return out;
+            }
+        }
         let finished: Result<Option<Spanned>, SyntaxError> = match event {
             Event::StreamEnd => return out,
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
@@ -678,6 +697,18 @@ mod tests {
         // A valid file is untouched: tabs, CRLF, a leading BOM, %YAML 1.2.
         let ok = parse_stream("\u{feff}%YAML 1.2\n---\na: b\tc\r\n");
         assert!(ok.error.is_none(), "{:?}", ok.error);
+    }
+
+    #[test]
+    fn node_budget_bounds_memory_whatever_the_shape() {
+        let mut text = String::from("[");
+        text.push_str(&"a,".repeat(MAX_NODES));
+        text.push(']');
+        let e = error_of(&text);
+        assert!(e.message.contains("YAML nodes"), "{}", e.message);
+        assert_eq!(e.pos.line, 1);
+        let ok = format!("[{}]", "a,".repeat(MAX_NODES - 2));
+        assert!(parse_stream(&ok).error.is_none());
     }
 
     #[test]
