@@ -380,6 +380,10 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             return Ok((report, pending));
         }
     };
+    // A large file is parsed by one thread at a time: its tree (and yaml-rust2's tokens for a huge
+    // flow collection) can cost many times its size, and that must not add up across threads.
+    let _one_at_a_time = (text.len() > LARGE_FILE_BYTES)
+        .then(|| LARGE_FILE.lock().unwrap_or_else(|p| p.into_inner()));
     let stream = yaml::parse_stream(&text);
     for doc in &stream.documents {
         check_document(
@@ -400,6 +404,10 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     }
     Ok((report, pending))
 }
+
+/// Files larger than this are parsed one at a time (see [`check_file`]).
+const LARGE_FILE_BYTES: usize = 256 * 1024;
+static LARGE_FILE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What one file contributes (or the I/O error that stops the run).
 type FileResult = Result<(Report, Vec<Pending>), String>;
