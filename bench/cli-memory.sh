@@ -41,6 +41,11 @@ make_flow() { # path size
 }
 MiB=$((1024 * 1024))
 make_flow "$dir/flow.yaml" $((4 * MiB - 16))
+# Two of them in different work items (64 files each), so two threads would parse them at once.
+mkdir -p "$dir/two"
+cp "$dir/flow.yaml" "$dir/two/a.yaml"
+for i in $(seq -w 0 62); do echo "k: v" > "$dir/two/m-$i.yaml"; done
+cp "$dir/flow.yaml" "$dir/two/z.yaml"
 make_flow "$dir/flow-1m.yaml" 1999990
 make_file "$dir/100mb.yaml" 100000000
 make_file "$dir/cap.yaml" $((4 * MiB - 16))
@@ -52,14 +57,15 @@ measure() { # label args...
   local rss wall
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' <<<"$out")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' <<<"$out")
-  printf '| %-52s | %8.1f MB | %10s |\n' "$label" "$(echo "$rss / 1024" | bc -l)" "$wall"
+  printf '| %-56s | %8.1f MB | %10s |\n' "$label" "$(echo "$rss / 1024" | bc -l)" "$wall"
 }
 cd "$dir"
-echo "| check (format only), file                             | peak RSS    | wall       |"
-echo "|------------------------------------------------------|-------------|------------|"
+echo "| check (format only), file                                 | peak RSS    | wall       |"
+echo "|----------------------------------------------------------|-------------|------------|"
 measure "100 MB of list items (default cap 4 MiB: a finding)" 100mb.yaml
 measure "4 MiB - 16 bytes of list items (just under the cap)" cap.yaml
 measure "4 MiB - 16 bytes of [a,a,...] (node budget: a finding)" flow.yaml
+measure "two such files on two threads (parsed one at a time)" two
 measure "2 MB of [a,a,...] (just under 1,000,000 nodes)" flow-1m.yaml
 measure "16 MiB of list items, --max-file-bytes 16MiB" --max-file-bytes 16MiB 16mib.yaml
 measure "100 MB of list items, --max-file-bytes 128MiB" --max-file-bytes 128MiB 100mb.yaml
