@@ -14,8 +14,8 @@
 //! after the start, a carriage return without a line feed, U+0085/U+2028/U+2029, a `%YAML`
 //! directive other than 1.2, duplicate mapping keys (compared as the JSON keys they become), keys
 //! longer than 1024 characters, core tags outside the core schema (`!!binary`, `!!timestamp`, ...),
-//! an alias to a node that itself holds aliases, and more than [`MAX_ALIASES`] aliases in one
-//! document (Backstage's reader refuses both as resource-exhaustion attacks). `<<` is an ordinary
+//! and aliases beyond the `yaml` package's budget ([`AliasBudget`]: Backstage's reader refuses
+//! such a document as a resource-exhaustion attack). `<<` is an ordinary
 //! key, as it is for Backstage unless its `enableYamlMerge` option is set.
 
 use serde_json::{Map, Number, Value};
@@ -66,8 +66,8 @@ pub struct Spanned {
     /// Levels of nesting below and including this node, aliases expanded (bounded by
     /// [`MAX_HEIGHT`], so recursion over a tree, and dropping it, stays shallow).
     pub height: usize,
-    /// Whether this node is, or holds, an alias.
-    pub has_alias: bool,
+    /// The anchor this node is an alias of (0: not an alias).
+    pub alias_of: usize,
 }
 
 /// One YAML document of a stream.
@@ -94,9 +94,8 @@ pub struct Stream {
 const MAX_DEPTH: usize = 256;
 /// Most nesting once aliases are expanded (an alias to a deep node inside a deep node).
 pub const MAX_HEIGHT: usize = 1024;
-/// Most aliases in one document: the `yaml` package (`maxAliasCount: 100`) refuses a document
-/// with 100 aliases of one anchor.
-pub const MAX_ALIASES: usize = 99;
+/// The `yaml` package's `maxAliasCount` (see [`AliasBudget`]).
+pub const MAX_ALIAS_COUNT: u64 = 100;
 /// Most nodes (scalars, collections, aliases) in one file: bounds the tree's memory (about
 /// 130 bytes a node) whatever the file's shape; a catalog file holds a few hundred.
 pub const MAX_NODES: usize = 1_000_000;
@@ -110,15 +109,11 @@ fn close(
     height: usize,
     anchor: usize,
     anchors: &mut HashMap<usize, Spanned>,
+    budget: &mut AliasBudget,
 ) -> Result<Spanned, SyntaxError> {
     if height > MAX_HEIGHT {
         return Err(too_deep(pos));
     }
-    let has_alias = match &node {
-        Node::Scalar(_) => false,
-        Node::Seq(items) => items.iter().any(|i| i.has_alias),
-        Node::Map(entries) => entries.iter().any(|(k, v)| k.has_alias || v.has_alias),
-    };
     if let Node::Map(entries) = &node {
         unique_keys(entries)?;
     }
@@ -126,12 +121,60 @@ fn close(
         node: Rc::new(node),
         pos,
         height,
-        has_alias,
+        alias_of: 0,
     };
     if anchor > 0 {
         anchors.insert(anchor, n.clone());
+        budget.defined(anchor);
     }
     Ok(n)
+}
+
+/// The alias budget of the `yaml` package (`maxAliasCount: 100`), as Backstage's reader applies
+/// it when it turns a document into JSON (in document order, as events come): an anchor counts 1,
+/// plus 1 for each alias to it; at each alias, that count times the anchor's "alias count" (1 for
+/// a node without aliases; for one holding aliases, the largest count x alias count of the
+/// anchors it refers to, taken at the first alias; 0 for an empty collection) must stay within
+/// 100. Beyond it the reader throws and Backstage ingests nothing of the file.
+#[derive(Default)]
+struct AliasBudget {
+    /// Anchor -> (count, alias count).
+    anchors: HashMap<usize, (u64, u64)>,
+}
+
+impl AliasBudget {
+    fn defined(&mut self, anchor: usize) {
+        self.anchors.insert(anchor, (1, 0));
+    }
+
+    fn alias_count(&self, n: &Spanned) -> u64 {
+        if n.alias_of > 0 {
+            let (count, aliases) = self.anchors.get(&n.alias_of).copied().unwrap_or((0, 0));
+            return count.saturating_mul(aliases);
+        }
+        match &*n.node {
+            Node::Scalar(_) => 1,
+            Node::Seq(items) => items.iter().map(|i| self.alias_count(i)).max().unwrap_or(0),
+            Node::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| self.alias_count(k).max(self.alias_count(v)))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// An alias to `anchor` (whose node is `source`); false when it exceeds the budget.
+    fn used(&mut self, anchor: usize, source: &Spanned) -> bool {
+        let (count, aliases) = self.anchors.get(&anchor).copied().unwrap_or((1, 0));
+        let aliases = if aliases == 0 {
+            self.alias_count(source)
+        } else {
+            aliases
+        };
+        let count = count + 1;
+        self.anchors.insert(anchor, (count, aliases));
+        count.saturating_mul(aliases) <= MAX_ALIAS_COUNT
+    }
 }
 
 /// The JSON key a scalar key becomes (`1`, `1.0` and `'1'` are all `"1"`).
@@ -252,7 +295,7 @@ pub fn parse_stream(text: &str) -> Stream {
     }
     let mut parser = Parser::new_from_str(text);
     let mut anchors: HashMap<usize, Spanned> = HashMap::new();
-    let mut aliases = 0usize;
+    let mut budget = AliasBudget::default();
     let mut nodes = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
     loop {
@@ -288,30 +331,24 @@ pub fn parse_stream(text: &str) -> Stream {
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
             Event::DocumentStart => {
                 anchors.clear();
-                aliases = 0;
+                budget = AliasBudget::default();
                 Ok(None)
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) if n.has_alias => Err(error(
-                    "an alias to a node that itself holds aliases (Backstage's YAML reader refuses nested aliases beyond a small budget as a resource-exhaustion attack)".into(),
-                )),
-                Some(_) if aliases >= MAX_ALIASES => Err(error(format!(
-                    "more than {MAX_ALIASES} aliases in one document (Backstage's YAML reader refuses it as a resource-exhaustion attack)"
+                Some(n) if !budget.used(id, n) => Err(error(format!(
+                    "more aliases than Backstage's YAML reader allows (an anchor's uses times the aliases it holds must stay within {MAX_ALIAS_COUNT}); it refuses the document as a resource-exhaustion attack"
                 ))),
-                Some(n) => {
-                    aliases += 1;
-                    Ok(Some(Spanned {
-                        node: n.node.clone(),
-                        pos,
-                        height: n.height,
-                        has_alias: true,
-                    }))
-                }
+                Some(n) => Ok(Some(Spanned {
+                    node: n.node.clone(),
+                    pos,
+                    height: n.height,
+                    alias_of: id,
+                })),
                 None => Err(error("unknown alias".into())),
             },
             Event::Scalar(text, style, anchor, tag) => resolve(text, style, tag.as_ref())
                 .map_err(error)
-                .and_then(|s| close(Node::Scalar(s), pos, 1, anchor, &mut anchors).map(Some)),
+                .and_then(|s| close(Node::Scalar(s), pos, 1, anchor, &mut anchors, &mut budget).map(Some)),
             Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
                 Err(error(format!("nesting deeper than {MAX_DEPTH} levels")))
             }
@@ -332,7 +369,7 @@ pub fn parse_stream(text: &str) -> Stream {
             Event::SequenceEnd | Event::MappingEnd => match (event, stack.pop()) {
                 (Event::SequenceEnd, Some(Frame::Seq(p, anchor, items))) => {
                     let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
-                    close(Node::Seq(items), p, height, anchor, &mut anchors).map(Some)
+                    close(Node::Seq(items), p, height, anchor, &mut anchors, &mut budget).map(Some)
                 }
                 (Event::MappingEnd, Some(Frame::Map(p, anchor, entries, _))) => {
                     let height = 1 + entries
@@ -340,7 +377,7 @@ pub fn parse_stream(text: &str) -> Stream {
                         .map(|(k, v)| k.height.max(v.height))
                         .max()
                         .unwrap_or(0);
-                    close(Node::Map(entries), p, height, anchor, &mut anchors).map(Some)
+                    close(Node::Map(entries), p, height, anchor, &mut anchors, &mut budget).map(Some)
                 }
                 (Event::SequenceEnd, _) => Err(error("unbalanced sequence".into())),
                 _ => Err(error("unbalanced mapping".into())),
@@ -726,16 +763,33 @@ mod tests {
 
     #[test]
     fn aliases_within_backstage_budget() {
-        let mut text = String::from("a: &x 1\n");
-        for i in 0..MAX_ALIASES {
-            text.push_str(&format!("b{i}: *x\n"));
-        }
-        assert!(parse_stream(&text).error.is_none());
-        text.push_str("over: *x\n");
-        assert!(error_of(&text).message.contains("aliases"));
-        assert!(error_of("a: &a [x]\nb: &b [*a]\nc: *b\n")
-            .message
-            .contains("aliases"));
+        // Checked against the `yaml` package: 99 uses of a scalar's anchor pass, 100 do not.
+        let uses = |n: usize, anchored: &str| {
+            let mut text = format!("a: &x {anchored}\n");
+            for i in 0..n {
+                text.push_str(&format!("b{i}: *x\n"));
+            }
+            text
+        };
+        assert!(parse_stream(&uses(99, "1")).error.is_none());
+        assert!(error_of(&uses(100, "1")).message.contains("aliases"));
+        // An empty collection counts 0 (never refused); a one-item list 1.
+        assert!(parse_stream(&uses(150, "[]")).error.is_none());
+        assert!(error_of(&uses(100, "[1]")).message.contains("aliases"));
+        // Nested: b holds 40 aliases of a (count 41), so b's uses are weighed 41 each: a first
+        // use (count 2) passes, a second (count 3) does not.
+        let mut text = String::from("a: &a [x]\nb: &b [");
+        text.push_str(&vec!["*a"; 40].join(", "));
+        text.push_str("]\nc: [*b]\n");
+        assert!(parse_stream(&text).error.is_none(), "{text}");
+        text.push_str("d: [*b]\n");
+        assert_eq!(error_of(&text).pos, Pos { line: 4, column: 5 });
+        // A small nesting is fine, and the budget is per document.
+        assert!(parse_stream("a: &a [x]\nb: &b [*a]\nc: *b\n")
+            .error
+            .is_none());
+        let doc = uses(60, "1");
+        assert!(parse_stream(&format!("{doc}---\n{doc}")).error.is_none());
     }
 
     #[test]

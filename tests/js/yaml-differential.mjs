@@ -195,6 +195,12 @@ const MUTATIONS = {
   },
   'nested-aliases': (b) =>
     Buffer.from(b.toString('utf8').replace(/^apiVersion:/m, 'x-a: &a [1, 2]\nx-b: &b [*a, *a]\nx-c: *b\napiVersion:'), 'utf8'),
+  'nested-budget': (b) => {
+    // Around the yaml package's alias budget (an anchor's uses times the aliases it holds <= 100).
+    const [k, m] = [1 + int(60), 1 + int(4)];
+    const extra = `x-a: &a [1]\nx-b: &b [${Array(k).fill('*a').join(', ')}]\nx-c: [${Array(m).fill('*b').join(', ')}]`;
+    return Buffer.from(b.toString('utf8').replace(/^apiVersion:/m, `${extra}\napiVersion:`), 'utf8');
+  },
   'undefined-alias': (b) => Buffer.from(b.toString('utf8').replace(/\nspec:/, '\nx-ref: *nowhere\nspec:'), 'utf8'),
   tags: (b) => Buffer.from(b.toString('utf8').replace(/(asset-id: )/, `$1${pick(['!!str ', '!local ', '!!binary ', '!!set ', '!!int '])}`), 'utf8'),
   deep: (b) => {
