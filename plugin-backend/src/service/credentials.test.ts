@@ -11,6 +11,7 @@ import {
   credentialScopes,
   mayCarryCredentials,
   type CredentialScope,
+  type ProxyEnvironment,
 } from './fetch';
 
 let cmdb: FakeCmdb;
@@ -204,6 +205,66 @@ describe('CMDB credentials', () => {
     expect(authorizationFor('other://evil.example/x', [scope('cmdb://internal/')])).toBeUndefined();
     expect(authorizationFor('https://cmdb.example/api/x', [scope('https://cmdb.example/api')])).toBe('Bearer t');
     expect(authorizationFor('http://127.0.0.1:8/api/x', [scope('http://127.0.0.1:8/api')])).toBe('Bearer t');
+  });
+
+  it('never sends credentials over plain HTTP through a proxy of the environment, even to loopback', () => {
+    const proxied = (env: Record<string, string>, execArgv: string[] = []): ProxyEnvironment => ({ env, execArgv });
+    const on = { NODE_USE_ENV_PROXY: '1', HTTP_PROXY: 'http://proxy.example:3128' };
+    const loop = 'http://127.0.0.1:8080/api';
+    const cases: Array<[string, ProxyEnvironment, boolean]> = [
+      ['no proxy settings', proxied({}), true],
+      ['HTTP_PROXY without NODE_USE_ENV_PROXY (fetch ignores it)', proxied({ HTTP_PROXY: on.HTTP_PROXY }), true],
+      ['NODE_USE_ENV_PROXY=0', proxied({ ...on, NODE_USE_ENV_PROXY: '0' }), true],
+      ['NODE_USE_ENV_PROXY=1 + HTTP_PROXY', proxied(on), false],
+      ['lower-case http_proxy', proxied({ NODE_USE_ENV_PROXY: '1', http_proxy: on.HTTP_PROXY }), false],
+      ['--use-env-proxy', proxied({ HTTP_PROXY: on.HTTP_PROXY }, ['--use-env-proxy']), false],
+      ['NODE_OPTIONS=--use-env-proxy', proxied({ HTTP_PROXY: on.HTTP_PROXY, NODE_OPTIONS: '--use-env-proxy' }), false],
+      ['NO_PROXY names the host', proxied({ ...on, NO_PROXY: 'localhost, 127.0.0.1' }), true],
+      ['NO_PROXY names the host and port', proxied({ ...on, no_proxy: '127.0.0.1:8080' }), true],
+      ['NO_PROXY names another port', proxied({ ...on, NO_PROXY: '127.0.0.1:9090' }), false],
+      ['NO_PROXY names another host', proxied({ ...on, NO_PROXY: 'localhost,cmdb.example' }), false],
+      ['NO_PROXY=*', proxied({ ...on, NO_PROXY: '*' }), true],
+    ];
+    for (const [name, environment, allowed] of cases) {
+      expect([name, mayCarryCredentials(loop, environment)]).toEqual([name, allowed]);
+      // HTTPS is tunnelled: a proxy never sees the header.
+      expect([name, mayCarryCredentials('https://acme.service-now.com/api', environment)]).toEqual([name, true]);
+    }
+    expect(mayCarryCredentials('http://localhost:8080/', proxied({ ...on, NO_PROXY: '.localhost,localhost' }))).toBe(true);
+    expect(mayCarryCredentials('http://[::1]:8080/', proxied({ ...on, NO_PROXY: '[::1]' }))).toBe(true);
+    expect(mayCarryCredentials('http://[::1]:8080/', proxied(on))).toBe(false);
+  });
+
+  it('withholds a loopback credential when the environment proxies fetch, and says how to fix it', async () => {
+    const saved = { NODE_USE_ENV_PROXY: process.env.NODE_USE_ENV_PROXY, HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+    const restore = () => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+    try {
+      process.env.NODE_USE_ENV_PROXY = '1';
+      process.env.HTTP_PROXY = 'http://127.0.0.1:9';
+      delete process.env.NO_PROXY;
+      delete process.env.no_proxy;
+      const calls: Call[] = [];
+      const logger = mockServices.logger.mock();
+      const svc = createAssetIdService({
+        config: mockServices.rootConfig({
+          data: { assetId: { ...samplePolicy(cmdb.url), credentials: { servicenow: { token: 'through-proxy' } } } },
+        }),
+        logger,
+        fetch: recordingFetch(calls, false),
+      });
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringMatching(/assetId\.credentials\.servicenow: .*through the HTTP proxy.*add '127\.0\.0\.1' to NO_PROXY/),
+      );
+      await svc.validate('APM0001234');
+      expect(calls.map(c => c.authorization)).toEqual([null]);
+    } finally {
+      restore();
+    }
   });
 
   it('keeps credentials out of the policy handed to the validator', () => {

@@ -9,9 +9,11 @@
  * (`acme.service-now.com.evil.example`) or another port on the same host.
  *
  * Credentials also never travel in cleartext (the CLI's rule): a base URL must be `https:`, or plain
- * `http:` to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`), which never leaves the machine. A credential
- * whose base URL is plain HTTP to any other host is never attached; `credentialScopes` reports it as a
- * configuration problem (logged at startup), and `authorizationFor` checks the rule again per request.
+ * `http:` to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`) reached directly. A credential whose base
+ * URL is plain HTTP to any other host is never attached; `credentialScopes` reports it as a configuration
+ * problem (logged at startup), and `authorizationFor` checks the rule again per request. "Directly": with
+ * `NODE_USE_ENV_PROXY=1` (or `--use-env-proxy`) and `HTTP_PROXY` set, Node's fetch sends even a loopback
+ * `http:` request, headers in clear, through that proxy unless `NO_PROXY` covers the host.
  */
 import type { FetchLike, Policy } from 'asset-id';
 import type { CmdbCredential, CmdbCredentials } from './config';
@@ -53,15 +55,57 @@ export function isLoopbackHost(hostname: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
+/** The parts of the process environment that decide whether Node's fetch uses an HTTP proxy. */
+export interface ProxyEnvironment {
+  env: Record<string, string | undefined>;
+  execArgv: readonly string[];
+}
+
+const processProxyEnvironment = (): ProxyEnvironment => ({ env: process.env, execArgv: process.execArgv });
+
+/** Whether `NO_PROXY` (a list of hosts, `.suffix`es, `*.suffix`es, optional `:port`, or `*`) covers `url`. */
+function noProxyCovers(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+    if (!m) continue;
+    if (m[2] !== undefined && m[2] !== port) continue;
+    const name = m[1].replace(/^\[|\]$/g, '').replace(/^\*?\./, '');
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
 /**
- * Whether credentials may be sent to `url`: HTTPS to any host, plain HTTP only to a loopback host.
- * Nothing else (other schemes, URLs that do not parse).
+ * Whether Node's global fetch sends the plain-HTTP request `url` through an HTTP proxy taken from the
+ * environment (Node 22.21+/24.5+: `NODE_USE_ENV_PROXY=1` or `--use-env-proxy`, with `HTTP_PROXY`).
  */
-export function mayCarryCredentials(url: string | URL): boolean {
+export function viaEnvironmentProxy(url: URL, environment: ProxyEnvironment = processProxyEnvironment()): boolean {
+  const { env, execArgv } = environment;
+  const enabled =
+    (env.NODE_USE_ENV_PROXY !== undefined && env.NODE_USE_ENV_PROXY !== '' && env.NODE_USE_ENV_PROXY !== '0') ||
+    execArgv.includes('--use-env-proxy') ||
+    /(^|\s)--use-env-proxy(\s|$)/.test(env.NODE_OPTIONS ?? '');
+  if (!enabled || url.protocol !== 'http:') return false;
+  const proxy = env.http_proxy ?? env.HTTP_PROXY;
+  if (proxy === undefined || proxy === '') return false;
+  return !noProxyCovers(url, env.no_proxy ?? env.NO_PROXY ?? '');
+}
+
+/**
+ * Whether credentials may be sent to `url`: HTTPS to any host (a proxy only tunnels TLS), plain HTTP only
+ * to a loopback host reached directly (not through a proxy, which would read the header). Nothing else
+ * (other schemes, URLs that do not parse).
+ */
+export function mayCarryCredentials(url: string | URL, environment: ProxyEnvironment = processProxyEnvironment()): boolean {
   const parsed = typeof url === 'string' ? tryUrl(url) : url;
   if (!parsed) return false;
   if (parsed.protocol === 'https:') return true;
-  return parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);
+  return parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname) && !viaEnvironmentProxy(parsed, environment);
 }
 
 /** The URL (prefix) each lookup source sends requests to, as configured in the policy. */
@@ -100,6 +144,15 @@ export function credentialScopes(policy: Policy, credentials: CmdbCredentials): 
       );
     } else if (!mayCarryCredentials(baseUrl)) {
       const key = source === 'servicenow' ? 'servicenow.baseUrl' : `${source}.url`;
+      const url = new URL(baseUrl);
+      if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
+        problems.push(
+          `assetId.credentials.${source}: the lookup URL '${baseUrl}' is plain http:// and Node's fetch sends it ` +
+            `through the HTTP proxy of the environment (NODE_USE_ENV_PROXY with HTTP_PROXY), which would read ` +
+            `the credential; add '${url.hostname}' to NO_PROXY or use https://; the credential is never sent`,
+        );
+        continue;
+      }
       problems.push(
         `assetId.credentials.${source}: the lookup URL '${baseUrl}' is not HTTPS; credentials are sent only ` +
           `over https://, or over plain http:// to a loopback host (localhost, 127.0.0.1, [::1]); set ` +
