@@ -1,6 +1,7 @@
 //! `asset-id check`: find catalog files, read every entity of a checked kind, validate its
 //! asset-ID annotation (format, then one batched lookup for the whole run), report findings.
 
+use super::fix::{self, Fix};
 use super::yaml::{self, Node, Pos, Scalar, Spanned};
 use asset_id::lookup::{self, Engine, Outcome};
 use asset_id::{Input, Issue, IssueCode, Severity, Validator, Verdict};
@@ -26,6 +27,9 @@ pub struct Finding {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// What `check --fix` would write for this value (fixable, not written in this run).
+    #[serde(skip)]
+    pub fix: Option<String>,
     /// Index into [`Report::entities`] (none for file-level findings).
     #[serde(skip)]
     pub entity: Option<usize>,
@@ -67,6 +71,19 @@ pub struct Report {
     pub entities: Vec<EntityInfo>,
     /// Files that could not be parsed (for per-file formats).
     pub broken_files: Vec<String>,
+    /// What `--fix` rewrote, would rewrite, or could not (fix modes only), in file order.
+    pub fixes: Vec<Fix>,
+    /// `--diff`: the unified diff of every file `--fix` would change.
+    pub diff: String,
+    /// Files `--fix` could not write (each message names the file): exit 2.
+    pub write_errors: Vec<String>,
+}
+
+impl Report {
+    /// Values `--fix` rewrote (or, previewing, would rewrite).
+    pub fn fixed(&self) -> usize {
+        self.fixes.iter().filter(|f| f.edit.is_ok()).count()
+    }
 }
 
 /// Settings of one run.
@@ -77,6 +94,9 @@ pub struct CheckSettings<'a> {
     pub required: bool,
     pub scheme: Option<&'a str>,
     pub limits: Limits,
+    pub fix: fix::Mode,
+    /// `--diff`: build a unified diff of what `--fix` changes.
+    pub diff: bool,
 }
 
 /// An annotation value waiting for its lookup.
@@ -85,6 +105,8 @@ struct Pending {
     pos: Pos,
     value: Value,
     verdict: Verdict,
+    /// Fix modes: the value's fix and the verdict of the fixed value.
+    fix: Option<(Fix, Verdict)>,
 }
 
 /// Performs the lookups of a run: IDs in, outcomes out.
@@ -385,6 +407,11 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     let _one_at_a_time = (text.len() > LARGE_FILE_BYTES)
         .then(|| LARGE_FILE.lock().unwrap_or_else(|p| p.into_inner()));
     let stream = yaml::parse_stream(&text);
+    let mut source = Source {
+        body: text.strip_prefix('\u{feff}').unwrap_or(&text),
+        bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
+        starts: None,
+    };
     for doc in &stream.documents {
         check_document(
             &doc.root,
@@ -392,7 +419,11 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             settings,
             &mut report,
             &mut pending,
+            &mut source,
         );
+    }
+    if settings.fix != fix::Mode::Off {
+        fix_file(file, settings, &text, &stream, &mut pending, &mut report);
     }
     if let Some(err) = stream.error {
         report.push_file_error(
@@ -403,6 +434,90 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
         );
     }
     Ok((report, pending))
+}
+
+/// The text of the file being checked, for locating values `--fix` rewrites.
+struct Source<'t> {
+    /// The file after its BOM (what the YAML reader's positions refer to).
+    body: &'t str,
+    /// Bytes of the leading BOM (0 or 3).
+    bom: usize,
+    /// Line starts of `body`, computed when a first value is fixable.
+    starts: Option<Vec<usize>>,
+}
+
+/// `--fix` for one file: check the rewritten text, then write it (or, previewing, diff it);
+/// values whose fix was written get the fixed value's verdict.
+fn fix_file(
+    file: &CatalogFile,
+    settings: &CheckSettings<'_>,
+    text: &str,
+    stream: &yaml::Stream,
+    pending: &mut [Pending],
+    report: &mut Report,
+) {
+    let mut fixes: Vec<Fix> = pending
+        .iter()
+        .filter_map(|p| p.fix.as_ref().map(|(f, _)| f.clone()))
+        .collect();
+    if fixes.is_empty() {
+        return;
+    }
+    let refuse = |fixes: &mut Vec<Fix>, why: &str| {
+        for f in fixes.iter_mut().filter(|f| f.edit.is_ok()) {
+            f.edit = Err(why.to_string());
+        }
+    };
+    if stream.error.is_some() {
+        refuse(&mut fixes, "the file has a YAML error; fix it first");
+    }
+    let mut applied = false;
+    if fixes.iter().any(|f| f.edit.is_ok()) {
+        match fix::rewrite(text, stream, &fixes) {
+            None => refuse(
+                &mut fixes,
+                "asset-id could not rewrite it safely (the rewritten file would not read the same)",
+            ),
+            Some(new) => {
+                if settings.diff {
+                    report
+                        .diff
+                        .push_str(&fix::unified_diff(&file.display, text, &new));
+                }
+                if settings.fix == fix::Mode::Apply {
+                    match fix::write_atomically(&file.path, new.as_bytes()) {
+                        Ok(()) => applied = true,
+                        Err(e) => {
+                            report
+                                .write_errors
+                                .push(format!("cannot write {}: {e}", file.display));
+                            refuse(&mut fixes, "the file could not be written");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut fixes = fixes.into_iter();
+    for p in pending.iter_mut() {
+        let Some((slot, verdict)) = p.fix.as_mut() else {
+            continue;
+        };
+        let Some(mut f) = fixes.next() else {
+            break;
+        };
+        if applied && f.edit.is_ok() {
+            f.applied = true;
+            p.verdict = verdict.clone();
+            p.value = Value::String(f.to.clone());
+        }
+        *slot = f;
+    }
+    report.fixes.extend(
+        pending
+            .iter()
+            .filter_map(|p| p.fix.as_ref().map(|(f, _)| f.clone())),
+    );
 }
 
 /// Files larger than this are parsed one at a time (see [`check_file`]).
@@ -456,6 +571,9 @@ pub fn check_files(
         report.summary.checked += part.summary.checked;
         report.entities.extend(part.entities);
         report.broken_files.extend(part.broken_files);
+        report.fixes.extend(part.fixes);
+        report.diff.push_str(&part.diff);
+        report.write_errors.extend(part.write_errors);
         report
             .findings
             .extend(part.findings.into_iter().map(|mut f| {
@@ -527,6 +645,23 @@ pub fn check_files(
 
     for (i, p) in pending.iter().enumerate() {
         let mut issues: Vec<Issue> = p.verdict.issues.clone();
+        // Fix modes: a finding --fix resolves is marked; one it cannot says why.
+        let mut fix_of_value: Option<String> = None;
+        if let Some((f, _)) = &p.fix {
+            match &f.edit {
+                Ok(_) if !f.applied => fix_of_value = Some(f.to.clone()),
+                Ok(_) => {}
+                Err(why) => {
+                    if let Some(issue) = issues.first_mut() {
+                        let note = format!("asset-id check --fix cannot rewrite it: {why}");
+                        issue.hint = Some(match issue.hint.take() {
+                            Some(h) => format!("{h} ({note})"),
+                            None => note,
+                        });
+                    }
+                }
+            }
+        }
         if let Some(msg) = duplicate_notes.remove(&i) {
             issues.push(
                 Issue::warning(IssueCode::Ambiguous, msg)
@@ -548,6 +683,7 @@ pub fn check_files(
                 severity: issue.severity,
                 message: issue.message,
                 hint: issue.hint,
+                fix: fix_of_value.clone(),
                 entity: Some(p.entity),
             };
             report.findings.push(f);
@@ -596,6 +732,7 @@ impl Report {
             severity: Severity::Error,
             message,
             hint: Some(hint.into()),
+            fix: None,
             entity: None,
         });
     }
@@ -607,6 +744,7 @@ fn check_document(
     settings: &CheckSettings<'_>,
     report: &mut Report,
     pending: &mut Vec<Pending>,
+    source: &mut Source<'_>,
 ) {
     if !matches!(&*root.node, Node::Map(_)) {
         return;
@@ -668,6 +806,7 @@ fn check_document(
                 severity: Severity::Error,
                 message: format!("{kind} has no {} annotation", settings.annotation),
                 hint: Some(missing_hint(metadata, &kind, settings.annotation)),
+                fix: None,
                 entity: Some(entity),
             });
         }
@@ -703,12 +842,59 @@ fn check_document(
     } else {
         node.pos
     };
+    let fix = match input {
+        Input::Str(raw) if settings.fix != fix::Mode::Off => {
+            fixable(settings, raw, &verdict).map(|(to, hidden, fixed)| {
+                let starts = source
+                    .starts
+                    .get_or_insert_with(|| fix::line_starts(source.body));
+                let edit = fix::edit_for(source.body, starts, source.bom, node, &to);
+                let f = Fix {
+                    file: file.to_string(),
+                    pos,
+                    from: raw.to_string(),
+                    to,
+                    hidden,
+                    edit,
+                    applied: false,
+                };
+                (f, fixed)
+            })
+        }
+        _ => None,
+    };
     pending.push(Pending {
         entity,
         pos,
         value,
         verdict,
+        fix,
     });
+}
+
+/// What `--fix` writes for `raw`, asked of the core: the verdict's normalized value when that
+/// differs from what is written, or, when the value is invalid only for hidden characters, the
+/// normalized value of the value without them (`asset_id::chars::strip_hidden`). Returns the new
+/// value, whether hidden characters were removed, and the new value's verdict.
+fn fixable(
+    settings: &CheckSettings<'_>,
+    raw: &str,
+    verdict: &Verdict,
+) -> Option<(String, bool, Verdict)> {
+    if verdict.valid {
+        let to = verdict.value.clone()?;
+        return (to != raw).then(|| (to, false, verdict.clone()));
+    }
+    if !verdict.codes().contains(&IssueCode::InvalidCharacters) {
+        return None;
+    }
+    let stripped = asset_id::chars::strip_hidden(raw);
+    let fixed = settings
+        .validator
+        .check_format(Input::Str(&stripped), settings.scheme)
+        .ok()?;
+    let to = fixed.value.clone().filter(|_| fixed.valid)?;
+    Some((to, true, fixed))
 }
 
 /// The hint of `missing_annotation`; names a `<<` merge key when there is one on the way.

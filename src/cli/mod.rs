@@ -4,6 +4,7 @@
 //! I/O error. See docs/cli.md.
 
 mod catalog;
+mod fix;
 mod git;
 mod http;
 mod output;
@@ -28,6 +29,7 @@ Examples:
   asset-id check                                  # the repository in the current directory
   asset-id check --format github catalog/         # annotations on the pull request
   asset-id check --format sarif > asset-id.sarif  # GitHub code scanning
+  asset-id check --fix                            # rewrite fixable values (' apm-000 1234 ' -> APM0001234)
 
 Configuration: --config FILE, else ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
 Credentials for CMDB lookups come from the environment only:
@@ -52,6 +54,11 @@ Examples:
   asset-id check --format github                   # GitHub Actions annotations
   asset-id check --format sarif > asset-id.sarif   # upload with github/codeql-action/upload-sarif
   asset-id check --format junit > asset-id.xml     # GitLab, Jenkins, Azure test reports
+  asset-id check --format markdown                 # a pull-request summary (table per file)
+  asset-id check --format github --summary \"$GITHUB_STEP_SUMMARY\"   # annotations + job summary
+  asset-id check --fix                             # rewrite fixable values in place
+  asset-id check --fix --dry-run                   # say what --fix would change, write nothing
+  asset-id check --diff > fix.patch                # the same as a unified diff (git apply fix.patch)
 
 Inside a git work tree: every tracked .yaml/.yml file (whatever .gitignore or .ignore say) and
 the untracked ones git does not ignore (git ls-files). Elsewhere: walks like ripgrep (.ignore,
@@ -63,8 +70,14 @@ larger than --max-file-bytes are reported (invalid_yaml); the others are still c
 lookups of a run are batched, at most lookup.maxConcurrency at a time, within --lookup-deadline.
 Credentials: ASSET_ID_TOKEN (Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the
 environment only.
+--fix rewrites every annotation value that is valid once normalized by the policy (or once its
+hidden characters are removed) to the normalized ID, in place: only the value's bytes change
+(its quoting style is kept), files are replaced atomically. Block scalars, values over several
+lines, anchors and aliases are reported as not auto-fixable. With --fix the exit status is that
+of the findings left; --dry-run and --diff write nothing, so theirs is that of the files as
+they are.
 Exit status: 0 nothing wrong (warnings, such as two Systems claiming one asset, are allowed),
-1 an error was found, 2 usage, configuration or I/O error.";
+1 an error was found, 2 usage, configuration or I/O error (a file --fix could not write).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -128,6 +141,18 @@ struct CheckArgs {
     /// Time for all lookups of the run (e.g. 60s, 500ms, 2m); IDs not asked by then are lookup_unavailable.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     lookup_deadline: std::time::Duration,
+    /// Rewrite fixable annotation values in place to their normalized ID (only those bytes change).
+    #[arg(long)]
+    fix: bool,
+    /// With --fix: say what would change, write nothing.
+    #[arg(long, requires = "fix")]
+    dry_run: bool,
+    /// Print what --fix would change as a unified diff on stdout (the report goes to stderr); writes nothing.
+    #[arg(long)]
+    diff: bool,
+    /// Also append a Markdown summary of the run to FILE (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
     /// Files or directories to check.
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
@@ -200,6 +225,8 @@ enum CheckFormat {
     Github,
     /// JUnit XML (one test case per checked entity)
     Junit,
+    /// Markdown: a pull-request summary (counts, a table of findings per file)
+    Markdown,
 }
 
 /// A usage, configuration or I/O problem: exit 2.
@@ -482,6 +509,24 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         limits: catalog::Limits {
             max_file_bytes: args.max_file_bytes,
         },
+        fix: if args.fix && !args.dry_run && !args.diff {
+            fix::Mode::Apply
+        } else if args.fix
+            || args.diff
+            || args.format == CheckFormat::Markdown
+            || args.summary.is_some()
+        {
+            fix::Mode::Preview
+        } else {
+            fix::Mode::Off
+        },
+        diff: args.diff,
+    };
+    // Which fixes the printers announce: none in a plain run (markdown only marks findings).
+    let fixing = match (args.fix || args.diff, settings.fix) {
+        (true, fix::Mode::Apply) => output::Fixing::Applied,
+        (true, _) => output::Fixing::Preview,
+        (false, _) => output::Fixing::No,
     };
     let mut engine = engine_for(&config, args.common.offline)?;
     let edge = match &engine {
@@ -509,13 +554,54 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         p.clear();
     }
     let report = report?;
+    // With --diff, stdout is the patch alone; the report goes to stderr.
+    let color = if args.diff {
+        std::io::stderr().is_terminal()
+            && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    } else {
+        use_color()
+    };
     let text = match args.format {
-        CheckFormat::Text => output::check_text(&report, output::Style { color: use_color() }),
-        CheckFormat::Json => output::check_json(&report),
+        CheckFormat::Text => output::check_text(&report, output::Style { color }, fixing),
+        CheckFormat::Json => output::check_json(&report, fixing),
         CheckFormat::Sarif => output::check_sarif(&report),
         CheckFormat::Github => output::check_github(&report),
         CheckFormat::Junit => output::check_junit(&report),
+        CheckFormat::Markdown => output::check_markdown(&report, fixing),
     };
-    write_stdout(&text);
+    // Machine formats keep their document; the fix lines go to stderr.
+    let fix_lines = match args.format {
+        CheckFormat::Sarif | CheckFormat::Github | CheckFormat::Junit => {
+            output::fix_lines(&report, fixing)
+        }
+        _ => String::new(),
+    };
+    if args.diff {
+        write_stdout(&report.diff);
+        eprint!("{text}");
+    } else {
+        write_stdout(&text);
+    }
+    eprint!("{fix_lines}");
+    if let Some(path) = &args.summary {
+        append_summary(path, &output::check_markdown(&report, fixing))?;
+    }
+    if !report.write_errors.is_empty() {
+        for e in &report.write_errors {
+            eprintln!("asset-id: error: {}", output::clean(e));
+        }
+        return Ok(2);
+    }
     Ok(if report.summary.errors > 0 { 1 } else { 0 })
+}
+
+/// Append the Markdown summary to `path` (created if missing), as `$GITHUB_STEP_SUMMARY` expects.
+fn append_summary(path: &Path, text: &str) -> Result<(), Fatal> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("--summary {}: {}", path.display(), catalog::io_message(&e)))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("--summary {}: {}", path.display(), catalog::io_message(&e)).into())
 }

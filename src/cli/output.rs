@@ -1,4 +1,5 @@
-//! Report formats: text (compiler style), JSON, GitHub workflow commands, SARIF 2.1.0, JUnit XML.
+//! Report formats: text (compiler style), JSON, GitHub workflow commands, SARIF 2.1.0, JUnit XML,
+//! Markdown (a pull-request summary).
 //!
 //! Whatever comes from files or from the CMDB (paths, names, values, record names inside
 //! messages) goes through [`clean`] in every human-facing format: control characters (line
@@ -8,6 +9,7 @@
 //! the data exact (serde_json escapes control characters).
 
 use super::catalog::{Finding, Report};
+use super::fix::Fix;
 use asset_id::{IssueCode, Severity, Verdict};
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -33,6 +35,23 @@ pub fn clean(s: &str) -> Cow<'_, str> {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`clean`], and hidden characters (zero-width, private-use, unassigned, ...) shown as
+/// `\u{200b}` too: for values, where an invisible character is the very thing to see.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(asset_id::chars::is_hidden) {
+        return clean(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if asset_id::chars::is_hidden(c) && !matches!(c, '\n' | '\r' | '\t') {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push_str(&clean(c.encode_utf8(&mut [0; 4])));
         }
     }
     Cow::Owned(out)
@@ -90,8 +109,79 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 // ---------------------------------------------------------------- check
 
-pub fn check_text(report: &Report, style: Style) -> String {
+/// Which fixes a report announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixing {
+    /// Plain `check`: none.
+    No,
+    /// `--fix --dry-run`, `--diff`: what would change.
+    Preview,
+    /// `--fix`: what changed.
+    Applied,
+}
+
+/// `path:line:col: fixed: 'apm-000 1234' -> APM0001234` (`would fix` when previewing, `not
+/// fixed: ... : why` for a value --fix cannot rewrite).
+fn fix_line(f: &Fix, fixing: Fixing) -> String {
+    let head = format!("{}:{}:{}: ", clean(&f.file), f.pos.line, f.pos.column);
+    let change = format!("'{}' -> {}", visible(&f.from), visible(&f.to));
+    match (&f.edit, fixing) {
+        (Ok(_), Fixing::Applied) if f.applied => format!("{head}fixed: {change}"),
+        (Ok(_), _) => format!("{head}would fix: {change}"),
+        (Err(why), _) => format!("{head}not fixed: {change}: {}", clean(why)),
+    }
+}
+
+/// `asset-id: fixed 3 values in 2 files` (and what was not auto-fixable).
+fn fix_summary(report: &Report, fixing: Fixing) -> String {
+    let fixed = report.fixed();
+    let mut files: Vec<&str> = report
+        .fixes
+        .iter()
+        .filter(|f| f.edit.is_ok())
+        .map(|f| f.file.as_str())
+        .collect();
+    files.dedup();
+    let not = report.fixes.len() - fixed;
+    let mut s = match fixing {
+        Fixing::Applied => format!(
+            "asset-id: fixed {} in {}",
+            plural(fixed, "value", "values"),
+            plural(files.len(), "file", "files")
+        ),
+        _ => format!(
+            "asset-id: --fix would fix {} in {} (nothing written)",
+            plural(fixed, "value", "values"),
+            plural(files.len(), "file", "files")
+        ),
+    };
+    if not > 0 {
+        let _ = write!(s, "; {not} not auto-fixable");
+    }
+    s.push('\n');
+    s
+}
+
+/// The fix lines and their summary, for formats whose stdout is a document (on stderr).
+pub fn fix_lines(report: &Report, fixing: Fixing) -> String {
+    if fixing == Fixing::No {
+        return String::new();
+    }
     let mut out = String::new();
+    for f in &report.fixes {
+        let _ = writeln!(out, "{}", fix_line(f, fixing));
+    }
+    out.push_str(&fix_summary(report, fixing));
+    neutralise(&out)
+}
+
+pub fn check_text(report: &Report, style: Style, fixing: Fixing) -> String {
+    let mut out = String::new();
+    if fixing != Fixing::No {
+        for f in &report.fixes {
+            let _ = writeln!(out, "{}", fix_line(f, fixing));
+        }
+    }
     for f in &report.findings {
         let _ = writeln!(
             out,
@@ -121,6 +211,9 @@ pub fn check_text(report: &Report, style: Style) -> String {
         )
     };
     let _ = writeln!(out, "asset-id: {counts}: {verdict}");
+    if fixing != Fixing::No {
+        out.push_str(&fix_summary(report, fixing));
+    }
     neutralise(&out)
 }
 
@@ -129,12 +222,35 @@ pub fn check_text(report: &Report, style: Style) -> String {
 struct CheckDocument<'a> {
     findings: &'a [Finding],
     summary: &'a super::catalog::Summary,
+    /// Fix modes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<Vec<Value>>,
 }
 
-pub fn check_json(report: &Report) -> String {
+pub fn check_json(report: &Report, fixing: Fixing) -> String {
+    let fixes = (fixing != Fixing::No).then(|| {
+        report
+            .fixes
+            .iter()
+            .map(|f| {
+                json!({
+                    "file": f.file,
+                    "line": f.pos.line,
+                    "column": f.pos.column,
+                    "from": f.from,
+                    "to": f.to,
+                    "fixed": f.applied,
+                    "fixable": f.edit.is_ok(),
+                    "hiddenRemoved": f.hidden,
+                    "reason": f.edit.as_ref().err(),
+                })
+            })
+            .collect()
+    });
     let doc = CheckDocument {
         findings: &report.findings,
         summary: &report.summary,
+        fixes,
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     s.push('\n');
@@ -391,6 +507,143 @@ pub fn check_junit(report: &Report) -> String {
     neutralise(&out)
 }
 
+/// Most finding rows in a Markdown summary (GitHub refuses a job summary above 1 MiB).
+const MD_MAX_ROWS: usize = 500;
+/// Most characters of data in one Markdown table cell.
+const MD_MAX_CELL: usize = 300;
+
+/// Data for a Markdown table cell or heading: one line ([`visible`]), at most [`MD_MAX_CELL`]
+/// characters, and every ASCII punctuation character that Markdown or HTML could read as syntax
+/// (`|`, backticks, `<`, `&`, `[`, `*`, `_`, `#`, `@`, `:` and `.` of links and autolinks, `\`,
+/// ...) as a numeric character reference, so a hostile path, value or CMDB name cannot break the
+/// table, add markup, a link, a mention or an HTML tag.
+pub fn md_escape(s: &str) -> String {
+    let s = visible(s);
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, c) in s.chars().enumerate() {
+        if i == MD_MAX_CELL {
+            out.push('…');
+            break;
+        }
+        if c.is_ascii_punctuation()
+            && !matches!(
+                c,
+                '-' | '/' | ',' | '\'' | '"' | '=' | '+' | ';' | '%' | '?'
+            )
+        {
+            let _ = write!(out, "&#{};", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `--format markdown`: a pull-request summary (GitHub job summary, a merge-request note):
+/// counts, then a table of findings per file, fixable ones marked; with `--fix`, what changed.
+pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
+    let s = &report.summary;
+    let mut out = String::from("## asset-id check\n\n");
+    let verdict = if s.errors > 0 {
+        "❌"
+    } else if s.warnings > 0 {
+        "⚠️"
+    } else {
+        "✅"
+    };
+    let _ = writeln!(
+        out,
+        "{verdict} **{}**, {} in {} ({}, {} checked)",
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+        plural(s.files, "file", "files"),
+        plural(s.entities, "entity", "entities"),
+        s.checked
+    );
+    let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
+    if fixable > 0 {
+        let _ = writeln!(
+            out,
+            "\n🔧 {} fixable by `asset-id check --fix` (marked below)",
+            plural(fixable, "finding", "findings")
+        );
+    }
+    if fixing != Fixing::No && !report.fixes.is_empty() {
+        let title = match fixing {
+            Fixing::Applied => "Fixed by `--fix`",
+            _ => "`--fix` would change",
+        };
+        let _ = writeln!(
+            out,
+            "\n### {title}\n\n| file | line | from | to | |\n|---|---:|---|---|---|"
+        );
+        for f in report.fixes.iter().take(MD_MAX_ROWS) {
+            let state = match (&f.edit, f.applied) {
+                (Ok(_), true) => "fixed".to_string(),
+                (Ok(_), false) => "would fix".to_string(),
+                (Err(why), _) => format!("not auto-fixable: {}", md_escape(why)),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {}:{} | {} | {} | {state} |",
+                md_escape(&f.file),
+                f.pos.line,
+                f.pos.column,
+                md_escape(&f.from),
+                md_escape(&f.to)
+            );
+        }
+        if report.fixes.len() > MD_MAX_ROWS {
+            let _ = writeln!(out, "\n… and {} more", report.fixes.len() - MD_MAX_ROWS);
+        }
+    }
+    let mut shown = 0;
+    let mut current: Option<&str> = None;
+    for f in &report.findings {
+        if shown == MD_MAX_ROWS {
+            let _ = writeln!(
+                out,
+                "\n… and {} more findings (run `asset-id check` for all of them)",
+                report.findings.len() - MD_MAX_ROWS
+            );
+            break;
+        }
+        if current != Some(f.file.as_str()) {
+            current = Some(f.file.as_str());
+            let n = report.findings.iter().filter(|g| g.file == f.file).count();
+            let _ = writeln!(
+                out,
+                "\n### {} ({})\n\n| line | entity | severity | code | message | fix |\n|---:|---|---|---|---|---|",
+                md_escape(&f.file),
+                plural(n, "finding", "findings")
+            );
+        }
+        let entity = match (&f.kind, &f.namespace, &f.name) {
+            (Some(k), Some(ns), Some(n)) => md_escape(&format!("{k} {ns}/{n}")),
+            _ => String::new(),
+        };
+        let mut message = md_escape(&f.message);
+        if let Some(h) = &f.hint {
+            let _ = write!(message, "<br>hint: {}", md_escape(h));
+        }
+        let fix = match &f.fix {
+            Some(to) => format!("🔧 {}", md_escape(to)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "| {}:{} | {entity} | {} | `{}` | {message} | {fix} |",
+            f.line,
+            f.column,
+            f.severity.as_str(),
+            f.code.code()
+        );
+        shown += 1;
+    }
+    out.push('\n');
+    neutralise(&out)
+}
+
 // ---------------------------------------------------------------- validate
 
 pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
@@ -474,6 +727,21 @@ mod tests {
             xml_escape("<a href=\"x\">&'\u{1}"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{FFFD}"
         );
+    }
+
+    #[test]
+    fn markdown_cells_cannot_break_out() {
+        let hostile = "a|b`c<img src=x>[l](https://e.vil)\n# h **b** @team www.e.vil \u{200b}";
+        let e = md_escape(hostile);
+        for bad in [
+            "|", "`", "<", ">", "[", "](", "\n", "**", "@t", "https:", "www.", "\u{200b}",
+        ] {
+            assert!(!e.contains(bad), "{bad:?} in {e}");
+        }
+        assert!(e.contains("a&#124;b&#96;c&#60;img"), "{e}");
+        assert!(e.contains("&#92;u&#123;200b&#125;"), "{e}");
+        assert_eq!(md_escape(&"x".repeat(400)).chars().count(), MD_MAX_CELL + 1);
+        assert_eq!(visible("A\u{200b}\n"), "A\\u{200b}\\n");
     }
 
     #[test]

@@ -64,10 +64,41 @@ pub struct Spanned {
     pub node: Rc<Node>,
     pub pos: Pos,
     /// Levels of nesting below and including this node, aliases expanded (bounded by
-    /// [`MAX_HEIGHT`], so recursion over a tree, and dropping it, stays shallow).
-    pub height: usize,
+    /// [`MAX_HEIGHT`], so recursion over a tree, and dropping it, stays shallow). `u32` keeps
+    /// the node at 40 bytes with [`Self::style`] and [`Self::anchored`].
+    pub height: u32,
+    /// How a scalar is written (what `check --fix` needs to rewrite it in place).
+    pub style: Style,
+    /// The node carries an anchor (`&a`): aliases elsewhere may share it.
+    pub anchored: bool,
     /// The anchor this node is an alias of (0: not an alias).
     pub alias_of: usize,
+}
+
+/// How a node is written in the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// A mapping or a sequence.
+    Collection,
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|`
+    Literal,
+    /// `>`
+    Folded,
+}
+
+impl From<TScalarStyle> for Style {
+    fn from(s: TScalarStyle) -> Style {
+        match s {
+            TScalarStyle::Plain => Style::Plain,
+            TScalarStyle::SingleQuoted => Style::SingleQuoted,
+            TScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+            TScalarStyle::Literal => Style::Literal,
+            TScalarStyle::Folded => Style::Folded,
+        }
+    }
 }
 
 /// One YAML document of a stream.
@@ -106,12 +137,13 @@ const MAX_KEY_CHARS: usize = 1024;
 fn close(
     node: Node,
     pos: Pos,
-    height: usize,
+    height: u32,
+    style: Style,
     anchor: usize,
     anchors: &mut HashMap<usize, Spanned>,
     budget: &mut AliasBudget,
 ) -> Result<Spanned, SyntaxError> {
-    if height > MAX_HEIGHT {
+    if height as usize > MAX_HEIGHT {
         return Err(too_deep(pos));
     }
     if let Node::Map(entries) = &node {
@@ -121,6 +153,8 @@ fn close(
         node: Rc::new(node),
         pos,
         height,
+        style,
+        anchored: anchor > 0,
         alias_of: 0,
     };
     if anchor > 0 {
@@ -342,13 +376,15 @@ pub fn parse_stream(text: &str) -> Stream {
                     node: n.node.clone(),
                     pos,
                     height: n.height,
+                    style: n.style,
+                    anchored: false,
                     alias_of: id,
                 })),
                 None => Err(error("unknown alias".into())),
             },
             Event::Scalar(text, style, anchor, tag) => resolve(text, style, tag.as_ref())
                 .map_err(error)
-                .and_then(|s| close(Node::Scalar(s), pos, 1, anchor, &mut anchors, &mut budget).map(Some)),
+                .and_then(|s| close(Node::Scalar(s), pos, 1, Style::from(style), anchor, &mut anchors, &mut budget).map(Some)),
             Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
                 Err(error(format!("nesting deeper than {MAX_DEPTH} levels")))
             }
@@ -369,7 +405,7 @@ pub fn parse_stream(text: &str) -> Stream {
             Event::SequenceEnd | Event::MappingEnd => match (event, stack.pop()) {
                 (Event::SequenceEnd, Some(Frame::Seq(p, anchor, items))) => {
                     let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
-                    close(Node::Seq(items), p, height, anchor, &mut anchors, &mut budget).map(Some)
+                    close(Node::Seq(items), p, height, Style::Collection, anchor, &mut anchors, &mut budget).map(Some)
                 }
                 (Event::MappingEnd, Some(Frame::Map(p, anchor, entries, _))) => {
                     let height = 1 + entries
@@ -377,7 +413,7 @@ pub fn parse_stream(text: &str) -> Stream {
                         .map(|(k, v)| k.height.max(v.height))
                         .max()
                         .unwrap_or(0);
-                    close(Node::Map(entries), p, height, anchor, &mut anchors, &mut budget).map(Some)
+                    close(Node::Map(entries), p, height, Style::Collection, anchor, &mut anchors, &mut budget).map(Some)
                 }
                 (Event::SequenceEnd, _) => Err(error("unbalanced sequence".into())),
                 _ => Err(error("unbalanced mapping".into())),
@@ -468,7 +504,7 @@ fn resolve(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Result<Scala
     })
 }
 
-fn resolve_plain(t: &str) -> Scalar {
+pub fn resolve_plain(t: &str) -> Scalar {
     match t {
         "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
         "true" | "True" | "TRUE" => return Scalar::Bool(true),
