@@ -274,3 +274,64 @@ async fn injected_fetch_is_used() {
     let n = Reflect::get(&js_sys::global(), &"__assetIdFetches".into()).unwrap().as_f64();
     assert_eq!(n, Some(1.0));
 }
+
+/// `validate(id, { fetch })` with a JS fetch function made from `body` (args `url, init`).
+async fn validate_with(policy: &str, body: &str) -> (Value, f64) {
+    let v = validator(policy).unwrap();
+    let opts = Object::new();
+    Reflect::set(&opts, &"fetch".into(), &Function::new_with_args("url, init", body)).unwrap();
+    let started = js_sys::Date::now();
+    let p: JsValue = v.validate("APM0001234".into(), Some(JsValue::from(opts).unchecked_into())).into();
+    let verdict = to_json(&JsFuture::from(Promise::from(p)).await.unwrap());
+    (verdict, js_sys::Date::now() - started)
+}
+
+fn first_message(verdict: &Value) -> &str {
+    verdict["issues"][0]["message"].as_str().unwrap_or("")
+}
+
+#[wasm_bindgen_test]
+async fn timeout_holds_when_fetch_ignores_its_signal() {
+    let policy = tidy(lookup_policy(&json!({"timeoutMs": 500})), "servicenow");
+    // Never settles, whatever the signal says.
+    let (verdict, ms) = validate_with(&policy, "return new Promise(() => {});").await;
+    assert_eq!(verdict["issues"][0]["code"], "lookup_unavailable", "{verdict}");
+    assert!(first_message(&verdict).contains("within 500 ms"), "{verdict}");
+    assert!(ms < 1500.0, "{ms} ms");
+    // Headers at once, then a body that never ends and never honours the signal.
+    let body = "return Promise.resolve(new Response(new ReadableStream({ pull() { return new Promise(() => {}); } }), { headers: { 'content-type': 'application/json' } }));";
+    let (verdict, ms) = validate_with(&policy, body).await;
+    assert!(first_message(&verdict).contains("within 500 ms"), "{verdict}");
+    assert!(ms < 1500.0, "{ms} ms");
+}
+
+#[wasm_bindgen_test]
+async fn an_endless_stream_from_fetch_stops_at_the_cap() {
+    let mut p: Value = serde_json::from_str(&tidy(lookup_policy(&json!({})), "servicenow")).unwrap();
+    p["lookup"]["maxResponseBytes"] = json!(65536);
+    let body = "let n = 0; return Promise.resolve(new Response(new ReadableStream({ pull(c) { n += 1; c.enqueue(new Uint8Array(4096)); } }), { headers: { 'content-type': 'application/json' } }));";
+    let (verdict, _) = validate_with(&p.to_string(), body).await;
+    assert!(first_message(&verdict).contains("larger than 64 KiB"), "{verdict}");
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_status_is_an_error_not_a_wrapped_number() {
+    let policy = tidy(lookup_policy(&json!({})), "servicenow");
+    let (verdict, _) = validate_with(&policy, "return Promise.resolve({ status: 70000, headers: new Headers(), text: () => Promise.resolve('{\"result\":[]}') });").await;
+    assert_eq!(verdict["issues"][0]["code"], "lookup_unavailable", "{verdict}");
+    assert!(first_message(&verdict).contains("invalid HTTP status (70000)"), "{verdict}");
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_validations_in_one_tick_share_batched_requests() {
+    http("POST", &format!("{}/__reset", server())).await;
+    let v = validator(&tidy(lookup_policy(&json!({"batchSize": 50})), "servicenow")).unwrap();
+    let all = Array::new();
+    for n in 1..=120 {
+        all.push(&v.validate(format!("APM{n:07}").into(), None).into());
+    }
+    let verdicts = to_json(&JsFuture::from(Promise::all(&all)).await.unwrap());
+    assert_eq!(verdicts.as_array().unwrap().len(), 120);
+    let stats = http("GET", &format!("{}/__stats", server())).await;
+    assert_eq!(stats["requests"], json!(3), "{stats}");
+}
