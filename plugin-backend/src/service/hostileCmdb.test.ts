@@ -120,6 +120,25 @@ describe('the backend validator against a hostile CMDB', () => {
     expect(cmdb.seen.filter(s => s.origin === 'other' && s.authorization !== null)).toEqual([]);
   }, 20_000);
 
+  it('holds timeoutMs when the network fetch under the credentials ignores its AbortSignal', async () => {
+    let calls = 0;
+    const svc = createAssetIdService({
+      config: mockServices.rootConfig({
+        data: { assetId: { ...samplePolicy(cmdb.url, { timeoutMs: TIMEOUT_MS }), credentials: { servicenow: { token: 't' } } } },
+      }),
+      logger: mockServices.logger.mock(),
+      // e.g. a corporate HTTP agent that never settles and never looks at init.signal
+      fetch: () => {
+        calls += 1;
+        return new Promise<Response>(() => {});
+      },
+    });
+    const { verdict, ms } = await measured(() => svc.validate('APM0001234'));
+    expectUnavailable(verdict, new RegExp(`within ${TIMEOUT_MS} ms`));
+    expect(calls).toBe(1);
+    expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  }, 20_000);
+
   it('is still a working validator afterwards (the process survived every answer)', async () => {
     const svc = backend({}, {});
     const format = await svc.validate('APM12');
