@@ -649,7 +649,7 @@ pub fn check_files(
         let mut fix_of_value: Option<String> = None;
         if let Some((f, _)) = &p.fix {
             match &f.edit {
-                Ok(_) if !f.applied => fix_of_value = Some(f.to.clone()),
+                Ok(_) if !f.applied && f.hidden => fix_of_value = Some(f.to.clone()),
                 Ok(_) => {}
                 Err(why) => {
                     if let Some(issue) = issues.first_mut() {
@@ -662,13 +662,15 @@ pub fn check_files(
                 }
             }
         }
+        // Only the verdict's own issues are resolved by the fix (not a duplicate claim).
+        let resolved = issues.len();
         if let Some(msg) = duplicate_notes.remove(&i) {
             issues.push(
                 Issue::warning(IssueCode::Ambiguous, msg)
                     .with_hint("give each System its own asset, or merge the Systems"),
             );
         }
-        for issue in issues {
+        for (n, issue) in issues.into_iter().enumerate() {
             let e = &report.entities[p.entity];
             let f = Finding {
                 file: e.file.clone(),
@@ -683,7 +685,7 @@ pub fn check_files(
                 severity: issue.severity,
                 message: issue.message,
                 hint: issue.hint,
-                fix: fix_of_value.clone(),
+                fix: fix_of_value.clone().filter(|_| n < resolved),
                 entity: Some(p.entity),
             };
             report.findings.push(f);

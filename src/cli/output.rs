@@ -568,6 +568,19 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             plural(fixable, "finding", "findings")
         );
     }
+    let normalizable = report
+        .fixes
+        .iter()
+        .filter(|f| !f.hidden && f.edit.is_ok() && !f.applied)
+        .count();
+    if fixing == Fixing::No && normalizable > 0 {
+        let _ = writeln!(
+            out,
+            "\n🔧 {} valid but not written in normalized form (`asset-id check --fix` rewrites {})",
+            plural(normalizable, "value is", "values are"),
+            if normalizable == 1 { "it" } else { "them" }
+        );
+    }
     if fixing != Fixing::No && !report.fixes.is_empty() {
         let title = match fixing {
             Fixing::Applied => "Fixed by `--fix`",
@@ -575,7 +588,7 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
         };
         let _ = writeln!(
             out,
-            "\n### {title}\n\n| file | line | from | to | |\n|---|---:|---|---|---|"
+            "\n### {title}\n\n| file | line | from | to | result |\n|---|---:|---|---|---|"
         );
         for f in report.fixes.iter().take(MD_MAX_ROWS) {
             let state = match (&f.edit, f.applied) {
@@ -585,7 +598,7 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {} | {}:{} | {} | {} | {state} |",
+                "| {} | {}:{} | '{}' | {} | {state} |",
                 md_escape(&f.file),
                 f.pos.line,
                 f.pos.column,
