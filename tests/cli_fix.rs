@@ -594,10 +594,9 @@ fn segments(docs: &[Doc]) -> Vec<Seg> {
         let (text, value, quote) = write_value(&d.value, d.written, d.flow, d.escape_hidden);
         let one_line = !text.contains('\n');
         let in_place = d.kind == "System" && one_line;
-        let tail;
-        if d.flow {
+        let tail = if d.flow {
             head.push_str("  annotations: { example.com/asset-id: ");
-            tail = ", backstage.io/techdocs-ref: 'dir:.' } # flow\nspec: {owner: t}\n".to_string();
+            ", backstage.io/techdocs-ref: 'dir:.' } # flow\nspec: {owner: t}\n".to_string()
         } else {
             head.push_str("  annotations:\n    example.com/asset-id: ");
             let comment = if d.comment && one_line {
@@ -605,10 +604,8 @@ fn segments(docs: &[Doc]) -> Vec<Seg> {
             } else {
                 ""
             };
-            tail = format!(
-                "{comment}\n    backstage.io/techdocs-ref: dir:.\nspec:\n  owner: team-{i}\n"
-            );
-        }
+            format!("{comment}\n    backstage.io/techdocs-ref: dir:.\nspec:\n  owner: team-{i}\n")
+        };
         segs.push(Seg::Text(head));
         segs.push(Seg::Value {
             text,

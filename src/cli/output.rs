@@ -610,9 +610,8 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             let _ = writeln!(out, "\n… and {} more", report.fixes.len() - MD_MAX_ROWS);
         }
     }
-    let mut shown = 0;
     let mut current: Option<&str> = None;
-    for f in &report.findings {
+    for (shown, f) in report.findings.iter().enumerate() {
         if shown == MD_MAX_ROWS {
             let _ = writeln!(
                 out,
@@ -651,7 +650,6 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             f.severity.as_str(),
             f.code.code()
         );
-        shown += 1;
     }
     out.push('\n');
     neutralise(&out)
