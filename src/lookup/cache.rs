@@ -19,6 +19,10 @@ impl Cache {
             .map(|(o, _)| o.clone())
     }
 
+    pub fn has(&self, id: &str, now_ms: u64) -> bool {
+        self.entries.get(id).is_some_and(|(_, exp)| now_ms < *exp)
+    }
+
     pub fn put(&mut self, id: &str, outcome: Outcome, now_ms: u64, ttl_ms: u64) {
         if ttl_ms == 0 {
             return;
@@ -48,6 +52,7 @@ mod tests {
         c.put("A", Outcome::NotFound, 1000, 500);
         assert_eq!(c.get("A", 1499), Some(Outcome::NotFound));
         assert_eq!(c.get("A", 1500), None);
+        assert!(c.has("A", 1499) && !c.has("A", 1500));
         c.put("B", Outcome::NotFound, 0, 0);
         assert_eq!(c.get("B", 0), None);
     }

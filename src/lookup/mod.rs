@@ -255,8 +255,12 @@ impl Engine {
 
     /// Whether [`Self::plan`] would send a new request for `id` (not answered by the cache or a
     /// registry, not already in flight). Edges use it to gather IDs before planning them together.
+    /// (IDs never sent, such as unsafe ones, may count too: they are answered by `plan`.)
     pub fn needs_request(&self, id: &str, now_ms: u64) -> bool {
-        self.spec.is_some() && matches!(self.step(id, now_ms), Step::Request)
+        self.spec.is_some()
+            && self.registry.is_none()
+            && !self.inflight.contains_key(id)
+            && !self.cache.has(id, now_ms)
     }
 
     /// Plan the lookups for `ids` (duplicates are looked up once).
@@ -463,7 +467,7 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
                     return Classified::NotFound;
                 }
                 let ctype = resp.header("content-type").unwrap_or("");
-                let what = match ctype.split(';').next().unwrap_or("").trim() {
+                let what = match ctype[..ctype.find(';').unwrap_or(ctype.len())].trim() {
                     _ if body.is_empty() => "an empty body".to_string(),
                     "" => "a body that is not JSON".to_string(),
                     t => format!("{t}, not JSON"),
@@ -522,7 +526,10 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
         let what = if ctype.is_empty() {
             "a non-JSON body".to_string()
         } else {
-            format!("{} instead of JSON", ctype.split(';').next().unwrap_or(""))
+            format!(
+                "{} instead of JSON",
+                &ctype[..ctype.find(';').unwrap_or(ctype.len())]
+            )
         };
         return Classified::Fault(format!(
             "the CMDB answered with {what} (a login page? check the proxy URL and credentials)"
@@ -777,7 +784,6 @@ mod tests {
             .all(|(_, o)| *o == Outcome::Unsafe('.')));
         assert_eq!(plan.requests.len(), 1);
         assert_eq!(plan.requests[0].url, "https://x/api/assets/A.B");
-        assert!(!e.needs_request("..", 0));
         assert!(!e.needs_request("A.B", 0), "in flight already");
         assert!(e.needs_request("A.C", 0));
         let p = Policy::from_json_str(r#"{"schemes":[{"name":"a","pattern":".+"}]}"#).unwrap();
