@@ -98,6 +98,7 @@ demo: bootstrap pkg
 ## bench: size, speed and lookup figures (see README)
 bench: bootstrap pkg cli
 	node bench/wasm-bench.mjs
+	node bench/lookup-bench.mjs
 
 clean:
 	rm -rf pkg target
