@@ -290,8 +290,15 @@ fn permissions_are_kept_and_symbolic_links_stay_links() {
         t.path().join("shared/multi.yaml"),
     )
     .expect("mv");
-    std::os::unix::fs::symlink("../shared/multi.yaml", t.path().join("catalog/multi.yaml"))
-        .expect("ln");
+    // A relative link: the parent directory, then shared/.
+    let relative: PathBuf = [
+        std::path::Component::ParentDir.as_os_str(),
+        "shared".as_ref(),
+        "multi.yaml".as_ref(),
+    ]
+    .iter()
+    .collect();
+    std::os::unix::fs::symlink(&relative, t.path().join("catalog/multi.yaml")).expect("ln");
     let r = run(t.path(), &["check", "--fix"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(
@@ -303,10 +310,7 @@ fn permissions_are_kept_and_symbolic_links_stay_links() {
         .expect("lstat")
         .file_type()
         .is_symlink());
-    assert_eq!(
-        std::fs::read_link(&link).expect("readlink"),
-        PathBuf::from("../shared/multi.yaml")
-    );
+    assert_eq!(std::fs::read_link(&link).expect("readlink"), relative);
     assert_files(t.path(), "expected");
     assert!(r
         .stdout
