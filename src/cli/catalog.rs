@@ -485,7 +485,7 @@ fn fix_file(
                         .push_str(&fix::unified_diff(&file.display, text, &new));
                 }
                 if settings.fix == fix::Mode::Apply {
-                    match fix::write_atomically(&file.path, new.as_bytes()) {
+                    match fix::write_atomically(&file.path, text.as_bytes(), new.as_bytes()) {
                         Ok(()) => applied = true,
                         Err(e) => {
                             report

@@ -353,7 +353,8 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
 /// over the file; permissions (and, when allowed, owner) kept. A symbolic link is resolved and
 /// its target written, so the link stays a link. A read-only file or directory is refused (the
 /// rename would otherwise replace a file its owner protected); the file is then unchanged.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// `was` is what was read: a file changed since (an editor saving it) is not overwritten.
+pub fn write_atomically(path: &Path, was: &[u8], bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
     let io = |e: std::io::Error| super::catalog::io_message(&e);
     let target = std::fs::canonicalize(path).map_err(io)?;
@@ -384,6 +385,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         std::process::id(),
         N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
+    if std::fs::read(&target).map_err(io)? != was {
+        return Err("the file changed while asset-id read it; it was left unchanged".into());
+    }
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -507,6 +511,20 @@ mod tests {
             applied: false,
         };
         assert!(rewrite(text, &s, &[bad]).is_none());
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let dir = std::env::temp_dir().join(format!("asset-id-fix-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let f = dir.join("a.yaml");
+        std::fs::write(&f, "k: edited\n").expect("write");
+        let e = write_atomically(&f, b"k: apm\n", b"k: APM\n").expect_err("changed");
+        assert!(e.contains("changed"), "{e}");
+        assert_eq!(std::fs::read(&f).expect("read"), b"k: edited\n");
+        write_atomically(&f, b"k: edited\n", b"k: EDITED\n").expect("write");
+        assert_eq!(std::fs::read(&f).expect("read"), b"k: EDITED\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -853,6 +853,12 @@ mod tests {
     }
 
     #[test]
+    fn a_node_stays_40_bytes() {
+        // The memory figures in docs/cli.md count on it (style and anchor fit beside the height).
+        assert_eq!(std::mem::size_of::<Spanned>(), 40);
+    }
+
+    #[test]
     fn bom_and_crlf() {
         let s = parse_stream("\u{feff}a: 1\r\nb: x\r\n");
         assert!(s.error.is_none());
