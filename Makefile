@@ -15,7 +15,7 @@ on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap node build pkg cli test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff demo bench clean
+.PHONY: all bootstrap node build pkg cli pack test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff test-pack demo bench clean
 
 all: build
 
@@ -30,7 +30,7 @@ node:
 build: bootstrap pkg cli
 
 pkg: pkg/.built
-pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*)
+pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
 	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
 	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
 	for d in web node; do \
@@ -46,14 +46,14 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*)
 	sed -e "/^'use strict';$$/d" -e 's/^module\.exports = { install };$$/export { install };/' js/verdicts.cjs > pkg/web/verdicts.js
 	grep -q '^export { install };$$' pkg/web/verdicts.js
 	echo '{ "type": "commonjs" }' > pkg/node/package.json
-	node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
+	$(ON_NODE22) node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
 	touch $@
 
 cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend
+test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend test-pack
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -73,9 +73,9 @@ test-rust:
 test-cli-diff: cli node
 	ASSET_ID_BIN=target/release/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
 
-test-wasm:
-	scripts/with-fake-cmdb.sh wasm-pack test --node
-	scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome
+test-wasm: node
+	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --node
+	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome
 
 # The npm package's JS suite on every supported Node. The files are named: Node 22 and later take a
 # folder argument as a file.
@@ -91,14 +91,22 @@ test-frontend: pkg node
 test-backend: pkg node
 	$(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
+## pack: the three publishable tarballs in dist-packages/ (asset-id, the field, the backend modules)
+pack: pkg node
+	$(ON_NODE22) scripts/pack.sh
+
+# The tarballs install with npm into a scratch folder as published (package.json fields, entry points).
+test-pack: pack
+	$(ON_NODE22) node --test tests/pack/pack.test.mjs
+
 ## demo: the ValidateAsset field in a real Backstage scaffolder form on http://localhost:3000
 demo: bootstrap pkg
 	cd plugin-frontend && $(ON_NODE22) npm run ci:install && $(ON_NODE22) npm run demo
 
 ## bench: size, speed and lookup figures (see README)
 bench: bootstrap pkg cli
-	node bench/wasm-bench.mjs
-	node bench/lookup-bench.mjs
+	$(ON_NODE22) node bench/wasm-bench.mjs
+	$(ON_NODE22) node bench/lookup-bench.mjs
 
 clean:
 	rm -rf pkg target

@@ -9,8 +9,9 @@
 //   (better-sqlite3 for the catalog's in-memory database) are built for one Node ABI: when the ABI changed
 //   (e.g. the tests moved from Node 20 to 22), node_modules is removed and installed again, built against
 //   the headers in npm_config_nodedir (the root Makefile points it at the Node it runs).
-// - The root package `asset-id` is a `file:..` dependency (a symlink to the repository root), so a rebuilt
-//   root package (`make build`) is picked up without reinstalling.
+// - The root package `asset-id` is a semver range in package.json (as published); for development it is linked
+//   from the repository root with `npm install --no-save ..` (a symlink; package.json and the lock stay as they
+//   are), so a rebuilt root package (`make pkg`) is picked up without reinstalling.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ if (haveBin && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
     rmSync(join(here, 'node_modules'), { recursive: true, force: true });
   }
   console.log(`ci:install: Node ${process.version}, npm_config_nodedir=${process.env.npm_config_nodedir ?? '(unset)'}`);
-  const args = ['install', '--no-audit', '--no-fund', '--legacy-peer-deps'];
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--legacy-peer-deps', '..'];
   console.log(`ci:install: npm ${args.join(' ')}`);
   const r = spawnSync('npm', args, { cwd: here, stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) process.exit(r.status ?? 1);

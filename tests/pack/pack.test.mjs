@@ -1,0 +1,185 @@
+// `make test-pack`: the three tarballs of `make pack` (dist-packages/) install as published.
+// They are installed together, with npm, into a scratch folder (as an adopter's project would get them
+// from the registry), then each package.json and entry point is checked.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = process.env.ASSET_ID_PACKAGES ?? join(repo, 'dist-packages');
+
+const PACKAGES = {
+  root: 'asset-id',
+  frontend: '@asset-id/backstage-plugin-scaffolder-asset-id',
+  backend: '@asset-id/backstage-plugin-asset-id-backend',
+};
+// The versions Backstage 1.55.0 (create-app 0.9.2) installs of the @backstage packages the plugins use
+// (examples/backstage-app/yarn.lock). Every @backstage range of the packed plugins must admit them, so a
+// 1.55 app gets no second copy.
+const BACKSTAGE_1_55 = {
+  '@backstage/backend-plugin-api': '1.12.0',
+  '@backstage/catalog-model': '1.10.3',
+  '@backstage/config': '1.3.11',
+  '@backstage/errors': '1.4.0',
+  '@backstage/types': '1.2.2',
+  '@backstage/plugin-catalog-common': '1.2.2',
+  '@backstage/plugin-catalog-node': '3.0.0',
+  '@backstage/plugin-scaffolder-node': '1.0.0',
+  '@backstage/core-components': '0.18.16',
+  '@backstage/core-plugin-api': '1.13.0',
+  '@backstage/frontend-plugin-api': '1.0.0',
+  '@backstage/plugin-scaffolder': '1.41.0',
+  '@backstage/plugin-scaffolder-react': '3.0.0',
+};
+const PEERS_ONLY = ['react', 'react-dom', 'react-router-dom', 'react-router'];
+
+let scratch;
+let req;
+let semver;
+const manifests = {};
+
+before(() => {
+  const tarballs = readdirSync(dist).filter(f => f.endsWith('.tgz'));
+  assert.equal(tarballs.length, 3, `expected 3 tarballs in ${dist} (make pack), found: ${tarballs.join(', ')}`);
+  scratch = mkdtempSync(join(tmpdir(), 'asset-id-pack-'));
+  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', version: '0.0.0', private: true }));
+  // --legacy-peer-deps: @material-ui/core@4 (a Backstage dependency) declares React 16/17 peers only.
+  // --ignore-scripts: native parts of Backstage's dependencies are not needed to resolve entry points.
+  execFileSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--legacy-peer-deps', '--ignore-scripts', '--prefer-offline', '--loglevel=error',
+      ...tarballs.map(t => join(dist, t))],
+    { cwd: scratch, stdio: 'inherit' },
+  );
+  req = createRequire(join(scratch, 'package.json'));
+  for (const [key, name] of Object.entries(PACKAGES)) {
+    manifests[key] = JSON.parse(readFileSync(join(scratch, 'node_modules', name, 'package.json'), 'utf8'));
+  }
+  // semver arrives with the Backstage dependencies; it is what npm and yarn match ranges with.
+  semver = req('semver');
+});
+
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+for (const key of Object.keys(PACKAGES)) {
+  test(`${PACKAGES[key]}: publishable package.json`, () => {
+    const m = manifests[key];
+    assert.notEqual(m.private, true, 'private');
+    assert.ok(m.engines?.node, 'engines.node is set');
+    for (const v of ['22.0.0', '22.12.0', '24.0.0', '24.11.0']) {
+      assert.ok(semver.satisfies(v, m.engines.node), `engines.node ${m.engines.node} admits Node ${v}`);
+    }
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+      for (const [dep, spec] of Object.entries(m[field] ?? {})) {
+        assert.doesNotMatch(spec, /^(file|link|portal|workspace):/, `${field}.${dep} = ${spec}`);
+        assert.ok(semver.validRange(spec), `${field}.${dep} = ${spec} is a semver range`);
+      }
+    }
+    const exportsText = JSON.stringify(m.exports ?? {}) + JSON.stringify(m.typesVersions ?? {});
+    assert.doesNotMatch(exportsText, /src\/[^"]*\.tsx?"/, 'exports/typesVersions point at src/*.ts');
+    for (const f of ['main', 'types', 'module']) {
+      if (m[f]) assert.doesNotMatch(m[f], /^(\.\/)?src\//, `${f} = ${m[f]}`);
+    }
+  });
+}
+
+test('the plugins depend on asset-id by a semver range that the packed root package satisfies', () => {
+  for (const key of ['frontend', 'backend']) {
+    const spec = manifests[key].dependencies['asset-id'];
+    assert.ok(spec, `${PACKAGES[key]} depends on asset-id`);
+    assert.ok(semver.satisfies(manifests.root.version, spec), `asset-id ${manifests.root.version} satisfies ${spec}`);
+  }
+});
+
+test('@backstage ranges admit Backstage 1.55 (no exact pins on older releases); React and friends are peers', () => {
+  for (const key of ['frontend', 'backend']) {
+    const m = manifests[key];
+    for (const [dep, spec] of Object.entries(m.dependencies ?? {})) {
+      if (!dep.startsWith('@backstage/')) continue;
+      const v = BACKSTAGE_1_55[dep];
+      assert.ok(v, `${PACKAGES[key]}: ${dep} is not in this test's Backstage 1.55 table; add it`);
+      assert.ok(semver.satisfies(v, spec), `${PACKAGES[key]}: ${dep} ${spec} admits ${v} (Backstage 1.55)`);
+    }
+    for (const p of PEERS_ONLY) {
+      assert.equal(m.dependencies?.[p], undefined, `${PACKAGES[key]}: ${p} is a dependency (must be a peer)`);
+    }
+  }
+  for (const p of ['react', 'react-dom', 'react-router-dom']) {
+    assert.ok(manifests.frontend.peerDependencies?.[p], `frontend: ${p} is a peer`);
+    assert.ok(semver.satisfies('18.3.1', manifests.frontend.peerDependencies.react), 'react peer admits 18');
+  }
+});
+
+test('Backstage packages carry built dist/ and their Backstage metadata', () => {
+  for (const key of ['frontend', 'backend']) {
+    const m = manifests[key];
+    assert.ok(m.backstage?.role, 'backstage.role');
+    assert.ok(m.backstage?.pluginId, 'backstage.pluginId');
+    assert.ok(m.backstage?.pluginPackage, 'backstage.pluginPackage');
+    const resolvedMain = join(scratch, 'node_modules', PACKAGES[key], m.main);
+    assert.match(m.main, /^(\.\/)?dist\//, `${key} main is in dist/`);
+    assert.ok(existsSync(resolvedMain), `${resolvedMain} exists`);
+    assert.ok(existsSync(join(scratch, 'node_modules', PACKAGES[key], m.types)), `${key} types exist`);
+    if (m.configSchema) {
+      assert.ok(existsSync(join(scratch, 'node_modules', PACKAGES[key], m.configSchema)), `${key} configSchema exists`);
+    }
+  }
+});
+
+test('asset-id: require() and import() of the Node entry validate an ID', async () => {
+  const cjs = req('asset-id');
+  const esm = await import(pathToFileURL(req.resolve('asset-id')).href.replace(/node\.cjs$/, 'node.mjs'));
+  const policy = { schemes: [{ name: 'business-app', pattern: 'APM\\d{7}', normalize: ['trim', 'uppercase', 'strip-hyphens'] }] };
+  for (const mod of [cjs, esm]) {
+    await mod.ready();
+    const v = new mod.AssetIdValidator(policy);
+    const verdict = v.checkFormat(' apm-0001234 ');
+    assert.equal(verdict.valid, true);
+    assert.equal(verdict.value, 'APM0001234');
+  }
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+    "import { ready, AssetIdValidator } from 'asset-id'; await ready(); const v = new AssetIdValidator({ schemes: [{ name: 'x', pattern: 'X\\\\d' }] }); console.log(JSON.stringify(v.checkFormat('X1')));"],
+  { cwd: scratch, encoding: 'utf8' });
+  assert.equal(JSON.parse(out).valid, true);
+  assert.ok(existsSync(req.resolve('asset-id/asset_id_bg.wasm')), 'asset-id/asset_id_bg.wasm resolves');
+  const web = req.resolve('asset-id/web');
+  assert.match(web, /js\/web\.js$/);
+});
+
+test('backend plugin: require() of the published entry gives both backend modules', () => {
+  const mod = req(PACKAGES.backend);
+  assert.equal(typeof mod.default, 'object', 'default export (both modules)');
+  for (const name of ['scaffolderModuleAssetId', 'catalogModuleAssetId']) {
+    assert.equal(mod[name]?.$$type, '@backstage/BackendFeature', `${name} is a BackendFeature`);
+  }
+});
+
+test('frontend plugin: the entry points resolve to dist/ and import asset-id by name', () => {
+  const m = manifests.frontend;
+  for (const sub of ['.', './alpha']) {
+    const target = m.exports[sub];
+    const file = typeof target === 'string' ? target : target.import ?? target.default;
+    assert.match(file, /^\.\/dist\/.*\.js$/, `exports["${sub}"] -> ${file}`);
+    const abs = join(scratch, 'node_modules', PACKAGES.frontend, file);
+    assert.ok(existsSync(abs), `${abs} exists`);
+    const types = typeof target === 'string' ? null : target.types;
+    if (types) assert.ok(existsSync(join(scratch, 'node_modules', PACKAGES.frontend, types)), `${types} exists`);
+  }
+  // The bundle imports the root package by its name, so the app's bundler resolves its browser entry.
+  const dir = join(scratch, 'node_modules', PACKAGES.frontend, 'dist');
+  const all = readdirSync(dir, { recursive: true }).filter(f => String(f).endsWith('.js'))
+    .map(f => readFileSync(join(dir, String(f)), 'utf8')).join('\n');
+  assert.match(all, /from 'asset-id'/);
+  assert.doesNotMatch(all, /from '\.\.\/\.\.\/|file:/, 'no relative import out of the package');
+  // The browser entry of asset-id (what the bundler picks) exists next to its .wasm.
+  const rootDir = join(scratch, 'node_modules', 'asset-id');
+  assert.ok(existsSync(join(rootDir, manifests.root.exports['.'].default)));
+  assert.ok(existsSync(join(rootDir, 'pkg/web/asset_id_bg.wasm')));
+});
