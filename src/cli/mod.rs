@@ -58,7 +58,7 @@ Examples:
   asset-id check --format github --summary \"$GITHUB_STEP_SUMMARY\"   # annotations + job summary
   asset-id check --fix                             # rewrite fixable values in place
   asset-id check --fix --dry-run                   # say what --fix would change, write nothing
-  asset-id check --diff > fix.patch                # the same as a unified diff (git apply fix.patch)
+  asset-id check --diff > fix.patch                # the same as a patch (git apply fix.patch)
 
 Inside a git work tree: every tracked .yaml/.yml file (whatever .gitignore or .ignore say) and
 the untracked ones git does not ignore (git ls-files). Elsewhere: walks like ripgrep (.ignore,
