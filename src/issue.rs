@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// Stable, machine-readable issue codes (see DESIGN.md). Never renamed.
+/// Stable, machine-readable issue codes (docs/design.md, "Issue codes"). Never renamed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueCode {
@@ -26,7 +26,7 @@ pub enum IssueCode {
 }
 
 impl IssueCode {
-    /// Every code, in the order of DESIGN.md.
+    /// Every code, in the order of docs/design.md.
     pub const ALL: [IssueCode; 12] = [
         IssueCode::Empty,
         IssueCode::InvalidType,

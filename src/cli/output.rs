@@ -217,7 +217,7 @@ pub fn check_text(report: &Report, style: Style, fixing: Fixing) -> String {
     neutralise(&out)
 }
 
-/// The JSON document of `check` (field order as in DESIGN.md).
+/// The JSON document of `check` (field order as in docs/design.md).
 #[derive(serde::Serialize)]
 struct CheckDocument<'a> {
     findings: &'a [Finding],
