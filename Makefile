@@ -15,7 +15,7 @@ on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap node build pkg cli pack test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff test-pack demo bench clean
+.PHONY: all bootstrap node build pkg cli pack test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff test-pack demo demo-dev bench clean
 
 all: build
 
@@ -99,8 +99,14 @@ pack: pkg node
 test-pack: pack
 	$(ON_NODE22) node --test tests/pack/pack.test.mjs
 
-## demo: the ValidateAsset field in a real Backstage scaffolder form on http://localhost:3000
-demo: bootstrap pkg
+include mk/example-app.mk
+
+## demo: examples/backstage-app (Backstage 1.55 on the packed tarballs): http://localhost:3000/create, backend :7007
+demo: bootstrap app-install
+	$(ON_NODE22) node scripts/e2e-demo.mjs
+
+## demo-dev: the plugin-frontend dev-utils page (plugin development only, no backend)
+demo-dev: bootstrap pkg
 	cd plugin-frontend && $(ON_NODE22) npm run ci:install && $(ON_NODE22) npm run demo
 
 ## bench: size, speed and lookup figures (see README)

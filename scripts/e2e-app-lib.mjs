@@ -1,0 +1,95 @@
+// Start and stop examples/backstage-app (`yarn start`: backend on :7007, frontend dev server on :3000).
+// Used by `make demo` (scripts/demo-app.mjs) and `make test-e2e` (scripts/e2e-app.mjs).
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConnection } from 'node:net';
+import { readdirSync } from 'node:fs';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const APP_DIR = join(REPO, 'examples', 'backstage-app');
+export const FRONTEND = 'http://localhost:3000';
+export const BACKEND = 'http://localhost:7007';
+
+export function yarnBin() {
+  const rel = readdirSync(join(APP_DIR, '.yarn', 'releases')).find(f => /^yarn-.*\.cjs$/.test(f));
+  if (!rel) throw new Error('examples/backstage-app/.yarn/releases has no yarn-*.cjs');
+  return join(APP_DIR, '.yarn', 'releases', rel);
+}
+
+function portInUse(port) {
+  return new Promise(resolve => {
+    const s = createConnection({ port, host: '127.0.0.1' });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitFor(url, deadline, ok = r => r.ok) {
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (ok(r)) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = String(e?.cause?.code ?? e);
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`${url} did not answer in time (last: ${last})`);
+}
+
+/** Start the app; resolves when the backend is ready and the frontend answers. stop() kills the process group. */
+export async function startApp({ log = true, timeoutMs = 300_000 } = {}) {
+  for (const port of [3000, 7007]) {
+    if (await portInUse(port)) throw new Error(`port ${port} is already in use: stop what runs there (the example app needs 3000 and 7007)`);
+  }
+  const child = spawn(process.execPath, [yarnBin(), 'start'], {
+    cwd: APP_DIR,
+    detached: true, // own process group: stop() ends backstage-cli, the backend and the dev server together
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BROWSER: 'none', FORCE_COLOR: '0' },
+  });
+  let output = '';
+  const onData = d => {
+    output += d;
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (log) process.stderr.write(d);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let exited = null;
+  child.once('exit', code => { exited = code; });
+  const stop = async () => {
+    if (exited !== null) return;
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+    const t = Date.now();
+    while (exited === null && Date.now() - t < 10_000) await new Promise(r => setTimeout(r, 200));
+    if (exited === null) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  };
+  const deadline = Date.now() + timeoutMs;
+  try {
+    await Promise.race([
+      (async () => {
+        await waitFor(`${BACKEND}/.backstage/health/v1/readiness`, deadline);
+        await waitFor(FRONTEND, deadline);
+      })(),
+      new Promise((_, reject) => child.once('exit', code => reject(new Error(`yarn start exited (${code}):\n${output.slice(-4000)}`)))),
+    ]);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { child, stop, output: () => output };
+}
+
+/** A guest user's Backstage token (the guest provider of the example app). */
+export async function guestToken() {
+  const r = await fetch(`${BACKEND}/api/auth/guest/refresh?env=development`, {
+    headers: { 'x-requested-with': 'XMLHttpRequest' },
+  });
+  if (!r.ok) throw new Error(`guest refresh: HTTP ${r.status} ${await r.text()}`);
+  const body = await r.json();
+  return body.backstageIdentity.token;
+}

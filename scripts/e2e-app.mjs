@@ -1,0 +1,232 @@
+// `make test-e2e`: examples/backstage-app (Backstage 1.55, installed from the tarballs of `make pack`) with
+// the real scaffolder and catalog backends, started and stopped by this file.
+//   - the scaffolder API without the form: dry-run of the example template fails at asset-id:validate for
+//     an invalid ID with the verdict's message, and passes that step for a valid one
+//   - the catalog: the example Systems get the processor's verdicts
+//   - the form on /create in headless Chromium: malformed, unknown, retired, wrong check digit, valid typed
+//     loosely (stored normalized), Next blocked until valid, the review shows the normalized ID
+// Run: node --test --test-concurrency=1 scripts/e2e-app.mjs
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { BACKEND, FRONTEND, guestToken, startApp } from './e2e-app-lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TEMPLATE = 'template/default/asset-id-system';
+
+let app;
+let token;
+let template;
+
+async function api(path, init = {}) {
+  const r = await fetch(`${BACKEND}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  const text = await r.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: r.status, body };
+}
+
+async function poll(fn, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last.done) return last.value;
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(last?.value)?.slice(0, 500)})`);
+}
+
+before(async () => {
+  app = await startApp({ log: process.env.E2E_LOG === '1' });
+  token = await guestToken();
+  template = await poll(async () => {
+    const r = await api(`/api/catalog/entities/by-name/${TEMPLATE}`);
+    return { done: r.status === 200, value: r.body };
+  }, 'the example template in the catalog');
+});
+
+after(async () => {
+  await app?.stop();
+});
+
+const values = assetId => ({
+  assetId,
+  name: 'e2e-system',
+  description: 'created by the e2e test',
+  owner: 'group:default/platform-team',
+  repoUrl: 'github.com?owner=acme&repo=systems',
+});
+
+async function dryRun(assetId) {
+  return api('/api/scaffolder/v2/dry-run', {
+    method: 'POST',
+    body: JSON.stringify({ template, values: values(assetId), secrets: {}, directoryContents: [] }),
+  });
+}
+
+const logText = body => (body?.log ?? []).map(l => `${l.body?.stepId ?? ''} ${l.body?.status ?? ''} ${l.body?.message ?? ''}`).join('\n');
+
+describe('the scaffolder API without the form', { concurrency: false }, () => {
+  for (const [id, message] of [
+    ['APM0000042', /APM0000042 \(Legacy Billing\) is retired/],
+    ['APM9999999', /APM9999999 does not exist in the asset registry/],
+    ['APM12', /"APM12" is not a valid asset ID/],
+    ['AST0001238', /check digit is wrong/],
+  ]) {
+    it(`dry-run with ${id} fails at asset-id:validate with the verdict's message`, async () => {
+      const r = await dryRun(id);
+      const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+      assert.match(text, message, `dry-run answer (HTTP ${r.status}) carries the verdict: ${text.slice(0, 800)}`);
+      if (r.status === 200) {
+        const log = logText(r.body);
+        assert.match(log, /validate-asset failed/, log);
+        assert.doesNotMatch(log, /render (processing|completed)/, 'no step after validate-asset ran');
+      }
+    });
+  }
+
+  it('dry-run with a valid ID typed loosely passes asset-id:validate (normalized output)', async () => {
+    const r = await dryRun(' apm-000 1234 ');
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 800));
+    const log = logText(r.body);
+    assert.match(log, /validate-asset completed/, log);
+    assert.match(JSON.stringify(r.body), /APM0001234/);
+  });
+});
+
+describe('the catalog processor on the example Systems', { concurrency: false }, () => {
+  it('the valid System is in the catalog without errors; the others carry the verdicts', async () => {
+    const valid = await poll(async () => {
+      const r = await api('/api/catalog/entities/by-name/system/default/payments');
+      return { done: r.status === 200, value: r.body };
+    }, 'System payments');
+    assert.equal(valid.metadata.annotations['example.com/asset-id'], 'APM0001234');
+    // Errors of the processor (mode: error) are processing errors of the location's refresh; the catalog
+    // logs them and keeps such entities out. Read them from the catalog's entity list: none of the three
+    // invalid Systems is served.
+    for (const name of ['legacy-billing', 'ghost-system', 'unlinked-system']) {
+      const r = await api(`/api/catalog/entities/by-name/system/default/${name}`);
+      if (r.status === 200) {
+        const errors = JSON.stringify(r.body.status ?? {});
+        assert.match(errors, /asset|retired|does not exist|annotation/i, `${name} is served without the processor's error: ${errors}`);
+      } else {
+        assert.equal(r.status, 404, `${name}: HTTP ${r.status}`);
+      }
+    }
+    const logs = app.output();
+    assert.match(logs, /APM0000042 \(Legacy Billing\) is retired/, 'the retired verdict reached the catalog');
+    assert.match(logs, /APM9999999 does not exist/, 'the unknown verdict reached the catalog');
+  });
+});
+
+describe('the ValidateAsset field on /create (headless Chromium)', { concurrency: false }, () => {
+  let context;
+  let page;
+  let profile;
+  const pageErrors = [];
+
+  before(async () => {
+    profile = mkdtempSync(join(tmpdir(), 'asset-id-e2e-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', e => pageErrors.push(String(e)));
+  });
+
+  after(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  const input = () => page.getByRole('textbox', { name: 'Asset ID' });
+  const helper = () => page.evaluate(() => {
+    const el = document.querySelector('[data-testid=validate-asset]');
+    const id = el?.querySelector('input')?.getAttribute('aria-describedby');
+    return (id && document.getElementById(id.split(' ')[0])?.innerText) || el?.innerText || '';
+  });
+  async function waitForState(states, timeout = 15_000) {
+    const wanted = Array.isArray(states) ? states : [states];
+    await page.waitForFunction(
+      w => w.includes(document.querySelector('[data-testid=validate-asset]')?.getAttribute('data-state')),
+      wanted, { timeout });
+    return helper();
+  }
+  async function clickNext() {
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.waitForTimeout(1000);
+  }
+  const onFirstStep = async () => (await page.locator('#root_name').count()) === 0 && (await input().isVisible());
+
+  it('guest sign-in, then the template form opens with the Asset ID field', async () => {
+    await page.goto(`${FRONTEND}/create/templates/default/asset-id-system`);
+    const enter = page.getByRole('button', { name: 'Enter' });
+    await Promise.race([enter.waitFor({ timeout: 120_000 }), input().waitFor({ timeout: 120_000 })]);
+    if (await enter.isVisible()) await enter.click();
+    await input().waitFor({ timeout: 60_000 });
+    await page.waitForSelector('[data-testid=validate-asset][data-ready=true]', { timeout: 30_000 });
+  });
+
+  it('malformed: the format message while typing', async () => {
+    await input().fill('');
+    await input().pressSequentially('APM12', { delay: 20 });
+    assert.match(await waitForState('invalid'), /"APM12" is not a valid asset ID: expected APM followed by 7 digits/);
+    assert.equal(await input().getAttribute('aria-invalid'), 'true');
+    await clickNext();
+    assert.ok(await onFirstStep(), 'Next blocked for a malformed ID');
+  });
+
+  it('unknown: does not exist in the asset registry; Next blocked', async () => {
+    await input().fill('APM9999999');
+    assert.match(await waitForState('invalid'), /APM9999999 does not exist in the asset registry/);
+    await clickNext();
+    assert.ok(await onFirstStep());
+  });
+
+  it('retired: Legacy Billing is retired; Next blocked', async () => {
+    await input().fill('APM0000042');
+    assert.match(await waitForState('invalid'), /APM0000042 \(Legacy Billing\) is retired/);
+    await clickNext();
+    assert.ok(await onFirstStep());
+  });
+
+  it('wrong check digit: AST0001238; Next blocked', async () => {
+    await input().fill('AST0001238');
+    assert.match(await waitForState('invalid'), /check digit is wrong/);
+    await clickNext();
+    assert.ok(await onFirstStep());
+  });
+
+  it('valid typed loosely: the record is shown, Next opens the next step, the review shows APM0001234', async () => {
+    await input().fill(' apm-000 1234 ');
+    assert.match(await waitForState('valid'), /Payments Gateway \(operational\)/);
+    await clickNext();
+    await page.locator('#root_name').waitFor({ timeout: 15_000 });
+    await page.locator('#root_name').fill('e2e-system');
+    const owner = page.locator('#root_owner');
+    await owner.fill('group:default/platform-team');
+    await owner.press('Enter').catch(() => {});
+    await clickNext();
+    await page.getByRole('button', { name: 'Review' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('button', { name: 'Create' }).waitFor({ timeout: 15_000 });
+    const review = await page.locator('main').innerText();
+    assert.match(review, /APM0001234/, 'the review shows the normalized ID');
+    assert.doesNotMatch(review, /apm-000 1234/, 'not the loosely typed value');
+  });
+
+  it('raised no page errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,81 @@
+// The READMEs' integration snippets are what examples/backstage-app has.
+// A code block whose first line is a comment naming one of the app's files (`// packages/app/src/App.tsx`,
+// `# app-config.yaml`, ...) must appear in that file: each of its other lines (trimmed; comments, `...`
+// and lone brackets skipped) is a line of the file, in the same order.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const app = join(repo, 'examples', 'backstage-app');
+const READMES = ['README.md', 'plugin-frontend/README.md', 'plugin-backend/README.md'];
+const APP_FILES = [
+  'package.json',
+  'packages/app/package.json',
+  'packages/backend/package.json',
+  'packages/app/src/App.tsx',
+  'packages/backend/src/index.ts',
+  'app-config.yaml',
+];
+
+const norm = line => line.trim().replace(/,$/, '').replace(/\s+\/\/ .*$/, '').replace(/\s+# .*$/, '').trim();
+const skip = line => line === '' || /^(\/\/|#)/.test(line) || /^(\.\.\.|[{}[\](),;]+)$/.test(line);
+
+function blocks(markdown) {
+  const out = [];
+  const re = /^( *)```[a-z]*\n([\s\S]*?)^ *```/gm;
+  let m;
+  while ((m = re.exec(markdown))) {
+    const lines = m[2].split('\n').map(l => l.trim());
+    const head = lines[0].match(/^(?:\/\/|#)\s*(\S+)\s*$/);
+    if (head && APP_FILES.includes(head[1])) out.push({ file: head[1], lines: lines.slice(1) });
+  }
+  return out;
+}
+
+const found = [];
+for (const readme of READMES) {
+  for (const block of blocks(readFileSync(join(repo, readme), 'utf8'))) found.push({ readme, ...block });
+}
+
+test('the READMEs give the integration lines of each app file that carries one', () => {
+  const files = new Set(found.map(b => b.file));
+  for (const f of ['packages/app/package.json', 'packages/backend/package.json', 'package.json',
+    'packages/app/src/App.tsx', 'packages/backend/src/index.ts', 'app-config.yaml']) {
+    assert.ok(files.has(f), `no README block starts with "// ${f}" or "# ${f}"`);
+  }
+});
+
+for (const [i, b] of found.entries()) {
+  test(`${b.readme} block ${i + 1} (${b.file}) is in examples/backstage-app/${b.file}`, () => {
+    const target = readFileSync(join(app, b.file), 'utf8').split('\n').map(norm);
+    let at = 0;
+    for (const raw of b.lines) {
+      const line = norm(raw);
+      if (skip(line)) continue;
+      const j = target.indexOf(line, at);
+      assert.ok(j >= 0, `${b.readme}: "${line}" is not in examples/backstage-app/${b.file} (after line ${at})`);
+      at = j + 1;
+    }
+  });
+}
+
+test('the app depends on the three packages by the tarballs of make pack', () => {
+  const appPkg = JSON.parse(readFileSync(join(app, 'packages/app/package.json'), 'utf8'));
+  const backendPkg = JSON.parse(readFileSync(join(app, 'packages/backend/package.json'), 'utf8'));
+  const rootPkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  assert.match(appPkg.dependencies['@asset-id/backstage-plugin-scaffolder-asset-id'], /^file:.*vendor\/asset-id-backstage-plugin-scaffolder-asset-id-0\.1\.0\.tgz$/);
+  assert.match(backendPkg.dependencies['@asset-id/backstage-plugin-asset-id-backend'], /^file:.*vendor\/asset-id-backstage-plugin-asset-id-backend-0\.1\.0\.tgz$/);
+  assert.match(rootPkg.resolutions['asset-id'], /^file:\.\/vendor\/asset-id-0\.1\.0\.tgz$/);
+});
+
+test('the app-config registry is examples/registry/assets.json', () => {
+  const registry = JSON.parse(readFileSync(join(repo, 'examples/registry/assets.json'), 'utf8'));
+  const config = readFileSync(join(app, 'app-config.yaml'), 'utf8');
+  for (const r of registry) {
+    const line = `- { id: ${r.id}, name: ${r.name}, status: ${r.status}, owner: ${r.owner}, install_status: '${r.install_status}' }`;
+    assert.ok(config.includes(line), `app-config.yaml lacks ${line}`);
+  }
+});
