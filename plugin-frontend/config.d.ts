@@ -46,6 +46,8 @@ export interface Config {
         idField?: string;
         fields?: string[];
         batchSize?: number;
+        /** OAuth client-credentials token endpoint (default `{baseUrl}/oauth_token.do`). */
+        tokenUrl?: string;
       };
       http?: {
         url: string;

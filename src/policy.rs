@@ -113,6 +113,8 @@ pub struct ServiceNowSpec {
     /// Extra columns to fetch and return in `record.fields`.
     pub fields: Vec<String>,
     pub batch_size: usize,
+    /// OAuth token endpoint (client credentials); default `{baseUrl}/oauth_token.do`.
+    pub token_url: Option<String>,
 }
 
 fn default_not_found_status() -> Vec<u16> {
@@ -150,7 +152,9 @@ pub struct CatalogSpec {
     pub required: bool,
 }
 
-/// ServiceNow's retired states plus the plain `status` words used by registries and HTTP APIs.
+/// ServiceNow's retired states (legacy `install_status` / `operational_status` codes, and the CSDM
+/// life cycle: stage "End of Life", statuses "Retired" and "Obsolete", compared on their names),
+/// plus the plain `status` words used by registries and HTTP APIs.
 #[cold]
 pub fn default_retired_when() -> BTreeMap<String, Vec<String>> {
     // Inserts, not `BTreeMap::from([...])`: that one sorts (see `read::lookup`).
@@ -158,6 +162,8 @@ pub fn default_retired_when() -> BTreeMap<String, Vec<String>> {
     for (field, values) in [
         ("install_status", &["7"][..]),
         ("operational_status", &["6"]),
+        ("life_cycle_stage", &["End of Life"]),
+        ("life_cycle_stage_status", &["Retired", "Obsolete"]),
         ("status", &["retired", "decommissioned"]),
     ] {
         m.insert(
@@ -505,7 +511,14 @@ mod read {
     #[cold]
     fn servicenow(v: &Value) -> Result<ServiceNowSpec, Error> {
         let p = "lookup.servicenow";
-        let keys = ["baseUrl", "table", "idField", "fields", "batchSize"];
+        let keys = [
+            "baseUrl",
+            "table",
+            "idField",
+            "fields",
+            "batchSize",
+            "tokenUrl",
+        ];
         let m = object(v, p, &keys, &["baseUrl"])?;
         Ok(ServiceNowSpec {
             base_url: string(&m["baseUrl"], &at(p, "baseUrl"))?,
@@ -513,6 +526,7 @@ mod read {
             id_field: opt_string(m, p, "idField")?.unwrap_or_else(default_id_field),
             fields: field(m, "fields").map_or(Ok(Vec::new()), |f| strings(f, &at(p, "fields")))?,
             batch_size: size(m, p, "batchSize", default_batch())?,
+            token_url: opt_string(m, p, "tokenUrl")?,
         })
     }
 

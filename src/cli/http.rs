@@ -3,7 +3,11 @@
 //! an answer: ServiceNow semantics, batching, retry decisions and error mapping stay in the core.
 //!
 //! Credentials come only from the environment (`ASSET_ID_TOKEN` -> `Authorization: Bearer`,
-//! `ASSET_ID_USERNAME` + `ASSET_ID_PASSWORD` -> `Authorization: Basic`), are attached only to the
+//! `ASSET_ID_USERNAME` + `ASSET_ID_PASSWORD` -> `Authorization: Basic`, `ASSET_ID_CLIENT_ID` +
+//! `ASSET_ID_CLIENT_SECRET` -> an OAuth 2.0 client-credentials token from ServiceNow's token
+//! endpoint, planned and interpreted by the core's [`oauth`] module: one token per run, shared by
+//! every batch, refreshed once when the Table API answers 401; a rejected client ends the run with
+//! exit 2), are attached only to the
 //! URLs the engine planned (and same-origin redirects of them), only over HTTPS, or to a loopback
 //! host that is reached without a proxy (an HTTP proxy would see a plain-HTTP request in the
 //! clear), and are never printed.
@@ -15,8 +19,9 @@
 //! ([`Fault::Deadline`]).
 
 use super::pool;
+use asset_id::lookup::oauth::{self, ClientCredentials, TokenError, TokenRequest};
 use asset_id::lookup::{Completion, Engine, Fault, Outcome, Plan, Request, Response};
-use asset_id::policy::LookupSpec;
+use asset_id::policy::{LookupSpec, Source};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -31,12 +36,15 @@ pub const MAX_REDIRECTS: usize = 5;
 pub const ENV_TOKEN: &str = "ASSET_ID_TOKEN";
 pub const ENV_USERNAME: &str = "ASSET_ID_USERNAME";
 pub const ENV_PASSWORD: &str = "ASSET_ID_PASSWORD";
+pub const ENV_CLIENT_ID: &str = "ASSET_ID_CLIENT_ID";
+pub const ENV_CLIENT_SECRET: &str = "ASSET_ID_CLIENT_SECRET";
 
-/// An `Authorization` header value. `Debug` never shows the secret.
+/// An `Authorization` header value, or OAuth client credentials. `Debug` never shows the secret.
 #[derive(Clone)]
 pub struct Credentials {
     header: String,
     scheme: &'static str,
+    client: Option<ClientCredentials>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -53,6 +61,30 @@ impl Credentials {
     }
 
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Credentials>, String> {
+        match (get(ENV_CLIENT_ID), get(ENV_CLIENT_SECRET)) {
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(format!("{ENV_CLIENT_ID} is set but {ENV_CLIENT_SECRET} is not"))
+            }
+            (None, Some(_)) => {
+                return Err(format!("{ENV_CLIENT_SECRET} is set but {ENV_CLIENT_ID} is not"))
+            }
+            (Some(_), Some(_)) if get(ENV_TOKEN).is_some() || get(ENV_USERNAME).is_some() => {
+                return Err(format!(
+                    "set either {ENV_CLIENT_ID} + {ENV_CLIENT_SECRET} (OAuth) or {ENV_TOKEN} / {ENV_USERNAME}, not both"
+                ))
+            }
+            (Some(id), Some(secret)) => {
+                return Ok(Some(Credentials {
+                    header: String::new(),
+                    scheme: "oauth",
+                    client: Some(ClientCredentials {
+                        client_id: id.trim().to_string(),
+                        client_secret: secret,
+                    }),
+                }))
+            }
+        }
         if let Some(token) = get(ENV_TOKEN) {
             if token.chars().any(|c| c.is_control()) {
                 return Err(format!("{ENV_TOKEN} contains a control character"));
@@ -60,6 +92,7 @@ impl Credentials {
             return Ok(Some(Credentials {
                 header: format!("Bearer {}", token.trim()),
                 scheme: "bearer",
+                client: None,
             }));
         }
         match (get(ENV_USERNAME), get(ENV_PASSWORD)) {
@@ -73,6 +106,7 @@ impl Credentials {
                 Ok(Some(Credentials {
                     header: format!("Basic {}", base64(format!("{u}:{p}").as_bytes())),
                     scheme: "basic",
+                    client: None,
                 }))
             }
         }
@@ -190,10 +224,28 @@ fn follow(
     }
 }
 
+/// The run's OAuth token, with the core's reuse window.
+struct Cached {
+    header: String,
+    until: Option<Instant>,
+    generation: u64,
+}
+
+/// OAuth client credentials at work: the planned token request, the run's token, and the
+/// configuration error that ends the run (a rejected client, a token URL credentials may not
+/// travel to).
+struct OAuthState {
+    request: TokenRequest,
+    token: Mutex<Option<Cached>>,
+    generation: AtomicUsize,
+    fatal: Mutex<Option<String>>,
+}
+
 /// Performs requests over HTTP(S).
 pub struct NativeEdge {
     agent: ureq::Agent,
     credentials: Option<Credentials>,
+    oauth: Option<OAuthState>,
     /// Set when credentials were withheld from a plain-HTTP URL (warned once).
     withheld: AtomicBool,
     max_body: u64,
@@ -213,9 +265,37 @@ impl NativeEdge {
             .tls_config(tls)
             .build()
             .into();
+        let oauth = credentials
+            .as_ref()
+            .and_then(|c| c.client.as_ref())
+            .map(|client| {
+                let sn = spec.and_then(|s| s.servicenow.as_ref().filter(|_| s.source == Source::Servicenow));
+                let (request, fatal) = match sn {
+                    Some(sn) => {
+                        let r = oauth::token_request(sn, client);
+                        let ok = may_carry_credentials(&r.url, agent.config().proxy());
+                        let why = (!ok).then(|| format!(
+                            "OAuth: the token URL {} is not HTTPS; client credentials are sent only over https://, or over plain http:// to a loopback host reached without a proxy (set lookup.servicenow.tokenUrl or baseUrl to https://)",
+                            r.url
+                        ));
+                        (r, why)
+                    }
+                    None => (
+                        TokenRequest { url: String::new(), headers: Vec::new(), body: String::new() },
+                        Some(format!("OAuth: {ENV_CLIENT_ID} / {ENV_CLIENT_SECRET} are for ServiceNow (lookup.source: servicenow); use {ENV_TOKEN} or {ENV_USERNAME} + {ENV_PASSWORD} for this source")),
+                    ),
+                };
+                OAuthState {
+                    request,
+                    token: Mutex::new(None),
+                    generation: AtomicUsize::new(0),
+                    fatal: Mutex::new(fatal),
+                }
+            });
         NativeEdge {
             agent,
             credentials,
+            oauth,
             withheld: AtomicBool::new(false),
             max_body: spec
                 .map(|s| s.max_response_bytes)
@@ -223,8 +303,139 @@ impl NativeEdge {
         }
     }
 
-    /// Perform one GET within `timeout` (redirects within the origin included).
+    /// The configuration error that must end the run (exit 2), if any.
+    pub fn fatal(&self) -> Option<String> {
+        self.oauth
+            .as_ref()
+            .and_then(|o| o.fatal.lock().ok().and_then(|f| f.clone()))
+    }
+
+    /// Perform one GET within `timeout` (redirects within the origin included). With OAuth the
+    /// request carries the run's token, and a 401 is tried once more with a fresh token.
     pub fn fetch(&self, req: &Request, timeout: Duration) -> Result<Response, Fault> {
+        let Some(o) = &self.oauth else {
+            let auth = self.credentials.as_ref().map(|c| c.header.as_str());
+            return self.fetch_as(req, timeout, auth);
+        };
+        let start = Instant::now();
+        let (header, generation) = self.token(o, timeout)?;
+        let resp = self.fetch_as(req, timeout, Some(&header))?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        if let Ok(mut t) = o.token.lock() {
+            if t.as_ref().is_some_and(|c| c.generation == generation) {
+                *t = None;
+            }
+        }
+        let remaining = timeout.saturating_sub(start.elapsed());
+        let (header, _) = self.token(o, remaining)?;
+        self.fetch_as(req, timeout.saturating_sub(start.elapsed()), Some(&header))
+    }
+
+    /// The run's bearer header: the cached token while the core says it may be reused, else one
+    /// token request (the lock makes concurrent batches wait for it instead of asking too).
+    fn token(&self, o: &OAuthState, timeout: Duration) -> Result<(String, u64), Fault> {
+        let stop = |o: &OAuthState| o.fatal.lock().ok().and_then(|f| f.clone());
+        if let Some(why) = stop(o) {
+            return Err(Fault::Network(why));
+        }
+        let mut slot = o
+            .token
+            .lock()
+            .map_err(|_| Fault::Network("internal error".into()))?;
+        if let Some(why) = stop(o) {
+            return Err(Fault::Network(why));
+        }
+        if let Some(c) = slot.as_ref() {
+            if c.until.map_or(true, |u| Instant::now() < u) {
+                return Ok((c.header.clone(), c.generation));
+            }
+        }
+        if timeout.is_zero() {
+            return Err(Fault::Timeout);
+        }
+        let answer = self.post_token(&o.request, timeout)?;
+        match oauth::interpret(&answer) {
+            Ok(token) => {
+                let generation = o.generation.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+                let header = format!("Bearer {}", token.access_token);
+                *slot = Some(Cached {
+                    header: header.clone(),
+                    until: oauth::reuse_ms(&token)
+                        .map(|ms| Instant::now() + Duration::from_millis(ms)),
+                    generation,
+                });
+                Ok((header, generation))
+            }
+            Err(TokenError::Rejected(m)) => {
+                let why = format!(
+                    "OAuth: {m} at {}: check {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}",
+                    o.request.url
+                );
+                if let Ok(mut f) = o.fatal.lock() {
+                    *f = Some(why.clone());
+                }
+                Err(Fault::Network(why))
+            }
+            Err(TokenError::Failed(m)) => Err(Fault::Network(format!("OAuth: {m}"))),
+        }
+    }
+
+    /// POST the token request: no redirects, the body cap, the time left.
+    fn post_token(&self, tr: &TokenRequest, timeout: Duration) -> Result<Response, Fault> {
+        let mut builder = self.agent.post(tr.url.as_str());
+        for (k, v) in &tr.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let resp = builder
+            .config()
+            .timeout_global(Some(timeout.max(Duration::from_millis(1))))
+            .build()
+            .send(tr.body.as_str())
+            .map_err(fault)?;
+        self.read(resp)
+    }
+
+    /// Status, headers and the body (within `lookup.maxResponseBytes`).
+    fn read(&self, mut resp: ureq::http::Response<ureq::Body>) -> Result<Response, Fault> {
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let limit = self.max_body;
+        if resp.body().content_length().is_some_and(|n| n > limit) {
+            return Err(Fault::TooLarge { limit });
+        }
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => Fault::TooLarge { limit },
+                other => fault(other),
+            })?;
+        Ok(Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+
+    fn fetch_as(
+        &self,
+        req: &Request,
+        timeout: Duration,
+        auth: Option<&str>,
+    ) -> Result<Response, Fault> {
         let start = Instant::now();
         let planned: Uri = req
             .url
@@ -237,7 +448,7 @@ impl NativeEdge {
             if remaining.is_zero() {
                 return Err(Fault::Timeout);
             }
-            let mut resp = self.get(&url, &req.headers, remaining)?;
+            let resp = self.get(&url, &req.headers, remaining, auth)?;
             let status = resp.status().as_u16();
             let location = resp
                 .headers()
@@ -247,34 +458,7 @@ impl NativeEdge {
                 url = follow(&url, home.as_ref(), &location)?;
                 continue;
             }
-            let headers: Vec<(String, String)> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let limit = self.max_body;
-            if resp.body().content_length().is_some_and(|n| n > limit) {
-                return Err(Fault::TooLarge { limit });
-            }
-            let bytes = resp
-                .body_mut()
-                .with_config()
-                .limit(limit)
-                .read_to_vec()
-                .map_err(|e| match e {
-                    ureq::Error::BodyExceedsLimit(_) => Fault::TooLarge { limit },
-                    other => fault(other),
-                })?;
-            return Ok(Response {
-                status,
-                headers,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            });
+            return self.read(resp);
         }
         Err(Fault::Network(format!(
             "more than {MAX_REDIRECTS} redirects"
@@ -286,14 +470,15 @@ impl NativeEdge {
         url: &str,
         headers: &[(String, String)],
         timeout: Duration,
+        auth: Option<&str>,
     ) -> Result<ureq::http::Response<ureq::Body>, Fault> {
         let mut builder = self.agent.get(url);
         for (k, v) in headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        if let Some(c) = &self.credentials {
+        if let Some(header) = auth {
             if may_carry_credentials(url, self.agent.config().proxy()) {
-                builder = builder.header("Authorization", c.header.as_str());
+                builder = builder.header("Authorization", header);
             } else if !self.withheld.swap(true, Ordering::Relaxed) {
                 eprintln!("asset-id: warning: credentials are sent only over HTTPS, or over plain HTTP to a loopback host reached without a proxy; they were withheld from a plain-HTTP request: use https://");
             }
@@ -334,11 +519,18 @@ fn io_fault(e: std::io::Error) -> Fault {
 /// Something that performs requests (the real edge, or a stub in tests).
 pub trait Fetch: Sync {
     fn fetch(&self, req: &Request, timeout: Duration) -> Result<Response, Fault>;
+    /// A configuration error that must end the run (exit 2) rather than become per-ID outcomes.
+    fn fatal(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Fetch for NativeEdge {
     fn fetch(&self, req: &Request, timeout: Duration) -> Result<Response, Fault> {
         NativeEdge::fetch(self, req, timeout)
+    }
+    fn fatal(&self) -> Option<String> {
+        NativeEdge::fatal(self)
     }
 }
 
@@ -409,6 +601,11 @@ pub fn resolve_all(
         outcomes
             .entry(id)
             .or_insert_with(|| Outcome::Unavailable("the lookup did not complete".into()));
+    }
+    // A rejected OAuth client is one configuration error, not a lookup_unavailable per ID.
+    if let Some(why) = edge.fatal() {
+        eprintln!("asset-id: error: {why}");
+        std::process::exit(2);
     }
     outcomes
 }

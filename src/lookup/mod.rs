@@ -16,6 +16,7 @@
 
 mod cache;
 pub mod http;
+pub mod oauth;
 pub mod registry;
 pub mod servicenow;
 
@@ -352,7 +353,7 @@ impl Engine {
             return Completion::Done(Vec::new());
         };
         let answer = match result {
-            Ok(resp) => match classify(&resp, &spec, attempt, elapsed_ms) {
+            Ok(resp) => match classify(&resp, &spec, attempt, elapsed_ms, now_ms) {
                 Classified::Retry(ms) => return Completion::Retry { after_ms: ms },
                 Classified::Fault(why) => Err(why),
                 Classified::NotFound => Ok(None),
@@ -455,7 +456,13 @@ enum Classified {
 }
 
 /// Map an HTTP answer to JSON or a fault, the same way for every source.
-fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -> Classified {
+fn classify(
+    resp: &Response,
+    spec: &LookupSpec,
+    attempt: u32,
+    elapsed_ms: u64,
+    now_ms: u64,
+) -> Classified {
     let status = resp.status;
     if spec.source == Source::Http {
         if let Some(h) = &spec.http {
@@ -483,10 +490,14 @@ fn classify(resp: &Response, spec: &LookupSpec, attempt: u32, elapsed_ms: u64) -
         401 => return Classified::Fault("the CMDB refused the credentials (HTTP 401): check those of the CLI (environment) or of Backstage (proxy, backend config)".into()),
         403 => return Classified::Fault("the CMDB denied access (HTTP 403): the account lacks read access (ACL) to the table".into()),
         429 => {
-            let after_ms = resp
-                .header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            // Retry-After in seconds; else ServiceNow's X-RateLimit-Reset (epoch seconds).
+            let secs = |h: &str| resp.header(h).and_then(|v| v.trim().parse::<u64>().ok());
+            let after_ms = secs("retry-after")
                 .map(|s| s.saturating_mul(1000))
+                .or_else(|| {
+                    secs("x-ratelimit-reset")
+                        .map(|at| at.saturating_mul(1000).saturating_sub(now_ms))
+                })
                 .unwrap_or(1000);
             if attempt >= MAX_ATTEMPTS {
                 return Classified::Fault(format!(
@@ -562,9 +573,19 @@ pub(crate) fn to_outcome(
     fields: &serde_json::Map<String, Value>,
     retired_when: &BTreeMap<String, Vec<String>>,
 ) -> Outcome {
+    // A reference field (CSDM `life_cycle_stage`) may come as its value (a sys_id, or a name on
+    // older releases), as `{display_value, value}`, or dot-walked (`life_cycle_stage.name`).
     let retired = retired_when.iter().find_map(|(k, vals)| {
-        let v = fields.get(k).and_then(field_text)?;
-        vals.contains(&v).then(|| format!("{k} = {v}"))
+        let f = fields.get(k);
+        [
+            f.and_then(field_text),
+            f.and_then(|o| o.get("display_value")).and_then(field_text),
+            fields.get(&format!("{k}.name")).and_then(field_text),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|v| vals.contains(v))
+        .map(|v| format!("{k} = {v}"))
     });
     let name = fields.get("name").and_then(field_text);
     let status = fields.get("status").and_then(field_text).or_else(|| {
@@ -770,6 +791,39 @@ mod tests {
         assert!(matches!(e.complete(&req, Ok(r), 1, 1000, 0),
             Completion::Done(o) if matches!(&o[0].1, Outcome::Unavailable(m)
                 if m.contains("asked to wait 30 s, but only 4000 ms of the 5000 ms budget were left"))));
+    }
+
+    #[test]
+    fn x_ratelimit_reset_is_epoch_seconds() {
+        let mut e = engine(r#"{"source":"servicenow","servicenow":{"baseUrl":"https://x"}}"#);
+        let mut plan = e.plan(&["A1".to_string()], 0);
+        let req = plan.requests.remove(0);
+        let now = 1_800_000_000_500;
+        let limited = |h: &[(&str, &str)]| {
+            let mut r = answer(429, "application/json", "{}");
+            r.headers
+                .extend(h.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Ok(r)
+        };
+        let reset = [("X-RateLimit-Reset", "1800000002")];
+        assert_eq!(
+            e.complete(&req, limited(&reset), 1, 0, now),
+            Completion::Retry { after_ms: 1500 }
+        );
+        // A reset already past: retry at once. Retry-After, when both are sent, wins.
+        let past = [("X-RateLimit-Reset", "1700000000")];
+        assert_eq!(
+            e.complete(&req, limited(&past), 1, 0, now),
+            Completion::Retry { after_ms: 0 }
+        );
+        let both = [("X-RateLimit-Reset", "1800000002"), ("Retry-After", "0")];
+        assert_eq!(
+            e.complete(&req, limited(&both), 1, 0, now),
+            Completion::Retry { after_ms: 0 }
+        );
+        let far = [("x-ratelimit-reset", "1800000030")];
+        assert!(matches!(e.complete(&req, limited(&far), 1, 0, now),
+            Completion::Done(o) if matches!(&o[0].1, Outcome::Unavailable(m) if m.contains("asked to wait 29 s"))));
     }
 
     #[test]

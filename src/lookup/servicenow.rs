@@ -4,6 +4,11 @@
 //! &sysparm_exclude_reference_link=true&sysparm_limit=N` answered with `{"result":[...]}`.
 //! Instances silently drop query parts they do not understand and may then return unrelated
 //! rows, so a row counts only if its `idField` equals the requested ID exactly.
+//!
+//! CSDM's `life_cycle_stage` / `life_cycle_stage_status` are compared on their names, whichever
+//! shape the answer has: a plain value (older releases, or a name), `{display_value, value}`
+//! (`sysparm_display_value=all`), or dot-walked (`life_cycle_stage_status.name`, which the request
+//! asks for when `retiredWhen` uses the field).
 
 use super::{field_text, to_outcome, Kind, Outcome, Request, Ticket};
 use crate::policy::{is_identifier, ServiceNowSpec};
@@ -25,15 +30,20 @@ pub fn request(
     ticket: Ticket,
     ids: &[String],
 ) -> Request {
-    let mut fields: Vec<&str> = vec![sn.id_field.as_str(), "name", "sys_id"];
+    let mut fields: Vec<String> = vec![sn.id_field.clone(), "name".into(), "sys_id".into()];
     for f in sn
         .fields
         .iter()
         .map(String::as_str)
         .chain(retired_when.keys().map(String::as_str))
     {
-        if is_identifier(f) && !fields.contains(&f) {
-            fields.push(f);
+        if is_identifier(f) && !fields.iter().any(|x| x == f) {
+            fields.push(f.into());
+            // CSDM's life cycle fields reference tables: without display values the answer holds a
+            // sys_id, so the name is asked for too (dot-walked).
+            if f.starts_with("life_cycle_stage") && retired_when.contains_key(f) {
+                fields.push(format!("{f}.name"));
+            }
         }
     }
     let query = format!("{}IN{}", sn.id_field, ids.join(","));
@@ -128,7 +138,7 @@ mod tests {
             "{}",
             r.url
         );
-        assert!(r.url.contains("sysparm_fields=number%2Cname%2Csys_id%2Cowned_by%2Cinstall_status%2Coperational_status%2Cstatus&"), "{}", r.url);
+        assert!(r.url.contains("sysparm_fields=number%2Cname%2Csys_id%2Cowned_by%2Cinstall_status%2Clife_cycle_stage%2Clife_cycle_stage.name%2Clife_cycle_stage_status%2Clife_cycle_stage_status.name%2Coperational_status%2Cstatus&"), "{}", r.url);
         assert!(r.url.contains("sysparm_exclude_reference_link=true"));
         assert!(r.url.ends_with("sysparm_limit=5"));
     }
@@ -161,6 +171,65 @@ mod tests {
         assert_eq!(out[2].1, Outcome::Ambiguous(2));
         assert_eq!(out[3].1, Outcome::NotFound);
         assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn csdm_fields_only_when_retired_when_uses_them() {
+        let mut rw = BTreeMap::new();
+        rw.insert("install_status".to_string(), vec!["7".to_string()]);
+        let r = request(&spec(), &rw, 1, &["A".into()]);
+        assert!(!r.url.contains("life_cycle"), "{}", r.url);
+        rw.insert(
+            "life_cycle_stage_status".to_string(),
+            vec!["Retired".to_string()],
+        );
+        let r = request(&spec(), &rw, 1, &["A".into()]);
+        assert!(
+            r.url
+                .contains("%2Clife_cycle_stage_status%2Clife_cycle_stage_status.name&"),
+            "{}",
+            r.url
+        );
+        assert!(!r.url.contains("life_cycle_stage%2C"), "{}", r.url);
+    }
+
+    /// Recorded CSDM rows in the three shapes an instance answers with: the plain value (a name,
+    /// on releases where the fields are choices), `sysparm_display_value=all` (`{display_value,
+    /// value}` with the referenced sys_id), and dot-walked (`field.name` beside the sys_id).
+    #[test]
+    fn csdm_lifecycle_in_every_shape() {
+        let sid = "9f2d1c8a1b2f3010a1b2c3d4e5f60718";
+        let body = json!({"result": [
+            {"number": "C1", "name": "Plain retired", "life_cycle_stage": "End of Life", "life_cycle_stage_status": "Retired"},
+            {"number": "C2", "name": "Plain operational", "life_cycle_stage": "Operational", "life_cycle_stage_status": "In Use"},
+            {"number": {"display_value": "C3", "value": "C3"}, "name": {"display_value": "Display retired", "value": "Display retired"},
+             "life_cycle_stage": {"display_value": "End of Life", "value": sid},
+             "life_cycle_stage_status": {"display_value": "Obsolete", "value": sid}},
+            {"number": {"display_value": "C4", "value": "C4"},
+             "life_cycle_stage": {"display_value": "Operational", "value": sid},
+             "life_cycle_stage_status": {"display_value": "Pending Retirement", "value": sid}},
+            {"number": "C5", "life_cycle_stage": sid, "life_cycle_stage.name": "Operational",
+             "life_cycle_stage_status": sid, "life_cycle_stage_status.name": "Retired"},
+            {"number": "C6", "life_cycle_stage": sid, "life_cycle_stage.name": "Operational",
+             "life_cycle_stage_status": sid, "life_cycle_stage_status.name": "In Use"},
+            {"number": "C7", "life_cycle_stage": sid, "life_cycle_stage_status": sid},
+            {"number": "C8", "install_status": "7", "life_cycle_stage": "Operational", "life_cycle_stage_status": "In Use"}
+        ]});
+        let ids: Vec<String> = (1..=8).map(|i| format!("C{i}")).collect();
+        let out = interpret(&spec(), &default_retired_when(), &ids, Some(&body));
+        let why = |i: usize| match &out[i].1 {
+            Outcome::Retired(_, w) => w.clone(),
+            Outcome::Found(_) => "found".into(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(why(0), "life_cycle_stage = End of Life");
+        assert_eq!(why(1), "found");
+        assert_eq!(why(2), "life_cycle_stage = End of Life");
+        assert_eq!(why(3), "found", "Pending Retirement is still operational");
+        assert_eq!(why(4), "life_cycle_stage_status = Retired");
+        assert_eq!(why(5), "found");
+        assert_eq!(why(6), "found", "a bare sys_id is never a documented name");
+        assert_eq!(why(7), "install_status = 7", "legacy values still count");
     }
 
     #[test]

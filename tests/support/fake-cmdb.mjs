@@ -43,6 +43,23 @@
 //   wrongrows    Table API: ignores the query, returns the first 3 rows of the data set
 //   duplicates   Table API and registry: every matching row/record twice
 // wrongrows/duplicates answer normally on /assets/<id>. All responses carry permissive CORS headers.
+// CSDM life cycle (rows also carry life_cycle_stage / life_cycle_stage_status: 'End of Life' / 'Retired'
+// for retired records, else 'Operational' / 'In Use'; install_status and operational_status are then '1',
+// so only the CSDM fields tell):
+//   csdm          the fields hold the names (plain values)
+//   csdm-ref      the fields reference life_cycle_stage(_status) records: a sys_id, the name only when
+//                 dot-walked in sysparm_fields (life_cycle_stage_status.name); sysparm_display_value=all
+//                 gives { display_value, value } for every field, =true the display value
+//   csdm-display  as csdm-ref, but always answers as with sysparm_display_value=all
+//   ratelimit-reset  first request per path+query: 429 + X-RateLimit-Reset (epoch seconds, 2 to 3 s ahead),
+//                 no Retry-After (ServiceNow's rate limit rules); repeats answer normally
+// OAuth 2.0 client credentials:
+//   POST /oauth_token.do (any scenario prefix; form body grant_type=client_credentials&client_id&
+//       client_secret; the client is OAUTH_CLIENT.id / .secret) -> 200 {access_token, token_type: Bearer,
+//       expires_in: 1800, scope} | 401 {error: invalid_client} | 400 {error: unsupported_grant_type |
+//       invalid_request}
+//   oauth         the Table API needs Authorization: Bearer <a token issued here, not expired>, else 401
+//   oauth-expire  as oauth, but a token is accepted for 2 table requests, then 401 (expired early)
 // Hostile scenarios (tests/support/hostile-cmdb.mjs): huge (2 GiB Content-Length), endless, drip
 // (1 byte/s), html404, redirect-other (another origin: a second listener of this server),
 // redirect-file, redirect-same, 429-zero (Retry-After: 0).
@@ -57,8 +74,14 @@ const DEFAULT_CSV = fileURLToPath(new URL('../../examples/registry/assets.csv', 
 const DEFAULT_SLOW_MS = 3000;
 const SCENARIOS = new Set([
   'ok', 'slow', '500', '401', '403', '429', '429-forever', 'html', 'malformed', 'wrongrows', 'duplicates',
+  'csdm', 'csdm-ref', 'csdm-display', 'ratelimit-reset', 'oauth', 'oauth-expire',
   ...HOSTILE,
 ]);
+
+/** The one OAuth client the token endpoint accepts. */
+export const OAUTH_CLIENT = { id: 'asset-id-client', secret: 's3cret-client' };
+const CSDM_STAGE_IDS = { 'End of Life': sysIdFor('stage:End of Life'), Operational: sysIdFor('stage:Operational') };
+const CSDM_STATUS_IDS = { Retired: sysIdFor('status:Retired'), 'In Use': sysIdFor('status:In Use') };
 
 const SSO_PAGE = `<!DOCTYPE html>
 <html lang="en">
@@ -187,6 +210,8 @@ export async function startFakeCmdb(opts = {}) {
 
   let log = [];
   let seen429 = new Set();
+  const tokens = new Map(); // access token -> { expires, uses }
+  let tokenCount = 0;
   let open = 0;
   let peak = 0;
   let other = ''; // the second listener's URL (another origin), for redirect-other
@@ -233,12 +258,30 @@ export async function startFakeCmdb(opts = {}) {
     }
   }
 
+  /** A row as a CSDM instance holds it (names; `ref`: sys_ids plus the dot-walked names). */
+  function csdmRow(row, ref) {
+    const retired = row.install_status === '7' || row.operational_status === '6';
+    const stage = retired ? 'End of Life' : 'Operational';
+    const status = retired ? 'Retired' : 'In Use';
+    const out = { ...row, install_status: '1', operational_status: '1' };
+    if (!ref) return { ...out, life_cycle_stage: stage, life_cycle_stage_status: status };
+    return {
+      ...out,
+      life_cycle_stage: CSDM_STAGE_IDS[stage],
+      life_cycle_stage_status: CSDM_STATUS_IDS[status],
+      'life_cycle_stage.name': stage,
+      'life_cycle_stage_status.name': status,
+    };
+  }
+
   function handleTable(scenario, params, res) {
     let result;
+    const csdm = scenario === 'csdm' || scenario === 'csdm-ref' || scenario === 'csdm-display';
+    const source = csdm ? rows.map((r) => csdmRow(r, scenario !== 'csdm')) : rows;
     if (scenario === 'wrongrows') {
       result = rows.slice(0, 3);
     } else {
-      result = applyQuery(rows, params.get('sysparm_query'));
+      result = applyQuery(source, params.get('sysparm_query'));
       const offset = Number.parseInt(params.get('sysparm_offset') ?? '', 10);
       if (offset > 0) result = result.slice(offset);
       const limit = Number.parseInt(params.get('sysparm_limit') ?? '', 10);
@@ -248,8 +291,57 @@ export async function startFakeCmdb(opts = {}) {
     const fields = (params.get('sysparm_fields') ?? '').split(',').map((f) => f.trim()).filter(Boolean);
     if (fields.length) {
       result = result.map((r) => Object.fromEntries(fields.filter((f) => f in r).map((f) => [f, r[f]])));
+    } else if (csdm) {
+      result = result.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.includes('.'))));
+    }
+    if (scenario === 'csdm-ref' || scenario === 'csdm-display') {
+      const display = scenario === 'csdm-display' ? 'all' : params.get('sysparm_display_value');
+      const names = Object.fromEntries([...Object.entries(CSDM_STAGE_IDS), ...Object.entries(CSDM_STATUS_IDS)]
+        .map(([name, id]) => [id, name]));
+      const shown = (v) => names[v] ?? v;
+      if (display === 'all') {
+        result = result.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { display_value: shown(v), value: v }])));
+      } else if (display === 'true') {
+        result = result.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, shown(v)])));
+      }
     }
     send(res, 200, { result });
+  }
+
+  /** POST /oauth_token.do: client credentials grant. */
+  function handleToken(req, res) {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+      if (body.length > 65536) req.destroy();
+    });
+    req.on('end', () => {
+      const type = String(req.headers['content-type'] ?? '');
+      if (!type.startsWith('application/x-www-form-urlencoded')) {
+        return send(res, 400, { error: 'invalid_request', error_description: `content type ${type}` });
+      }
+      const form = new URLSearchParams(body);
+      if (form.get('grant_type') !== 'client_credentials') {
+        return send(res, 400, { error: 'unsupported_grant_type', error_description: 'client_credentials only' });
+      }
+      if (form.get('client_id') !== OAUTH_CLIENT.id || form.get('client_secret') !== OAUTH_CLIENT.secret) {
+        return send(res, 401, { error_description: 'access_denied', error: 'invalid_client' });
+      }
+      tokenCount += 1;
+      const token = `fake-token-${tokenCount}-${sysIdFor(String(Math.random())).slice(0, 12)}`;
+      tokens.set(token, { expires: Date.now() + 1800 * 1000, uses: 0 });
+      send(res, 200, { access_token: token, scope: 'useraccount', token_type: 'Bearer', expires_in: 1800 });
+    });
+  }
+
+  /** Whether a table request of an oauth scenario carries a live token (counts its use). */
+  function bearerOk(scenario, req) {
+    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
+    const t = m && tokens.get(m[1]);
+    if (!t || t.expires < Date.now()) return false;
+    t.uses += 1;
+    return scenario !== 'oauth-expire' || t.uses <= 2;
   }
 
   function handleAsset(id, res) {
@@ -262,7 +354,7 @@ export async function startFakeCmdb(opts = {}) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const rawPath = url.pathname;
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+    res.setHeader('Access-Control-Expose-Headers', 'Retry-After, X-RateLimit-Reset');
 
     if (req.method === 'OPTIONS') { // CORS preflight for browser tests; not a CMDB request
       res.writeHead(204, {
@@ -302,6 +394,10 @@ export async function startFakeCmdb(opts = {}) {
       if (!SCENARIOS.has(scenario)) return send(res, 404, { error: `unknown scenario: ${scenario}` });
     }
 
+    if (path === '/oauth_token.do') {
+      if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+      return handleToken(req, res);
+    }
     const table = /^\/api\/now(?:\/v\d+)?\/table\/([^/]+)$/.exec(path);
     const asset = /^\/assets\/([^/]+)$/.exec(path);
     const registry = path === '/registry.json' || path === '/registry.csv';
@@ -312,6 +408,15 @@ export async function startFakeCmdb(opts = {}) {
       if (answerHostile({ scenario, res, path, search: url.search, other, timers: pending })) return;
       const truncated = table ? '{"result":[{"number":"APM00' : asset ? '{"data":{"id":"APM00' : '[{"id":"APM00';
       if (answerFailureScenario(scenario, req, res, truncated)) return;
+      if (scenario === 'ratelimit-reset' && !seen429.has(req.url)) {
+        seen429.add(req.url);
+        return send(res, 429, snError('Rate limit exceeded', 'Too many requests; retry later'),
+          { 'X-RateLimit-Reset': String(Math.ceil(Date.now() / 1000) + 2) });
+      }
+      if ((scenario === 'oauth' || scenario === 'oauth-expire') && !bearerOk(scenario, req)) {
+        return send(res, 401, snError('User Not Authenticated', 'Required to provide Auth information'),
+          { 'WWW-Authenticate': 'Bearer realm="Service-now"' });
+      }
       if (table) return handleTable(scenario, params, res);
       if (asset) return handleAsset(safeDecode(asset[1]), res);
       const dup = scenario === 'duplicates';
