@@ -31,6 +31,7 @@ build: bootstrap pkg cli
 
 pkg: pkg/.built
 pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
+	rm -rf pkg/web/snippets pkg/node/snippets
 	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
 	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id
 	for d in web node; do \
@@ -46,6 +47,14 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
 	sed -e "/^'use strict';$$/d" -e 's/^module\.exports = { install };$$/export { install };/' js/verdicts.cjs > pkg/web/verdicts.js
 	grep -q '^export { install };$$' pkg/web/verdicts.js
 	echo '{ "type": "commonjs" }' > pkg/node/package.json
+	# js/transport.js (the lookup I/O, a wasm-bindgen snippet) is `require`d by the nodejs build: CommonJS there.
+	for f in pkg/node/snippets/*/js/transport.js; do \
+	  names=$$(sed -n -E 's/^export (async )?function ([A-Za-z]+).*/\2/p' $$f | paste -sd, -); \
+	  sed -i -E 's/^export (async )?function /\1function /' $$f; \
+	  echo "module.exports = { $$names };" >> $$f; \
+	  if grep -q '^export\b' $$f; then echo "$$f: an export the CommonJS rewrite missed" >&2; exit 1; fi; \
+	done
+	ls pkg/web/snippets/*/js/transport.js pkg/node/snippets/*/js/transport.js > /dev/null
 	$(ON_NODE22) node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
 	touch $@
 
@@ -53,7 +62,7 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend test-pack
+test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend test-pack test-e2e
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node

@@ -41,7 +41,7 @@ async function waitFor(url, deadline, ok = r => r.ok) {
 }
 
 /** Start the app; resolves when the backend is ready and the frontend answers. stop() kills the process group. */
-export async function startApp({ log = true, timeoutMs = 300_000 } = {}) {
+export async function startApp({ log = true, timeoutMs = 300_000, env = {} } = {}) {
   for (const port of [3000, 7007]) {
     if (await portInUse(port)) throw new Error(`port ${port} is already in use: stop what runs there (the example app needs 3000 and 7007)`);
   }
@@ -49,7 +49,7 @@ export async function startApp({ log = true, timeoutMs = 300_000 } = {}) {
     cwd: APP_DIR,
     detached: true, // own process group: stop() ends backstage-cli, the backend and the dev server together
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BROWSER: 'none', FORCE_COLOR: '0' },
+    env: { ...process.env, BROWSER: 'none', FORCE_COLOR: '0', ...env },
   });
   let output = '';
   const onData = d => {

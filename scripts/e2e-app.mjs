@@ -7,12 +7,12 @@
 //     loosely (stored normalized), Next blocked until valid, the review shows the normalized ID
 // Run: node --test --test-concurrency=1 scripts/e2e-app.mjs
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { BACKEND, FRONTEND, guestToken, startApp } from './e2e-app-lib.mjs';
+import { BACKEND, FRONTEND, REPO, guestToken, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TEMPLATE = 'template/default/asset-id-system';
@@ -44,7 +44,9 @@ async function poll(fn, what, timeoutMs = 120_000) {
 }
 
 before(async () => {
-  app = await startApp({ log: process.env.E2E_LOG === '1' });
+  // A placeholder GitHub token: the template's last step (publish:github:pull-request) wants one even in a
+  // dry-run, where it opens nothing.
+  app = await startApp({ log: process.env.E2E_LOG === '1', env: { GITHUB_TOKEN: 'e2e-placeholder-not-a-token' } });
   token = await guestToken();
   template = await poll(async () => {
     const r = await api(`/api/catalog/entities/by-name/${TEMPLATE}`);
@@ -64,10 +66,17 @@ const values = assetId => ({
   repoUrl: 'github.com?owner=acme&repo=systems',
 });
 
+// The template's skeleton/ (fetch:template reads it from the dry-run's directoryContents).
+const SKELETON = join(REPO, 'examples/templates/asset-id-system');
+const directoryContents = readdirSync(join(SKELETON, 'skeleton'), { recursive: true })
+  .map(String)
+  .filter(f => statSync(join(SKELETON, 'skeleton', f)).isFile())
+  .map(f => ({ path: `skeleton/${f}`, base64Content: readFileSync(join(SKELETON, 'skeleton', f)).toString('base64') }));
+
 async function dryRun(assetId) {
   return api('/api/scaffolder/v2/dry-run', {
     method: 'POST',
-    body: JSON.stringify({ template, values: values(assetId), secrets: {}, directoryContents: [] }),
+    body: JSON.stringify({ template, values: values(assetId), secrets: {}, directoryContents }),
   });
 }
 
@@ -82,13 +91,12 @@ describe('the scaffolder API without the form', { concurrency: false }, () => {
   ]) {
     it(`dry-run with ${id} fails at asset-id:validate with the verdict's message`, async () => {
       const r = await dryRun(id);
-      const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-      assert.match(text, message, `dry-run answer (HTTP ${r.status}) carries the verdict: ${text.slice(0, 800)}`);
-      if (r.status === 200) {
-        const log = logText(r.body);
-        assert.match(log, /validate-asset failed/, log);
-        assert.doesNotMatch(log, /render (processing|completed)/, 'no step after validate-asset ran');
-      }
+      // The scaffolder answers a failed dry-run step with the step's error (HTTP 400 for the action's
+      // InputError); its stack names the action's handler.
+      assert.equal(r.status, 400, JSON.stringify(r.body).slice(0, 800));
+      assert.equal(r.body.error?.name, 'InputError');
+      assert.match(r.body.error.message, message);
+      assert.match(r.body.error.stack ?? '', /validateAssetId/, 'thrown by asset-id:validate');
     });
   }
 
@@ -97,7 +105,10 @@ describe('the scaffolder API without the form', { concurrency: false }, () => {
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 800));
     const log = logText(r.body);
     assert.match(log, /validate-asset completed/, log);
-    assert.match(JSON.stringify(r.body), /APM0001234/);
+    // the rendered catalog-info.yaml carries the normalized ID from the action's output
+    const rendered = (r.body.directoryContents ?? [])
+      .map(f => Buffer.from(f.base64Content, 'base64').toString('utf8')).join('\n');
+    assert.match(rendered, /example\.com\/asset-id: "?APM0001234"?/, rendered.slice(0, 800));
   });
 });
 
@@ -123,6 +134,8 @@ describe('the catalog processor on the example Systems', { concurrency: false },
     const logs = app.output();
     assert.match(logs, /APM0000042 \(Legacy Billing\) is retired/, 'the retired verdict reached the catalog');
     assert.match(logs, /APM9999999 does not exist/, 'the unknown verdict reached the catalog');
+    assert.match(logs, /system:default\/unlinked-system has no 'example\.com\/asset-id' annotation/, 'missing annotation');
+    assert.doesNotMatch(logs, /system:default\/payments[^\n]*(not valid|annotation)/, 'no verdict against the valid System');
   });
 });
 
@@ -216,12 +229,13 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     await page.locator('#root_name').fill('e2e-system');
     const owner = page.locator('#root_owner');
     await owner.fill('group:default/platform-team');
-    await owner.press('Enter').catch(() => {});
+    await owner.press('Tab');
+    await page.screenshot({ path: join(tmpdir(), 'asset-id-e2e-step2.png'), fullPage: true });
     await clickNext();
     await page.getByRole('button', { name: 'Review' }).waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Create' }).waitFor({ timeout: 15_000 });
-    const review = await page.locator('main').innerText();
+    const review = await page.evaluate(() => document.body.innerText);
     assert.match(review, /APM0001234/, 'the review shows the normalized ID');
     assert.doesNotMatch(review, /apm-000 1234/, 'not the loosely typed value');
   });
