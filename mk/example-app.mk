@@ -5,14 +5,9 @@ APP_YARN = $(ON_NODE22) node $(firstword $(wildcard $(CURDIR)/$(APP_DIR)/.yarn/r
 
 .PHONY: app-install app-tsc test-e2e
 
-# The app depends on the tarballs by `file:` paths inside it (vendor/, git-ignored), as an adopter would
-# before the packages are published. --no-immutable: the lockfile's three local entries carry the tarballs'
-# content hash, which moves whenever the packages change; every registry package stays as locked.
+# scripts/pack-install-app.sh: the app on the tarballs (vendor/); registry packages exactly as locked.
 app-install: pack
-	mkdir -p $(APP_DIR)/vendor
-	rm -f $(APP_DIR)/vendor/*.tgz
-	cp dist-packages/*.tgz $(APP_DIR)/vendor/
-	cd $(APP_DIR) && YARN_ENABLE_GLOBAL_CACHE=1 $(APP_YARN) install --no-immutable
+	$(ON_NODE22) scripts/pack-install-app.sh
 
 app-tsc: app-install
 	cd $(APP_DIR) && $(APP_YARN) tsc
