@@ -332,6 +332,8 @@ pub fn parse_stream(text: &str) -> Stream {
     let mut budget = AliasBudget::default();
     let mut nodes = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
+    // The first line of a document's root block scalar (`--- |`), checked at the document's end.
+    let mut root_block: Option<usize> = None;
     loop {
         let (event, mark) = match parser.next_token() {
             Ok(x) => x,
@@ -362,7 +364,11 @@ pub fn parse_stream(text: &str) -> Stream {
         }
         let finished: Result<Option<Spanned>, SyntaxError> = match event {
             Event::StreamEnd => return out,
-            Event::Nothing | Event::StreamStart | Event::DocumentEnd => Ok(None),
+            Event::Nothing | Event::StreamStart => Ok(None),
+            Event::DocumentEnd => match root_block.take().and_then(|from| hidden_marker(text, from, pos.line)) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            },
             Event::DocumentStart => {
                 anchors.clear();
                 budget = AliasBudget::default();
@@ -428,7 +434,12 @@ pub fn parse_stream(text: &str) -> Stream {
         };
         if let Some(node) = finished {
             match stack.last_mut() {
-                None => out.documents.push(Document { root: node }),
+                None => {
+                    if matches!(node.style, Style::Literal | Style::Folded) {
+                        root_block = Some(node.pos.line);
+                    }
+                    out.documents.push(Document { root: node })
+                }
                 Some(Frame::Seq(_, _, items)) => items.push(node),
                 Some(Frame::Map(_, _, entries, key)) => match key.take() {
                     None => *key = Some(node),
@@ -437,6 +448,36 @@ pub fn parse_stream(text: &str) -> Stream {
             }
         }
     }
+}
+
+/// A document marker line (`---` or `...` at column 1, then a space, a tab or the line end) in
+/// lines `from..to` (1-based, `to` excluded): the lines a document's root block scalar spans.
+/// yaml-rust2 reads such a line as content of a top-level block scalar whose content starts at
+/// column 1; the `yaml` package (Backstage's reader), as the YAML spec says, ends the document
+/// there, so every later document would be hidden from the gate. Inside a block scalar there is
+/// no quoting, so each such line is a boundary this parser missed.
+fn hidden_marker(text: &str, from: usize, to: usize) -> Option<SyntaxError> {
+    text.split('\n')
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .take(to.saturating_sub(from))
+        .find(|(_, line)| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            ["---", "..."].iter().any(|m| {
+                line.strip_prefix(m)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+            })
+        })
+        .map(|(i, line)| SyntaxError {
+            pos: Pos {
+                line: i + 1,
+                column: 1,
+            },
+            message: format!(
+                "a document marker ({:?}) inside a top-level block scalar: Backstage's reader starts a new document at this line, this reader would not (the documents after it would go unchecked)",
+                &line[..3]
+            ),
+        })
 }
 
 /// The suffix of a core-schema tag (`!!str`, `!<tag:yaml.org,2002:str>`), None for other tags.
@@ -856,6 +897,62 @@ mod tests {
     fn a_node_stays_40_bytes() {
         // The memory figures in docs/cli.md count on it (style and anchor fit beside the height).
         assert_eq!(std::mem::size_of::<Spanned>(), 40);
+    }
+
+    #[test]
+    fn a_root_block_scalar_cannot_hide_later_documents() {
+        // Each of these is two documents for the `yaml` package: the marker on line 3 ends the
+        // scalar. yaml-rust2 would read the rest of the file as the scalar's content.
+        let tail = "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: evil\n";
+        for head in [
+            "--- |",
+            "--- |-",
+            "--- |+",
+            "--- >",
+            "--- >-",
+            "--- !!str |",
+            "--- !foo >",
+            "--- &a |",
+            "---\n|",
+        ] {
+            for marker in ["---", "--- ", "---\t", "--- #c"] {
+                for content in ["text\n", ""] {
+                    let text = format!("{head}\n{content}{marker}\n{tail}");
+                    let line = 2 + head.matches('\n').count() + content.matches('\n').count();
+                    let e = error_of(&text);
+                    assert_eq!(e.pos, Pos { line, column: 1 }, "{text:?}: {e:?}");
+                    assert!(e.message.contains("document marker"), "{text:?}: {e:?}");
+                    let crlf = text.replace('\n', "\r\n");
+                    assert_eq!(error_of(&crlf).pos.line, line, "{crlf:?}");
+                    // `...` ends the scalar for both readers.
+                    let ended = format!("{head}\n{content}... #c\n{tail}");
+                    let s = parse_stream(&ended);
+                    assert!(s.error.is_none(), "{ended:?}: {:?}", s.error);
+                    assert_eq!(s.documents.len(), 2, "{ended:?}");
+                }
+            }
+        }
+        let e = error_of(&format!(
+            "%TAG ! tag:x,2000:\n--- !foo |\ntext\n---\n{tail}"
+        ));
+        assert_eq!(e.pos, Pos { line: 4, column: 1 });
+        // What is not a marker, or is inside an indented scalar, stays content; real boundaries
+        // after a block scalar are fine.
+        for ok in [
+            "--- |\ntext\n----\n---x\n....\n",
+            "--- |\n  text\n  ---\n",
+            "a: |\n  x\n---\nb: 1\n",
+            "--- |\n  text\n---\nb: 1\n",
+            "--- >\ntext\n",
+            "--- |\nx\n...\n---\nb\n",
+        ] {
+            let s = parse_stream(ok);
+            assert!(s.error.is_none(), "{ok:?}: {:?}", s.error);
+        }
+        assert_eq!(
+            parse_stream("--- |\n  text\n---\nb: 1\n").documents.len(),
+            2
+        );
     }
 
     #[test]

@@ -114,6 +114,8 @@ const OTHER_DOCS = [
   () => 'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\n',
   () => '- a\n- b\n',
   () => 'base: &base\n  x: 1\nuse:\n  <<: *base\n',
+  // A top-level block scalar, content at column 0: the next `---` ends it (for the yaml package).
+  () => `${pick(['|', '|-', '|+', '>', '>-', '!!str |', '!foo >', '&t |'])}\n${pick(['text\n', '', 'a: 1\n'])}`,
 ];
 
 function baseFile(i) {
@@ -212,6 +214,12 @@ const MUTATIONS = {
     const s = b.toString('utf8');
     const at = int(s.length + 1);
     return Buffer.from(s.slice(0, at) + pick(['\x01', '\x1b', '\x7f', '\u0085', '\u0086', '\u2028', '\ufffe', '\t']) + s.slice(at), 'utf8');
+  },
+  'root-block-scalar': (b) => {
+    // A document whose root is a block scalar, then a marker in one of its spellings.
+    const head = pick(['--- |', '--- |-', '--- |+', '--- >', '--- >-', '--- !!str |', '--- !foo >', '--- &a |', '---\n|', '%TAG ! tag:x,2000:\n--- !foo |']);
+    const marker = pick(['---', '--- ', '---\t', '--- #c', '...', '... #c', '----']);
+    return Buffer.concat([Buffer.from(`${head}\n${pick(['text\n', '', 'kind: System\n'])}${marker}\n`), b]);
   },
   'yaml-1.1': (b) => Buffer.concat([Buffer.from('%YAML 1.1\n---\n'), b]),
   'long-key': (b) => Buffer.from(b.toString('utf8').replace(/\nspec:/, `\n${'k'.repeat(1030)}: v\nspec:`), 'utf8'),
