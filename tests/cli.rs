@@ -609,6 +609,34 @@ fn fifos_and_devices_are_never_read() {
     assert!(start.elapsed() < Duration::from_secs(30));
 }
 
+#[cfg(unix)]
+#[test]
+fn names_that_differ_only_in_non_utf8_bytes_are_two_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    // `b\x80` displays as `b\u{fffd}`, as does `b\xef\xbf\xbd` (U+FFFD itself).
+    let names: [&[u8]; 2] = [b"b\x80", b"b\xef\xbf\xbd"];
+    for (name, id) in names.iter().zip(["APM0001234", "BAD"]) {
+        let dir = t.path().join(std::ffi::OsStr::from_bytes(name));
+        if std::fs::create_dir(&dir).is_err() {
+            return; // a file system that refuses names that are not UTF-8
+        }
+        std::fs::write(dir.join("catalog-info.yaml"), system("s", id)).expect("write");
+    }
+    let r = run(t.path(), &["check", "--offline", "--format", "json"]);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["checked"], 2, "{v}");
+    assert_eq!(r.code, 1, "{v}");
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "-A"]);
+    let r = run(t.path(), &["check", "--offline", "--format", "json"]);
+    let v = json_of(&r);
+    assert_eq!(v["summary"]["checked"], 2, "{v}");
+    assert_eq!(r.code, 1, "{v}");
+    assert_eq!(v["findings"][0]["value"], "BAD", "{v}");
+}
+
 /// The one finding of a file checked alone.
 fn only_finding(t: &TempDir, file: &str, extra: &[&str]) -> Value {
     let mut args = vec!["check", "--format", "json"];

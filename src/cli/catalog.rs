@@ -209,9 +209,24 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
                 }),
         );
     }
-    out.sort_by(|a, b| a.display.cmp(&b.display));
-    out.dedup_by(|a, b| a.display == b.display);
+    // The same file named twice (`check . x.yaml`, `./x.yaml`) is read once. Compared on the
+    // path's bytes, never on the display name: two names that differ only in bytes that are not
+    // UTF-8 (`b\x80`, `b\xef\xbf\xbd`) display alike and are two files.
+    out.sort_by(|a, b| {
+        a.display
+            .cmp(&b.display)
+            .then_with(|| same_file_key(&a.path).cmp(&same_file_key(&b.path)))
+    });
+    out.dedup_by(|a, b| same_file_key(&a.path) == same_file_key(&b.path));
     Ok(out)
+}
+
+/// A path without its `.` components (`./a/./b` is `a/b`): the bytes two names of one file
+/// share, as the walk and `git ls-files` spell them.
+fn same_file_key(p: &Path) -> PathBuf {
+    p.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 fn canonical(p: &Path) -> Result<PathBuf, String> {
