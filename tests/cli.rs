@@ -405,6 +405,23 @@ fn missing_path_exits_2() {
 }
 
 #[test]
+fn fatal_errors_print_file_names_as_data() {
+    // A name holding a workflow command: escaped, on the error's own line.
+    let r = run(
+        &fixtures(),
+        &["check", "x\n::error::INJECTED\r\n\u{1b}[31m"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("x\\n::error::INJECTED\\r\\n\\u{1b}[31m"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.lines().any(|l| l.trim_start().starts_with("::")));
+}
+
+#[test]
 fn optional_annotation() {
     let t = TempDir::new();
     t.write(
@@ -523,6 +540,8 @@ fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
         symlink(&secret, t.path().join("out.yaml")).expect("symlink");
         symlink("loop-b.yaml", t.path().join("loop-a.yaml")).expect("symlink");
         symlink("loop-a.yaml", t.path().join("loop-b.yaml")).expect("symlink");
+        // Through a regular file: canonicalize fails with ENOTDIR (used to end the run, exit 2).
+        symlink("asset-id.yaml/x", t.path().join("through-file.yaml")).expect("symlink");
         if in_git {
             git(t.path(), &["init", "-q"]);
         }
@@ -561,6 +580,13 @@ fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
         for l in ["loop-a.yaml", "loop-b.yaml"] {
             assert!(of(l)[0].contains("loop"), "{l}: {:?}", of(l));
         }
+        let through = of("through-file.yaml");
+        assert_eq!(through.len(), 1, "{found:?}");
+        assert!(
+            through[0].starts_with("invalid_yaml: cannot be read (")
+                && through[0].contains("directory"),
+            "{through:?}"
+        );
     }
 }
 

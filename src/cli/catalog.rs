@@ -318,6 +318,10 @@ fn is_loop(e: &std::io::Error) -> bool {
     return e.to_string().contains("loop");
 }
 
+fn unreadable(e: &std::io::Error) -> String {
+    format!("cannot be read ({}): not checked", io_message(e))
+}
+
 /// Why a listed file is not read, when it is not: a symbolic link that leaves the repository,
 /// loops, or names something other than a regular file. Reported as `invalid_yaml`.
 fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
@@ -330,7 +334,9 @@ fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Some("listed by git but missing from the work tree".into()))
         }
-        Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
+        // Anything else (a name through a file, `asset-id.yaml/x`: not a directory) is this
+        // file's finding, never the end of the run.
+        Err(e) => return Ok(Some(unreadable(&e))),
     };
     if meta.file_type().is_symlink() {
         let target = match std::fs::canonicalize(&file.path) {
@@ -345,7 +351,7 @@ fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
                     "a dangling symbolic link: its target does not exist".into(),
                 ))
             }
-            Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
+            Err(e) => return Ok(Some(unreadable(&e))),
         };
         if !target.starts_with(inside) {
             return Ok(Some(format!(
@@ -355,8 +361,10 @@ fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
         }
     }
     let meta = if meta.file_type().is_symlink() {
-        std::fs::metadata(&file.path)
-            .map_err(|e| format!("{}: {}", file.display, io_message(&e)))?
+        match std::fs::metadata(&file.path) {
+            Ok(m) => m,
+            Err(e) => return Ok(Some(unreadable(&e))),
+        }
     } else {
         meta
     };

@@ -255,6 +255,9 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
+            // File names and CMDB text inside the message are data: escaped controls (a name
+            // holding "\n::error::x" stays on one line) and no line a CI runner would execute.
+            let msg = output::neutralise(&output::clean(&msg));
             eprintln!("asset-id: error: {msg}");
             2
         }
