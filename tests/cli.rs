@@ -635,6 +635,39 @@ fn fifos_and_devices_are_never_read() {
     assert!(start.elapsed() < Duration::from_secs(30));
 }
 
+#[test]
+fn tracked_files_missing_from_the_work_tree_are_findings() {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write("ok.yaml", system("ok", "APM0001234"));
+    t.write("sparse/catalog-info.yaml", system("hidden", "BAD"));
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "-A"]);
+    // What a sparse checkout leaves: in the index, not on disk.
+    git(
+        t.path(),
+        &[
+            "update-index",
+            "--skip-worktree",
+            "sparse/catalog-info.yaml",
+        ],
+    );
+    std::fs::remove_dir_all(t.path().join("sparse")).expect("rm");
+    let r = run(t.path(), &["check", "--offline", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    let f = &v["findings"][0];
+    assert_eq!(f["file"], "sparse/catalog-info.yaml", "{v}");
+    assert_eq!(f["code"], "invalid_yaml", "{v}");
+    assert_eq!(f["severity"], "error", "{v}");
+    assert!(
+        f["message"].as_str().is_some_and(
+            |m| m.contains("tracked by git but not in the work tree (sparse checkout?)")
+        ),
+        "{v}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn names_that_differ_only_in_non_utf8_bytes_are_two_files() {

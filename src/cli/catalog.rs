@@ -330,9 +330,12 @@ fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String> {
     };
     let meta = match std::fs::symlink_metadata(&file.path) {
         Ok(m) => m,
-        // Listed by git but deleted in the work tree: nothing to read.
+        // Tracked by git but not in the work tree (a sparse checkout, an unstaged deletion):
+        // Backstage reads the committed file, the gate cannot vouch for it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Some("listed by git but missing from the work tree".into()))
+            return Ok(Some(
+                "tracked by git but not in the work tree (sparse checkout?): not checked".into(),
+            ))
         }
         // Anything else (a name through a file, `asset-id.yaml/x`: not a directory) is this
         // file's finding, never the end of the run.

@@ -83,9 +83,10 @@ pub fn list(dir: &Path) -> Result<Option<Listing>, String> {
         .stdout
         .split(|b| *b == 0)
         .filter(|rel| !rel.is_empty())
+        // A tracked file missing from the work tree (a sparse checkout, a deletion not yet
+        // staged) stays listed: the catalog reads the committed file, so the gate reports it
+        // (catalog.rs) rather than vouching for what it did not read.
         .map(|rel| dir.join(os_str(rel)))
-        // A tracked file deleted in the work tree (and not yet staged) is not there to read.
-        .filter(|p| std::fs::symlink_metadata(p).is_ok())
         .collect();
     files.sort();
     files.dedup();
