@@ -5,7 +5,7 @@
 use crate::format::{Input, Validator};
 use crate::issue::{Error, Verdict};
 use crate::lookup::{self, Completion, Engine, Fault, Outcome, Request, Response, Ticket};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -120,37 +120,26 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "Promise<Verdict[]>")]
     pub type VerdictsPromise;
 
-    // Duck-typed fetch Headers: works with any fetch implementation.
-    type FetchHeaders;
-    #[wasm_bindgen(method, structural, catch)]
-    fn get(this: &FetchHeaders, name: &str) -> Result<Option<String>, JsValue>;
+}
 
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    /// `setTimeout(callback, ms, arg)`: the callback gets `arg`.
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_with(callback: &Function, ms: f64, arg: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-
-    type AbortController;
-    #[wasm_bindgen(constructor, catch)]
-    fn new() -> Result<AbortController, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &AbortController) -> JsValue;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
-
-    #[wasm_bindgen(js_name = URL)]
-    type JsUrl;
-    #[wasm_bindgen(constructor, js_class = "URL", catch)]
-    fn new(url: &str, base: &JsValue) -> Result<JsUrl, JsValue>;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn origin(this: &JsUrl) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn protocol(this: &JsUrl) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn href(this: &JsUrl) -> String;
+// The I/O: js/transport.js (wasm-bindgen copies it into pkg/<target>/snippets/).
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    /// One request within `timeout_ms`, the body capped at `cap` bytes; never rejects. It settles
+    /// with `[status, body, ...values of the headers in names]` or a fault `[code, detail]`.
+    #[wasm_bindgen(js_name = request)]
+    fn transport_request(
+        fetch: &JsValue,
+        url: &str,
+        headers: &Array,
+        timeout_ms: f64,
+        cap: f64,
+        names: &str,
+    ) -> Promise;
+    fn sleep(ms: f64) -> Promise;
+    /// Resolves when the caller's `AbortSignal` fires (at once if it has); undefined without one.
+    #[wasm_bindgen(js_name = whenAborted)]
+    fn when_aborted(signal: &JsValue) -> JsValue;
 }
 
 type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
@@ -219,6 +208,7 @@ fn type_name(v: &JsValue) -> String {
 }
 
 /// Check one JS value.
+#[inline(never)]
 fn check_one(validator: &Validator, v: &JsValue, scheme: Option<&str>) -> Result<Verdict, Error> {
     if let Some(s) = v.as_string() {
         validator.check_format(Input::Str(&s), scheme)
@@ -541,19 +531,44 @@ impl AssetIdValidator {
     }
 }
 
+// The async functions below only await; what they do between awaits is in small functions that
+// are never inlined, so that the state machines (this crate is built at opt-level 3) stay small.
+
 async fn validate_many(
     inner: Rc<Inner>,
     values: Array,
     options: JsValue,
 ) -> Result<Vec<Verdict>, JsValue> {
-    let scheme = scheme_option(&options)?;
+    let (mut verdicts, ids) = check_all(&inner, &values, &options)?;
+    if ids.is_empty() {
+        return Ok(verdicts);
+    }
+    let outcomes = lookup_ids(
+        &inner,
+        ids,
+        &get(&options, "fetch"),
+        &get(&options, "signal"),
+    )
+    .await;
+    apply_all(&inner, &mut verdicts, &outcomes);
+    Ok(verdicts)
+}
+
+/// The values' format verdicts, and the distinct valid IDs to look up (none without a lookup).
+#[inline(never)]
+fn check_all(
+    inner: &Inner,
+    values: &Array,
+    options: &JsValue,
+) -> Result<(Vec<Verdict>, Vec<String>), JsValue> {
+    let scheme = scheme_option(options)?;
     let mut verdicts = Vec::with_capacity(values.length() as usize);
     for v in values.iter() {
         verdicts
             .push(check_one(&inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
     }
     if !inner.engine.borrow().enabled() {
-        return Ok(verdicts);
+        return Ok((verdicts, Vec::new()));
     }
     let mut seen: HashSet<&str> = HashSet::new();
     let ids: Vec<String> = verdicts
@@ -563,19 +578,17 @@ async fn validate_many(
         .map(str::to_string)
         .collect();
     drop(seen);
-    if ids.is_empty() {
-        return Ok(verdicts);
-    }
-    let fetch = get(&options, "fetch");
-    let signal = get(&options, "signal");
-    let outcomes = lookup_ids(&inner, ids, &fetch, &signal).await;
+    Ok((verdicts, ids))
+}
+
+#[inline(never)]
+fn apply_all(inner: &Inner, verdicts: &mut [Verdict], outcomes: &HashMap<String, Outcome>) {
     let engine = inner.engine.borrow();
     for v in verdicts.iter_mut() {
         if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
             lookup::apply(v, o, engine.spec());
         }
     }
-    Ok(verdicts)
 }
 
 async fn lookup_ids(
@@ -584,61 +597,24 @@ async fn lookup_ids(
     fetch: &JsValue,
     signal: &JsValue,
 ) -> HashMap<String, Outcome> {
-    gather(inner, &ids, fetch).await;
+    if let Some(tick) = join_tick(inner, &ids, fetch) {
+        let _ = JsFuture::from(tick.clone()).await;
+        plan_tick(inner, &tick);
+    }
     let mut results: HashMap<String, Outcome> = HashMap::new();
     let mut remaining = ids;
     // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
     // plans again; three rounds always suffice.
     for _ in 0..3 {
-        let plan = inner.engine.borrow_mut().plan(&remaining, now());
-        results.extend(plan.resolved);
-        let pending = Array::new();
-        let mut slots: Vec<Outcomes> = Vec::new();
-        for req in plan.requests {
-            let f = start(inner, req, fetch);
-            pending.push(&f.done);
-            slots.push(f.outcomes);
-        }
-        // The tickets waited on, once each (IDs of one request come together).
-        let mut tickets: Vec<Ticket> = Vec::new();
-        for (_, t) in &plan.waiting {
-            if tickets.last() != Some(t) && !tickets.contains(t) {
-                tickets.push(*t);
-            }
-        }
-        for (t, f) in inner.inflight.borrow().iter() {
-            if tickets.contains(t) {
-                pending.push(&f.done);
-                slots.push(f.outcomes.clone());
-            }
-        }
-        let all = Promise::all(&pending);
-        let aborted = match aborted(signal) {
-            Some(abort) => {
-                let _ = JsFuture::from(Promise::race(&Array::of2(&all, &abort))).await;
-                get(signal, "aborted").as_bool() == Some(true)
-            }
-            None => {
-                let _ = JsFuture::from(all).await;
-                false
-            }
+        let (all, slots) = round(inner, &remaining, fetch, &mut results);
+        let abort = when_aborted(signal).dyn_into::<Promise>().ok();
+        let all = match &abort {
+            Some(abort) => Promise::race(&Array::of2(&all, abort)),
+            None => all,
         };
-        let wanted: HashSet<&str> = remaining.iter().map(String::as_str).collect();
-        for slot in slots {
-            for (id, o) in slot.borrow().iter() {
-                if wanted.contains(id.as_str()) {
-                    results.entry(id.clone()).or_insert_with(|| o.clone());
-                }
-            }
-        }
-        drop(wanted);
-        remaining.retain(|id| !results.contains_key(id));
-        if aborted {
-            for id in remaining.drain(..) {
-                results.insert(id, Outcome::Unavailable("the lookup was cancelled".into()));
-            }
-        }
-        if remaining.is_empty() {
+        let _ = JsFuture::from(all).await;
+        let aborted = abort.is_some() && get(signal, "aborted").as_bool() == Some(true);
+        if collect(&mut remaining, &slots, &mut results, aborted) {
             break;
         }
     }
@@ -651,11 +627,73 @@ async fn lookup_ids(
     results
 }
 
+/// Plan `remaining` (answered ones go to `results`), start the requests it needs, and find those
+/// already in flight: a promise for all of them, and where their outcomes will be.
+#[inline(never)]
+fn round(
+    inner: &Rc<Inner>,
+    remaining: &[String],
+    fetch: &JsValue,
+    results: &mut HashMap<String, Outcome>,
+) -> (Promise, Vec<Outcomes>) {
+    let plan = inner.engine.borrow_mut().plan(remaining, now());
+    results.extend(plan.resolved);
+    let pending = Array::new();
+    let mut slots: Vec<Outcomes> = Vec::new();
+    for req in plan.requests {
+        let f = start(inner, req, fetch);
+        pending.push(&f.done);
+        slots.push(f.outcomes);
+    }
+    // The tickets waited on, once each (IDs of one request come together).
+    let mut tickets: Vec<Ticket> = Vec::new();
+    for (_, t) in &plan.waiting {
+        if tickets.last() != Some(t) && !tickets.contains(t) {
+            tickets.push(*t);
+        }
+    }
+    for (t, f) in inner.inflight.borrow().iter() {
+        if tickets.contains(t) {
+            pending.push(&f.done);
+            slots.push(f.outcomes.clone());
+        }
+    }
+    (Promise::all(&pending), slots)
+}
+
+/// Take the round's outcomes for `remaining` into `results`; true when nothing is left to ask.
+#[inline(never)]
+fn collect(
+    remaining: &mut Vec<String>,
+    slots: &[Outcomes],
+    results: &mut HashMap<String, Outcome>,
+    aborted: bool,
+) -> bool {
+    let wanted: HashSet<&str> = remaining.iter().map(String::as_str).collect();
+    for slot in slots {
+        for (id, o) in slot.borrow().iter() {
+            if wanted.contains(id.as_str()) {
+                results.entry(id.clone()).or_insert_with(|| o.clone());
+            }
+        }
+    }
+    drop(wanted);
+    remaining.retain(|id| !results.contains_key(id));
+    if aborted {
+        for id in remaining.drain(..) {
+            results.insert(id, Outcome::Unavailable("the lookup was cancelled".into()));
+        }
+    }
+    remaining.is_empty()
+}
+
 /// Concurrent validations in one tick share requests: the IDs that need one wait for the end of
-/// the tick (a zero timer), then whoever resumes first plans all of them together, so that a
-/// batching source (ServiceNow `IN`) asks for them in few requests. Each caller then finds its
-/// IDs in flight. IDs answered without I/O (cache, registry) do not wait.
-async fn gather(inner: &Rc<Inner>, ids: &[String], fetch: &JsValue) {
+/// the tick (a zero timer; the promise returned), then whoever resumes first plans all of them
+/// together ([`plan_tick`]), so that a batching source (ServiceNow `IN`) asks for them in few
+/// requests. Each caller then finds its IDs in flight. IDs answered without I/O (cache,
+/// registry) do not wait.
+#[inline(never)]
+fn join_tick(inner: &Inner, ids: &[String], fetch: &JsValue) -> Option<Promise> {
     let t = now();
     let fresh: Vec<String> = {
         let engine = inner.engine.borrow();
@@ -665,29 +703,28 @@ async fn gather(inner: &Rc<Inner>, ids: &[String], fetch: &JsValue) {
             .collect()
     };
     if fresh.is_empty() {
-        return;
+        return None;
     }
-    let done = {
-        let mut tick = inner.tick.borrow_mut();
-        let tick = tick.get_or_insert_with(|| Tick {
-            done: Promise::new(&mut |resolve, _| {
-                set_timeout(&resolve, 0.0);
-            }),
-            groups: Vec::new(),
-        });
-        // Requests are performed with the fetch of the callers they serve.
-        match tick.groups.iter_mut().find(|(f, _)| f == fetch) {
-            Some((_, group)) => group.extend(fresh),
-            None => tick.groups.push((fetch.clone(), fresh)),
-        }
-        tick.done.clone()
-    };
-    let _ = JsFuture::from(done.clone()).await;
+    let mut tick = inner.tick.borrow_mut();
+    let tick = tick.get_or_insert_with(|| Tick {
+        done: sleep(0.0),
+        groups: Vec::new(),
+    });
+    // Requests are performed with the fetch of the callers they serve.
+    match tick.groups.iter_mut().find(|(f, _)| f == fetch) {
+        Some((_, group)) => group.extend(fresh),
+        None => tick.groups.push((fetch.clone(), fresh)),
+    }
+    Some(tick.done.clone())
+}
+
+#[inline(never)]
+fn plan_tick(inner: &Rc<Inner>, done: &Promise) {
     let mine = inner
         .tick
         .borrow()
         .as_ref()
-        .is_some_and(|t| JsValue::from(&t.done) == JsValue::from(&done));
+        .is_some_and(|t| JsValue::from(&t.done) == JsValue::from(done));
     let Some(tick) = inner.tick.borrow_mut().take().filter(|_| mine) else {
         return;
     };
@@ -700,6 +737,7 @@ async fn gather(inner: &Rc<Inner>, ids: &[String], fetch: &JsValue) {
 }
 
 /// Start performing a planned request; later callers wait on its [`Flight`].
+#[inline(never)]
 fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
     let outcomes: Outcomes = Rc::default();
     let ticket = req.ticket;
@@ -715,383 +753,144 @@ fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
     flight
 }
 
-/// A promise that resolves when the caller's `AbortSignal` fires (at once if it already has).
-fn aborted(signal: &JsValue) -> Option<Promise> {
-    let add = get(signal, "addEventListener")
-        .dyn_into::<Function>()
-        .ok()?;
-    Some(Promise::new(&mut |resolve, _| {
-        if get(signal, "aborted").as_bool() == Some(true) {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        } else {
-            let once = Object::new();
-            let _ = Reflect::set(&once, &"once".into(), &JsValue::TRUE);
-            let _ = add.call3(signal, &"abort".into(), &resolve, &once);
-        }
-    }))
-}
-
 /// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
 /// It first waits for one of the validator's `maxConcurrency` slots; its time budget starts then.
 async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
-    let (budget, cap, slots) = inner
-        .engine
-        .borrow()
-        .spec()
-        .map_or((5000, 8 << 20, 8), |s| {
-            (s.timeout_ms, s.max_response_bytes, s.max_concurrency)
-        });
-    if inner.active.get() < slots {
-        inner.active.set(inner.active.get() + 1);
-    } else {
-        // release() hands its slot over by calling `resolve`.
-        let turn = Promise::new(&mut |resolve, _| inner.queue.borrow_mut().push_back(resolve));
-        let _ = JsFuture::from(turn).await;
-    }
+    let (budget, cap) = match take_slot(&inner) {
+        Ok(limits) => limits,
+        Err(turn) => {
+            let _ = JsFuture::from(turn).await;
+            limits(&inner)
+        }
+    };
     let start = now();
     let mut attempt = 1;
     let outcomes = loop {
         let remaining = budget.saturating_sub(now() - start).max(1);
-        let result = fetch_once(&req, &fetch, remaining, cap).await;
-        let completion =
-            inner
-                .engine
-                .borrow_mut()
-                .complete(&req, result, attempt, now() - start, now());
+        let got = JsFuture::from(send(&req, &fetch, remaining, cap)).await;
+        let result = answer(got.unwrap_or_default(), cap);
+        let completion = complete(&inner, &req, result, attempt, start);
         match completion {
             Completion::Done(outcomes) => break outcomes,
             Completion::Retry { after_ms } => {
-                sleep(after_ms).await;
+                let _ = JsFuture::from(sleep(after_ms as f64)).await;
                 attempt += 1;
             }
         }
     };
+    release(&inner, req.ticket);
+    outcomes
+}
+
+/// The request's time budget and body cap.
+fn limits(inner: &Inner) -> (u64, u64) {
+    inner
+        .engine
+        .borrow()
+        .spec()
+        .map_or((5000, 8 << 20), |s| (s.timeout_ms, s.max_response_bytes))
+}
+
+/// One of the `maxConcurrency` slots and the limits, or the promise of a turn in the queue.
+#[inline(never)]
+fn take_slot(inner: &Inner) -> Result<(u64, u64), Promise> {
+    let slots = inner
+        .engine
+        .borrow()
+        .spec()
+        .map_or(8, |s| s.max_concurrency);
+    if inner.active.get() < slots {
+        inner.active.set(inner.active.get() + 1);
+        Ok(limits(inner))
+    } else {
+        // release() hands its slot over by calling `resolve`.
+        Err(Promise::new(&mut |resolve, _| {
+            inner.queue.borrow_mut().push_back(resolve)
+        }))
+    }
+}
+
+#[inline(never)]
+fn release(inner: &Inner, ticket: Ticket) {
     let next = inner.queue.borrow_mut().pop_front();
     match next {
         Some(resolve) => drop(resolve.call0(&JsValue::UNDEFINED)),
         None => inner.active.set(inner.active.get() - 1),
     }
-    inner
-        .inflight
-        .borrow_mut()
-        .retain(|(t, _)| *t != req.ticket);
-    outcomes
+    inner.inflight.borrow_mut().retain(|(t, _)| *t != ticket);
 }
 
-async fn sleep(ms: u64) {
-    let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms as f64);
-    });
-    let _ = JsFuture::from(p).await;
-}
-
-fn error_name(e: &JsValue) -> String {
-    get(e, "name").as_string().unwrap_or_default()
-}
-
-fn error_message(e: &JsValue) -> String {
-    let msg = get(e, "message")
-        .as_string()
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "unknown error".into());
-    let cause = get(&get(e, "cause"), "message").as_string();
-    match cause {
-        Some(c) if !c.is_empty() && c != msg => format!("{msg} ({c})"),
-        _ => msg,
-    }
-}
-
-fn fault(e: JsValue) -> Fault {
-    match error_name(&e).as_str() {
-        "TimeoutError" | "AbortError" => Fault::Timeout,
-        _ => Fault::Network(error_message(&e)),
-    }
-}
-
-/// Cancel a body stream or reader, whatever its promise does.
-fn cancel(stream: &JsValue) {
-    if let Ok(f) = get(stream, "cancel").dyn_into::<Function>() {
-        if let Ok(p) = f.call0(stream) {
-            let p = Promise::resolve(&p);
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(p).await;
-            });
-        }
-    }
-}
-
-/// The request's deadline: `race` settles with whichever comes first, `value` or the timer.
-struct Deadline {
-    timer: Promise,
-    token: JsValue,
-}
-
-impl Deadline {
-    fn race(&self, value: &JsValue) -> JsFuture {
-        JsFuture::from(Promise::race(&Array::of2(
-            &Promise::resolve(value),
-            &self.timer,
-        )))
-    }
-
-    fn settle(&self, r: Result<JsValue, JsValue>) -> Result<JsValue, Fault> {
-        match r {
-            Ok(v) if v == self.token => Err(Fault::Timeout),
-            Ok(v) => Ok(v),
-            Err(e) => Err(fault(e)),
-        }
-    }
-}
-
-/// One GET within `timeout_ms` (request, redirects and body together, whether or not the fetch
-/// function honours its signal), the body capped at `cap` bytes.
-async fn fetch_once(
-    req: &Request,
-    fetch: &JsValue,
-    timeout_ms: u64,
-    cap: u64,
-) -> Result<Response, Fault> {
-    let token: JsValue = Object::new().into();
-    let mut id = JsValue::UNDEFINED;
-    let timer = Promise::new(&mut |resolve, _| {
-        id = set_timeout_with(&resolve, timeout_ms as f64, &token);
-    });
-    let deadline = Deadline { timer, token };
-    let ctl = AbortController::new().ok();
-    // What to cancel if we stop early: the body stream, or its reader once reading.
-    let mut body = JsValue::UNDEFINED;
-    let result = exchange(req, fetch, &deadline, ctl.as_ref(), cap, &mut body).await;
-    clear_timeout(&id);
-    if result.is_err() {
-        if let Some(c) = &ctl {
-            c.abort();
-        }
-        cancel(&body);
-    }
-    result
-}
-
-fn header(resp: &JsValue, name: &str) -> Option<String> {
-    let h: FetchHeaders = get(resp, "headers").unchecked_into();
-    h.get(name).ok().flatten()
-}
-
-/// Where a redirect went, for the message: an origin, or `a file: URL`.
-fn place(url: &JsUrl) -> String {
-    match url.protocol().as_str() {
-        "http:" | "https:" => url.origin(),
-        p => format!("a {p} URL"),
-    }
-}
-
-/// What to do with an answer to a GET.
-enum Next {
-    /// Fetch this URL (a same-origin redirect, or the browser's opaque one).
-    Fetch(String),
-    /// Read the body with this reader.
-    Read(JsValue),
-    /// No stream (a hand-made response object): wait for its `text()` promise.
-    Text(JsValue),
-}
-
-/// The answer's status, origin and size checks, and what to do next (sync, so that the request's
-/// state machine stays small).
 #[inline(never)]
-fn answer(
-    resp: &JsValue,
-    url: &str,
-    planned: &Option<String>,
-    opaque: &mut bool,
-    body: &mut JsValue,
-    cap: u64,
-) -> Result<(u16, Next), Fault> {
-    if !resp.is_object() {
-        return Err(Fault::Network(
-            "the fetch function resolved to something other than a Response".into(),
-        ));
-    }
-    *body = get(resp, "body");
-    if get(resp, "type").as_string().as_deref() == Some("opaqueredirect") && !*opaque {
-        *opaque = true;
-        return Ok((0, Next::Fetch(url.to_string())));
-    }
-    let status = get(resp, "status");
-    let code = status.as_f64().unwrap_or(-1.0);
-    if !(100.0..=599.0).contains(&code) || code.fract() != 0.0 {
-        let shown = js_sys::JSON::stringify(&status)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| "undefined".into());
-        return Err(Fault::Network(format!(
-            "the fetch function answered with an invalid HTTP status ({shown}); a status is a whole number from 100 to 599"
-        )));
-    }
-    let location = header(resp, "location").filter(|_| (300.0..400.0).contains(&code));
-    let next = match &location {
-        Some(loc) => JsUrl::new(loc, &JsValue::from_str(url)).ok(),
-        // Followed by the fetch function (a browser, or one that ignores `redirect`): where did
-        // it end? (An empty URL: a hand-made Response, nothing to check.)
-        None => get(resp, "url")
-            .as_string()
-            .filter(|u| !u.is_empty())
-            .and_then(|u| JsUrl::new(&u, &JsValue::UNDEFINED).ok()),
-    };
-    if let (Some(next), Some(planned)) = (&next, planned) {
-        if next.origin() != *planned || !next.protocol().starts_with("http") {
-            return Err(Fault::Redirected(place(next)));
-        }
-    }
-    if let Some(next) = next.filter(|_| location.is_some()) {
-        cancel(body);
-        return Ok((0, Next::Fetch(next.href())));
-    }
-    if header(resp, "content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|n| n > cap)
-    {
-        return Err(Fault::TooLarge { limit: cap });
-    }
-    let next = match get(body, "getReader")
-        .dyn_into::<Function>()
-        .and_then(|f| f.call0(body))
-    {
-        Ok(reader) => {
-            *body = reader.clone();
-            Next::Read(reader)
-        }
-        Err(_) => Next::Text(
-            get(resp, "text")
-                .dyn_into::<Function>()
-                .and_then(|f| f.call0(resp))
-                .map_err(|_| Fault::Network("the fetch function's Response has no body".into()))?,
-        ),
-    };
-    Ok((code as u16, next))
+fn complete(
+    inner: &Inner,
+    req: &Request,
+    result: Result<Response, Fault>,
+    attempt: u32,
+    start: u64,
+) -> Completion {
+    inner
+        .engine
+        .borrow_mut()
+        .complete(req, result, attempt, now() - start, now())
 }
 
-async fn exchange(
-    req: &Request,
-    fetch: &JsValue,
-    deadline: &Deadline,
-    ctl: Option<&AbortController>,
-    cap: u64,
-    body: &mut JsValue,
-) -> Result<Response, Fault> {
-    let global = js_sys::global();
-    let (func, this): (Function, JsValue) = if fetch.is_function() {
-        (fetch.clone().unchecked_into(), JsValue::UNDEFINED)
-    } else {
-        match get(&global, "fetch").dyn_into::<Function>() {
-            Ok(f) => (f, global.clone().into()),
-            Err(_) => {
-                return Err(Fault::Network(
-                    "no fetch function is available; pass options.fetch".into(),
-                ))
-            }
-        }
-    };
-    let headers = Object::new();
+/// The answer's headers the core reads.
+const HEADERS: &str = "content-type retry-after x-ratelimit-reset";
+
+/// Send one request through js/transport.js (its promise never rejects).
+#[inline(never)]
+fn send(req: &Request, fetch: &JsValue, timeout_ms: u64, cap: u64) -> Promise {
+    let headers = Array::new();
     for (k, v) in &req.headers {
-        let _ = Reflect::set(&headers, &k.into(), &v.into());
+        headers.push(&k.into());
+        headers.push(&v.into());
     }
-    let init = Object::new();
-    let _ = Reflect::set(&init, &"method".into(), &"GET".into());
-    let _ = Reflect::set(&init, &"headers".into(), &headers);
-    if let Some(c) = ctl {
-        let _ = Reflect::set(&init, &"signal".into(), &c.signal());
-    }
-    // Only the planned origin answers for the CMDB. Redirects are followed here (Node reveals
-    // them with `redirect: 'manual'`) so that each hop's origin is checked; browsers hide them
-    // (an opaque redirect), so there the browser follows and the final URL is checked.
-    let base = get(&get(&global, "location"), "href");
-    let planned = JsUrl::new(&req.url, &base).ok().map(|u| u.origin());
-    let mut opaque = false;
-    let mut hops = 0;
-    let mut next = Next::Fetch(req.url.clone());
-    let mut reader = JsValue::UNDEFINED;
-    let mut status = 0;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut resp = JsValue::UNDEFINED;
-    // One await for every step (fetch, each redirect, each chunk): a small state machine.
-    loop {
-        let pending = match next {
-            Next::Fetch(url) if hops <= 5 => {
-                hops += 1;
-                let mode = if opaque { "follow" } else { "manual" };
-                let _ = Reflect::set(&init, &"redirect".into(), &mode.into());
-                let call = func.call2(&this, &JsValue::from_str(&url), &init);
-                next = Next::Fetch(url);
-                call.map_err(fault)?
-            }
-            Next::Fetch(_) => {
-                return Err(Fault::Network(
-                    "the CMDB redirected the request more than 5 times".into(),
-                ))
-            }
-            Next::Read(r) => {
-                reader = r;
-                next = Next::Read(JsValue::UNDEFINED);
-                get(&reader, "read")
-                    .unchecked_into::<Function>()
-                    .call0(&reader)
-                    .map_err(fault)?
-            }
-            Next::Text(p) => {
-                next = Next::Text(JsValue::UNDEFINED);
-                p
-            }
-        };
-        let got = deadline.settle(deadline.race(&pending).await);
-        match &next {
-            Next::Fetch(url) => {
-                resp = match got {
-                    Err(Fault::Network(_)) if opaque => {
-                        return Err(Fault::Redirected(
-                            "a location the browser would not follow (e.g. a file: URL)".into(),
-                        ))
-                    }
-                    r => r?,
-                };
-                let (code, n) = answer(&resp, url, &planned, &mut opaque, body, cap)?;
-                status = code;
-                next = n;
-            }
-            Next::Read(_) => {
-                let chunk = got?;
-                if get(&chunk, "done").is_truthy() {
-                    *body = JsValue::UNDEFINED;
-                    break;
-                }
-                let bytes: Uint8Array = get(&chunk, "value").unchecked_into();
-                if !bytes.is_object() {
-                    return Err(Fault::Network("the body stream yielded no bytes".into()));
-                }
-                if (buf.len() as u64).saturating_add(bytes.length().into()) > cap {
-                    return Err(Fault::TooLarge { limit: cap });
-                }
-                buf.extend_from_slice(&bytes.to_vec());
-                next = Next::Read(reader.clone());
-            }
-            Next::Text(_) => {
-                let text = got?.as_string().unwrap_or_default();
-                if text.len() as u64 > cap {
-                    return Err(Fault::TooLarge { limit: cap });
-                }
-                buf = text.into_bytes();
-                break;
+    transport_request(
+        fetch,
+        &req.url,
+        &headers,
+        timeout_ms as f64,
+        cap as f64,
+        HEADERS,
+    )
+}
+
+/// The transport's answer; its failures, reported as data, become the core's faults (worded
+/// here and in the core, not in JS).
+#[inline(never)]
+fn answer(got: JsValue, cap: u64) -> Result<Response, Fault> {
+    let at = |i: u32| Reflect::get_u32(&got, i).ok().and_then(|v| v.as_string());
+    if let Some(status) = Reflect::get_u32(&got, 0).ok().and_then(|v| v.as_f64()) {
+        let mut headers = Vec::new();
+        for (i, name) in (2..).zip(HEADERS.split(' ')) {
+            if let Some(v) = at(i) {
+                headers.push((name.to_string(), v));
             }
         }
+        return Ok(Response {
+            status: status as u16,
+            headers,
+            body: at(1).unwrap_or_default(),
+        });
     }
-    let mut headers = Vec::new();
-    for name in ["content-type", "retry-after", "x-ratelimit-reset"] {
-        if let Some(v) = header(&resp, name) {
-            headers.push((name.to_string(), v));
-        }
-    }
-    Ok(Response {
-        status,
-        headers,
-        body: String::from_utf8(buf)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    let detail = at(1).unwrap_or_default();
+    let network = |m: &str| Fault::Network(m.into());
+    Err(match at(0).as_deref() {
+        Some("t") => Fault::Timeout,
+        Some("l") => Fault::TooLarge { limit: cap },
+        Some("r") => Fault::Redirected(detail),
+        Some("p") => Fault::Redirected(format!("a {detail} URL")),
+        Some("o") => Fault::Redirected(
+            "a location the browser would not follow (e.g. a file: URL)".into(),
+        ),
+        Some("s") => Fault::Network(format!(
+            "the fetch function answered with an invalid HTTP status ({detail}); a status is a whole number from 100 to 599"
+        )),
+        Some("h") => network("the CMDB redirected the request more than 5 times"),
+        Some("f") => network("no fetch function is available; pass options.fetch"),
+        Some("x") => network("the fetch function resolved to something other than a Response"),
+        Some("e") => network("the fetch function's Response has no body"),
+        Some("b") => network("the body stream yielded no bytes"),
+        _ => Fault::Network(detail),
     })
 }

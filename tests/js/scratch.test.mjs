@@ -25,7 +25,13 @@ const policy = JSON.stringify({
 
 test('the tarball ships only the built package', () => {
   const files = readdirSync(join(dir, 'node_modules/asset-id/pkg/web')).sort();
-  assert.deepEqual(files, ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json', 'verdicts.js']);
+  assert.deepEqual(files, ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json', 'snippets', 'verdicts.js']);
+  // js/transport.js, the lookup I/O, as each build imports it (an ES module / CommonJS).
+  for (const target of ['web', 'node']) {
+    const base = join(dir, 'node_modules/asset-id/pkg', target, 'snippets');
+    const [hash] = readdirSync(base);
+    assert.deepEqual(readdirSync(join(base, hash, 'js')), ['transport.js'], target);
+  }
 });
 
 test('import by name (ESM) works and ready() resolves', () => {
