@@ -278,6 +278,30 @@ fn read_only_files_and_directories_are_a_clear_error_and_nothing_is_lost() {
 
 #[cfg(unix)]
 #[test]
+fn a_file_with_hard_links_is_not_rewritten() {
+    let t = repo();
+    let f = t.path().join("catalog/quoting.yaml");
+    let other = t.path().join("quoting-copy.txt");
+    std::fs::hard_link(&f, &other).expect("link");
+    let r = run(t.path(), &["check", "--fix"]);
+    // Both names still hold the same (original) text: the link is not broken.
+    assert_eq!(read(&f), read(&fixture("repo/catalog/quoting.yaml")));
+    assert_eq!(read(&other), read(&f));
+    assert!(
+        r.stdout.contains("catalog/quoting.yaml:7:27: not fixed: 'apm-000 1234' -> APM0001234: the file has 2 hard links"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    // The other files were fixed.
+    assert_eq!(
+        read(&t.path().join("catalog/flow.yaml")),
+        read(&fixture("expected/catalog/flow.yaml"))
+    );
+}
+
+#[cfg(unix)]
+#[test]
 fn permissions_are_kept_and_symbolic_links_stay_links() {
     use std::os::unix::fs::PermissionsExt;
     let t = repo();

@@ -497,6 +497,9 @@ fn fix_file(
     if stream.error.is_some() {
         refuse(&mut fixes, "the file has a YAML error; fix it first");
     }
+    if let Some(why) = fix::hard_links(&file.path) {
+        refuse(&mut fixes, &why);
+    }
     let mut applied = false;
     if fixes.iter().any(|f| f.edit.is_ok()) {
         match fix::rewrite(text, stream, &fixes) {

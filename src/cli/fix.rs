@@ -349,6 +349,24 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     out
 }
 
+/// Why a file is not rewritten when it has several hard links: a fix is written to a new file
+/// renamed over it, so the other names would keep the old text (the links silently broken).
+pub fn hard_links(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let n = std::fs::metadata(path).ok()?.nlink();
+        (n > 1).then(|| {
+            format!("the file has {n} hard links (a fix replaces the file, which would break them); fix it by hand")
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Write `bytes` to `path` atomically: a temporary file in the same directory, then a rename
 /// over the file; permissions (and, when allowed, owner) kept. A symbolic link is resolved and
 /// its target written, so the link stays a link. A read-only file or directory is refused (the
@@ -364,6 +382,9 @@ pub fn write_atomically(path: &Path, was: &[u8], bytes: &[u8]) -> Result<(), Str
     }
     if meta.permissions().readonly() || !writable(&target) {
         return Err("the file is read-only; it was left unchanged".into());
+    }
+    if let Some(why) = hard_links(&target) {
+        return Err(format!("{why}; it was left unchanged"));
     }
     let dir = target
         .parent()
