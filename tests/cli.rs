@@ -636,6 +636,33 @@ fn fifos_and_devices_are_never_read() {
 }
 
 #[test]
+fn markdown_summary_stays_under_githubs_1_mib_limit() {
+    // 520 findings whose cells are all punctuation: every character escapes to `&#38;`.
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    for i in 0..520 {
+        t.write(
+            &format!("d/{i:03}{}/catalog-info.yaml", "&".repeat(240)),
+            system(
+                &format!("{}{i}", "_".repeat(60)),
+                &format!("'{}'", "&".repeat(100)),
+            ),
+        );
+    }
+    let r = run(
+        t.path(),
+        &["check", "--offline", "--format", "markdown", "d"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.len() <= 1024 * 1024, "{} bytes", r.stdout.len());
+    let last = r.stdout.trim_end().lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("… and ") && last.contains("more findings") && last.contains("1 MiB"),
+        "{last}"
+    );
+}
+
+#[test]
 fn tracked_files_missing_from_the_work_tree_are_findings() {
     let t = TempDir::new();
     t.write("asset-id.yaml", FORMAT_POLICY);

@@ -511,6 +511,9 @@ pub fn check_junit(report: &Report) -> String {
 const MD_MAX_ROWS: usize = 500;
 /// Most characters of data in one Markdown table cell.
 const MD_MAX_CELL: usize = 300;
+/// Most bytes of a Markdown summary before rows are left out: GitHub refuses a job summary above
+/// 1 MiB, and escaping makes a cell's 300 characters up to 6 bytes each (`&#38;`).
+const MD_MAX_BYTES: usize = 900 * 1024;
 
 /// Data for a Markdown table cell or heading: one line ([`visible`]), at most [`MD_MAX_CELL`]
 /// characters, and every ASCII punctuation character that Markdown or HTML could read as syntax
@@ -590,41 +593,38 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             out,
             "\n### {title}\n\n| file | line | from | to | result |\n|---|---:|---|---|---|"
         );
+        let mut shown = 0;
         for f in report.fixes.iter().take(MD_MAX_ROWS) {
             let state = match (&f.edit, f.applied) {
                 (Ok(_), true) => "fixed".to_string(),
                 (Ok(_), false) => "would fix".to_string(),
                 (Err(why), _) => format!("not auto-fixable: {}", md_escape(why)),
             };
-            let _ = writeln!(
-                out,
-                "| {} | {}:{} | '{}' | {} | {state} |",
+            let row = format!(
+                "| {} | {}:{} | '{}' | {} | {state} |\n",
                 md_escape(&f.file),
                 f.pos.line,
                 f.pos.column,
                 md_escape(&f.from),
                 md_escape(&f.to)
             );
+            if out.len() + row.len() > MD_MAX_BYTES / 2 {
+                break;
+            }
+            out.push_str(&row);
+            shown += 1;
         }
-        if report.fixes.len() > MD_MAX_ROWS {
-            let _ = writeln!(out, "\n… and {} more", report.fixes.len() - MD_MAX_ROWS);
+        if report.fixes.len() > shown {
+            let _ = writeln!(out, "\n… and {} more", report.fixes.len() - shown);
         }
     }
     let mut current: Option<&str> = None;
     for (shown, f) in report.findings.iter().enumerate() {
-        if shown == MD_MAX_ROWS {
-            let _ = writeln!(
-                out,
-                "\n… and {} more findings (run `asset-id check` for all of them)",
-                report.findings.len() - MD_MAX_ROWS
-            );
-            break;
-        }
+        let mut chunk = String::new();
         if current != Some(f.file.as_str()) {
-            current = Some(f.file.as_str());
             let n = report.findings.iter().filter(|g| g.file == f.file).count();
             let _ = writeln!(
-                out,
+                chunk,
                 "\n### {} ({})\n\n| line | entity | severity | code | message | fix |\n|---:|---|---|---|---|---|",
                 md_escape(&f.file),
                 plural(n, "finding", "findings")
@@ -643,13 +643,23 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             None => String::new(),
         };
         let _ = writeln!(
-            out,
+            chunk,
             "| {}:{} | {entity} | {} | `{}` | {message} | {fix} |",
             f.line,
             f.column,
             f.severity.as_str(),
             f.code.code()
         );
+        if shown == MD_MAX_ROWS || out.len() + chunk.len() > MD_MAX_BYTES {
+            let _ = writeln!(
+                out,
+                "\n… and {} more findings (run `asset-id check` for all of them; the summary stays under GitHub's 1 MiB limit)",
+                report.findings.len() - shown
+            );
+            break;
+        }
+        current = Some(f.file.as_str());
+        out.push_str(&chunk);
     }
     out.push('\n');
     neutralise(&out)
