@@ -236,6 +236,67 @@ fn dry_run_and_diff_write_nothing_and_the_diff_applies() {
 
 #[cfg(unix)]
 #[test]
+fn diff_never_prints_a_workflow_command() {
+    let t = repo();
+    // A file name holding a workflow command: the headers quote it as git does.
+    let name = "catalog/x\n::error::INJECTED\n.yaml";
+    std::fs::write(
+        t.path().join(name),
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: n\n  annotations:\n    example.com/asset-id: apm-000 1234\n",
+    )
+    .expect("write");
+    let d = run(t.path(), &["check", "--diff"]);
+    assert_eq!(d.code, 1, "{}", d.stderr);
+    assert!(
+        d.stdout.contains("--- \"a/catalog/x\\n::error::INJECTED\\n.yaml\"\n+++ \"b/catalog/x\\n::error::INJECTED\\n.yaml\"\n"),
+        "{}",
+        d.stdout
+    );
+    assert!(!d.stdout.lines().any(|l| l.trim_start().starts_with("::")));
+    // The quoted header applies.
+    std::fs::write(t.path().join("fix.patch"), &d.stdout).expect("patch");
+    let ok = Command::new("git")
+        .current_dir(t.path())
+        .args(["apply", "--unsafe-paths", "fix.patch"])
+        .status()
+        .expect("git apply");
+    assert!(ok.success());
+    assert!(std::fs::read_to_string(t.path().join(name))
+        .expect("read")
+        .contains("asset-id: APM0001234"));
+
+    // A context line that a runner would execute: not printed on a pipe, written to a file.
+    let t = repo();
+    std::fs::write(
+        t.path().join("catalog/desc.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: n\n  description: |\n    ::error::INJECTED\n  annotations:\n    example.com/asset-id: apm-000 1234\n",
+    )
+    .expect("write");
+    let d = run(t.path(), &["check", "--diff"]);
+    assert_eq!(d.code, 2, "{}", d.stderr);
+    assert_eq!(d.stdout, "");
+    assert!(
+        d.stderr.contains("would be read as a CI workflow command")
+            && d.stderr.contains("--diff > fix.patch"),
+        "{}",
+        d.stderr
+    );
+    let patch = t.path().join("fix.patch");
+    let out = Command::new(env!("CARGO_BIN_EXE_asset-id"))
+        .current_dir(t.path())
+        .args(["check", "--diff"])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&patch).expect("create"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("run");
+    assert_eq!(out.code(), Some(1));
+    let text = std::fs::read_to_string(&patch).expect("read");
+    assert!(text.contains("\n     ::error::INJECTED\n"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
 fn read_only_files_and_directories_are_a_clear_error_and_nothing_is_lost() {
     use std::os::unix::fs::PermissionsExt;
     let t = repo();

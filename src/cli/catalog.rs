@@ -143,6 +143,21 @@ fn display_path(p: &Path) -> String {
     s.to_string()
 }
 
+/// A path's bytes for a diff header (without a leading `./`; git quotes what needs it).
+fn diff_path(p: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        p.as_os_str().as_bytes().to_vec()
+    };
+    #[cfg(not(unix))]
+    let bytes = display_path(p).into_bytes();
+    match bytes.strip_prefix(b"./") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    }
+}
+
 /// What a path is when it is not a regular file or a directory (for messages).
 fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();
@@ -511,7 +526,7 @@ fn fix_file(
                 if settings.diff {
                     report
                         .diff
-                        .push_str(&fix::unified_diff(&file.display, text, &new));
+                        .push_str(&fix::unified_diff(&diff_path(&file.path), text, &new));
                 }
                 if settings.fix == fix::Mode::Apply {
                     match fix::write_atomically(&file.path, text.as_bytes(), new.as_bytes()) {

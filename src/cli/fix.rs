@@ -303,12 +303,46 @@ pub fn rewrite(text: &str, original: &yaml::Stream, fixes: &[Fix]) -> Option<Str
         .then_some(new)
 }
 
+/// `prefix` and `path` as git writes a path in a diff header (`core.quotePath`, its default):
+/// as is, or, when it holds a control character, `"`, `\` or a byte above 0x7F, in double quotes
+/// with C escapes (`\n`, `\t`, `\"`, `\\`) and octal for the other bytes. `git apply` reads
+/// both; a file name holding `\n::error::x` cannot start a line of its own.
+pub fn git_quote(prefix: &[u8], path: &[u8]) -> String {
+    let special = |b: u8| b < 0x20 || b == 0x7f || b == b'"' || b == b'\\' || b >= 0x80;
+    let whole: Vec<u8> = prefix.iter().chain(path).copied().collect();
+    if !whole.iter().any(|&b| special(b)) {
+        return String::from_utf8_lossy(&whole).into_owned();
+    }
+    let mut out = String::from("\"");
+    for &b in &whole {
+        match b {
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b if special(b) => out.push_str(&format!("\\{b:03o}")),
+            b => out.push(b as char),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A unified diff (`--- a/PATH`, `+++ b/PATH`, hunks with 3 lines of context) from `old` to
 /// `new`; lines keep their `\r`.
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+pub fn unified_diff(path: &[u8], old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
-    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    let mut out = format!(
+        "--- {}\n+++ {}\n",
+        git_quote(b"a/", path),
+        git_quote(b"b/", path)
+    );
     let line = |out: &mut String, sign: char, l: &str| {
         out.push(sign);
         out.push_str(l);
@@ -552,10 +586,21 @@ mod tests {
     fn diff_has_context_and_keeps_crlf() {
         let old = "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\ng\r\nh\r\ni\r\nj\r\nk\r\nl";
         let new = old.replace("b\r", "B\r").replace('l', "L");
-        let d = unified_diff("x.yaml", old, &new);
+        let d = unified_diff(b"x.yaml", old, &new);
         assert_eq!(
             d,
             "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,5 +1,5 @@\n a\r\n-b\r\n+B\r\n c\r\n d\r\n e\r\n@@ -9,4 +9,4 @@\n i\r\n j\r\n k\r\n-l\n\\ No newline at end of file\n+L\n\\ No newline at end of file\n"
+        );
+        // Paths as git quotes them: a name cannot start a line of its own.
+        assert_eq!(git_quote(b"a/", b"x.yaml"), "a/x.yaml");
+        assert_eq!(
+            git_quote(b"a/", b"x\n::error::X\n\"\\\x80\x01\xc3\xa9.yaml"),
+            "\"a/x\\n::error::X\\n\\\"\\\\\\200\\001\\303\\251.yaml\""
+        );
+        let d = unified_diff(b"x\n::error::X\n.yaml", "a\n", "b\n");
+        assert!(
+            d.starts_with("--- \"a/x\\n::error::X\\n.yaml\"\n+++ \"b/x\\n::error::X\\n.yaml\"\n"),
+            "{d}"
         );
     }
 }

@@ -268,6 +268,24 @@ fn use_color() -> bool {
     std::io::stdout().is_terminal() && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
+/// Whether stdout is a regular file (a redirection `> file`), not a terminal or a pipe.
+fn stdout_is_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 fn write_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is not worth a panic or an error message.
@@ -579,15 +597,33 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         }
         _ => String::new(),
     };
+    let mut diff_refused = false;
     if args.diff {
-        write_stdout(&report.diff);
-        eprint!("{text}");
+        // A patch must keep its lines exact (`git apply`), so a context line a CI runner would
+        // execute (`  ::error::x` in a file) cannot be neutralised: it is written only when stdout
+        // is a regular file (`--diff > fix.patch`), which no runner reads.
+        match output::runner_command_line(&report.diff) {
+            Some(line) if !stdout_is_file() => {
+                eprint!("{text}");
+                eprintln!(
+                    "asset-id: error: line {line} of the diff would be read as a CI workflow command (it starts with `::` or `##[`); it is not printed on a terminal or a pipe: write it to a file with `asset-id check --diff > fix.patch`"
+                );
+                diff_refused = true;
+            }
+            _ => {
+                write_stdout(&report.diff);
+                eprint!("{text}");
+            }
+        }
     } else {
         write_stdout(&text);
     }
     eprint!("{fix_lines}");
     if let Some(path) = &args.summary {
         append_summary(path, &output::check_markdown(&report, fixing))?;
+    }
+    if diff_refused {
+        return Ok(2);
     }
     if !report.write_errors.is_empty() {
         for e in &report.write_errors {

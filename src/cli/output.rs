@@ -71,6 +71,16 @@ pub fn neutralise(text: &str) -> String {
     out
 }
 
+/// The first line (1-based) of `text` that a CI runner would execute (see [`neutralise`]).
+pub fn runner_command_line(text: &str) -> Option<usize> {
+    text.split('\n')
+        .position(|line| {
+            let t = line.trim_start();
+            t.starts_with("::") || t.starts_with("##vso[") || t.starts_with("##[")
+        })
+        .map(|i| i + 1)
+}
+
 /// ANSI styling, enabled only for terminals without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
