@@ -636,6 +636,74 @@ fn fifos_and_devices_are_never_read() {
 }
 
 #[test]
+fn location_targets_are_followed_or_reported() {
+    let outside = TempDir::new();
+    outside.write("outside.yaml", system("outside", "APM12"));
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write(
+        "catalog-info.yaml",
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  target: ./systems.txt\n  targets:\n    - ./sub/evil.json\n    - https://github.com/x/y/blob/main/catalog-info.yaml\n    - {}\n    - ./missing.yaml\n    - ./catalog-info.yaml\n",
+            outside.path().join("outside.yaml").display()
+        ),
+    );
+    // Any extension; a Location pointing back is read once (no loop).
+    t.write(
+        "systems.txt",
+        format!("{}---\napiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {{name: back}}\nspec: {{target: ./catalog-info.yaml}}\n", system("txt", "BAD")),
+    );
+    t.write(
+        "sub/evil.json",
+        r#"{"apiVersion": "backstage.io/v1alpha1", "kind": "System", "metadata": {"name": "json", "annotations": {"example.com/asset-id": "BAD2"}}}"#,
+    );
+    for in_git in [false, true] {
+        if in_git {
+            git(t.path(), &["init", "-q"]);
+            git(t.path(), &["add", "-A"]);
+        }
+        for args in [&[][..], &["catalog-info.yaml"][..]] {
+            let mut all = vec!["check", "--offline", "--format", "json"];
+            all.extend(args);
+            let r = run(t.path(), &all);
+            assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+            let v = json_of(&r);
+            let got: Vec<String> = v["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}:{} {} {} {}",
+                        f["file"].as_str().unwrap_or(""),
+                        f["line"],
+                        f["severity"].as_str().unwrap_or(""),
+                        f["code"].as_str().unwrap_or(""),
+                        f["value"]
+                    )
+                })
+                .collect();
+            let want = [
+                "catalog-info.yaml:9 warning invalid_yaml null",
+                "catalog-info.yaml:10 warning invalid_yaml null",
+                "catalog-info.yaml:11 error invalid_yaml null",
+                "systems.txt:6 error pattern_mismatch \"BAD\"",
+                "sub/evil.json:1 error pattern_mismatch \"BAD2\"",
+            ];
+            assert_eq!(got, want, "git {in_git} {args:?}: {v}");
+            let messages = v["findings"].to_string();
+            assert!(messages.contains("is a URL"), "{messages}");
+            assert!(messages.contains("is outside the "), "{messages}");
+            assert!(messages.contains("does not exist"), "{messages}");
+            assert!(
+                !messages.contains("\"outside\""),
+                "read outside: {messages}"
+            );
+        }
+    }
+}
+
+#[test]
 fn markdown_summary_stays_under_githubs_1_mib_limit() {
     // 520 findings whose cells are all punctuation: every character escapes to `&#38;`.
     let t = TempDir::new();

@@ -7,7 +7,7 @@ use asset_id::lookup::{self, Engine, Outcome};
 use asset_id::{Input, Issue, IssueCode, Severity, Validator, Verdict};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -77,6 +77,20 @@ pub struct Report {
     pub diff: String,
     /// Files `--fix` could not write (each message names the file): exit 2.
     pub write_errors: Vec<String>,
+    /// Targets of `kind: Location` entities, to be followed (see [`follow`]).
+    targets: Vec<Target>,
+}
+
+/// A `spec.target` / `spec.targets` entry of a `kind: Location` entity.
+#[derive(Debug)]
+struct Target {
+    /// The Location's file (shown) and path, and where the target is written in it.
+    from: String,
+    from_path: PathBuf,
+    pos: Pos,
+    target: String,
+    /// What a followed file must stay inside (canonical), and what to call it.
+    inside: (PathBuf, &'static str),
 }
 
 impl Report {
@@ -463,6 +477,26 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             &mut source,
         );
     }
+    let targets: Vec<(Pos, String)> = stream
+        .documents
+        .iter()
+        .flat_map(|d| location_targets(&d.root))
+        .collect();
+    if !targets.is_empty() {
+        let inside = match &file.inside {
+            Some(inside) => inside.clone(),
+            None => named_file_inside(&file.path),
+        };
+        report
+            .targets
+            .extend(targets.into_iter().map(|(pos, target)| Target {
+                from: file.display.clone(),
+                from_path: file.path.clone(),
+                pos,
+                target,
+                inside: inside.clone(),
+            }));
+    }
     if settings.fix != fix::Mode::Off {
         fix_file(file, settings, &text, &stream, &mut pending, &mut report);
     }
@@ -603,10 +637,199 @@ pub fn check_files(
 ) -> Result<Report, String> {
     let mut report = Report::default();
     let mut pending: Vec<Pending> = Vec::new();
-    let results = check_all_files(files, settings, progress);
-    if results.len() != files.len() {
-        return Err("internal error: a worker thread failed".into());
+    // Every file is read once: those listed, then the files Locations point at (loop-safe).
+    let mut seen: HashSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(&f.path).ok())
+        .collect();
+    let mut followed: Vec<CatalogFile>;
+    let mut batch: &[CatalogFile] = files;
+    let mut order: Vec<String> = Vec::new();
+    loop {
+        order.extend(batch.iter().map(|f| f.display.clone()));
+        let results = check_all_files(batch, settings, progress);
+        if results.len() != batch.len() {
+            return Err("internal error: a worker thread failed".into());
+        }
+        merge_results(&mut report, &mut pending, results)?;
+        let targets = std::mem::take(&mut report.targets);
+        let next = follow(targets, &mut seen, &mut report);
+        if next.is_empty() {
+            break;
+        }
+        followed = next;
+        batch = &followed;
     }
+    finish(report, pending, &order, settings, engine, resolve)
+}
+
+/// The targets written in a `kind: Location` entity (`spec.target`, `spec.targets`), with their
+/// positions.
+fn location_targets(root: &Spanned) -> Vec<(Pos, String)> {
+    let is_location = root
+        .get("apiVersion")
+        .and_then(Spanned::as_str)
+        .is_some_and(|a| a.starts_with("backstage.io/"))
+        && root
+            .get("kind")
+            .and_then(Spanned::as_str)
+            .is_some_and(|k| k.eq_ignore_ascii_case("location"));
+    let Some(spec) = root.get("spec").filter(|_| is_location) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(t) = spec.get("target") {
+        if let Some(s) = t.as_str() {
+            out.push((t.pos, s.to_string()));
+        }
+    }
+    if let Some(ts) = spec.get("targets") {
+        if let Node::Seq(items) = &*ts.node {
+            out.extend(
+                items
+                    .iter()
+                    .filter_map(|t| t.as_str().map(|s| (t.pos, s.to_string()))),
+            );
+        }
+    }
+    out
+}
+
+/// For a file named on the command line: what the files its Locations point at must stay inside
+/// (its git work tree, else the current directory).
+fn named_file_inside(path: &Path) -> (PathBuf, &'static str) {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(top) = super::git::top(dir) {
+        return (top, "the repository");
+    }
+    let cwd = std::fs::canonicalize(".").unwrap_or_else(|_| PathBuf::from("."));
+    (cwd, "the current directory")
+}
+
+/// `a/./b/../c` is `a/c` (for showing a path whose canonical form is known to be inside).
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Resolve the targets of Locations: a relative path inside the repository becomes a file to
+/// read (whatever its extension: Backstage reads it as YAML, and JSON is YAML), once; anything
+/// else is a finding on the Location (a warning when Backstage reads the target elsewhere, an
+/// error when the target is missing from the repository).
+fn follow(
+    targets: Vec<Target>,
+    seen: &mut HashSet<PathBuf>,
+    report: &mut Report,
+) -> Vec<CatalogFile> {
+    let mut out = Vec::new();
+    for t in targets {
+        let shown = super::output::clean(&t.target).into_owned();
+        let mut finding = |severity: Severity, message: String, hint: &str| {
+            report.push_finding(&t.from, t.pos, severity, message, hint);
+        };
+        let is_url = t.target.split_once(':').is_some_and(|(scheme, rest)| {
+            scheme.len() > 1
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && rest.starts_with("//")
+        });
+        if is_url {
+            finding(
+                Severity::Warning,
+                format!("the Location's target {shown:?} is a URL: Backstage reads it from there, this check does not"),
+                "check that repository too, or point the Location at a file of this one",
+            );
+            continue;
+        }
+        if t.target.contains(['*', '?', '[', '{']) {
+            finding(
+                Severity::Warning,
+                format!("the Location's target {shown:?} is a pattern: the files it matches are not followed by this check"),
+                "name the files, or make sure the directory's files are checked (they are when they are .yaml files of the repository)",
+            );
+            continue;
+        }
+        let joined = if Path::new(&t.target).is_absolute() {
+            PathBuf::from(&t.target)
+        } else {
+            t.from_path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&t.target)
+        };
+        let (inside, what) = &t.inside;
+        let canonical = match std::fs::canonicalize(&joined) {
+            Ok(c) => c,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && !Path::new(&t.target).is_absolute() =>
+            {
+                finding(
+                    Severity::Error,
+                    format!("the Location's target {shown:?} does not exist in {what}: Backstage will report the location as missing"),
+                    "fix the target, or commit the file it names",
+                );
+                continue;
+            }
+            Err(_) if Path::new(&t.target).is_absolute() => {
+                finding(
+                    Severity::Warning,
+                    format!("the Location's target {shown:?} is outside {what}: Backstage reads it on its own host, this check does not"),
+                    "point the Location at a file of the repository",
+                );
+                continue;
+            }
+            Err(e) => {
+                finding(
+                    Severity::Error,
+                    format!(
+                        "the Location's target {shown:?} cannot be read ({}): not checked",
+                        io_message(&e)
+                    ),
+                    "fix the target",
+                );
+                continue;
+            }
+        };
+        if !canonical.starts_with(inside) {
+            finding(
+                Severity::Warning,
+                format!("the Location's target {shown:?} is outside {what}: not checked (Backstage reads it from there)"),
+                "point the Location at a file of the repository",
+            );
+            continue;
+        }
+        if seen.insert(canonical) {
+            let path = lexical(&joined);
+            out.push(CatalogFile {
+                display: display_path(&path),
+                path,
+                inside: Some(t.inside.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// Add the results of a batch of files to the run's report.
+fn merge_results(
+    report: &mut Report,
+    pending: &mut Vec<Pending>,
+    results: Vec<FileResult>,
+) -> Result<(), String> {
     for result in results {
         let (part, part_pending) = result?;
         let offset = report.entities.len();
@@ -628,8 +851,20 @@ pub fn check_files(
             p.entity += offset;
             p
         }));
+        report.targets.extend(part.targets);
     }
+    Ok(())
+}
 
+/// Lookups, duplicates, and the findings of every pending value.
+fn finish(
+    mut report: Report,
+    mut pending: Vec<Pending>,
+    files: &[String],
+    settings: &CheckSettings<'_>,
+    engine: Option<&mut Engine>,
+    resolve: &mut Resolver<'_>,
+) -> Result<Report, String> {
     // Lookups: one batch for every distinct valid ID of the run.
     if let Some(engine) = engine {
         let mut ids: Vec<String> = pending
@@ -740,7 +975,7 @@ pub fn check_files(
     let order: HashMap<&str, usize> = files
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.display.as_str(), i))
+        .map(|(i, f)| (f.as_str(), i))
         .collect();
     report.findings.sort_by_key(|f| {
         (
@@ -763,6 +998,33 @@ pub fn check_files(
 }
 
 impl Report {
+    /// A file-level finding of any severity (a Location's target).
+    fn push_finding(
+        &mut self,
+        file: &str,
+        pos: Pos,
+        severity: Severity,
+        message: String,
+        hint: &str,
+    ) {
+        self.findings.push(Finding {
+            file: file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            kind: None,
+            namespace: None,
+            name: None,
+            annotation: None,
+            value: Value::Null,
+            code: IssueCode::InvalidYaml,
+            severity,
+            message,
+            hint: Some(hint.into()),
+            fix: None,
+            entity: None,
+        });
+    }
+
     fn push_file_error(&mut self, file: &str, pos: Pos, message: String, hint: &str) {
         self.broken_files.push(file.to_string());
         self.findings.push(Finding {

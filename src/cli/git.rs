@@ -30,6 +30,16 @@ fn looks_like_work_tree(dir: &Path) -> bool {
     dir.ancestors().any(|d| d.join(".git").exists())
 }
 
+/// The top of the git work tree `dir` is in (canonical), if any.
+pub fn top(dir: &Path) -> Option<PathBuf> {
+    let out = git(dir, &["rev-parse", "--show-toplevel"]).ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    std::fs::canonicalize(text.trim_end_matches(['\n', '\r'])).ok()
+}
+
 /// The files under `dir` as git sees them; None when `dir` is not inside a git work tree.
 /// A directory that looks like a work tree while `git` cannot list it is an error (exit 2):
 /// falling back to a walk would silently honour `.gitignore` again.
