@@ -3,7 +3,7 @@
 APP_DIR := examples/backstage-app
 APP_YARN = $(ON_NODE22) node $(firstword $(wildcard $(CURDIR)/$(APP_DIR)/.yarn/releases/yarn-*.cjs))
 
-.PHONY: app-install app-tsc test-e2e
+.PHONY: app-install app-tsc app-build test-e2e
 
 # scripts/pack-install-app.sh: the app on the tarballs (vendor/); registry packages exactly as locked.
 app-install: pack
@@ -12,7 +12,13 @@ app-install: pack
 app-tsc: app-install
 	cd $(APP_DIR) && $(APP_YARN) tsc
 
+# The production build (app + backend bundle): the .wasm emitted once, the config schema carried.
+app-build: app-install
+	rm -rf $(APP_DIR)/packages/app/dist $(APP_DIR)/packages/backend/dist
+	cd $(APP_DIR) && $(APP_YARN) build:all
+	$(ON_NODE22) node --test tests/e2e/app-build.test.mjs
+
 # The app with the real scaffolder and catalog backends, in headless Chromium and through the API.
-test-e2e: app-tsc
+test-e2e: app-tsc app-build
 	$(ON_NODE22) node --test --test-concurrency=1 tests/e2e/readme-app.test.mjs
 	$(ON_NODE22) node --test --test-concurrency=1 --test-timeout=900000 scripts/e2e-app.mjs

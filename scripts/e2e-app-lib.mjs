@@ -79,6 +79,7 @@ export async function startApp({ log = true, timeoutMs = 300_000, env = {} } = {
     ]);
   } catch (e) {
     await stop();
+    if (!/yarn start exited/.test(String(e.message))) e.message += `\n--- last output of yarn start:\n${output.slice(-4000)}`;
     throw e;
   }
   return { child, stop, output: () => output };

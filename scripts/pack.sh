@@ -19,8 +19,16 @@ log() { printf '\033[1mpack:\033[0m %s\n' "$*" >&2; }
 mkdir -p "$out"
 rm -f "$out"/*.tgz
 
+# Under the lock `make pkg` is run with elsewhere (flock /tmp/asset-id-pkg.lock make pkg), so a rebuild of
+# pkg/ in the same tree never lands half-written in the tarball; then every file the package lists must be in it.
 log "asset-id (root) on Node $(node --version)"
-npm pack --silent --pack-destination "$out" >/dev/null
+flock "${ASSET_ID_PKG_LOCK:-/tmp/asset-id-pkg.lock}" npm pack --silent --pack-destination "$out" >/dev/null
+root_tgz=$(ls "$out"/asset-id-[0-9]*.tgz)
+listed=$(node -p "require('./package.json').files.filter(f => !f.endsWith('/')).join('\n')")
+contents=$(tar tzf "$root_tgz")
+for f in $listed; do
+  grep -qx "package/$f" <<<"$contents" || { echo "pack: $f is missing from $root_tgz (pkg/ half-built? run make pkg)" >&2; exit 1; }
+done
 
 stage=$(mktemp -d /tmp/asset-id-pack.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
