@@ -43,6 +43,8 @@ export interface Config {
         idField?: string;
         fields?: string[];
         batchSize?: number;
+        /** OAuth client-credentials token endpoint (default `{baseUrl}/oauth_token.do`). */
+        tokenUrl?: string;
       };
       http?: {
         url: string;
@@ -96,7 +98,14 @@ export interface Config {
        * Backstage's proxy.
        */
       lookup?: {
-        servicenow?: { baseUrl?: string; table?: string; idField?: string; fields?: string[]; batchSize?: number };
+        servicenow?: {
+          baseUrl?: string;
+          table?: string;
+          idField?: string;
+          fields?: string[];
+          batchSize?: number;
+          tokenUrl?: string;
+        };
         http?: { url?: string };
         registry?: { url?: string };
         cacheTtlSeconds?: number;
@@ -113,7 +122,18 @@ export interface Config {
      * @deepVisibility secret
      */
     credentials?: {
-      servicenow?: { username?: string; password?: string; token?: string };
+      /**
+       * HTTP Basic (username, password), a bearer token, or OAuth 2.0 client credentials
+       * (clientId, clientSecret: a token from lookup.servicenow.tokenUrl, default
+       * {baseUrl}/oauth_token.do, cached until shortly before it expires).
+       */
+      servicenow?: {
+        username?: string;
+        password?: string;
+        token?: string;
+        clientId?: string;
+        clientSecret?: string;
+      };
       http?: { username?: string; password?: string; token?: string };
       registry?: { username?: string; password?: string; token?: string };
     };

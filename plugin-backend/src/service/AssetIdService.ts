@@ -56,7 +56,11 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   assertBackendUrls(settings);
   const { scopes, problems } = credentialScopes(settings.policy, settings.credentials);
   for (const problem of problems) options.logger.warn(problem);
-  const fetch = createCredentialedFetch(scopes, options.fetch);
+  const fetch = createCredentialedFetch(scopes, options.fetch, {
+    policy: settings.policy,
+    // A rejected OAuth client fails every lookup with the same message; it is logged once.
+    onOAuthRejected: message => options.logger.error(message),
+  });
 
   const batcher = new VerdictBatcher(
     values => validator.validateMany(values, { fetch }),

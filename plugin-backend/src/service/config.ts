@@ -21,10 +21,17 @@ export const BACKEND_ONLY_KEYS = ['processor', 'credentials', 'backend'] as cons
 /** What the catalog processor does with an entity whose asset ID is not valid. */
 export type ProcessorMode = 'error' | 'warn';
 
-/** One CMDB credential: HTTP Basic or a bearer token. */
+/** OAuth 2.0 client credentials (ServiceNow only): a token from `lookup.servicenow.tokenUrl`. */
+export interface OAuthClientCredential {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** One CMDB credential: HTTP Basic, a bearer token, or OAuth client credentials (ServiceNow). */
 export type CmdbCredential =
   | { username: string; password: string }
-  | { token: string };
+  | { token: string }
+  | OAuthClientCredential;
 
 /** Credentials per lookup source. Each applies only to requests to that source's configured URL. */
 export interface CmdbCredentials {
@@ -56,6 +63,20 @@ export function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
 
 function readCredential(config: Config | undefined, path: string): CmdbCredential | undefined {
   if (!config) return undefined;
+  const clientId = config.getOptionalString('clientId');
+  const clientSecret = config.getOptionalString('clientSecret');
+  if (clientId !== undefined || clientSecret !== undefined) {
+    if (!path.endsWith('.servicenow')) {
+      throw new Error(`${path}: clientId / clientSecret (OAuth client credentials) are for ServiceNow only`);
+    }
+    if (!clientId || !clientSecret) {
+      throw new Error(`${path}: OAuth client credentials need both clientId and clientSecret`);
+    }
+    if (config.has('token') || config.has('username')) {
+      throw new Error(`${path}: expected { clientId, clientSecret } (OAuth) or { username, password } or { token }, not both`);
+    }
+    return { clientId, clientSecret };
+  }
   const token = config.getOptionalString('token');
   if (token !== undefined) return { token };
   const username = config.getOptionalString('username');
@@ -63,7 +84,7 @@ function readCredential(config: Config | undefined, path: string): CmdbCredentia
     return { username, password: config.getOptionalString('password') ?? '' };
   }
   throw new Error(
-    `${path}: expected { username, password } or { token }`,
+    `${path}: expected { username, password }, { token } or (ServiceNow) { clientId, clientSecret }`,
   );
 }
 

@@ -14,9 +14,14 @@
  * problem (logged at startup), and `authorizationFor` checks the rule again per request. "Directly": with
  * `NODE_USE_ENV_PROXY=1` (or `--use-env-proxy`) and `HTTP_PROXY` set, Node's fetch sends even a loopback
  * `http:` request, headers in clear, through that proxy unless `NO_PROXY` covers the host.
+ *
+ * OAuth client credentials (`assetId.credentials.servicenow.{clientId, clientSecret}`, see oauth.ts) follow
+ * the same rule for the token URL (`lookup.servicenow.tokenUrl`, default `{baseUrl}/oauth_token.do`); the
+ * bearer token they give is attached like a configured token, and a 401 is tried once with a fresh one.
  */
 import type { FetchLike, Policy } from 'asset-id';
 import type { CmdbCredential, CmdbCredentials } from './config';
+import { OAuthTokenSource, tokenUrlFor } from './oauth';
 
 /** A credential bound to the URL prefix it may be sent to. */
 export interface CredentialScope {
@@ -24,16 +29,22 @@ export interface CredentialScope {
   /** Absolute URL the request must be under. */
   baseUrl: string;
   credential: CmdbCredential;
+  /** OAuth: where the token comes from. */
+  tokenUrl?: string;
 }
 
 interface ParsedScope {
   origin: string;
   pathPrefix: string;
   exactPath: string;
-  authorization: string;
+  /** Static credentials' header; undefined for OAuth (the token source gives it). */
+  authorization?: string;
+  oauth?: OAuthTokenSource;
 }
 
-export function authorizationHeader(credential: CmdbCredential): string {
+/** The static Authorization header of a credential; undefined for OAuth client credentials. */
+export function authorizationHeader(credential: CmdbCredential): string | undefined {
+  if ('clientId' in credential) return undefined;
   if ('token' in credential) return `Bearer ${credential.token}`;
   const basic = Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64');
   return `Basic ${basic}`;
@@ -127,6 +138,7 @@ export function credentialScopes(policy: Policy, credentials: CmdbCredentials): 
   problems: string[];
 } {
   const urls = lookupBaseUrls(policy);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const scopes: CredentialScope[] = [];
   const problems: string[] = [];
   for (const source of Object.keys(credentials) as Array<keyof CmdbCredentials>) {
@@ -158,6 +170,18 @@ export function credentialScopes(policy: Policy, credentials: CmdbCredentials): 
           `over https://, or over plain http:// to a loopback host (localhost, 127.0.0.1, [::1]); set ` +
           `lookup.${key} (or assetId.backend.lookup.${key}) to the CMDB's https:// URL; the credential is never sent`,
       );
+    } else if ('clientId' in credential) {
+      const tokenUrl = tokenUrlFor(baseUrl, str(policy.lookup?.servicenow?.tokenUrl));
+      if (!tryUrl(tokenUrl) || !mayCarryCredentials(tokenUrl)) {
+        problems.push(
+          `assetId.credentials.servicenow: OAuth client credentials are sent only over https://, or over plain ` +
+            `http:// to a loopback host reached directly; the token URL '${tokenUrl}' is neither; set ` +
+            `lookup.servicenow.tokenUrl (or assetId.backend.lookup.servicenow.tokenUrl) to an https:// URL; ` +
+            `the credentials are never sent`,
+        );
+      } else {
+        scopes.push({ source, baseUrl, credential, tokenUrl });
+      }
     } else {
       scopes.push({ source, baseUrl, credential });
     }
@@ -182,33 +206,72 @@ function requestUrl(input: unknown): string {
   return String(input);
 }
 
-/** The Authorization header value for `url`, if a scope covers it. */
-export function authorizationFor(url: string, scopes: CredentialScope[]): string | undefined {
+function scopeFor<T extends { origin: string; pathPrefix: string; exactPath: string }>(url: string, parsed: T[]): T | undefined {
   const target = tryUrl(url);
   if (!target || !mayCarryCredentials(target)) return undefined;
-  for (const scope of scopes) {
-    const parsed = parseScope(scope);
-    if (!parsed || parsed.origin !== target.origin) continue;
-    const path = target.pathname;
-    if (path === parsed.exactPath || path.startsWith(parsed.pathPrefix)) return parsed.authorization;
-  }
-  return undefined;
+  const path = target.pathname;
+  return parsed.find(p => p.origin === target.origin && (path === p.exactPath || path.startsWith(p.pathPrefix)));
+}
+
+/** The Authorization header value for `url`, if a scope with static credentials covers it. */
+export function authorizationFor(url: string, scopes: CredentialScope[]): string | undefined {
+  const parsed = scopes.map(parseScope).filter((p): p is ParsedScope => p !== undefined);
+  return scopeFor(url, parsed)?.authorization;
+}
+
+export interface CredentialedFetchOptions {
+  /** Lookup limits for OAuth token requests (`lookup.timeoutMs`, `lookup.maxResponseBytes`). */
+  policy?: Policy;
+  /** Told once when an OAuth client is rejected (a configuration error). */
+  onOAuthRejected?: (message: string) => void;
 }
 
 /**
  * Wraps `baseFetch` (default: global fetch) so that requests under a credential's base URL carry its
- * Authorization header. An Authorization header already present on the request is kept.
+ * Authorization header (for OAuth, the current token; a 401 is tried once more with a fresh one). An
+ * Authorization header already present on the request is kept.
  */
 export function createCredentialedFetch(
   scopes: CredentialScope[],
   baseFetch: FetchLike = (input, init) => fetch(input, init),
+  options: CredentialedFetchOptions = {},
 ): FetchLike {
   if (scopes.length === 0) return baseFetch;
-  return (input, init) => {
-    const authorization = authorizationFor(requestUrl(input), scopes);
-    if (!authorization) return baseFetch(input, init);
+  const lookup = options.policy?.lookup;
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const parsed = scopes
+    .map(scope => {
+      const p = parseScope(scope);
+      if (p && 'clientId' in scope.credential && scope.tokenUrl) {
+        p.oauth = new OAuthTokenSource({
+          tokenUrl: scope.tokenUrl,
+          clientId: scope.credential.clientId,
+          clientSecret: scope.credential.clientSecret,
+          fetch: baseFetch,
+          timeoutMs: num(lookup?.timeoutMs),
+          maxResponseBytes: num(lookup?.maxResponseBytes),
+          onRejected: options.onOAuthRejected,
+        });
+      }
+      return p;
+    })
+    .filter((p): p is ParsedScope => p !== undefined && (p.authorization !== undefined || p.oauth !== undefined));
+  return async (input, init) => {
+    const scope = scopeFor(requestUrl(input), parsed);
+    if (!scope) return baseFetch(input, init);
     const headers = new Headers(init?.headers);
-    if (!headers.has('authorization')) headers.set('authorization', authorization);
+    if (headers.has('authorization')) return baseFetch(input, { ...init, headers });
+    if (!scope.oauth) {
+      headers.set('authorization', scope.authorization!);
+      return baseFetch(input, { ...init, headers });
+    }
+    const first = await scope.oauth.header();
+    headers.set('authorization', first);
+    const resp = await baseFetch(input, { ...init, headers });
+    if (resp.status !== 401) return resp;
+    await resp.body?.cancel().catch(() => undefined);
+    scope.oauth.invalidate(first);
+    headers.set('authorization', await scope.oauth.header());
     return baseFetch(input, { ...init, headers });
   };
 }
