@@ -112,6 +112,38 @@ describe('the scaffolder API without the form', { concurrency: false }, () => {
   });
 });
 
+async function runTask(assetId) {
+  const created = await api('/api/scaffolder/v2/tasks', {
+    method: 'POST',
+    body: JSON.stringify({ templateRef: TEMPLATE.replace(/^template\/default\//, 'template:default/'), values: values(assetId) }),
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body).slice(0, 800));
+  const id = created.body.id;
+  const task = await poll(async () => {
+    const r = await api(`/api/scaffolder/v2/tasks/${id}`);
+    return { done: ['failed', 'completed', 'cancelled'].includes(r.body?.status), value: r.body };
+  }, `task ${id}`, 60_000);
+  const events = (await api(`/api/scaffolder/v2/tasks/${id}/events`)).body;
+  const text = events.map(e => `${e.body?.stepId ?? ''} ${e.body?.status ?? ''} ${e.body?.message ?? ''}`).join('\n');
+  return { task, text };
+}
+
+describe('the scaffolder tasks API without the form', { concurrency: false }, () => {
+  it('a task with a retired ID fails at asset-id:validate with the verdict\'s message; no later step runs', async () => {
+    const { task, text } = await runTask('APM0000042');
+    assert.equal(task.status, 'failed', text);
+    assert.match(text, /validate-asset failed/, text);
+    assert.match(text, /APM0000042 \(Legacy Billing\) is retired/, text);
+    assert.doesNotMatch(text, /render (processing|completed)/, text);
+  });
+
+  it('a task with a valid ID passes asset-id:validate and goes on to the next steps', async () => {
+    const { text } = await runTask(' apm-000 1234 ');
+    assert.match(text, /validate-asset completed/, text);
+    assert.match(text, /render (processing|completed)/, text);
+  });
+});
+
 describe('the catalog processor on the example Systems', { concurrency: false }, () => {
   it('the valid System is in the catalog without errors; the others carry the verdicts', async () => {
     const valid = await poll(async () => {
