@@ -10,14 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-n="${1:-10000}"
-runs="${RUNS:-5}"
-bin="${ASSET_ID_BIN:-}"
-if [ -z "$bin" ]; then
-  target="${CARGO_TARGET_DIR:-$repo/target}"
-  (cd "$repo" && cargo build --release --features cli --quiet)
-  bin="$target/release/asset-id"
-fi
+. "$here/cli/lib.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 node "$here/cli/generate.mjs" "$work/tree" "$n" >/dev/null

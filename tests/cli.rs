@@ -7,98 +7,22 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ENV_VARS: [&str; 3] = ["ASSET_ID_TOKEN", "ASSET_ID_USERNAME", "ASSET_ID_PASSWORD"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "common/cli.rs"]
+mod common_cli;
+use common_cli::{fields, root, run, run_env, FakeCmdb, Run, TempDir};
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/catalog")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_asset-id"));
-    cmd.current_dir(dir).args(args).stdin(Stdio::null());
-    for v in ENV_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env_remove("NO_COLOR");
-    for v in [
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run asset-id");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    run_env(dir, args, &[])
-}
-
 fn json_of(r: &Run) -> Value {
     serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "asset-id-cli-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.0.join(rel);
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(&p, text).expect("write");
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 const FORMAT_POLICY: &str = r#"
@@ -548,23 +472,12 @@ fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
         let r = run(t.path(), &["check", "--format", "json"]);
         assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
         let v = json_of(&r);
-        let found: Vec<(String, String, String)> = v["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|f| {
-                (
-                    f["file"].as_str().unwrap_or("").to_string(),
-                    f["code"].as_str().unwrap_or("").to_string(),
-                    f["message"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
+        let found = fields(&v["findings"], &["file", "code", "message"]);
         let of = |file: &str| {
             found
                 .iter()
-                .filter(|(f, _, _)| f == file)
-                .map(|(_, c, m)| format!("{c}: {m}"))
+                .filter(|f| f[0] == file)
+                .map(|f| format!("{}: {}", f[1], f[2]))
                 .collect::<Vec<_>>()
         };
         assert_eq!(of("link.yaml").len(), 1, "git {in_git}: {found:?}");
@@ -1017,56 +930,7 @@ fn special_characters_are_escaped_in_every_format() {
 
 // ------------------------------------------------------------------ the fake CMDB
 
-/// `node tests/support/fake-cmdb.mjs --port 0 --exit-on-stdin-close`, killed on drop.
-struct FakeCmdb {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    url: String,
-}
-
 impl FakeCmdb {
-    fn start() -> FakeCmdb {
-        let script = root().join("tests/support/fake-cmdb.mjs");
-        let mut child = Command::new("node")
-            .arg(script)
-            .args(["--port", "0", "--exit-on-stdin-close"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("these tests need `node` (Node 20+) on PATH");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let url = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        FakeCmdb {
-            child,
-            _stdin: stdin,
-            url,
-        }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = TcpStream::connect(addr).expect("connect");
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("send");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats not JSON ({e}): {text}"))
-    }
-
-    fn stats(&self) -> Value {
-        self.get("/__stats")
-    }
-
     /// A ServiceNow policy against a scenario.
     fn policy(&self, scenario: &str, extra: Value) -> String {
         let mut p = json!({
@@ -1082,13 +946,6 @@ impl FakeCmdb {
             }
         }
         p.to_string()
-    }
-}
-
-impl Drop for FakeCmdb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -9,7 +9,6 @@ use asset_id::{Input, IssueCode, Validator};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,54 +16,19 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+#[path = "common/cli.rs"]
+mod common_cli;
+use common_cli::{run, TempDir};
 
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_asset-id"))
+/// `git apply --unsafe-paths` of `patch` in `dir`, which must succeed.
+fn git_apply(dir: &Path, patch: &str) {
+    std::fs::write(dir.join("fix.patch"), patch).expect("patch");
+    let ok = Command::new("git")
         .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .env_remove("NO_COLOR")
-        .env_remove("ASSET_ID_TOKEN")
-        .env_remove("ASSET_ID_USERNAME")
-        .env_remove("ASSET_ID_PASSWORD")
-        .output()
-        .expect("run asset-id");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "asset-id-fix-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+        .args(["apply", "--unsafe-paths", "fix.patch"])
+        .status()
+        .expect("git apply");
+    assert!(ok.success());
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -224,13 +188,7 @@ fn dry_run_and_diff_write_nothing_and_the_diff_applies() {
     assert!(!d.stdout.contains("error["), "{}", d.stdout);
     assert!(d.stderr.contains("would fix:"), "{}", d.stderr);
     // git apply turns the copy into the expected files.
-    std::fs::write(t.path().join("fix.patch"), &d.stdout).expect("patch");
-    let ok = Command::new("git")
-        .current_dir(t.path())
-        .args(["apply", "--unsafe-paths", "fix.patch"])
-        .status()
-        .expect("git apply");
-    assert!(ok.success());
+    git_apply(t.path(), &d.stdout);
     assert_files(t.path(), "expected");
 }
 
@@ -254,13 +212,7 @@ fn diff_never_prints_a_workflow_command() {
     );
     assert!(!d.stdout.lines().any(|l| l.trim_start().starts_with("::")));
     // The quoted header applies.
-    std::fs::write(t.path().join("fix.patch"), &d.stdout).expect("patch");
-    let ok = Command::new("git")
-        .current_dir(t.path())
-        .args(["apply", "--unsafe-paths", "fix.patch"])
-        .status()
-        .expect("git apply");
-    assert!(ok.success());
+    git_apply(t.path(), &d.stdout);
     assert!(std::fs::read_to_string(t.path().join(name))
         .expect("read")
         .contains("asset-id: APM0001234"));

@@ -4,71 +4,20 @@
 #![cfg(feature = "cli")]
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const CLIENT_ID: &str = "asset-id-client";
 const CLIENT_SECRET: &str = "s3cret-client";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct FakeCmdb {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    url: String,
-}
+#[path = "common/cli.rs"]
+mod common_cli;
+use common_cli::{fields, run_env, FakeCmdb, Run, TempDir};
 
 impl FakeCmdb {
-    fn start() -> FakeCmdb {
-        let mut child = Command::new("node")
-            .arg(root().join("tests/support/fake-cmdb.mjs"))
-            .args(["--port", "0", "--exit-on-stdin-close"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("these tests need `node` (Node 20+) on PATH");
-        let stdin = child.stdin.take();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("listening line");
-        let url = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        FakeCmdb {
-            child,
-            _stdin: stdin,
-            url,
-        }
-    }
-
     /// The paths the server saw (method and path).
     fn log(&self) -> Vec<(String, String)> {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = TcpStream::connect(addr).expect("connect");
-        write!(s, "GET /__stats HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("send");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        let v: Value = serde_json::from_str(body).expect("stats");
-        v["log"]
-            .as_array()
-            .expect("log")
-            .iter()
-            .map(|e| {
-                (
-                    e["method"].as_str().unwrap_or("").to_string(),
-                    e["path"].as_str().unwrap_or("").to_string(),
-                )
-            })
+        fields(&self.stats()["log"], &["method", "path"])
+            .into_iter()
+            .map(|e| (e[0].clone(), e[1].clone()))
             .collect()
     }
 
@@ -84,30 +33,6 @@ impl FakeCmdb {
             .count();
         (token, table)
     }
-}
-
-impl Drop for FakeCmdb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "asset-id-oauth-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 /// `asset-id validate --format json IDS` with a ServiceNow policy on `scenario`.
@@ -132,40 +57,16 @@ fn validate(
         "schemes": [{"name": "business-app", "pattern": "APM\\d{7}"}],
         "lookup": l,
     });
-    let d = dir();
-    std::fs::write(d.join("policy.json"), policy.to_string()).expect("policy");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_asset-id"));
-    cmd.current_dir(&d)
-        .args(["validate", "--config", "policy.json", "--format", "json"])
-        .args(ids)
-        .stdin(Stdio::null());
-    for v in [
-        "ASSET_ID_TOKEN",
-        "ASSET_ID_USERNAME",
-        "ASSET_ID_PASSWORD",
-        "ASSET_ID_CLIENT_ID",
-        "ASSET_ID_CLIENT_SECRET",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run asset-id");
-    let _ = std::fs::remove_dir_all(&d);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let t = TempDir::new();
+    t.write("policy.json", policy.to_string());
+    let mut args = vec!["validate", "--config", "policy.json", "--format", "json"];
+    args.extend(ids.iter().map(String::as_str));
+    run_env(t.path(), &args, env)
+}
+
+/// One ID against the "oauth" scenario, default settings.
+fn one_id(cmdb: &FakeCmdb, env: &[(&str, &str)]) -> Run {
+    validate(cmdb, "oauth", json!({}), json!({}), &ids(1), env)
 }
 
 fn ids(n: usize) -> Vec<String> {
@@ -224,7 +125,7 @@ fn one_token_for_a_run_of_three_batches() {
     );
     never_printed(&r);
     // Without credentials the bearer-only table refuses: the 401 message, no token request.
-    let r = validate(&cmdb, "oauth", json!({}), json!({}), &ids(1), &[]);
+    let r = one_id(&cmdb, &[]);
     assert!(r.stdout.contains("HTTP 401"), "{}", r.stdout);
 }
 
@@ -334,28 +235,14 @@ fn token_url_override_and_the_transport_rule() {
 #[test]
 fn half_configured_client_credentials_are_refused() {
     let cmdb = FakeCmdb::start();
-    let r = validate(
-        &cmdb,
-        "oauth",
-        json!({}),
-        json!({}),
-        &ids(1),
-        &[("ASSET_ID_CLIENT_ID", CLIENT_ID)],
-    );
+    let r = one_id(&cmdb, &[("ASSET_ID_CLIENT_ID", CLIENT_ID)]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("ASSET_ID_CLIENT_SECRET is not"),
         "{}",
         r.stderr
     );
-    let r = validate(
-        &cmdb,
-        "oauth",
-        json!({}),
-        json!({}),
-        &ids(1),
-        &[OAUTH[0], OAUTH[1], ("ASSET_ID_TOKEN", "t")],
-    );
+    let r = one_id(&cmdb, &[OAUTH[0], OAUTH[1], ("ASSET_ID_TOKEN", "t")]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not both"), "{}", r.stderr);
     assert!(cmdb.log().is_empty());

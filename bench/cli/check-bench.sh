@@ -9,14 +9,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-n="${1:-10000}"
-runs="${RUNS:-5}"
-bin="${ASSET_ID_BIN:-}"
-if [ -z "$bin" ]; then
-  target="${CARGO_TARGET_DIR:-$repo/target}"
-  (cd "$repo" && cargo build --release --features cli --quiet)
-  bin="$target/release/asset-id"
-fi
+. "$here/lib.sh"
 if [ ! -d "$here/node_modules/js-yaml" ]; then
   (cd "$here" && npm install --no-audit --no-fund --silent >/dev/null)
 fi

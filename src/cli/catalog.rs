@@ -1027,22 +1027,7 @@ impl Report {
 
     fn push_file_error(&mut self, file: &str, pos: Pos, message: String, hint: &str) {
         self.broken_files.push(file.to_string());
-        self.findings.push(Finding {
-            file: file.to_string(),
-            line: pos.line,
-            column: pos.column,
-            kind: None,
-            namespace: None,
-            name: None,
-            annotation: None,
-            value: Value::Null,
-            code: IssueCode::InvalidYaml,
-            severity: Severity::Error,
-            message,
-            hint: Some(hint.into()),
-            fix: None,
-            entity: None,
-        });
+        self.push_finding(file, pos, Severity::Error, message, hint);
     }
 }
 
