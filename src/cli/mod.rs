@@ -33,7 +33,9 @@ Examples:
 
 Configuration: --config FILE, else ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
 Credentials for CMDB lookups come from the environment only:
-  ASSET_ID_TOKEN (Authorization: Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic).
+  ASSET_ID_TOKEN (Authorization: Bearer), ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), or
+  ASSET_ID_CLIENT_ID + ASSET_ID_CLIENT_SECRET (ServiceNow OAuth 2.0 client credentials: one token
+  per run from {baseUrl}/oauth_token.do or lookup.servicenow.tokenUrl).
 Exit status: 0 nothing wrong, 1 an error was found, 2 usage, configuration or I/O error.";
 
 const VALIDATE_AFTER_HELP: &str = "\
@@ -43,8 +45,9 @@ Examples:
   asset-id validate --format json APM0001234 | jq '.results[0].record.name'
 
 Each ID is normalized and checked against the policy's schemes, then (unless --offline) looked
-up in the CMDB; all IDs share batched lookups. Credentials: ASSET_ID_TOKEN (Bearer) or
-ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the environment only.
+up in the CMDB; all IDs share batched lookups. Credentials: ASSET_ID_TOKEN (Bearer),
+ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic) or ASSET_ID_CLIENT_ID + ASSET_ID_CLIENT_SECRET
+(ServiceNow OAuth), from the environment only.
 Exit status: 0 all valid, 1 an ID is invalid, 2 usage, configuration or I/O error.";
 
 const CHECK_AFTER_HELP: &str = "\
@@ -68,8 +71,9 @@ multi-document YAML; entities with apiVersion backstage.io/* and a kind listed i
 that do not parse, that Backstage would read differently (NUL bytes, duplicate keys, ...), or
 larger than --max-file-bytes are reported (invalid_yaml); the others are still checked. All
 lookups of a run are batched, at most lookup.maxConcurrency at a time, within --lookup-deadline.
-Credentials: ASSET_ID_TOKEN (Bearer) or ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic), from the
-environment only.
+Credentials: ASSET_ID_TOKEN (Bearer), ASSET_ID_USERNAME + ASSET_ID_PASSWORD (Basic) or
+ASSET_ID_CLIENT_ID + ASSET_ID_CLIENT_SECRET (ServiceNow OAuth), from the environment only.
+Kind: Location entities' relative targets inside the repository are followed and checked too.
 --fix rewrites every annotation value that is valid once normalized by the policy (or once its
 hidden characters are removed) to the normalized ID, in place: only the value's bytes change
 (its quoting style is kept), files are replaced atomically. Block scalars, values over several
