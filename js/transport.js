@@ -1,6 +1,6 @@
-// The WASM edge's I/O (src/wasm.rs imports this module through wasm-bindgen; it is copied into
+// The WASM edge's I/O (src/wasm/lookup.rs imports this module through wasm-bindgen; it is copied into
 // pkg/<target>/snippets/): perform one lookup request with `fetch`. Failures come back as plain
-// data, `[code, detail]`, which src/wasm.rs maps to the core's faults and words there:
+// data, `[code, detail]`, which src/wasm/lookup.rs maps to the core's faults and words there:
 //   t timeout        l body over the cap       r redirected to the origin `detail`
 //   p redirected to a `detail` (protocol) URL  o a redirect the browser would not follow
 //   s invalid status (`detail`: it, as JSON)  h more than 5 redirects   f no fetch function

@@ -1,7 +1,7 @@
 'use strict';
 // checkFormat / checkFormatMany for the npm entries (node.cjs, web.js): the same verdicts as the
 // wasm-bindgen methods, but the core's answer crosses the boundary as one compact string (see
-// `mod packed` in src/wasm.rs; keep the two in step) and the objects are built here. JSON text
+// src/wasm/codec.rs; keep the two in step) and the objects are built here. JSON text
 // + JSON.parse and one boundary crossing per value cost more than the checks themselves.
 
 // IssueCode, in the order of the Rust enum.
@@ -9,7 +9,7 @@ const CODES = [
   'empty', 'invalid_type', 'too_long', 'invalid_characters', 'pattern_mismatch', 'checksum_mismatch',
   'not_found', 'retired', 'ambiguous', 'lookup_unavailable', 'missing_annotation', 'invalid_yaml',
 ];
-// Non-string kinds (src/wasm.rs KINDS); lengths at or above KIND are kinds.
+// Non-string kinds (src/wasm/codec.rs KINDS); lengths at or above KIND are kinds.
 const KIND = 0xffffff00;
 const KINDS = { number: 1, boolean: 2, object: 3, bigint: 5, symbol: 6, function: 7 };
 const one = new Uint32Array(1);

@@ -2,20 +2,20 @@
 //!
 //! The core is pure: no I/O, no clock, no `wasm_bindgen`. It checks the format of values
 //! ([`Validator::check_format`]) and plans and interprets CMDB lookups without performing
-//! them ([`lookup::Engine`]). Edges (the WASM class in `wasm.rs`, the native CLI) only move bytes.
+//! them ([`lookup::Engine`]). Edges (the WASM class in `wasm/`, the native CLI) only move bytes.
 
 pub mod chars;
 pub mod checksum;
-pub mod format;
-pub mod issue;
 pub mod lookup;
 pub mod normalize;
 pub mod policy;
+pub mod validator;
+pub mod verdict;
 
 /// The WASM edge (wasm-bindgen class); compiled only for wasm32.
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use format::{Input, Scheme, Validator};
-pub use issue::{AssetRecord, Error, Issue, IssueCode, Severity, Verdict};
 pub use policy::Policy;
+pub use validator::{Input, Scheme, Validator};
+pub use verdict::{AssetRecord, Error, Issue, IssueCode, Severity, Verdict};

@@ -1,4 +1,4 @@
-//! `asset-id`: the native CLI (Cargo feature `cli`). See `src/cli/mod.rs` and docs/cli.md.
+//! `asset-id`: the native CLI (Cargo feature `cli`). See `src/cli.rs` and docs/cli.md.
 
 mod cli;
 

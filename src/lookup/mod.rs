@@ -20,8 +20,8 @@ pub mod oauth;
 pub mod registry;
 pub mod servicenow;
 
-use crate::issue::{AssetRecord, Issue, IssueCode, Verdict};
 use crate::policy::{default_retired_when, LookupSpec, OnUnavailable, Policy, Source};
+use crate::verdict::{AssetRecord, Issue, IssueCode, Verdict};
 use cache::Cache;
 use registry::Registry;
 use serde_json::Value;

@@ -3,9 +3,9 @@
 
 use crate::chars;
 use crate::checksum::Checksum;
-use crate::issue::{Error, Issue, IssueCode, Verdict};
 use crate::normalize::{self, Step};
 use crate::policy::{self, Policy, SchemeSpec, MAX_LENGTH_LIMIT, REGEX_SIZE_LIMIT};
+use crate::verdict::{Error, Issue, IssueCode, Verdict};
 use regex::{Regex, RegexBuilder};
 use std::borrow::Cow;
 

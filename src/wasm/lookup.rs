@@ -1,0 +1,394 @@
+//! The lookup driver of the WASM edge: one tick's IDs planned together, requests shared while in
+//! flight, `lookup.maxConcurrency` slots, 429 retries as the core says, and the fetch adapter
+//! (js/transport.js) whose answers go back to the core.
+
+use super::class::{get, now, Inner};
+use crate::lookup::{self, Completion, Fault, Outcome, Request, Response, Ticket};
+use crate::verdict::Verdict;
+use js_sys::{Array, Promise, Reflect};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+// The I/O: js/transport.js (wasm-bindgen copies it into pkg/<target>/snippets/).
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    /// One request within `timeout_ms`, the body capped at `cap` bytes; never rejects. It settles
+    /// with `[status, body, ...values of the headers in names]` or a fault `[code, detail]`.
+    #[wasm_bindgen(js_name = request)]
+    fn transport_request(
+        fetch: &JsValue,
+        url: &str,
+        headers: &Array,
+        timeout_ms: f64,
+        cap: f64,
+        names: &str,
+    ) -> Promise;
+    fn sleep(ms: f64) -> Promise;
+    /// Resolves when the caller's `AbortSignal` fires (at once if it has); undefined without one.
+    #[wasm_bindgen(js_name = whenAborted)]
+    fn when_aborted(signal: &JsValue) -> JsValue;
+}
+
+pub(super) type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
+
+/// A request in flight: a JS promise that settles once `perform` has stored its outcomes.
+/// (JS promises instead of `futures-util`'s `Shared` + `join_all`: same sharing, less code.)
+#[derive(Clone)]
+pub(super) struct Flight {
+    done: Promise,
+    outcomes: Outcomes,
+}
+
+/// IDs gathered during one tick, by fetch function; planned together when `done` resolves.
+pub(super) struct Tick {
+    done: Promise,
+    groups: Vec<(JsValue, Vec<String>)>,
+}
+
+/// Look up the distinct valid values of `verdicts` (none without a lookup) and apply the outcomes.
+pub(super) async fn look_up(
+    inner: &Rc<Inner>,
+    mut verdicts: Vec<Verdict>,
+    options: &JsValue,
+) -> Vec<Verdict> {
+    let ids = distinct_ids(inner, &verdicts);
+    if ids.is_empty() {
+        return verdicts;
+    }
+    let outcomes = lookup_ids(inner, ids, &get(options, "fetch"), &get(options, "signal")).await;
+    apply_all(inner, &mut verdicts, &outcomes);
+    verdicts
+}
+
+/// The distinct valid IDs to look up (none without a lookup).
+#[inline(never)]
+fn distinct_ids(inner: &Inner, verdicts: &[Verdict]) -> Vec<String> {
+    if !inner.engine.borrow().enabled() {
+        return Vec::new();
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    verdicts
+        .iter()
+        .filter_map(|v| v.value.as_deref())
+        .filter(|id| seen.insert(id))
+        .map(str::to_string)
+        .collect()
+}
+
+#[inline(never)]
+fn apply_all(inner: &Inner, verdicts: &mut [Verdict], outcomes: &HashMap<String, Outcome>) {
+    let engine = inner.engine.borrow();
+    for v in verdicts.iter_mut() {
+        if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
+            lookup::apply(v, o, engine.spec());
+        }
+    }
+}
+
+async fn lookup_ids(
+    inner: &Rc<Inner>,
+    ids: Vec<String>,
+    fetch: &JsValue,
+    signal: &JsValue,
+) -> HashMap<String, Outcome> {
+    if let Some(tick) = join_tick(inner, &ids, fetch) {
+        let _ = JsFuture::from(tick.clone()).await;
+        plan_tick(inner, &tick);
+    }
+    let mut results: HashMap<String, Outcome> = HashMap::new();
+    let mut remaining = ids;
+    // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
+    // plans again; three rounds always suffice.
+    for _ in 0..3 {
+        let (all, slots) = round(inner, &remaining, fetch, &mut results);
+        let abort = when_aborted(signal).dyn_into::<Promise>().ok();
+        let all = match &abort {
+            Some(abort) => Promise::race(&Array::of2(&all, abort)),
+            None => all,
+        };
+        let _ = JsFuture::from(all).await;
+        let aborted = abort.is_some() && get(signal, "aborted").as_bool() == Some(true);
+        if collect(&mut remaining, &slots, &mut results, aborted) {
+            break;
+        }
+    }
+    for id in remaining {
+        results.insert(
+            id,
+            Outcome::Unavailable("the lookup did not complete".into()),
+        );
+    }
+    results
+}
+
+/// Plan `remaining` (answered ones go to `results`), start the requests it needs, and find those
+/// already in flight: a promise for all of them, and where their outcomes will be.
+#[inline(never)]
+fn round(
+    inner: &Rc<Inner>,
+    remaining: &[String],
+    fetch: &JsValue,
+    results: &mut HashMap<String, Outcome>,
+) -> (Promise, Vec<Outcomes>) {
+    let plan = inner.engine.borrow_mut().plan(remaining, now());
+    results.extend(plan.resolved);
+    let pending = Array::new();
+    let mut slots: Vec<Outcomes> = Vec::new();
+    for req in plan.requests {
+        let f = start(inner, req, fetch);
+        pending.push(&f.done);
+        slots.push(f.outcomes);
+    }
+    // The tickets waited on, once each (IDs of one request come together).
+    let mut tickets: Vec<Ticket> = Vec::new();
+    for (_, t) in &plan.waiting {
+        if tickets.last() != Some(t) && !tickets.contains(t) {
+            tickets.push(*t);
+        }
+    }
+    for (t, f) in inner.inflight.borrow().iter() {
+        if tickets.contains(t) {
+            pending.push(&f.done);
+            slots.push(f.outcomes.clone());
+        }
+    }
+    (Promise::all(&pending), slots)
+}
+
+/// Take the round's outcomes for `remaining` into `results`; true when nothing is left to ask.
+#[inline(never)]
+fn collect(
+    remaining: &mut Vec<String>,
+    slots: &[Outcomes],
+    results: &mut HashMap<String, Outcome>,
+    aborted: bool,
+) -> bool {
+    let wanted: HashSet<&str> = remaining.iter().map(String::as_str).collect();
+    for slot in slots {
+        for (id, o) in slot.borrow().iter() {
+            if wanted.contains(id.as_str()) {
+                results.entry(id.clone()).or_insert_with(|| o.clone());
+            }
+        }
+    }
+    drop(wanted);
+    remaining.retain(|id| !results.contains_key(id));
+    if aborted {
+        for id in remaining.drain(..) {
+            results.insert(id, Outcome::Unavailable("the lookup was cancelled".into()));
+        }
+    }
+    remaining.is_empty()
+}
+
+/// Concurrent validations in one tick share requests: the IDs that need one wait for the end of
+/// the tick (a zero timer; the promise returned), then whoever resumes first plans all of them
+/// together ([`plan_tick`]), so that a batching source (ServiceNow `IN`) asks for them in few
+/// requests. Each caller then finds its IDs in flight. IDs answered without I/O (cache,
+/// registry) do not wait.
+#[inline(never)]
+fn join_tick(inner: &Inner, ids: &[String], fetch: &JsValue) -> Option<Promise> {
+    let t = now();
+    let fresh: Vec<String> = {
+        let engine = inner.engine.borrow();
+        ids.iter()
+            .filter(|id| engine.needs_request(id, t))
+            .cloned()
+            .collect()
+    };
+    if fresh.is_empty() {
+        return None;
+    }
+    let mut tick = inner.tick.borrow_mut();
+    let tick = tick.get_or_insert_with(|| Tick {
+        done: sleep(0.0),
+        groups: Vec::new(),
+    });
+    // Requests are performed with the fetch of the callers they serve.
+    match tick.groups.iter_mut().find(|(f, _)| f == fetch) {
+        Some((_, group)) => group.extend(fresh),
+        None => tick.groups.push((fetch.clone(), fresh)),
+    }
+    Some(tick.done.clone())
+}
+
+#[inline(never)]
+fn plan_tick(inner: &Rc<Inner>, done: &Promise) {
+    let mine = inner
+        .tick
+        .borrow()
+        .as_ref()
+        .is_some_and(|t| JsValue::from(&t.done) == JsValue::from(done));
+    let Some(tick) = inner.tick.borrow_mut().take().filter(|_| mine) else {
+        return;
+    };
+    for (fetch, ids) in tick.groups {
+        let plan = inner.engine.borrow_mut().plan(&ids, now());
+        for req in plan.requests {
+            start(inner, req, &fetch);
+        }
+    }
+}
+
+/// Start performing a planned request; later callers wait on its [`Flight`].
+#[inline(never)]
+fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
+    let outcomes: Outcomes = Rc::default();
+    let ticket = req.ticket;
+    // The request is shared with later callers, so it runs with its own time budget only:
+    // one caller's AbortSignal ends that caller's wait, never the shared request.
+    let (inner2, slot, fetch) = (inner.clone(), outcomes.clone(), fetch.clone());
+    let done = future_to_promise(async move {
+        *slot.borrow_mut() = perform(inner2, req, fetch).await;
+        Ok(JsValue::UNDEFINED)
+    });
+    let flight = Flight { done, outcomes };
+    inner.inflight.borrow_mut().push((ticket, flight.clone()));
+    flight
+}
+
+/// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
+/// It first waits for one of the validator's `maxConcurrency` slots; its time budget starts then.
+async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
+    let (budget, cap) = match take_slot(&inner) {
+        Ok(limits) => limits,
+        Err(turn) => {
+            let _ = JsFuture::from(turn).await;
+            limits(&inner)
+        }
+    };
+    let start = now();
+    let mut attempt = 1;
+    let outcomes = loop {
+        let remaining = budget.saturating_sub(now() - start).max(1);
+        let got = JsFuture::from(send(&req, &fetch, remaining, cap)).await;
+        let result = answer(got.unwrap_or_default(), cap);
+        let completion = complete(&inner, &req, result, attempt, start);
+        match completion {
+            Completion::Done(outcomes) => break outcomes,
+            Completion::Retry { after_ms } => {
+                let _ = JsFuture::from(sleep(after_ms as f64)).await;
+                attempt += 1;
+            }
+        }
+    };
+    release(&inner, req.ticket);
+    outcomes
+}
+
+/// The request's time budget and body cap.
+fn limits(inner: &Inner) -> (u64, u64) {
+    inner
+        .engine
+        .borrow()
+        .spec()
+        .map_or((5000, 8 << 20), |s| (s.timeout_ms, s.max_response_bytes))
+}
+
+/// One of the `maxConcurrency` slots and the limits, or the promise of a turn in the queue.
+#[inline(never)]
+fn take_slot(inner: &Inner) -> Result<(u64, u64), Promise> {
+    let slots = inner
+        .engine
+        .borrow()
+        .spec()
+        .map_or(8, |s| s.max_concurrency);
+    if inner.active.get() < slots {
+        inner.active.set(inner.active.get() + 1);
+        Ok(limits(inner))
+    } else {
+        // release() hands its slot over by calling `resolve`.
+        Err(Promise::new(&mut |resolve, _| {
+            inner.queue.borrow_mut().push_back(resolve)
+        }))
+    }
+}
+
+#[inline(never)]
+fn release(inner: &Inner, ticket: Ticket) {
+    let next = inner.queue.borrow_mut().pop_front();
+    match next {
+        Some(resolve) => drop(resolve.call0(&JsValue::UNDEFINED)),
+        None => inner.active.set(inner.active.get() - 1),
+    }
+    inner.inflight.borrow_mut().retain(|(t, _)| *t != ticket);
+}
+
+#[inline(never)]
+fn complete(
+    inner: &Inner,
+    req: &Request,
+    result: Result<Response, Fault>,
+    attempt: u32,
+    start: u64,
+) -> Completion {
+    inner
+        .engine
+        .borrow_mut()
+        .complete(req, result, attempt, now() - start, now())
+}
+
+/// The answer's headers the core reads.
+const HEADERS: &str = "content-type retry-after x-ratelimit-reset";
+
+/// Send one request through js/transport.js (its promise never rejects).
+#[inline(never)]
+fn send(req: &Request, fetch: &JsValue, timeout_ms: u64, cap: u64) -> Promise {
+    let headers = Array::new();
+    for (k, v) in &req.headers {
+        headers.push(&k.into());
+        headers.push(&v.into());
+    }
+    transport_request(
+        fetch,
+        &req.url,
+        &headers,
+        timeout_ms as f64,
+        cap as f64,
+        HEADERS,
+    )
+}
+
+/// The transport's answer; its failures, reported as data, become the core's faults (worded
+/// here and in the core, not in JS).
+#[inline(never)]
+fn answer(got: JsValue, cap: u64) -> Result<Response, Fault> {
+    let at = |i: u32| Reflect::get_u32(&got, i).ok().and_then(|v| v.as_string());
+    if let Some(status) = Reflect::get_u32(&got, 0).ok().and_then(|v| v.as_f64()) {
+        let mut headers = Vec::new();
+        for (i, name) in (2..).zip(HEADERS.split(' ')) {
+            if let Some(v) = at(i) {
+                headers.push((name.to_string(), v));
+            }
+        }
+        return Ok(Response {
+            status: status as u16,
+            headers,
+            body: at(1).unwrap_or_default(),
+        });
+    }
+    let detail = at(1).unwrap_or_default();
+    let network = |m: &str| Fault::Network(m.into());
+    Err(match at(0).as_deref() {
+        Some("t") => Fault::Timeout,
+        Some("l") => Fault::TooLarge { limit: cap },
+        Some("r") => Fault::Redirected(detail),
+        Some("p") => Fault::Redirected(format!("a {detail} URL")),
+        Some("o") => Fault::Redirected(
+            "a location the browser would not follow (e.g. a file: URL)".into(),
+        ),
+        Some("s") => Fault::Network(format!(
+            "the fetch function answered with an invalid HTTP status ({detail}); a status is a whole number from 100 to 599"
+        )),
+        Some("h") => network("the CMDB redirected the request more than 5 times"),
+        Some("f") => network("no fetch function is available; pass options.fetch"),
+        Some("x") => network("the fetch function resolved to something other than a Response"),
+        Some("e") => network("the fetch function's Response has no body"),
+        Some("b") => network("the body stream yielded no bytes"),
+        _ => Fault::Network(detail),
+    })
+}
