@@ -70,8 +70,10 @@ fn default_not_found_ttl() -> u64 {
     60
 }
 fn default_timeout() -> u64 {
-    5000
+    DEFAULT_TIMEOUT_MS
 }
+/// Default time budget per CMDB request, 429 retries included (`lookup.timeoutMs`).
+pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 /// Default cap on one CMDB answer's body (8 MiB). Beyond it the answer is `lookup_unavailable`.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest `lookup.maxResponseBytes` a policy may set (256 MiB).

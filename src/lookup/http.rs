@@ -1,8 +1,8 @@
 //! Generic HTTP API: one GET per ID on a URL template, the record found by a JSON pointer.
 
 use super::servicenow::QUERY;
-use super::{field_text, to_outcome, Kind, Outcome, Request, Ticket};
-use crate::policy::HttpSpec;
+use super::{field_text, to_outcome, Outcome, Request, Ticket};
+use crate::policy::{HttpSpec, Source};
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ pub fn request(h: &HttpSpec, ticket: Ticket, id: &str) -> Request {
         .replace("{id}", &utf8_percent_encode(id, QUERY).to_string());
     Request {
         ticket,
-        kind: Kind::Http,
+        source: Source::Http,
         url,
         headers: vec![("Accept".into(), "application/json".into())],
         ids: vec![id.to_string()],

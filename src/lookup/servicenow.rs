@@ -10,8 +10,8 @@
 //! (`sysparm_display_value=all`), or dot-walked (`life_cycle_stage_status.name`, which the request
 //! asks for when `retiredWhen` uses the field).
 
-use super::{field_text, to_outcome, Kind, Outcome, Request, Ticket};
-use crate::policy::{is_identifier, ServiceNowSpec};
+use super::{field_text, to_outcome, Outcome, Request, Ticket};
+use crate::policy::{is_identifier, ServiceNowSpec, Source};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub fn request(
     );
     Request {
         ticket,
-        kind: Kind::Table,
+        source: Source::Servicenow,
         url,
         headers: vec![("Accept".into(), "application/json".into())],
         ids: ids.to_vec(),

@@ -15,6 +15,7 @@
 //! ```
 
 mod cache;
+pub mod driver;
 pub mod http;
 pub mod oauth;
 pub mod registry;
@@ -45,19 +46,12 @@ pub enum Outcome {
     Unsafe(char),
 }
 
-/// What kind of answer a request expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Table,
-    Http,
-    Registry,
-}
-
 /// A request the edge must perform (always a GET).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub ticket: Ticket,
-    pub kind: Kind,
+    /// The source that answers it, hence how the answer is read.
+    pub source: Source,
     pub url: String,
     pub headers: Vec<(String, String)>,
     /// The IDs this request answers.
@@ -314,7 +308,7 @@ impl Engine {
                         self.registry_ticket = Some(ticket);
                         plan.requests.push(Request {
                             ticket,
-                            kind: Kind::Registry,
+                            source: Source::Registry,
                             url: url.clone(),
                             headers: vec![("Accept".into(), "application/json, text/csv".into())],
                             ids: todo,
@@ -361,17 +355,17 @@ impl Engine {
             },
             Err(fault) => Err(fault.message(&spec)),
         };
-        let outcomes: Vec<(String, Outcome)> = match (req.kind, answer) {
+        let outcomes: Vec<(String, Outcome)> = match (req.source, answer) {
             (_, Err(why)) => req
                 .ids
                 .iter()
                 .map(|id| (id.clone(), Outcome::Unavailable(why.clone())))
                 .collect(),
-            (Kind::Table, Ok(body)) => {
+            (Source::Servicenow, Ok(body)) => {
                 let sn = spec.servicenow.as_ref().expect("checked by the policy");
                 servicenow::interpret(sn, &self.retired_when, &req.ids, body.as_ref())
             }
-            (Kind::Http, Ok(body)) => {
+            (Source::Http, Ok(body)) => {
                 let h = spec.http.as_ref().expect("checked by the policy");
                 req.ids
                     .iter()
@@ -383,7 +377,7 @@ impl Engine {
                     })
                     .collect()
             }
-            (Kind::Registry, Ok(body)) => {
+            (Source::Registry, Ok(body)) => {
                 let loaded = match body {
                     Some(v) => Registry::from_json_value(v),
                     None => Err("the registry URL answered 404".to_string()),
@@ -405,6 +399,8 @@ impl Engine {
                         .collect(),
                 }
             }
+            // Never planned: without a lookup nothing is sent.
+            (Source::None, Ok(_)) => Vec::new(),
         };
         self.abandon(req);
         let ttl = spec.cache_ttl_seconds.saturating_mul(1000);
@@ -412,7 +408,7 @@ impl Engine {
             .not_found_ttl_seconds
             .min(spec.cache_ttl_seconds)
             .saturating_mul(1000);
-        if req.kind != Kind::Registry {
+        if req.source != Source::Registry {
             for (id, o) in &outcomes {
                 match o {
                     Outcome::Found(_) | Outcome::Retired(..) => {
