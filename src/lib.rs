@@ -2,8 +2,9 @@
 //!
 //! The core is pure: no I/O, no clock, no `wasm_bindgen`. It checks the format of values
 //! ([`Validator::check_format`]) and plans and interprets CMDB lookups without performing
-//! them ([`lookup::Engine`]). Edges (the WASM class in `wasm/`, the native CLI) only move bytes.
+//! them ([`lookup::Engine`]), and applies the catalog rules to entities ([`catalog`]). Edges (the WASM class in `wasm/`, the native CLI) only move bytes.
 
+pub mod catalog;
 pub mod chars;
 pub mod checksum;
 pub mod lookup;

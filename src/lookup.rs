@@ -599,6 +599,7 @@ pub(crate) fn to_outcome(
         name,
         status,
         fields: fields.clone(),
+        url: None,
     };
     match retired {
         Some(why) => Outcome::Retired(record, why),
@@ -614,8 +615,15 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
         Some(Source::Registry) => "the asset registry",
         _ => "the CMDB",
     };
+    // The record as found, linked to the CMDB's UI when `lookup.recordUrl` is set.
+    let linked = |rec: &AssetRecord| {
+        let mut rec = rec.clone();
+        let template = spec.and_then(|s| s.record_url.as_deref());
+        rec.url = template.and_then(|t| http::record_url(t, &rec.id));
+        Some(rec)
+    };
     match outcome {
-        Outcome::Found(rec) => verdict.record = Some(Some(rec.clone())),
+        Outcome::Found(rec) => verdict.record = Some(linked(rec)),
         Outcome::Retired(rec, why) => {
             let name = rec
                 .name
@@ -629,7 +637,7 @@ pub fn apply(verdict: &mut Verdict, outcome: &Outcome, spec: Option<&LookupSpec>
                 )
                 .with_hint("link a live asset, or ask the asset's owners to restore it"),
             );
-            verdict.record = Some(Some(rec.clone()));
+            verdict.record = Some(linked(rec));
         }
         Outcome::NotFound => {
             verdict.issues.push(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 mod checks;
 mod read;
 
-pub(crate) use checks::{check_lookup, is_identifier};
+pub(crate) use checks::{check, is_identifier};
 
 /// Largest compiled program a scheme pattern may produce (bytes). Keeps compile time and memory bounded.
 pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
@@ -101,6 +101,9 @@ pub struct LookupSpec {
     /// Cap on requests in flight at once per validator.
     pub max_concurrency: u64,
     pub on_unavailable: OnUnavailable,
+    /// Link to a record in the CMDB's own UI: an absolute http(s) URL template with `{id}`,
+    /// which the core fills into `record.url` (the ID percent-encoded as in `lookup.http.url`).
+    pub record_url: Option<String>,
 }
 
 fn default_table() -> String {
@@ -158,6 +161,18 @@ pub struct CatalogSpec {
     pub annotation: Option<String>,
     pub kinds: Vec<String>,
     pub required: bool,
+}
+
+/// The settings of a policy without a `catalog` section: kinds `["System"]`, required, and no
+/// annotation (which catalog checks need).
+impl Default for CatalogSpec {
+    fn default() -> Self {
+        CatalogSpec {
+            annotation: None,
+            kinds: default_kinds(),
+            required: true,
+        }
+    }
 }
 
 /// ServiceNow's retired states (legacy `install_status` / `operational_status` codes, and the CSDM

@@ -150,17 +150,8 @@ impl Validator {
                 fixed: fixed::Shape::parse(&spec.pattern),
             });
         }
-        if let Some(lookup) = &policy.lookup {
-            policy::check_lookup(lookup)?;
-        }
-        if let Some(catalog) = &policy.catalog {
-            if catalog.kinds.is_empty() {
-                return Err(Error::policy("catalog.kinds", "list at least one kind"));
-            }
-            if matches!(&catalog.annotation, Some(a) if a.trim().is_empty()) {
-                return Err(Error::policy("catalog.annotation", "must not be empty"));
-            }
-        }
+        // The lookup and catalog settings (the schemes were checked while compiling them).
+        policy::check(&policy)?;
         let expected = schemes
             .iter()
             .map(Scheme::shape)
@@ -210,17 +201,36 @@ impl Validator {
         &self.expected
     }
 
+    /// Names of the policy's schemes, in order.
+    pub fn scheme_names(&self) -> impl Iterator<Item = &str> {
+        self.schemes.iter().map(Scheme::name)
+    }
+
+    /// The index of the scheme named `name` (the caller's `scheme` option), or the caller error
+    /// `unknown_scheme`.
+    pub fn scheme_index(&self, name: &str) -> Result<usize, Error> {
+        self.schemes
+            .iter()
+            .position(|s| s.spec.name == name)
+            .ok_or_else(|| Error::UnknownScheme {
+                name: name.to_string(),
+                known: self.scheme_names().map(str::to_string).collect(),
+            })
+    }
+
+    /// Refuse an unknown `scheme` option (before any value is checked).
+    pub fn check_scheme(&self, scheme: Option<&str>) -> Result<(), Error> {
+        scheme.map_or(Ok(()), |name| self.scheme_index(name).map(drop))
+    }
+
     /// Resolve the caller's `scheme` option.
     fn select(&self, scheme: Option<&str>) -> Result<&[Scheme], Error> {
         match scheme {
             None => Ok(&self.schemes),
-            Some(name) => match self.schemes.iter().position(|s| s.spec.name == name) {
-                Some(i) => Ok(&self.schemes[i..=i]),
-                None => Err(Error::UnknownScheme {
-                    name: name.to_string(),
-                    known: self.schemes.iter().map(|s| s.spec.name.clone()).collect(),
-                }),
-            },
+            Some(name) => {
+                let i = self.scheme_index(name)?;
+                Ok(&self.schemes[i..=i])
+            }
         }
     }
 

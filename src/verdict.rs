@@ -151,6 +151,9 @@ pub struct AssetRecord {
     pub status: Option<String>,
     #[serde(default)]
     pub fields: Map<String, Value>,
+    /// The record in the CMDB's own UI: `lookup.recordUrl` with the ID filled in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// The answer every surface returns for one value.

@@ -7,11 +7,22 @@ use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// `template` (`https://cmdb.example/api/assets/{id}`) with the ID percent-encoded.
+pub fn fill(template: &str, id: &str) -> String {
+    template.replace("{id}", &utf8_percent_encode(id, QUERY).to_string())
+}
+
+/// `lookup.recordUrl` filled for `id` (`record.url`); none for an ID that would be a `.` or `..`
+/// path segment (see [`dot_segment`]).
+pub fn record_url(template: &str, id: &str) -> Option<String> {
+    let path = template.find(['?', '#']).unwrap_or(template.len());
+    let dots = (id == "." || id == "..") && template.find("{id}").is_some_and(|at| at < path);
+    (!dots).then(|| fill(template, id))
+}
+
 /// `https://cmdb.example/api/assets/{id}` with the ID percent-encoded.
 pub fn request(h: &HttpSpec, ticket: Ticket, id: &str) -> Request {
-    let url = h
-        .url
-        .replace("{id}", &utf8_percent_encode(id, QUERY).to_string());
+    let url = fill(&h.url, id);
     Request {
         ticket,
         source: Source::Http,

@@ -10,8 +10,63 @@ pub(crate) fn is_identifier(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
-/// Check the lookup/catalog parts that serde cannot (the scheme parts are checked while compiling).
-pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
+/// Check the lookup and catalog settings beyond their shape (the schemes are checked while
+/// they are compiled, by `Validator::new`).
+pub(crate) fn check(policy: &Policy) -> Result<(), Error> {
+    if let Some(lookup) = &policy.lookup {
+        check_lookup(lookup)?;
+    }
+    if let Some(catalog) = &policy.catalog {
+        check_catalog(catalog)?;
+    }
+    Ok(())
+}
+
+fn check_catalog(catalog: &CatalogSpec) -> Result<(), Error> {
+    if catalog.kinds.is_empty() {
+        return Err(Error::policy("catalog.kinds", "list at least one kind"));
+    }
+    if let Some(i) = catalog.kinds.iter().position(|k| k.trim().is_empty()) {
+        return Err(Error::policy(
+            format!("catalog.kinds[{i}]"),
+            "must not be empty",
+        ));
+    }
+    if matches!(&catalog.annotation, Some(a) if a.trim().is_empty()) {
+        return Err(Error::policy("catalog.annotation", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// `lookup.recordUrl`: an absolute `http:`/`https:` URL template with a host and `{id}`.
+fn check_record_url(url: &str) -> Result<(), Error> {
+    let path = "lookup.recordUrl";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return Err(Error::policy(
+            path,
+            "must be an absolute http:// or https:// URL template (e.g. https://cmdb.example/record/{id})",
+        ));
+    };
+    let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if host.is_empty() || host.contains("{id}") {
+        return Err(Error::policy(path, "must name a host before the path"));
+    }
+    if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(Error::policy(
+            path,
+            "must not contain white space or control characters",
+        ));
+    }
+    if !url.contains("{id}") {
+        return Err(Error::policy(path, "must contain the placeholder {id}"));
+    }
+    Ok(())
+}
+
+fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
     let need = |present: bool, key: &str| {
         if present {
             Ok(())
@@ -119,5 +174,81 @@ pub(crate) fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
             "must be between 1 and 64",
         ));
     }
+    if let Some(url) = &lookup.record_url {
+        check_record_url(url)?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, Validator};
+
+    fn refused(json: &str) -> (String, String) {
+        match Validator::from_json_str(json) {
+            Err(Error::InvalidPolicy { path, message }) => (path, message),
+            other => panic!("{json} was not refused: {other:?}"),
+        }
+    }
+
+    fn with(section: &str) -> String {
+        format!(r#"{{"schemes":[{{"name":"a","pattern":"A\\d"}}],{section}}}"#)
+    }
+
+    #[test]
+    fn record_url_is_an_absolute_http_template_with_id() {
+        let lookup = |url: &str| {
+            with(&format!(
+                r#""lookup":{{"source":"none","recordUrl":{}}}"#,
+                serde_json::Value::from(url)
+            ))
+        };
+        for bad in [
+            "/nav_to.do?uri={id}",
+            "ftp://cmdb.example/{id}",
+            "javascript:alert('{id}')",
+            "HTTPS://cmdb.example/{id}",
+            "https:///{id}",
+            "https://{id}.example/",
+            "https://cmdb.example/record",
+            "https://cmdb.example/a b/{id}",
+            "https://cmdb.example/\n{id}",
+            "",
+        ] {
+            let (path, message) = refused(&lookup(bad));
+            assert_eq!(path, "lookup.recordUrl", "{bad:?}: {message}");
+        }
+        let (_, m) = refused(&lookup("https://cmdb.example/record"));
+        assert!(m.contains("{id}"), "{m}");
+        let sn = "https://acme.service-now.com/nav_to.do?uri=cmdb_ci_business_app.do?sysparm_query=number={id}";
+        let v = Validator::from_json_str(&lookup(sn)).unwrap();
+        let l = v.policy().lookup.as_ref().unwrap();
+        assert_eq!(l.record_url.as_deref(), Some(sn));
+        Validator::from_json_str(&lookup("http://127.0.0.1:8080/assets/{id}")).unwrap();
+        let (path, message) = refused(&with(r#""lookup":{"source":"none","recordUrl":7}"#));
+        assert_eq!(path, "lookup.recordUrl");
+        assert!(message.contains("expected a string"), "{message}");
+    }
+
+    #[test]
+    fn catalog_settings() {
+        let cases = [
+            (r#""catalog":{"kinds":[]}"#, "catalog.kinds", "at least one"),
+            (
+                r#""catalog":{"kinds":["System"," "]}"#,
+                "catalog.kinds[1]",
+                "empty",
+            ),
+            (
+                r#""catalog":{"annotation":"  "}"#,
+                "catalog.annotation",
+                "empty",
+            ),
+        ];
+        for (section, path, message) in cases {
+            let (p, m) = refused(&with(section));
+            assert_eq!(p, path, "{section}");
+            assert!(m.contains(message), "{section}: {m}");
+        }
+    }
 }

@@ -257,7 +257,7 @@ fn step(v: &Value, path: &str) -> Result<Step, Error> {
 
 #[cold]
 fn lookup(v: &Value) -> Result<LookupSpec, Error> {
-    const KEYS: [&str; 11] = [
+    const KEYS: [&str; 12] = [
         "source",
         "servicenow",
         "http",
@@ -269,6 +269,7 @@ fn lookup(v: &Value) -> Result<LookupSpec, Error> {
         "maxResponseBytes",
         "maxConcurrency",
         "onUnavailable",
+        "recordUrl",
     ];
     let p = "lookup";
     let m = object(v, p, &KEYS, &["source"])?;
@@ -317,6 +318,7 @@ fn lookup(v: &Value) -> Result<LookupSpec, Error> {
                 &[OnUnavailable::Error, OnUnavailable::Warning],
             )?,
         },
+        record_url: opt_string(m, p, "recordUrl")?,
     })
 }
 

@@ -1,0 +1,391 @@
+//! Catalog rules, written once: which Backstage entities the policy checks, and what their
+//! asset-ID annotation says (entity -> checked?, value, issues, status).
+//!
+//! The rules (the policy's `catalog` section, with its defaults):
+//!
+//! 1. An entity is checked when its `apiVersion` is a string starting with `backstage.io/`
+//!    (case-sensitive, as Backstage's own kinds are) and its `kind` is a string equal to one of
+//!    `catalog.kinds` ignoring ASCII case (Backstage kind names are ASCII letters and digits).
+//!    Anything else, including a missing or non-string `apiVersion`/`kind`, is not checked.
+//! 2. A checked entity without the annotation (`metadata.annotations[catalog.annotation]`) has
+//!    the issue `missing_annotation` when `catalog.required` (the default), none otherwise.
+//! 3. A present annotation gets the format verdict of its value (and, after a lookup, the CMDB's):
+//!    a non-string value is `invalid_type`, a blank one (null, `""`, white space) `empty`.
+//!    Except: with `required: false` a blank value counts as absent. A template renders
+//!    `annotation: ${{ parameters.assetId }}` as `""` when the optional form field was left
+//!    empty, and the form accepted that; the catalog must not flag what the form let through.
+//! 4. The status written for the catalog (`catalog.statusAnnotation` in Backstage): `valid`, the
+//!    first error's code, or `unavailable` when that error is `lookup_unavailable` or when the
+//!    only trouble is a `lookup_unavailable` warning (`onUnavailable: warning`); none when the
+//!    entity is not checked, or has no annotation and none is required.
+//!
+//! Edges hand over only the three things read from an entity ([`Entity`]); positions (file,
+//! line) and I/O stay theirs.
+//!
+//! ```
+//! use asset_id::{catalog::Entity, Input, IssueCode, Validator};
+//! let v = Validator::from_json_str(r#"{"schemes":[{"name":"apm","pattern":"APM\\d{7}"}],
+//!   "catalog":{"annotation":"example.com/asset-id"}}"#).unwrap();
+//! let system = |annotation| Entity { api_version: Some("backstage.io/v1alpha1"),
+//!   kind: Some("system"), annotation };
+//! let ok = v.check_entity(&system(Some(Input::Str("APM0001234"))), None).unwrap();
+//! assert_eq!((ok.checked, ok.value.as_deref(), ok.status.as_deref()),
+//!   (true, Some("APM0001234"), Some("valid")));
+//! let missing = v.check_entity(&system(None), None).unwrap();
+//! assert_eq!(missing.issues[0].code, IssueCode::MissingAnnotation);
+//! assert_eq!(missing.status.as_deref(), Some("missing_annotation"));
+//! ```
+
+use crate::policy::{CatalogSpec, Policy};
+use crate::validator::{Input, Validator};
+use crate::verdict::{Error, Issue, IssueCode, Severity, Verdict};
+use serde::Serialize;
+
+/// What an edge read from one entity: `apiVersion` and `kind` when they are strings, and the
+/// annotation's value when the key is present (`None`: absent).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Entity<'a> {
+    pub api_version: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub annotation: Option<Input<'a>>,
+}
+
+impl<'a> Entity<'a> {
+    /// Read an entity given as JSON (`metadata.annotations[annotation]`; anything not an object
+    /// on the way means absent).
+    pub fn from_json(entity: &'a serde_json::Value, annotation: &str) -> Entity<'a> {
+        Entity {
+            api_version: entity.get("apiVersion").and_then(|v| v.as_str()),
+            kind: entity.get("kind").and_then(|v| v.as_str()),
+            annotation: entity
+                .get("metadata")
+                .and_then(|m| m.get("annotations"))
+                .filter(|a| a.is_object())
+                .and_then(|a| a.get(annotation))
+                .map(Input::from_json),
+        }
+    }
+}
+
+/// Where an entity stands with the policy (rule 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Not a Backstage entity (`apiVersion` is not `backstage.io/*`, or no string kind).
+    Foreign,
+    /// A Backstage entity of a kind the policy does not check.
+    Unchecked,
+    /// Checked.
+    Checked,
+}
+
+/// The answer for one entity (the `EntityCheck` of the npm package).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntityCheck {
+    /// False: not an entity the policy checks; then everything else is empty.
+    pub checked: bool,
+    /// The normalized ID when the annotation's value is valid.
+    pub value: Option<String>,
+    /// `missing_annotation` (when required), or the annotation value's verdict issues.
+    pub issues: Vec<Issue>,
+    /// The annotation value's verdict; none when not checked or without an annotation.
+    pub verdict: Option<Verdict>,
+    /// `valid`, `unavailable` or the first error code (rule 4).
+    pub status: Option<String>,
+}
+
+/// Whether `api_version` names a Backstage entity (`backstage.io/*`).
+pub fn is_backstage(api_version: &str) -> bool {
+    api_version.starts_with("backstage.io/")
+}
+
+/// The catalog status of a verdict (rule 4).
+pub fn status(verdict: &Verdict) -> &'static str {
+    let unavailable = |i: &Issue| i.code == IssueCode::LookupUnavailable;
+    match verdict.errors().next() {
+        Some(e) if unavailable(e) => "unavailable",
+        Some(e) => e.code.code(),
+        None if verdict.issues.iter().any(unavailable) => "unavailable",
+        None => "valid",
+    }
+}
+
+impl EntityCheck {
+    fn unchecked() -> EntityCheck {
+        EntityCheck {
+            checked: false,
+            value: None,
+            issues: Vec::new(),
+            verdict: None,
+            status: None,
+        }
+    }
+
+    /// Recompute `value`, `issues` and `status` from the verdict (after a lookup changed it).
+    pub fn settle(&mut self) {
+        if let Some(v) = &self.verdict {
+            self.value = v.value.clone();
+            self.issues = v.issues.clone();
+            self.status = Some(status(v).to_string());
+        }
+    }
+
+    /// No error-severity issue.
+    pub fn valid(&self) -> bool {
+        !self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+}
+
+/// The catalog settings of a policy, with their defaults when it has no `catalog` section.
+fn spec(policy: &Policy) -> CatalogSpec {
+    policy.catalog.clone().unwrap_or_default()
+}
+
+impl Validator {
+    /// The policy's catalog settings (its defaults when the policy has no `catalog` section).
+    pub fn catalog(&self) -> CatalogSpec {
+        spec(self.policy())
+    }
+
+    /// Rule 1 for an entity's `apiVersion` and `kind`.
+    pub fn entity_scope(&self, api_version: Option<&str>, kind: Option<&str>) -> Scope {
+        let (Some(api), Some(kind)) = (api_version, kind) else {
+            return Scope::Foreign;
+        };
+        if !is_backstage(api) {
+            return Scope::Foreign;
+        }
+        let listed = |kinds: &[String]| kinds.iter().any(|k| k.eq_ignore_ascii_case(kind));
+        let checked = match &self.policy().catalog {
+            Some(c) => listed(&c.kinds),
+            None => listed(&CatalogSpec::default().kinds),
+        };
+        if checked {
+            Scope::Checked
+        } else {
+            Scope::Unchecked
+        }
+    }
+
+    /// Apply the catalog rules to one entity (format only; a lookup then changes the verdict,
+    /// and [`EntityCheck::settle`] the rest). Errors for a caller's mistake: an unknown `scheme`,
+    /// or a policy without `catalog.annotation`.
+    #[cold]
+    pub fn check_entity(
+        &self,
+        entity: &Entity<'_>,
+        scheme: Option<&str>,
+    ) -> Result<EntityCheck, Error> {
+        let spec = spec(self.policy());
+        let Some(annotation) = spec.annotation.as_deref() else {
+            return Err(Error::policy(
+                "catalog.annotation",
+                "is required for catalog checks: name the annotation that holds the asset ID (e.g. example.com/asset-id)",
+            ));
+        };
+        if self.entity_scope(entity.api_version, entity.kind) != Scope::Checked {
+            // A caller's mistake is reported whatever the entity.
+            self.check_scheme(scheme)?;
+            return Ok(EntityCheck::unchecked());
+        }
+        let kind = entity.kind.unwrap_or_default();
+        let missing = || {
+            let issue = Issue::error(
+                IssueCode::MissingAnnotation,
+                format!("{kind} has no {annotation} annotation"),
+            )
+            .with_hint(format!(
+                "add metadata.annotations.{annotation}: <asset ID> to link the {kind} to its asset"
+            ));
+            EntityCheck {
+                checked: true,
+                value: None,
+                issues: vec![issue],
+                verdict: None,
+                status: Some(IssueCode::MissingAnnotation.code().to_string()),
+            }
+        };
+        let absent = EntityCheck {
+            checked: true,
+            ..EntityCheck::unchecked()
+        };
+        let Some(input) = entity.annotation else {
+            self.check_scheme(scheme)?;
+            return Ok(if spec.required { missing() } else { absent });
+        };
+        let verdict = self.check_format(input, scheme)?;
+        if !spec.required && verdict.codes() == [IssueCode::Empty] {
+            return Ok(absent);
+        }
+        let mut check = EntityCheck {
+            checked: true,
+            verdict: Some(verdict),
+            ..EntityCheck::unchecked()
+        };
+        check.settle();
+        Ok(check)
+    }
+
+    /// What `asset-id check --fix` writes for an annotation value `raw` whose verdict is
+    /// `verdict`: the normalized value when it differs from what is written, or, when the value
+    /// is invalid only for hidden characters, the normalized value of the value without them.
+    /// Returns the new value, whether hidden characters were removed, and its verdict.
+    #[cold]
+    pub fn fixed_value(
+        &self,
+        raw: &str,
+        verdict: &Verdict,
+        scheme: Option<&str>,
+    ) -> Option<(String, bool, Verdict)> {
+        if verdict.valid {
+            let to = verdict.value.clone()?;
+            return (to != raw).then(|| (to, false, verdict.clone()));
+        }
+        if !verdict.codes().contains(&IssueCode::InvalidCharacters) {
+            return None;
+        }
+        let stripped = crate::chars::strip_hidden(raw);
+        let fixed = self.check_format(Input::Str(&stripped), scheme).ok()?;
+        let to = fixed.value.clone().filter(|_| fixed.valid)?;
+        Some((to, true, fixed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator(catalog: &str) -> Validator {
+        Validator::from_json_str(&format!(
+            r#"{{"schemes":[{{"name":"apm","pattern":"APM\\d{{7}}","normalize":["trim","uppercase"]}}],
+                "lookup":{{"source":"none","onUnavailable":"warning"}},"catalog":{catalog}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn system(annotation: Option<Input<'_>>) -> Entity<'_> {
+        Entity {
+            api_version: Some("backstage.io/v1alpha1"),
+            kind: Some("System"),
+            annotation,
+        }
+    }
+
+    #[test]
+    fn blank_counts_as_absent_only_when_optional() {
+        let required = validator(r#"{"annotation":"a/id"}"#);
+        let optional = validator(r#"{"annotation":"a/id","required":false}"#);
+        for blank in [Input::Str(""), Input::Str(" \u{a0}"), Input::Missing] {
+            let r = required.check_entity(&system(Some(blank)), None).unwrap();
+            assert_eq!(r.issues[0].code, IssueCode::Empty, "{blank:?}");
+            assert_eq!(r.status.as_deref(), Some("empty"));
+            let o = optional.check_entity(&system(Some(blank)), None).unwrap();
+            assert_eq!(
+                (o.checked, o.issues.len(), o.verdict, o.status),
+                (true, 0, None, None),
+                "{blank:?}"
+            );
+        }
+        // Not blank: a non-string value is refused either way.
+        let o = optional
+            .check_entity(&system(Some(Input::Other("number"))), None)
+            .unwrap();
+        assert_eq!(o.status.as_deref(), Some("invalid_type"));
+    }
+
+    #[test]
+    fn scope_follows_api_version_and_kind() {
+        let v = validator(r#"{"annotation":"a/id","kinds":["System","component"]}"#);
+        let scope = |a, k| v.entity_scope(a, k);
+        assert_eq!(
+            scope(Some("backstage.io/v1alpha1"), Some("SYSTEM")),
+            Scope::Checked
+        );
+        assert_eq!(
+            scope(Some("backstage.io/v1beta9"), Some("Component")),
+            Scope::Checked
+        );
+        assert_eq!(
+            scope(Some("backstage.io/v1alpha1"), Some("API")),
+            Scope::Unchecked
+        );
+        assert_eq!(
+            scope(Some("example.com/v1"), Some("System")),
+            Scope::Foreign
+        );
+        assert_eq!(
+            scope(Some("Backstage.io/v1"), Some("System")),
+            Scope::Foreign
+        );
+        assert_eq!(scope(None, Some("System")), Scope::Foreign);
+        assert_eq!(scope(Some("backstage.io/v1alpha1"), None), Scope::Foreign);
+        // Non-ASCII case folding is not applied (Backstage kinds are ASCII).
+        assert_eq!(
+            scope(Some("backstage.io/v1"), Some("ſystem")),
+            Scope::Unchecked
+        );
+    }
+
+    #[test]
+    fn status_of_verdicts() {
+        let v = validator(r#"{"annotation":"a/id"}"#);
+        let mut verdict = v.check_format(Input::Str("apm0001234"), None).unwrap();
+        assert_eq!(status(&verdict), "valid");
+        verdict
+            .issues
+            .push(Issue::warning(IssueCode::LookupUnavailable, "down"));
+        assert_eq!(status(&verdict), "unavailable");
+        verdict
+            .issues
+            .insert(0, Issue::error(IssueCode::Retired, "gone"));
+        assert_eq!(status(&verdict), "retired");
+        verdict.issues = vec![
+            Issue::warning(IssueCode::Ambiguous, "twice"),
+            Issue::error(IssueCode::LookupUnavailable, "down"),
+        ];
+        assert_eq!(status(&verdict), "unavailable");
+    }
+
+    #[test]
+    fn caller_mistakes_are_errors_whatever_the_entity() {
+        let v = validator(r#"{"annotation":"a/id"}"#);
+        let foreign = Entity {
+            api_version: Some("example.com/v1"),
+            ..system(None)
+        };
+        for e in [
+            foreign,
+            system(None),
+            system(Some(Input::Str("APM0001234"))),
+        ] {
+            assert_eq!(
+                v.check_entity(&e, Some("nope")).unwrap_err().code(),
+                "unknown_scheme"
+            );
+        }
+        let no_annotation = validator(r#"{"kinds":["System"]}"#);
+        match no_annotation.check_entity(&system(None), None) {
+            Err(Error::InvalidPolicy { path, .. }) => assert_eq!(path, "catalog.annotation"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn from_json_reads_three_things() {
+        let e: serde_json::Value = serde_json::json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "System",
+            "metadata": {"annotations": {"a/id": 12}}
+        });
+        let read = Entity::from_json(&e, "a/id");
+        assert_eq!(read.annotation, Some(Input::Other("number")));
+        assert_eq!(Entity::from_json(&e, "b/id").annotation, None);
+        let odd = serde_json::json!({"apiVersion": 1, "kind": ["System"], "metadata": {"annotations": "x"}});
+        assert_eq!(
+            Entity::from_json(&odd, "a/id"),
+            Entity {
+                api_version: None,
+                kind: None,
+                annotation: None
+            }
+        );
+    }
+}
