@@ -12,13 +12,16 @@ app-install: pack
 app-tsc: app-install
 	cd $(APP_DIR) && $(APP_YARN) tsc
 
-# The production build (app + backend bundle): the .wasm emitted once, the config schema carried.
+# The production builds (packages/app: new frontend system, packages/app-legacy: legacy, backend bundle):
+# the .wasm emitted once in each app, the config schema carried.
 app-build: app-install
-	rm -rf $(APP_DIR)/packages/app/dist $(APP_DIR)/packages/backend/dist
+	rm -rf $(APP_DIR)/packages/app/dist $(APP_DIR)/packages/app-legacy/dist $(APP_DIR)/packages/backend/dist
 	cd $(APP_DIR) && $(APP_YARN) build:all
 	$(ON_NODE22) node --test tests/e2e/app-build.test.mjs
 
-# The app with the real scaffolder and catalog backends, in headless Chromium and through the API.
+# The app with the real scaffolder and catalog backends, in headless Chromium and through the API; then the
+# legacy app with the backend on an HTTP CMDB (fake, loopback) that goes down (scripts/e2e-legacy.mjs).
 test-e2e: app-tsc app-build
 	$(ON_NODE22) node --test --test-concurrency=1 tests/e2e/readme-app.test.mjs
 	$(ON_NODE22) node --test --test-concurrency=1 --test-timeout=900000 scripts/e2e-app.mjs
+	$(ON_NODE22) node --test --test-concurrency=1 --test-timeout=900000 scripts/e2e-legacy.mjs

@@ -40,12 +40,17 @@ async function waitFor(url, deadline, ok = r => r.ok) {
   throw new Error(`${url} did not answer in time (last: ${last})`);
 }
 
-/** Start the app; resolves when the backend is ready and the frontend answers. stop() kills the process group. */
-export async function startApp({ log = true, timeoutMs = 300_000, env = {} } = {}) {
+/**
+ * Start the app; resolves when the backend is ready and the frontend answers. stop() kills the process group.
+ * `packages`: what `yarn start` runs (default: packages/app and packages/backend; e.g. ['app-legacy', 'backend']).
+ * `configs`: config files (absolute paths) instead of app-config.yaml.
+ */
+export async function startApp({ log = true, timeoutMs = 300_000, env = {}, packages = [], configs = [] } = {}) {
   for (const port of [3000, 7007]) {
     if (await portInUse(port)) throw new Error(`port ${port} is already in use: stop what runs there (the example app needs 3000 and 7007)`);
   }
-  const child = spawn(process.execPath, [yarnBin(), 'start'], {
+  const args = [yarnBin(), 'start', ...packages, ...configs.flatMap(c => ['--config', c])];
+  const child = spawn(process.execPath, args, {
     cwd: APP_DIR,
     detached: true, // own process group: stop() ends backstage-cli, the backend and the dev server together
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
-// After `yarn build:all` in examples/backstage-app (make app-build): the production build of the app on the
-// packed packages emits the asset-id .wasm exactly once, byte-identical to the package's, referenced from
-// the bundle; the field's config schema (assetId, frontend-visible) is in the app's schema; the backend
-// bundle is built.
+// After `yarn build:all` in examples/backstage-app (make app-build): the production builds of both apps on
+// the packed packages (packages/app: new frontend system; packages/app-legacy: legacy) each emit the asset-id
+// .wasm exactly once, byte-identical to the package's, referenced from the bundle; the field's config schema
+// is in each app's schema; the backend bundle is built.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,24 +9,26 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'backstage-app');
-const dist = join(app, 'packages', 'app', 'dist');
-const files = readdirSync(dist, { recursive: true }).map(String);
+for (const pkg of ['app', 'app-legacy']) {
+  const dist = join(app, 'packages', pkg, 'dist');
+  const files = readdirSync(dist, { recursive: true }).map(String);
 
-test('the app build emits the asset-id .wasm once, as shipped in the package, and the bundle loads it', () => {
-  const wasm = files.filter(f => f.endsWith('.wasm'));
-  assert.equal(wasm.length, 1, `one .wasm in packages/app/dist, found: ${wasm.join(', ')}`);
-  const shipped = readFileSync(join(app, 'node_modules', 'asset-id', 'pkg', 'web', 'asset_id_bg.wasm'));
-  assert.ok(readFileSync(join(dist, wasm[0])).equals(shipped), 'byte-identical to asset-id/pkg/web/asset_id_bg.wasm');
-  const name = wasm[0].split('/').pop();
-  const referencing = files.filter(f => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes(name));
-  assert.ok(referencing.length >= 1, `${name} is referenced from the bundle`);
-});
+  test(`packages/${pkg}: the app build emits the asset-id .wasm once, as shipped in the package, and the bundle loads it`, () => {
+    const wasm = files.filter(f => f.endsWith('.wasm'));
+    assert.equal(wasm.length, 1, `one .wasm in packages/${pkg}/dist, found: ${wasm.join(', ')}`);
+    const shipped = readFileSync(join(app, 'node_modules', 'asset-id', 'pkg', 'web', 'asset_id_bg.wasm'));
+    assert.ok(readFileSync(join(dist, wasm[0])).equals(shipped), 'byte-identical to asset-id/pkg/web/asset_id_bg.wasm');
+    const name = wasm[0].split('/').pop();
+    const referencing = files.filter(f => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes(name));
+    assert.ok(referencing.length >= 1, `${name} is referenced from the bundle`);
+  });
 
-test('the app config schema carries the field package\'s assetId schema', () => {
-  const schema = readFileSync(join(dist, '.config-schema.json'), 'utf8');
-  assert.match(schema, /"assetId"/);
-  assert.match(schema, /@asset-id\/backstage-plugin-scaffolder-asset-id/);
-});
+  test(`packages/${pkg}: the app config schema carries the field package's assetId schema`, () => {
+    const schema = readFileSync(join(dist, '.config-schema.json'), 'utf8');
+    assert.match(schema, /"assetId"/);
+    assert.match(schema, /@asset-id\/backstage-plugin-scaffolder-asset-id/);
+  });
+}
 
 test('the backend bundle is built', () => {
   assert.ok(existsSync(join(app, 'packages', 'backend', 'dist', 'bundle.tar.gz')));
