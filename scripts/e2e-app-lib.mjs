@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const APP_DIR = join(REPO, 'examples', 'backstage-app');
@@ -98,4 +98,28 @@ export async function guestToken() {
   if (!r.ok) throw new Error(`guest refresh: HTTP ${r.status} ${await r.text()}`);
   const body = await r.json();
   return body.backstageIdentity.token;
+}
+
+/**
+ * The text of examples/backstage-app/app-config.yaml with test-only changes, for `startApp({ configs })`:
+ * `lookup` replaces the whole `assetId.lookup` block (YAML lines, indented as under `assetId:`);
+ * `locations` ({ target: absolute path, allow: [kinds] }) are added to `catalog.locations`.
+ * Throws when a block to change is not where it is expected, so a reshaped app-config fails loudly.
+ */
+export function appConfigText({ lookup, locations = [] } = {}) {
+  let text = readFileSync(join(APP_DIR, 'app-config.yaml'), 'utf8');
+  if (lookup) {
+    const block = /^ {2}lookup:\n(?: {4}.*\n|[ \t]*\n)+/m;
+    if (!block.test(text)) throw new Error('app-config.yaml: no assetId.lookup block');
+    text = text.replace(block, `  lookup:\n${lookup.map(l => `    ${l}\n`).join('')}`);
+  }
+  if (locations.length) {
+    const anchor = /^catalog:\n(?:(?: {2}.*|[ \t]*)\n)*? {2}locations:\n/m;
+    const m = anchor.exec(text);
+    if (!m) throw new Error('app-config.yaml: no catalog.locations');
+    const added = locations.map(l =>
+      `    - type: file\n      target: ${JSON.stringify(l.target)}\n      rules:\n        - allow: [${l.allow.join(', ')}]\n`).join('');
+    text = text.slice(0, m.index + m[0].length) + added + text.slice(m.index + m[0].length);
+  }
+  return text;
 }

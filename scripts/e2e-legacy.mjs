@@ -10,14 +10,14 @@
 //     or blocks an entity, so one kept out for its verdict may come in while the CMDB cannot answer).
 // Run: node --test --test-concurrency=1 scripts/e2e-legacy.mjs
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
-import { APP_DIR, BACKEND, FRONTEND, guestToken, startApp } from './e2e-app-lib.mjs';
+import { BACKEND, FRONTEND, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SYSTEMS = ['payments', 'legacy-billing', 'ghost-system', 'unlinked-system'];
@@ -58,27 +58,17 @@ async function startSwitch(target) {
   };
 }
 
-/** app-config.yaml with its `assetId.lookup` block replaced by an HTTP source at `url` (nothing else changed). */
-function configWithHttpLookup(url) {
-  const text = readFileSync(join(APP_DIR, 'app-config.yaml'), 'utf8');
-  const block = /^ {2}lookup:\n(?: {4}.*\n|\s*\n)+/m;
-  assert.match(text, block, 'app-config.yaml has an assetId.lookup block');
-  const lookup = [
-    '  lookup:',
-    '    source: http',
-    '    http:',
-    `      url: '${url}/assets/{id}'`,
-    '      recordPointer: /data',
-    '      notFoundStatus: [404]',
-    '    retiredWhen: { status: [retired] }',
-    '    cacheTtlSeconds: 1',
-    '    timeoutMs: 2000',
-    '',
-  ].join('\n');
-  const out = text.replace(block, lookup);
-  assert.doesNotMatch(out, /source: registry/);
-  return out;
-}
+/** The HTTP lookup source at `url` (the fake CMDB's /assets/{id}), as app-config YAML lines. */
+const httpLookup = url => [
+  'source: http',
+  'http:',
+  `  url: '${url}/assets/{id}'`,
+  '  recordPointer: /data',
+  '  notFoundStatus: [404]',
+  'retiredWhen: { status: [retired] }',
+  'cacheTtlSeconds: 1',
+  'timeoutMs: 2000',
+];
 
 let cmdb;
 let cmdbSwitch;
@@ -91,7 +81,9 @@ before(async () => {
   cmdbSwitch = await startSwitch(cmdb);
   scratch = mkdtempSync(join(tmpdir(), 'asset-id-e2e-legacy-'));
   const config = join(scratch, 'app-config.http-cmdb.yaml');
-  writeFileSync(config, configWithHttpLookup(cmdbSwitch.url));
+  const text = appConfigText({ lookup: httpLookup(cmdbSwitch.url) });
+  assert.doesNotMatch(text, /source: registry/);
+  writeFileSync(config, text);
   app = await startApp({
     log: process.env.E2E_LOG === '1',
     packages: ['app-legacy', 'backend'],
