@@ -1,16 +1,15 @@
 /*
- * App-config schema of the asset-id backend modules.
+ * App-config schema of the asset-id backend plugin and its modules.
  *
- * `assetId` holds the asset-id policy, in the same format as the ValidateAsset scaffolder field reads
- * (see the root README "Policy reference"). The policy keys are visible to the frontend because the field
- * runs the same rules in the browser. Everything the backend alone needs (processor settings, backend
- * lookup overrides, CMDB credentials) stays in the backend; credentials are secrets.
+ * `assetId` holds the asset-id policy (see the root README "Policy reference") and is BACKEND config: nothing in
+ * it is visible to the frontend. The ValidateAsset field gets the format rules from the asset-id backend plugin
+ * (`GET /api/asset-id/v1/policy`: schemes, maxLength, catalog) and verdicts from `POST /api/asset-id/v1/validate`.
+ * CMDB URLs and credentials never reach the browser; credentials are secrets.
  */
 export interface Config {
   assetId?: {
     /**
      * Ordered ID schemes; a value is valid if any of them accepts it.
-     * @deepVisibility frontend
      */
     schemes: Array<{
       name: string;
@@ -27,13 +26,11 @@ export interface Config {
 
     /**
      * Characters allowed before any pattern runs (default 128).
-     * @visibility frontend
      */
     maxLength?: number;
 
     /**
      * CMDB lookup (absent: format only). Contains URLs, never credentials.
-     * @deepVisibility frontend
      */
     lookup?: {
       source: 'servicenow' | 'http' | 'registry' | 'none';
@@ -65,11 +62,12 @@ export interface Config {
       /** Cap on CMDB requests in flight at once per validator (default 8). */
       maxConcurrency?: number;
       onUnavailable?: 'error' | 'warning';
+      /** Link to a record in the CMDB's UI: an absolute http(s) URL template with {id} (record.url). */
+      recordUrl?: string;
     };
 
     /**
      * Which catalog entities carry the asset ID, and in which annotation.
-     * @deepVisibility frontend
      */
     catalog?: {
       /** Annotation key, e.g. example.com/asset-id. Required by the catalog processor. */
@@ -78,25 +76,37 @@ export interface Config {
       kinds?: string[];
       /** Whether a checked entity must have the annotation (default true). */
       required?: boolean;
+      /**
+       * Annotation the catalog processor writes with the entity's asset status: valid, the first error code
+       * (missing_annotation, pattern_mismatch, not_found, retired, ...) or unavailable. Default
+       * `<annotation>-status`, e.g. example.com/asset-id-status.
+       */
+      statusAnnotation?: string;
     };
 
     /** Catalog processor settings (backend only). */
     processor?: {
       /**
-       * error (default): a processing error shown on the entity; warn: a log line, entity kept.
-       * A CMDB outage is never an error here.
+       * flag (default): every entity is ingested, with the status annotation. error: a bad entity also gets a
+       * processing error (a new one stays out of the catalog, an existing one keeps its last good version).
+       * warn: like flag, plus a warning in the log. A CMDB outage is never an error in any mode.
        */
-      mode?: 'error' | 'warn';
-      /** Milliseconds during which IDs of entities processed together are gathered into one lookup (default 20). */
+      mode?: 'flag' | 'error' | 'warn';
+      /** Milliseconds during which IDs are gathered into one lookup (default 20). */
       batchWindowMs?: number;
     };
 
-    /** Backend-only policy overrides (backend only). */
+    /** The backend's verdict cache (the shared store is Backstage's `backend.cache`). */
+    cache?: {
+      /** Entries of the in-process, least-recently-used layer (default 10000). */
+      memoryEntries?: number;
+      /** How long past its TTL a last known verdict is served while the CMDB cannot answer (default 86400). */
+      staleIfErrorSeconds?: number;
+    };
+
+    /** Deprecated (the proxy setup): merged over `lookup` with a warning; move its keys into `lookup`. */
     backend?: {
-      /**
-       * Deep-merged over `lookup` for the backend, e.g. a direct CMDB baseUrl where the browser uses
-       * Backstage's proxy.
-       */
+      /** Deprecated: deep-merged over `lookup`. */
       lookup?: {
         servicenow?: {
           baseUrl?: string;

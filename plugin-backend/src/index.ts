@@ -1,32 +1,44 @@
 /**
- * Backstage backend modules for asset-id: the scaffolder action `asset-id:validate` and a catalog
- * processor, both enforcing the rules of the `asset-id` WASM package with the policy from app-config
- * `assetId`.
+ * Backstage backend plugin `asset-id` (`/api/asset-id/v1/policy`, `/v1/validate`) with its modules: the
+ * scaffolder action `asset-id:validate` and a catalog processor, all on the rules of the `asset-id` WASM package
+ * and the policy in app-config `assetId`, sharing one validator, CMDB client and verdict cache per backend.
  *
  * @packageDocumentation
  */
 import { createBackendFeatureLoader } from '@backstage/backend-plugin-api';
 import { catalogModuleAssetId, scaffolderModuleAssetId } from './modules';
+import { assetIdPlugin } from './plugin';
 
+export { assetIdPlugin } from './plugin';
 export { catalogModuleAssetId, scaffolderModuleAssetId } from './modules';
 export { createValidateAssetIdAction, VALIDATE_ACTION_ID } from './actions/validateAssetId';
-export {
-  AssetIdEntityProcessor,
-  catalogRules,
-  type AssetIdProcessorOptions,
-  type CatalogRules,
-} from './processor/AssetIdEntityProcessor';
+export { AssetIdEntityProcessor, type AssetIdProcessorOptions } from './processor/AssetIdEntityProcessor';
 export {
   assetIdServiceRef,
   assetIdServiceFactory,
   createAssetIdService,
+  defaultVerdictStore,
+  type AssetIdFormatPolicy,
   type AssetIdService,
   type AssetIdServiceOptions,
   type AssetIdValidateOptions,
+  type SchemeOption,
 } from './service/AssetIdService';
+export type { AssetIdVerdict } from './service/verdictCache';
+export type { EntityCheck } from './service/entity';
+export { AssetIdConfigError, AssetIdInputError } from './service/errors';
+export {
+  createRouter,
+  MAX_BODY_BYTES,
+  MAX_SCHEME_NAMES,
+  MAX_VALUES,
+  type RouterOptions,
+  type ValidateRequest,
+} from './service/router';
 export {
   readAssetIdSettings,
   type AssetIdBackendSettings,
+  type AssetIdCacheSettings,
   type CmdbCredential,
   type CmdbCredentials,
   type ProcessorMode,
@@ -34,11 +46,12 @@ export {
 export { createCredentialedFetch, credentialScopes, type CredentialScope } from './service/fetch';
 
 /**
- * Both modules at once: `backend.add(import('@asset-id/backstage-plugin-asset-id-backend'))`.
- * Add `scaffolderModuleAssetId` / `catalogModuleAssetId` individually to get only one of them.
+ * The plugin and both modules at once: `backend.add(import('@asset-id/backstage-plugin-asset-id-backend'))`.
+ * Add `assetIdPlugin`, `scaffolderModuleAssetId` and `catalogModuleAssetId` one by one to pick.
  */
 export default createBackendFeatureLoader({
   *loader() {
+    yield assetIdPlugin;
     yield scaffolderModuleAssetId;
     yield catalogModuleAssetId;
   },

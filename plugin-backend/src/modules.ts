@@ -19,7 +19,7 @@ export const scaffolderModuleAssetId = createBackendModule({
   },
 });
 
-/** Registers the catalog processor that checks the asset-ID annotation of Systems (policy `catalog`). */
+/** Registers the catalog processor that writes the asset-ID status of Systems (policy `catalog`). */
 export const catalogModuleAssetId = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'asset-id',

@@ -84,10 +84,24 @@ describe('asset-id:validate', () => {
     ).rejects.toThrow(/not valid/);
     await expect(
       action.handler(context({ assetId: 'APM0001234', scheme: 'no-such-scheme' })),
-    ).rejects.toThrow(/asset-id:validate: .*no-such-scheme/);
+    ).rejects.toThrow(/asset-id:validate: unknown scheme 'no-such-scheme'/);
+    await expect(
+      action.handler(context({ assetId: 'APM0001234', scheme: ['business-app', 'no-such-scheme'] })),
+    ).rejects.toMatchObject({ name: 'InputError', code: 'unknown_scheme' });
     const ctx = context({ assetId: 'BSN0001001', scheme: 'business-service' });
     await action.handler(ctx);
     expect(ctx.output).toHaveBeenCalledWith('value', 'BSN0001001');
+  });
+
+  it('takes a list of schemes (string | string[], like ui:options.scheme): only those accept', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    const listed = context({ assetId: ' bsn-0001001 ', scheme: ['business-service', 'legacy-asset'] });
+    await action.handler(listed);
+    expect(listed.output).toHaveBeenCalledWith('value', 'BSN0001001');
+    expect(listed.output).toHaveBeenCalledWith('scheme', 'business-service');
+    await expect(
+      action.handler(context({ assetId: 'APM0001234', scheme: ['business-service', 'legacy-asset'] })),
+    ).rejects.toThrow(/not valid/);
   });
 
   describe.each([

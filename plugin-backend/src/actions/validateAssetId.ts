@@ -9,12 +9,15 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AssetIdService } from '../service/AssetIdService';
+import { AssetIdInputError } from '../service/errors';
 import { formatIssues } from '../service/messages';
+import { listedFields, publicVerdict } from '../service/publicVerdict';
 
 export const VALIDATE_ACTION_ID = 'asset-id:validate';
 
 export function createValidateAssetIdAction(options: { assetId: AssetIdService }) {
   const { assetId } = options;
+  const listed = listedFields(assetId.settings.policy);
   return createTemplateAction({
     id: VALIDATE_ACTION_ID,
     description:
@@ -40,9 +43,12 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
         assetId: z => z.string().describe('The asset ID to validate, as entered'),
         scheme: z =>
           z
-            .string()
+            .union([z.string(), z.array(z.string()).min(1)])
             .optional()
-            .describe('Accept only this scheme of the policy (by name); default: any scheme'),
+            .describe(
+              'Accept only this scheme of the policy, or only these (by name), like ui:options.scheme of the ' +
+                'ValidateAsset field; default: any scheme',
+            ),
       },
       output: {
         value: z => z.string().describe('The normalized asset ID'),
@@ -63,11 +69,13 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
       const { assetId: value, scheme } = ctx.input;
       let verdict;
       try {
-        verdict = await assetId.validate(value, { scheme, signal: ctx.signal });
+        verdict = publicVerdict(await assetId.validate(value, { scheme, signal: ctx.signal }), listed);
       } catch (error) {
-        // Callers' mistakes (e.g. an unknown scheme option) throw in the core.
-        const message = error instanceof Error ? error.message : String(error);
-        throw new InputError(`${VALIDATE_ACTION_ID}: ${message}`);
+        // A caller's mistake (an unknown scheme) fails the step, keeping the core's code and path.
+        if (error instanceof AssetIdInputError) {
+          throw new AssetIdInputError(`${VALIDATE_ACTION_ID}: ${error.message}`, error.code, error.path);
+        }
+        throw error;
       }
 
       const warnings = formatIssues(verdict, 'warning');

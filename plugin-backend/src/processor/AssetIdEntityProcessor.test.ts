@@ -68,7 +68,10 @@ function errorMessages(emitted: CatalogProcessorResult[]): string[] {
   return emitted.flatMap(r => (r.type === 'error' ? [r.error.message] : []));
 }
 
-describe.each(['error', 'warn'] as const)('catalog processor, mode %s', mode => {
+const STATUS = 'example.com/asset-id-status';
+const statusOf = (e: Entity) => e.metadata.annotations?.[STATUS];
+
+describe.each(['flag', 'error', 'warn'] as const)('catalog processor, mode %s', mode => {
   let h: Harness;
   beforeAll(async () => {
     h = await harness({ ...samplePolicy(cmdb.url), processor: { mode } });
@@ -76,10 +79,14 @@ describe.each(['error', 'warn'] as const)('catalog processor, mode %s', mode => 
   afterAll(() => h.stop());
   beforeEach(() => h.logger.warn.mockClear());
 
-  /** Expects the entity to be flagged: an InputError in error mode, a warning (and no emit) in warn mode. */
-  async function expectFlagged(entity: Entity, pattern: RegExp) {
+  /**
+   * Expects the entity to come out with `status` in the status annotation, and to be reported as the mode says:
+   * an InputError in mode error, a warning (and no emit) in mode warn, nothing in mode flag.
+   */
+  async function expectFlagged(entity: Entity, status: string, pattern: RegExp) {
     const { entity: out, emitted } = await h.run(entity);
-    expect(out).toEqual(entity);
+    expect(statusOf(out)).toBe(status);
+    expect({ ...out, metadata: { ...out.metadata, annotations: entity.metadata.annotations } }).toEqual(entity);
     if (mode === 'error') {
       expect(emitted).toHaveLength(1);
       expect(emitted[0].type).toBe('error');
@@ -87,41 +94,44 @@ describe.each(['error', 'warn'] as const)('catalog processor, mode %s', mode => 
       expect(errorMessages(emitted)[0]).toMatch(pattern);
     } else {
       expect(emitted).toEqual([]);
-      expect(h.logger.warn).toHaveBeenCalledWith(expect.stringMatching(pattern));
+      if (mode === 'warn') expect(h.logger.warn).toHaveBeenCalledWith(expect.stringMatching(pattern));
+      else expect(h.logger.warn).not.toHaveBeenCalled();
     }
   }
 
-  it('accepts a System with a valid ID', async () => {
+  it('writes status valid on a System with a valid ID, and reports nothing', async () => {
     const entity = systemEntity('payments', 'APM0001234');
     const { entity: out, emitted } = await h.run(entity);
-    expect(out).toEqual(entity);
+    expect(statusOf(out)).toBe('valid');
+    expect(out.metadata.annotations?.['example.com/asset-id']).toBe('APM0001234');
     expect(emitted).toEqual([]);
     expect(h.logger.warn).not.toHaveBeenCalled();
   });
 
   it('flags a malformed ID', () =>
-    expectFlagged(systemEntity('bad', 'APM12'), /system:default\/bad: asset ID 'APM12' .*pattern_mismatch/));
+    expectFlagged(systemEntity('bad', 'APM12'), 'pattern_mismatch', /system:default\/bad: asset ID 'APM12' .*pattern_mismatch/));
 
   it('flags a wrong check digit', () =>
-    expectFlagged(systemEntity('luhn', 'AST0001238'), /checksum_mismatch/));
+    expectFlagged(systemEntity('luhn', 'AST0001238'), 'checksum_mismatch', /checksum_mismatch/));
 
   it('flags an unknown ID', () =>
-    expectFlagged(systemEntity('unknown', 'APM9999999'), /APM9999999.*not_found/));
+    expectFlagged(systemEntity('unknown', 'APM9999999'), 'not_found', /APM9999999.*not_found/));
 
-  it('flags a retired ID', () => expectFlagged(systemEntity('old', 'APM0000042'), /retired/));
+  it('flags a retired ID', () => expectFlagged(systemEntity('old', 'APM0000042'), 'retired', /retired/));
 
   it('flags a System without the annotation (catalog.required defaults to true)', () =>
-    expectFlagged(systemEntity('none'), /no 'example.com\/asset-id' annotation.*missing_annotation/));
+    expectFlagged(systemEntity('none'), 'missing_annotation', /missing_annotation/));
 
   it('matches kinds case-insensitively', () =>
-    expectFlagged(systemEntity('lower', 'APM12', 'system'), /pattern_mismatch/));
+    expectFlagged(systemEntity('lower', 'APM12', 'system'), 'pattern_mismatch', /pattern_mismatch/));
 
-  it('ignores other kinds and non-backstage.io apiVersions', async () => {
+  it('leaves other kinds and non-backstage.io apiVersions untouched', async () => {
     for (const entity of [
       systemEntity('component', 'APM12', 'Component'),
       systemEntity('custom', 'APM12', 'System', 'example.com/v1'),
     ]) {
-      const { emitted } = await h.run(entity);
+      const { entity: out, emitted } = await h.run(entity);
+      expect(out).toEqual(entity);
       expect(emitted).toEqual([]);
     }
     expect(h.logger.warn).not.toHaveBeenCalled();
@@ -129,13 +139,15 @@ describe.each(['error', 'warn'] as const)('catalog processor, mode %s', mode => 
 });
 
 describe('catalog processor policy options', () => {
-  it('accepts a missing annotation when catalog.required is false, and checks configured kinds', async () => {
+  it('accepts a missing annotation when catalog.required is false (no status), and checks configured kinds', async () => {
     const h = await harness({
       ...samplePolicy(cmdb.url, {}, { required: false, kinds: ['system', 'Component'] }),
       processor: { mode: 'error' },
     });
     try {
-      expect((await h.run(systemEntity('none'))).emitted).toEqual([]);
+      const none = await h.run(systemEntity('none'));
+      expect(none.emitted).toEqual([]);
+      expect(statusOf(none.entity)).toBeUndefined();
       const { emitted } = await h.run(systemEntity('c', 'APM12', 'Component'));
       expect(errorMessages(emitted)[0]).toMatch(/component:default\/c/);
     } finally {
@@ -143,25 +155,31 @@ describe('catalog processor policy options', () => {
     }
   });
 
-  it('defaults to mode error', async () => {
-    const h = await harness(samplePolicy(cmdb.url));
+  it('defaults to mode flag, and writes catalog.statusAnnotation when it is set', async () => {
+    const h = await harness(samplePolicy(cmdb.url, {}, { statusAnnotation: 'acme.io/cmdb-status' }));
     try {
-      expect((await h.run(systemEntity('bad', 'APM12'))).emitted).toHaveLength(1);
+      const { entity, emitted } = await h.run(systemEntity('bad', 'APM12'));
+      expect(emitted).toEqual([]);
+      expect(entity.metadata.annotations?.['acme.io/cmdb-status']).toBe('pattern_mismatch');
+      expect(statusOf(entity)).toBeUndefined();
     } finally {
       await h.stop();
     }
   });
 
-  it('refuses to start without catalog.annotation', async () => {
+  it('refuses to start without catalog.annotation, or with an unknown mode', async () => {
     const policy = samplePolicy(cmdb.url);
     delete policy.catalog;
     await expect(harness(policy)).rejects.toThrow(/assetId.catalog.annotation/);
+    await expect(harness({ ...samplePolicy(cmdb.url), processor: { mode: 'block' } })).rejects.toThrow(
+      /assetId.processor.mode.*'flag', 'error' or 'warn'/,
+    );
   });
 });
 
 describe.each(['500', 'slow'])('CMDB outage (scenario %s)', scenario => {
-  describe.each(['error', 'warn'] as const)('mode %s', mode => {
-    it.each(['error', 'warning'])('never flags or drops entities (onUnavailable %s)', async onUnavailable => {
+  describe.each(['flag', 'error', 'warn'] as const)('mode %s', mode => {
+    it.each(['error', 'warning'])('never flags or drops entities, status unavailable (onUnavailable %s)', async onUnavailable => {
       const h = await harness({
         ...samplePolicy(`${cmdb.url}/scenario/${scenario}`, { onUnavailable, timeoutMs: 300 }),
         processor: { mode },
@@ -169,13 +187,14 @@ describe.each(['500', 'slow'])('CMDB outage (scenario %s)', scenario => {
       try {
         const entities = [systemEntity('a', 'APM0001234'), systemEntity('b', 'APM0000042')];
         const results = await Promise.all(entities.map(e => h.run(e)));
-        for (const [i, { entity, emitted }] of results.entries()) {
-          expect(entity).toEqual(entities[i]);
+        for (const { entity, emitted } of results) {
+          expect(statusOf(entity)).toBe('unavailable');
           expect(emitted).toEqual([]);
         }
         expect(h.logger.warn).toHaveBeenCalledWith(expect.stringMatching(/could not be checked.*lookup_unavailable/));
         // Format problems are still reported during an outage: they need no CMDB.
         const bad = await h.run(systemEntity('bad', 'APM12'));
+        expect(statusOf(bad.entity)).toBe('pattern_mismatch');
         expect(bad.emitted).toHaveLength(mode === 'error' ? 1 : 0);
       } finally {
         await h.stop();
@@ -197,10 +216,11 @@ describe('batching and caching', () => {
       const results = await Promise.all(entities.map(e => h.run(e)));
       expect((await cmdb.stats()).requests).toBe(1);
       const flagged = results.filter(r => r.emitted.length > 0).length;
+      expect(results.filter(r => statusOf(r.entity) === 'retired')).toHaveLength(9);
       // retired: APM0000042, BSN0000099, AST0042175; unknown: APM9999999 -> 4 of 10 IDs, 3 entities each
       expect(flagged).toBe(12);
 
-      // Second round (the catalog's next refresh): served from the validator's cache.
+      // Second round (the catalog's next refresh): served from the backend's verdict cache.
       await Promise.all(entities.map(e => h.run(e)));
       expect((await cmdb.stats()).requests).toBe(1);
     } finally {

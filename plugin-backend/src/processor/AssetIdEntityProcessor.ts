@@ -1,16 +1,18 @@
 /*
- * Catalog processor: flags entities (by default Systems) whose asset-ID annotation is missing, malformed,
- * unknown to the CMDB or retired, using the same WASM rules and policy as the scaffolder field and action.
+ * Catalog processor: writes each checked entity's asset-ID status to the annotation `catalog.statusAnnotation`
+ * (default `<catalog.annotation>-status`): `valid`, the first error code (`missing_annotation`,
+ * `pattern_mismatch`, `not_found`, `retired`, ...) or `unavailable` while the CMDB cannot answer. Which entities
+ * are checked and how their annotation is read are the core's catalog rules (`checkEntity`); the lookup goes
+ * through the backend's shared verdict cache.
  *
- * - mode `error`: emits an InputError processing result. Backstage shows it on the entity (the
- *   "processing errors" card / catalog-unprocessed-entities); as with any processing error, an entity that
- *   was ingested before keeps its last good version, and a new one is not ingested until it is fixed.
- * - mode `warn`: logs a warning and keeps processing the entity normally.
- * - A CMDB outage (`lookup_unavailable`, whatever `lookup.onUnavailable` says) never emits anything: it is
- *   logged and the entity is processed as usual. An outage must not remove or freeze the catalog.
- *
- * Lookups go through the shared service's batcher: IDs of entities processed together are looked up with
- * one validateMany call, and repeats within the cache TTL cost no request at all.
+ * `assetId.processor.mode`:
+ * - `flag` (default): the entity is always ingested, with its status annotation. Nothing disappears.
+ * - `error`: a bad entity also gets an InputError processing result (shown on the entity, listed by
+ *   catalog-unprocessed-entities); as with any processing error, a new entity stays out of the catalog and an
+ *   existing one keeps its last good version until it is fixed.
+ * - `warn`: like `flag`, plus a warning in the backend log.
+ * A CMDB outage is never an error in any mode: the entity is ingested with its last known status when the cache
+ * has one (stale-if-error), else `unavailable`.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
@@ -20,134 +22,85 @@ import {
   type CatalogProcessor,
   type CatalogProcessorEmit,
 } from '@backstage/plugin-catalog-node';
-import type { Issue, Verdict } from 'asset-id';
+import type { Issue } from 'asset-id';
 import type { AssetIdService } from '../service/AssetIdService';
 import type { ProcessorMode } from '../service/config';
+import type { EntityCheck } from '../service/entity';
+import { AssetIdConfigError } from '../service/errors';
 import { formatIssue } from '../service/messages';
+import type { AssetIdVerdict } from '../service/verdictCache';
 
 export interface AssetIdProcessorOptions {
   assetId: AssetIdService;
   logger: LoggerService;
 }
 
-/** The policy's `catalog` section, resolved with its defaults. */
-export interface CatalogRules {
-  annotation: string;
-  kinds: string[];
-  required: boolean;
-}
-
-export function catalogRules(assetId: AssetIdService): CatalogRules {
-  // Typed by the policy, but read defensively: app-config is not type-checked.
-  const catalog: { annotation?: unknown; kinds?: unknown; required?: unknown } =
-    assetId.settings.policy.catalog ?? {};
-  if (typeof catalog.annotation !== 'string' || catalog.annotation.trim() === '') {
-    throw new Error(
-      "asset-id catalog processor: app-config 'assetId.catalog.annotation' is required " +
-        '(the annotation key that holds the asset ID, e.g. example.com/asset-id)',
-    );
-  }
-  const kinds = Array.isArray(catalog.kinds)
-    ? catalog.kinds.filter((k): k is string => typeof k === 'string')
-    : ['System'];
-  return {
-    annotation: catalog.annotation,
-    kinds,
-    required: typeof catalog.required === 'boolean' ? catalog.required : true,
-  };
-}
-
 export class AssetIdEntityProcessor implements CatalogProcessor {
   private readonly assetId: AssetIdService;
   private readonly logger: LoggerService;
-  private readonly rules: CatalogRules;
-  private readonly kinds: Set<string>;
   private readonly mode: ProcessorMode;
+  private readonly annotation: string;
+  private readonly statusAnnotation: string;
 
   constructor(options: AssetIdProcessorOptions) {
     this.assetId = options.assetId;
     this.logger = options.logger;
-    this.rules = catalogRules(options.assetId);
-    this.kinds = new Set(this.rules.kinds.map(k => k.toLocaleLowerCase('en-US')));
     this.mode = options.assetId.settings.processor.mode;
+    const annotation = options.assetId.settings.policy.catalog?.annotation;
+    const status = options.assetId.settings.processor.statusAnnotation;
+    if (typeof annotation !== 'string' || annotation.trim() === '' || status === null) {
+      throw new AssetIdConfigError(
+        "asset-id catalog processor: app-config 'assetId.catalog.annotation' is required " +
+          '(the annotation key that holds the asset ID, e.g. example.com/asset-id)',
+        'invalid_policy',
+        'assetId.catalog.annotation',
+      );
+    }
+    this.annotation = annotation;
+    this.statusAnnotation = status;
   }
 
   getProcessorName(): string {
     return 'AssetIdEntityProcessor';
   }
 
-  /** Whether the entity is one this processor checks (apiVersion backstage.io/*, kind in catalog.kinds). */
-  applies(entity: Entity): boolean {
-    return (
-      typeof entity.apiVersion === 'string' &&
-      entity.apiVersion.startsWith('backstage.io/') &&
-      typeof entity.kind === 'string' &&
-      this.kinds.has(entity.kind.toLocaleLowerCase('en-US'))
-    );
-  }
-
-  async postProcessEntity(
-    entity: Entity,
-    location: LocationSpec,
-    emit: CatalogProcessorEmit,
-  ): Promise<Entity> {
-    if (!this.applies(entity)) return entity;
-    const ref = safeRef(entity);
-    const { annotation } = this.rules;
-    const value = entity.metadata.annotations?.[annotation];
-
-    if (value === undefined) {
-      if (this.rules.required) {
-        this.report(
-          emit,
-          location,
-          `${ref} has no '${annotation}' annotation: every ${entity.kind} must name its asset ID ` +
-            `[missing_annotation]`,
-        );
-      }
-      return entity;
-    }
-
-    let verdict: Verdict;
+  async postProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
+    let check: EntityCheck;
     try {
-      verdict = await this.assetId.validateBatched(value);
+      check = await this.assetId.validateEntity(entity);
     } catch (error) {
       // Not a verdict: a fault of ours. Never let it drop the entity.
-      this.logger.warn(`asset-id: could not check ${ref}: ${error instanceof Error ? error.message : error}`);
+      this.logger.warn(`asset-id: could not check ${safeRef(entity)}: ${error instanceof Error ? error.message : error}`);
       return entity;
     }
+    if (!check.checked || check.status === null) return entity;
 
-    const errors = verdict.issues.filter(i => i.severity === 'error');
-    const unavailable = verdict.issues.filter(i => i.code === 'lookup_unavailable');
-    const blocking = errors.filter(i => i.code !== 'lookup_unavailable');
-    const otherWarnings = verdict.issues.filter(
-      i => i.severity === 'warning' && i.code !== 'lookup_unavailable',
-    );
-
-    if (blocking.length > 0) {
-      this.report(
-        emit,
-        location,
-        `${ref}: asset ID '${value}' in annotation '${annotation}' is not valid: ${describe(blocking)}`,
-      );
-    } else if (unavailable.length > 0) {
+    const ref = safeRef(entity);
+    const verdict = check.verdict as AssetIdVerdict | null;
+    const problems = check.issues.filter(i => i.severity === 'error' && i.code !== 'lookup_unavailable');
+    if (check.status === 'unavailable') {
       this.logger.warn(
-        `asset-id: ${ref}: asset ID '${value}' could not be checked against the CMDB, entity kept ` +
-          `unchanged: ${describe(unavailable)}`,
+        `asset-id: ${ref}: the asset ID could not be checked against the CMDB and no verdict is cached; ` +
+          `ingested with ${this.statusAnnotation}=unavailable: ${describe(check.issues)}`,
+      );
+    } else if (problems.length > 0) {
+      const value = verdict?.input === undefined || verdict?.input === null ? '' : ` '${verdict.input}'`;
+      const message = `${ref}: asset ID${value} in annotation '${this.annotation}' is not valid: ${describe(problems)}`;
+      if (this.mode === 'error') emit(processingResult.inputError(location, message));
+      else if (this.mode === 'warn') this.logger.warn(`asset-id: ${message}`);
+    }
+    if (verdict?.stale) {
+      this.logger.info(
+        `asset-id: ${ref}: the CMDB could not answer (${verdict.stale.reason}); kept the verdict from ${verdict.stale.since}`,
       );
     }
-    if (otherWarnings.length > 0) {
-      this.logger.warn(`asset-id: ${ref}: asset ID '${value}': ${describe(otherWarnings)}`);
-    }
-    return entity;
-  }
-
-  private report(emit: CatalogProcessorEmit, location: LocationSpec, message: string): void {
-    if (this.mode === 'error') {
-      emit(processingResult.inputError(location, message));
-    } else {
-      this.logger.warn(`asset-id: ${message}`);
-    }
+    return {
+      ...entity,
+      metadata: {
+        ...entity.metadata,
+        annotations: { ...entity.metadata.annotations, [this.statusAnnotation]: check.status },
+      },
+    };
   }
 }
 

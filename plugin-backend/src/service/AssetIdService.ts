@@ -1,40 +1,63 @@
 /*
- * One asset-id validator per backend process, shared by the scaffolder action and the catalog processor.
+ * One asset-id validator per backend process, shared by the asset-id plugin's router, the scaffolder action and
+ * the catalog processor.
  *
- * It is a root-scoped service: root services are created once per backend, whichever plugins' modules
- * depend on them, so the compiled policy and the validator's lookup cache (TTL, coalescing of concurrent
- * identical lookups) are shared by every caller in the process.
+ * It is a root-scoped service: root services are created once per backend, whichever plugins and modules depend
+ * on them, so the compiled policy, the CMDB client (credentials, OAuth token, request slots) and the verdict cache
+ * (verdictCache.ts) are shared by every caller in the process. Root services cannot depend on the plugin-scoped
+ * `coreServices.cache`, so the shared store is Backstage's CacheManager for plugin `asset-id`, built from the same
+ * `backend.cache` config the backend's own cache service reads (see `defaultVerdictStore`).
  */
 import {
   coreServices,
   createServiceFactory,
   createServiceRef,
+  type CacheService,
   type LoggerService,
   type RootConfigService,
 } from '@backstage/backend-plugin-api';
-import { AssetIdValidator, type FetchLike, type Verdict } from 'asset-id';
+import { CacheManager } from '@backstage/backend-defaults/cache';
+import type { JsonObject } from '@backstage/types';
+import { AssetIdValidator, type FetchLike, type Policy, type Verdict } from 'asset-id';
+import { LRUCache } from 'lru-cache';
 import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
+import { statusOf, type EntityCheck } from './entity';
+import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
 import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
-import { VerdictBatcher } from './batcher';
+import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
+
+/** Narrowing of the policy's schemes by the caller: one name or a list of names (accept only these). */
+export type SchemeOption = string | readonly string[];
 
 export interface AssetIdValidateOptions {
-  scheme?: string;
+  scheme?: SchemeOption;
+  /** Aborts this caller's wait (a shared lookup in flight goes on for the others). */
   signal?: AbortSignal;
+}
+
+/** The format rules the browser compiles: `GET /api/asset-id/v1/policy`. No lookup, no credentials. */
+export interface AssetIdFormatPolicy {
+  schemes: Policy['schemes'];
+  maxLength?: number;
+  catalog?: Policy['catalog'];
 }
 
 /** The backend's access to the asset-id rules. */
 export interface AssetIdService {
   /** Settings read from app-config `assetId` (policy plus backend-only keys). */
   readonly settings: AssetIdBackendSettings;
-  /** Format, then CMDB lookup (cached), with the backend's credentialed fetch. */
-  validate(value: unknown, options?: AssetIdValidateOptions): Promise<Verdict>;
-  /** Batched form of `validate`. */
-  validateMany(values: unknown[], options?: AssetIdValidateOptions): Promise<Verdict[]>;
-  /**
-   * Like `validate`, but values that arrive within `assetId.processor.batchWindowMs` of each other are
-   * looked up with one `validateMany` call. Used by the catalog processor.
-   */
-  validateBatched(value: string): Promise<Verdict>;
+  /** Whether the policy has a CMDB lookup. */
+  readonly hasLookup: boolean;
+  /** The policy's format rules (schemes, maxLength, catalog). */
+  formatPolicy(): AssetIdFormatPolicy;
+  /** The policy's scheme names, in order. */
+  schemeNames(): string[];
+  /** Format, then CMDB lookup through the shared cache. Throws an AssetIdInputError for an unknown scheme. */
+  validate(value: unknown, options?: AssetIdValidateOptions): Promise<AssetIdVerdict>;
+  /** Batched form of `validate`; verdicts in input order. */
+  validateMany(values: readonly unknown[], options?: AssetIdValidateOptions): Promise<AssetIdVerdict[]>;
+  /** The core's catalog rules for one entity, with the annotation's lookup through the shared cache. */
+  validateEntity(entity: unknown): Promise<EntityCheck>;
 }
 
 export interface AssetIdServiceOptions {
@@ -42,41 +65,220 @@ export interface AssetIdServiceOptions {
   logger: LoggerService;
   /** The fetch that reaches the network (default: global fetch); credentials are added on top of it. */
   fetch?: FetchLike;
+  /**
+   * The shared verdict store. Default: `defaultVerdictStore(config)`, i.e. Backstage's cache for plugin
+   * `asset-id` when `backend.cache.store` is a shared store, else none (the in-process layer only).
+   */
+  store?: CacheService | null;
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+/**
+ * Backstage's cache service for plugin `asset-id` when the app configures a shared store (`backend.cache.store`:
+ * redis, valkey, memcache, infinispan); undefined for the default `memory` store, which is one process's unbounded
+ * Map: the bounded in-process layer already is that memory store.
+ */
+export function defaultVerdictStore(config: RootConfigService, logger?: LoggerService): CacheService | undefined {
+  const store = config.getOptionalString('backend.cache.store') ?? 'memory';
+  if (store === 'memory') return undefined;
+  return CacheManager.fromConfig(config, { logger }).forPlugin('asset-id');
+}
+
+function hasLookupIn(policy: Policy): boolean {
+  const source = policy.lookup?.source;
+  return source !== undefined && source !== 'none';
+}
+
+function seconds(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+function compile(policy: Policy | JsonObject, what: string): AssetIdValidator {
+  try {
+    return new AssetIdValidator(policy as Policy);
+  } catch (error) {
+    const { message, code, path } = coreErrorParts(error);
+    throw new AssetIdConfigError(
+      `Invalid asset-id policy in app-config 'assetId'${what}: ${message}`,
+      code ?? 'invalid_policy',
+      path === undefined ? undefined : `assetId.${path}`,
+    );
+  }
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      v => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      e => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 export function createAssetIdService(options: AssetIdServiceOptions): AssetIdService {
   const settings = readAssetIdSettings(options.config);
-  let validator: AssetIdValidator;
-  try {
-    validator = new AssetIdValidator(settings.policy);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Invalid asset-id policy in app-config 'assetId': ${message}`);
-  }
+  for (const warning of settings.warnings) options.logger.warn(warning);
+  const policy = settings.policy;
+  const hasLookup = hasLookupIn(policy);
+
+  // The verdict cache below is the one cache, with the policy's TTLs; the core's own lookup cache is turned off
+  // (its coalescing of requests in flight stays).
+  const corePolicy: Policy =
+    hasLookup && policy.lookup
+      ? { ...policy, lookup: { ...policy.lookup, cacheTtlSeconds: 0, notFoundTtlSeconds: 0 } }
+      : policy;
+  compile(policy, '').free(); // refused keys are reported as written, not as the TTL-less copy
+  const validator = compile(corePolicy, '');
+  const names = validator.schemeNames();
+
   assertBackendUrls(settings);
-  const { scopes, problems } = credentialScopes(settings.policy, settings.credentials);
+  const { scopes, problems } = credentialScopes(policy, settings.credentials);
   for (const problem of problems) options.logger.warn(problem);
   const fetch = createCredentialedFetch(scopes, options.fetch, {
-    policy: settings.policy,
+    policy,
     // A rejected OAuth client fails every lookup with the same message; it is logged once.
     onOAuthRejected: message => options.logger.error(message),
   });
 
-  const batcher = new VerdictBatcher(
-    values => validator.validateMany(values, { fetch }),
-    settings.processor.batchWindowMs,
-  );
+  const foundTtl = seconds(policy.lookup?.cacheTtlSeconds, 300);
+  const notFoundTtl = Math.min(seconds(policy.lookup?.notFoundTtlSeconds, 60), foundTtl);
+  const store = options.store === null ? undefined : (options.store ?? defaultVerdictStore(options.config, options.logger));
+  const cache = new VerdictCache({
+    lookup: (scheme, values) => validator.validateMany(values, { scheme, fetch }),
+    store,
+    namespace: fingerprint(policy),
+    foundTtlMs: foundTtl * 1000,
+    notFoundTtlMs: notFoundTtl * 1000,
+    staleIfErrorMs: settings.cache.staleIfErrorSeconds * 1000,
+    memoryEntries: settings.cache.memoryEntries,
+    batchWindowMs: settings.processor.batchWindowMs,
+    logger: options.logger,
+    now: options.now,
+  });
+
+  // A list of schemes narrows by compiling the policy's format rules with only those schemes (in policy order),
+  // so the core decides; the lookup then runs on the main validator with the scheme that accepted the value.
+  const narrowed = new LRUCache<string, AssetIdValidator>({ max: 32 });
+  const formatOnly: Pick<Policy, 'maxLength'> = policy.maxLength === undefined ? {} : { maxLength: policy.maxLength };
+
+  function resolveScheme(option: SchemeOption | undefined): { check: AssetIdValidator; scheme?: string } {
+    if (option === undefined) return { check: validator };
+    const list = typeof option === 'string' ? [option] : option;
+    if (!Array.isArray(list) || list.length === 0 || list.some(s => typeof s !== 'string')) {
+      throw new AssetIdInputError("'scheme' must be a scheme name or a non-empty list of scheme names", 'invalid_scheme_option');
+    }
+    const unknown = list.filter(s => !names.includes(s));
+    if (unknown.length > 0) {
+      throw new AssetIdInputError(
+        `unknown scheme ${unknown.map(s => `'${s.slice(0, 64)}'`).join(', ')}; the policy's schemes are: ${names.join(', ')}`,
+        'unknown_scheme',
+        'scheme',
+      );
+    }
+    const wanted = names.filter(n => list.includes(n));
+    if (wanted.length === names.length) return { check: validator };
+    if (wanted.length === 1) return { check: validator, scheme: wanted[0] };
+    const key = wanted.join('\u0000');
+    let check = narrowed.get(key);
+    if (!check) {
+      check = compile({ schemes: policy.schemes.filter(s => wanted.includes(s.name)), ...formatOnly }, ' (narrowed)');
+      narrowed.set(key, check);
+    }
+    return { check };
+  }
+
+  async function lookupAll(formats: Verdict[]): Promise<AssetIdVerdict[]> {
+    if (!hasLookup) return formats;
+    return Promise.all(
+      formats.map(async format => {
+        if (!format.valid || format.value === null || format.scheme === null) return format;
+        const verdict = await cache.get(format.scheme, format.value);
+        return { ...verdict, input: format.input };
+      }),
+    );
+  }
+
+  const validateMany = (values: readonly unknown[], opts: AssetIdValidateOptions = {}) => {
+    const { check, scheme } = resolveScheme(opts.scheme);
+    const formats = check.checkFormatMany([...values], scheme === undefined ? undefined : { scheme });
+    return abortable(lookupAll(formats), opts.signal);
+  };
+
   return {
     settings,
-    validate: (value, opts) => validator.validate(value, { ...opts, fetch }),
-    validateMany: (values, opts) => validator.validateMany(values, { ...opts, fetch }),
-    validateBatched: value => batcher.validate(value),
+    hasLookup,
+    formatPolicy: () => ({
+      schemes: policy.schemes,
+      ...formatOnly,
+      ...(policy.catalog ? { catalog: policy.catalog } : {}),
+    }),
+    schemeNames: () => [...names],
+    validate: async (value, opts) => (await validateMany([value], opts))[0],
+    validateMany,
+    async validateEntity(entity) {
+      const check = checkEntity(validator, policy, entity);
+      const format = check.verdict;
+      if (!check.checked || !hasLookup || !format || !format.valid || format.value === null || format.scheme === null) {
+        return check;
+      }
+      const [verdict] = await lookupAll([format]);
+      return {
+        checked: true,
+        value: verdict.valid ? verdict.value : null,
+        issues: verdict.issues,
+        verdict,
+        status: statusOf(verdict),
+      };
+    },
   };
 }
 
+type CoreEntityCheck = { checkEntity?: (entity: unknown) => EntityCheck };
+
+/** The core's `checkEntity` (format only). */
+function checkEntity(validator: AssetIdValidator, policy: Policy, entity: unknown): EntityCheck {
+  const core = (validator as unknown as CoreEntityCheck).checkEntity;
+  if (typeof core === 'function') return core.call(validator, entity);
+  return legacyCheckEntity(validator, policy, entity);
+}
+
+// TEMPORARY, until the npm package ships checkEntity: the previous TypeScript copy of the catalog rules.
+function legacyCheckEntity(validator: AssetIdValidator, policy: Policy, entity: unknown): EntityCheck {
+  const none: EntityCheck = { checked: false, value: null, issues: [], verdict: null, status: null };
+  if (typeof entity !== 'object' || entity === null) return none;
+  const e = entity as { apiVersion?: unknown; kind?: unknown; metadata?: { annotations?: Record<string, unknown> } };
+  const kinds = (policy.catalog?.kinds ?? ['System']).map(k => k.toLowerCase());
+  if (typeof e.apiVersion !== 'string' || !e.apiVersion.startsWith('backstage.io/')) return none;
+  if (typeof e.kind !== 'string' || !kinds.includes(e.kind.toLowerCase())) return none;
+  const annotation = policy.catalog?.annotation ?? '';
+  const value = e.metadata?.annotations?.[annotation];
+  if (value === undefined) {
+    if (policy.catalog?.required === false) return { ...none, checked: true };
+    const issue = {
+      code: 'missing_annotation' as const,
+      severity: 'error' as const,
+      message: `The entity has no '${annotation}' annotation`,
+    };
+    return { checked: true, value: null, issues: [issue], verdict: null, status: 'missing_annotation' };
+  }
+  const verdict = validator.checkFormat(value);
+  return { checked: true, value: verdict.value, issues: verdict.issues, verdict, status: statusOf(verdict) };
+}
+
 /**
- * The browser reaches the CMDB through Backstage's proxy (`proxy:/servicenow`, `/api/proxy/...`), which the
- * backend cannot use as is. Refuse such a URL at startup with the fix, rather than failing every lookup.
+ * The CMDB URL must be absolute: a relative `proxy:` URL or `/api/proxy/...` belongs to the retired proxy setup
+ * (the browser no longer talks to the CMDB). Refuse it at startup with the fix, rather than failing every lookup.
  */
 function assertBackendUrls(settings: AssetIdBackendSettings): void {
   const source = settings.policy.lookup?.source;
@@ -91,17 +293,19 @@ function assertBackendUrls(settings: AssetIdBackendSettings): void {
   }
   if (!absolute) {
     const key = source === 'servicenow' ? 'servicenow.baseUrl' : `${source}.url`;
-    throw new Error(
-      `asset-id: app-config 'assetId.lookup.${key}' is '${url}', which only the browser can use ` +
-        `(through Backstage's proxy). Set 'assetId.backend.lookup.${key}' to the CMDB's absolute http(s) URL ` +
-        `for the backend, and its credentials in 'assetId.credentials.${source}'.`,
+    throw new AssetIdConfigError(
+      `asset-id: app-config 'assetId.lookup.${key}' is '${url}', which is not an absolute http(s) URL. ` +
+        `The asset-id backend plugin calls the CMDB itself (no Backstage proxy): set it to the CMDB's https:// URL ` +
+        `and its credentials in 'assetId.credentials.${source}'.`,
+      'invalid_policy',
+      `assetId.lookup.${key}`,
     );
   }
 }
 
 /**
- * The shared asset-id service. Its default factory reads app-config `assetId`; tests (or an adopter who
- * needs a custom network fetch) can install `assetIdServiceFactory({ fetch })` instead.
+ * The shared asset-id service. Its default factory reads app-config `assetId`; tests (or an adopter who needs a
+ * custom network fetch or store) can install `assetIdServiceFactory({ fetch, store })` instead.
  */
 export const assetIdServiceRef = createServiceRef<AssetIdService>({
   id: 'asset-id.validator',
@@ -115,12 +319,12 @@ export const assetIdServiceRef = createServiceRef<AssetIdService>({
     }),
 });
 
-/** A factory for the shared service with a custom base fetch (tests, corporate HTTP agents). */
-export function assetIdServiceFactory(options: { fetch?: FetchLike } = {}) {
+/** A factory for the shared service with a custom base fetch (tests, corporate HTTP agents) or store. */
+export function assetIdServiceFactory(options: Pick<AssetIdServiceOptions, 'fetch' | 'store' | 'now'> = {}) {
   return createServiceFactory({
     service: assetIdServiceRef,
     deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger },
     factory: ({ config, logger }) =>
-      createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }), fetch: options.fetch }),
+      createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }), ...options }),
   });
 }

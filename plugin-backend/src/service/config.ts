@@ -1,25 +1,33 @@
 /*
  * Reading the `assetId` app-config section for the backend.
  *
- * The section holds the SAME policy the ValidateAsset field uses (schemes, maxLength, lookup, catalog), plus
- * keys that only the backend reads and that are stripped before the policy reaches the WASM core (which
- * refuses unknown keys):
+ * The whole section is backend config (the browser gets the format rules from `GET /api/asset-id/v1/policy`).
+ * It holds the asset-id policy (schemes, maxLength, lookup, catalog) plus keys that only this package reads and
+ * that are stripped before the policy reaches the WASM core (which refuses unknown keys):
  *
- *   assetId.processor.mode      'error' (default) | 'warn'
- *   assetId.processor.batchWindowMs  how long the processor gathers IDs into one validateMany call (default 20)
- *   assetId.credentials.<source>     CMDB credentials (visibility secret), see fetch.ts
- *   assetId.backend.lookup      optional overrides deep-merged over `lookup` for the backend only, e.g. to
- *                               call the CMDB directly while the browser goes through Backstage's proxy
+ *   assetId.processor.mode            'flag' (default) | 'error' | 'warn'
+ *   assetId.processor.batchWindowMs   how long IDs are gathered into one lookup (default 20)
+ *   assetId.catalog.statusAnnotation  the annotation the processor writes (default `<catalog.annotation>-status`)
+ *   assetId.cache.memoryEntries       size of the in-process verdict layer (least recently used; default 10000)
+ *   assetId.cache.staleIfErrorSeconds how long a last known verdict is served while the CMDB is down (default 86400)
+ *   assetId.credentials.<source>      CMDB credentials (visibility secret), see fetch.ts
+ *   assetId.backend.lookup            DEPRECATED (the proxy setup): deep-merged over `lookup`, with a warning
  */
 import type { Config } from '@backstage/config';
 import type { JsonObject, JsonValue } from '@backstage/types';
 import type { Policy } from 'asset-id';
 
-/** Config keys under `assetId` that belong to the backend, not to the policy. */
-export const BACKEND_ONLY_KEYS = ['processor', 'credentials', 'backend'] as const;
+/** Config keys under `assetId` that belong to this package, not to the policy. */
+export const BACKEND_ONLY_KEYS = ['processor', 'credentials', 'backend', 'cache'] as const;
 
-/** What the catalog processor does with an entity whose asset ID is not valid. */
-export type ProcessorMode = 'error' | 'warn';
+/**
+ * What the catalog processor does with an entity whose asset ID is not valid:
+ * `flag` ingests it and writes the status annotation; `error` also emits a processing error (a new entity
+ * stays out, an existing one keeps its last good version); `warn` ingests it, writes the annotation and logs.
+ */
+export type ProcessorMode = 'flag' | 'error' | 'warn';
+
+export const PROCESSOR_MODES: readonly ProcessorMode[] = ['flag', 'error', 'warn'];
 
 /** OAuth 2.0 client credentials (ServiceNow only): a token from `lookup.servicenow.tokenUrl`. */
 export interface OAuthClientCredential {
@@ -40,11 +48,21 @@ export interface CmdbCredentials {
   registry?: CmdbCredential;
 }
 
+export interface AssetIdCacheSettings {
+  /** Entries of the in-process, least-recently-used verdict layer. */
+  memoryEntries: number;
+  /** How long after its TTL a verdict may still be served when the CMDB cannot answer. */
+  staleIfErrorSeconds: number;
+}
+
 export interface AssetIdBackendSettings {
   /** The policy handed to `new AssetIdValidator(policy)`. */
   policy: Policy;
-  processor: { mode: ProcessorMode; batchWindowMs: number };
+  processor: { mode: ProcessorMode; batchWindowMs: number; statusAnnotation: string | null };
+  cache: AssetIdCacheSettings;
   credentials: CmdbCredentials;
+  /** Problems worth a startup warning (deprecated keys). */
+  warnings: string[];
 }
 
 function isObject(v: JsonValue | undefined): v is JsonObject {
@@ -88,6 +106,14 @@ function readCredential(config: Config | undefined, path: string): CmdbCredentia
   );
 }
 
+function readNumber(section: Config, key: string, fallback: number, min: number, max: number): number {
+  const value = section.getOptionalNumber(key) ?? fallback;
+  if (!(value >= min && value <= max)) {
+    throw new Error(`Invalid config at 'assetId.${key}': expected a number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
 /**
  * Reads `assetId` from the root config. Throws a clear error when the section is missing or malformed;
  * policy semantics (unknown keys, bad regexes, ...) are checked by the WASM core, not here.
@@ -98,29 +124,54 @@ export function readAssetIdSettings(rootConfig: Config): AssetIdBackendSettings 
   if (!isObject(raw)) {
     throw new Error(`Invalid config at 'assetId': expected an object`);
   }
+  const warnings: string[] = [];
 
   let policy: JsonObject = { ...raw };
   for (const key of BACKEND_ONLY_KEYS) delete policy[key];
+
+  // `catalog.statusAnnotation` is this package's setting (the core's catalog rules do not need it).
+  let statusAnnotation: string | null = null;
+  if (isObject(policy.catalog)) {
+    const { statusAnnotation: status, ...catalog } = policy.catalog;
+    policy = { ...policy, catalog };
+    const annotation = typeof catalog.annotation === 'string' ? catalog.annotation : undefined;
+    if (status !== undefined && (typeof status !== 'string' || status.trim() === '')) {
+      throw new Error(`Invalid config at 'assetId.catalog.statusAnnotation': expected a non-empty string`);
+    }
+    if (typeof status === 'string') statusAnnotation = status;
+    else if (annotation) statusAnnotation = `${annotation}-status`;
+    if (statusAnnotation !== null && statusAnnotation === annotation) {
+      throw new Error(
+        `Invalid config at 'assetId.catalog.statusAnnotation': '${statusAnnotation}' is the asset-ID annotation itself`,
+      );
+    }
+  }
 
   const backendLookup = raw.backend && isObject(raw.backend) ? raw.backend.lookup : undefined;
   if (backendLookup !== undefined) {
     if (!isObject(backendLookup)) {
       throw new Error(`Invalid config at 'assetId.backend.lookup': expected an object`);
     }
+    warnings.push(
+      "asset-id: 'assetId.backend.lookup' is deprecated: the browser no longer reads 'assetId' (it asks the " +
+        "asset-id backend plugin), so move these keys into 'assetId.lookup' and remove the proxy endpoint",
+    );
     const lookup = isObject(policy.lookup) ? policy.lookup : {};
     policy = { ...policy, lookup: deepMerge(lookup, backendLookup) };
   }
 
-  const modeRaw = section.getOptionalString('processor.mode') ?? 'error';
-  if (modeRaw !== 'error' && modeRaw !== 'warn') {
+  const modeRaw = section.getOptionalString('processor.mode') ?? 'flag';
+  const mode = PROCESSOR_MODES.find(m => m === modeRaw);
+  if (mode === undefined) {
     throw new Error(
-      `Invalid config at 'assetId.processor.mode': expected 'error' or 'warn', got '${modeRaw}'`,
+      `Invalid config at 'assetId.processor.mode': expected 'flag', 'error' or 'warn', got '${modeRaw}'`,
     );
   }
-  const batchWindowMs = section.getOptionalNumber('processor.batchWindowMs') ?? 20;
-  if (!(batchWindowMs >= 0)) {
-    throw new Error(`Invalid config at 'assetId.processor.batchWindowMs': expected a number >= 0`);
-  }
+  const batchWindowMs = readNumber(section, 'processor.batchWindowMs', 20, 0, 10_000);
+  const cache: AssetIdCacheSettings = {
+    memoryEntries: readNumber(section, 'cache.memoryEntries', 10_000, 1, 10_000_000),
+    staleIfErrorSeconds: readNumber(section, 'cache.staleIfErrorSeconds', 86_400, 0, 30 * 86_400),
+  };
 
   const credConfig = section.getOptionalConfig('credentials');
   const credentials: CmdbCredentials = {};
@@ -135,7 +186,9 @@ export function readAssetIdSettings(rootConfig: Config): AssetIdBackendSettings 
   return {
     // The core validates the shape; the cast only hands the JSON over.
     policy: policy as unknown as Policy,
-    processor: { mode: modeRaw, batchWindowMs },
+    processor: { mode, batchWindowMs, statusAnnotation },
+    cache,
     credentials,
+    warnings,
   };
 }

@@ -16,21 +16,23 @@ describe('config.d.ts', () => {
         retiredWhen: { install_status: ['7'] },
       }),
       processor: { mode: 'warn', batchWindowMs: 10 },
+      cache: { memoryEntries: 100 },
       backend: { lookup: { servicenow: { baseUrl: 'https://acme.service-now.com' } } },
       credentials: { servicenow: { username: 'svc', password: 's3cret' } },
     },
   };
 
-  it('accepts the policy and keeps credentials and backend settings out of the frontend', async () => {
-    const schema = await loadConfigSchema({
+  const load = () =>
+    loadConfigSchema({
       dependencies: [],
       packagePaths: [path.resolve(__dirname, '../../package.json')],
       excludePackageDependencies: true,
     });
+
+  it('declares every key as backend config: nothing of assetId reaches the frontend; credentials are secrets', async () => {
+    const schema = await load();
     const [frontend] = schema.process([{ context: 'test', data }], { visibility: ['frontend'] });
-    const asset = frontend.data.assetId as Record<string, unknown>;
-    expect(Object.keys(asset).sort()).toEqual(['catalog', 'lookup', 'maxLength', 'schemes']);
-    expect(JSON.stringify(frontend.data)).not.toContain('s3cret');
+    expect(frontend.data).toEqual({});
 
     const [secrets] = schema.process([{ context: 'test', data }], { visibility: ['secret'] });
     expect(secrets.data).toEqual({
@@ -38,16 +40,21 @@ describe('config.d.ts', () => {
     });
   }, 60_000);
 
-  it('sends every policy key to the frontend unchanged', async () => {
-    const schema = await loadConfigSchema({
-      dependencies: [],
-      packagePaths: [path.resolve(__dirname, '../../package.json')],
-      excludePackageDependencies: true,
-    });
-    const policyOnly = { assetId: fullPolicy };
-    const [frontend] = schema.process([{ context: 'test', data: policyOnly }], {
-      visibility: ['frontend'],
-    });
-    expect(frontend.data).toEqual(policyOnly);
+  it('accepts every policy key of the reference, and the backend settings, without schema errors', async () => {
+    const schema = await load();
+    const all = {
+      assetId: {
+        ...fullPolicy,
+        catalog: { ...(fullPolicy.catalog as JsonObject), statusAnnotation: 'example.com/asset-id-status' },
+        processor: { mode: 'flag', batchWindowMs: 20 },
+        cache: { memoryEntries: 100, staleIfErrorSeconds: 60 },
+      },
+    };
+    const [backend] = schema.process([{ context: 'test', data: all }], { visibility: ['backend', 'secret'] });
+    expect(backend.data).toEqual(all);
+    // A value of the wrong type is a schema error.
+    expect(() =>
+      schema.process([{ context: 'test', data: { assetId: { ...fullPolicy, processor: { mode: 'block' } } } }]),
+    ).toThrow(/processor\/mode/);
   }, 60_000);
 });

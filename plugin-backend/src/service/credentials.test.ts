@@ -308,10 +308,13 @@ describe('CMDB credentials', () => {
   });
 
   it.each(['proxy:/servicenow', '/api/proxy/servicenow'])(
-    'refuses a browser-only lookup URL (%s) without a backend override, naming the fix',
+    'refuses a proxy-era lookup URL (%s), naming the key and the fix, with code and path',
     url => {
       expect(() => service(samplePolicy(url), [])).toThrow(
-        /assetId.lookup.servicenow.baseUrl.*assetId.backend.lookup.servicenow.baseUrl/,
+        /assetId.lookup.servicenow.baseUrl.*not an absolute http\(s\) URL.*no Backstage proxy/,
+      );
+      expect(() => service(samplePolicy(url), [])).toThrow(
+        expect.objectContaining({ code: 'invalid_policy', path: 'assetId.lookup.servicenow.baseUrl' }),
       );
     },
   );
@@ -327,5 +330,9 @@ describe('CMDB credentials', () => {
     const policy = samplePolicy(cmdb.url);
     (policy.schemes as JsonObject[])[1].pattern = '(';
     expect(() => service(policy, [])).toThrow(/Invalid asset-id policy in app-config 'assetId': .*schemes\[1\]\.pattern/);
+    // The core's code and path survive the wrapping (issue 11), the path prefixed with the config section.
+    expect(() => service(policy, [])).toThrow(
+      expect.objectContaining({ code: 'invalid_policy', path: 'assetId.schemes[1].pattern' }),
+    );
   });
 });

@@ -1,0 +1,44 @@
+/*
+ * Errors of this package that keep the core's machine-readable `code` and `path` (issue codes and caller-error
+ * codes are defined once, in the Rust core; the npm package's errors carry them).
+ */
+import { InputError } from '@backstage/errors';
+
+/** A caller's mistake reported as Backstage's InputError (HTTP 400), with the core's code and path kept. */
+export class AssetIdInputError extends InputError {
+  // Backstage's error middleware maps errors by name: keep InputError's so this is a 400.
+  override name = 'InputError' as const;
+  readonly code: string;
+  readonly path?: string;
+
+  constructor(message: string, code: string, path?: string) {
+    super(message);
+    this.code = code;
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** A refused `assetId` configuration (the policy or a backend setting): the backend does not start. */
+export class AssetIdConfigError extends Error {
+  override name = 'AssetIdConfigError' as const;
+  readonly code: string;
+  readonly path?: string;
+
+  constructor(message: string, code: string, path?: string) {
+    super(message);
+    this.code = code;
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** The `code` and `path` of an error thrown by the npm package (`AssetIdError`), when it has them. */
+export function coreErrorParts(error: unknown): { message: string; code?: string; path?: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof error !== 'object' || error === null) return { message };
+  const { code, path } = error as { code?: unknown; path?: unknown };
+  return {
+    message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof path === 'string' ? { path } : {}),
+  };
+}

@@ -1,0 +1,247 @@
+/*
+ * The backend's verdict cache for CMDB lookups: one per backend process, shared by the router, the scaffolder
+ * action and the catalog processor.
+ *
+ *   in-process layer   least-recently-used (lru-cache), `assetId.cache.memoryEntries` entries: a burst of
+ *                      distinct IDs (dry-runs) evicts the oldest, it never flushes the whole cache
+ *   shared store       Backstage's cache service for plugin `asset-id` when the app configures `backend.cache`
+ *                      (Redis, Valkey, memcache): backend replicas share verdicts. Its keys carry a fingerprint of
+ *                      the policy, so replicas running different policies (a rolling deploy) never share.
+ *   coalescing         DataLoader: identical lookups in flight share one promise, and the IDs that arrive within
+ *                      `processor.batchWindowMs` are looked up together (the core plans ceil(N / batchSize)
+ *                      requests). Its own memo is cleared as soon as a lookup settles: the layers above are the
+ *                      cache, with TTLs.
+ *   TTLs               the policy's: `lookup.cacheTtlSeconds` (default 300) for answers with a record,
+ *                      `lookup.notFoundTtlSeconds` (default 60, capped by the former) for the others. Faults
+ *                      (`lookup_unavailable`) are never stored.
+ *   stale-if-error     an entry stays `assetId.cache.staleIfErrorSeconds` (default 1 day) past its TTL; when the CMDB
+ *                      cannot answer, that last known verdict is served instead of the fault, marked
+ *                      `stale: { since, reason }`, so an outage never turns a known `valid` into a failure.
+ *
+ * Keys are (scheme, normalized value): the verdict of a value depends only on the scheme that accepted it and
+ * the normalized ID (the core's lookup is keyed the same way).
+ */
+import { createHash } from 'node:crypto';
+import type { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import type { JsonValue } from '@backstage/types';
+import type { Verdict } from 'asset-id';
+import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
+
+/** A verdict as the backend returns it: the core's, or the last known one while the CMDB is down. */
+export interface AssetIdVerdict extends Verdict {
+  /** Present when this is the last known verdict, served because the CMDB could not answer now. */
+  stale?: {
+    /** When the verdict was obtained from the CMDB (ISO 8601). */
+    since: string;
+    /** Why the CMDB could not answer now (the core's lookup_unavailable message). */
+    reason: string;
+  };
+}
+
+interface Entry {
+  verdict: Verdict;
+  checkedAt: number;
+  freshUntil: number;
+  staleUntil: number;
+}
+
+export interface VerdictCacheOptions {
+  /** Looks up normalized values accepted by `scheme` (the core's validateMany with that scheme). */
+  lookup: (scheme: string, values: string[]) => Promise<Verdict[]>;
+  /** The shared store; undefined: the in-process layer only. */
+  store?: CacheService;
+  /** Fingerprint of the policy, part of every key. */
+  namespace: string;
+  foundTtlMs: number;
+  notFoundTtlMs: number;
+  staleIfErrorMs: number;
+  memoryEntries: number;
+  batchWindowMs: number;
+  logger: LoggerService;
+  now?: () => number;
+}
+
+const SEP = '\u0000';
+
+export function isFault(verdict: Verdict): boolean {
+  return verdict.issues.some(issue => issue.code === 'lookup_unavailable');
+}
+
+/** A short, stable fingerprint of a JSON value (object keys sorted). */
+export function fingerprint(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (typeof v === 'object' && v !== null) {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map(k => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
+}
+
+/** Reads a stored entry defensively: the store is shared, a malformed value is a miss. */
+function parseEntry(value: JsonValue | undefined): Entry | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { v, verdict, checkedAt, freshUntil, staleUntil } = value;
+  if (v !== 1 || typeof checkedAt !== 'number' || typeof freshUntil !== 'number' || typeof staleUntil !== 'number') {
+    return undefined;
+  }
+  if (typeof verdict !== 'object' || verdict === null || Array.isArray(verdict)) return undefined;
+  if (typeof verdict.valid !== 'boolean' || !Array.isArray(verdict.issues)) return undefined;
+  return { verdict: verdict as unknown as Verdict, checkedAt, freshUntil, staleUntil };
+}
+
+export class VerdictCache {
+  private readonly memory: LRUCache<string, Entry>;
+  private readonly loader: DataLoader<string, AssetIdVerdict, string>;
+  private readonly now: () => number;
+  private storeFailureLogged = false;
+
+  constructor(private readonly options: VerdictCacheOptions) {
+    this.now = options.now ?? Date.now;
+    this.memory = new LRUCache<string, Entry>({ max: options.memoryEntries });
+    this.loader = new DataLoader<string, AssetIdVerdict, string>(keys => this.loadMany(keys), {
+      maxBatchSize: 1000,
+      batchScheduleFn: callback => setTimeout(callback, options.batchWindowMs),
+    });
+  }
+
+  /** The verdict of `value` (already normalized) under `scheme`; `input` is the normalized value. */
+  async get(scheme: string, value: string): Promise<AssetIdVerdict> {
+    const key = `${scheme}${SEP}${value}`;
+    try {
+      return await this.loader.load(key);
+    } finally {
+      // Settled: later callers read the cache layers (with TTLs), not DataLoader's memo.
+      this.loader.clear(key);
+    }
+  }
+
+  /** Entries in the in-process layer (for tests and metrics). */
+  get memorySize(): number {
+    return this.memory.size;
+  }
+
+  private storeKey(key: string): string {
+    return `verdict:${this.options.namespace}:${key.replace(SEP, ':')}`;
+  }
+
+  private logStoreFailure(error: unknown): void {
+    if (this.storeFailureLogged) return;
+    this.storeFailureLogged = true;
+    this.options.logger.warn(
+      `asset-id: the shared cache store failed (${error instanceof Error ? error.message : String(error)}); ` +
+        'verdicts are served from this process and the CMDB until it answers again (logged once)',
+    );
+  }
+
+  private async readStore(key: string): Promise<Entry | undefined> {
+    if (!this.options.store) return undefined;
+    try {
+      const entry = parseEntry(await this.options.store.get<JsonValue>(this.storeKey(key)));
+      this.storeFailureLogged = false;
+      return entry;
+    } catch (error) {
+      this.logStoreFailure(error);
+      return undefined;
+    }
+  }
+
+  private async writeStore(key: string, entry: Entry): Promise<void> {
+    if (!this.options.store) return;
+    const ttl = entry.staleUntil - this.now();
+    if (ttl <= 0) return;
+    try {
+      await this.options.store.set(
+        this.storeKey(key),
+        { v: 1, verdict: entry.verdict as unknown as JsonValue, checkedAt: entry.checkedAt, freshUntil: entry.freshUntil, staleUntil: entry.staleUntil },
+        { ttl },
+      );
+    } catch (error) {
+      this.logStoreFailure(error);
+    }
+  }
+
+  private remember(key: string, verdict: Verdict): Entry {
+    const now = this.now();
+    const ttl = verdict.record ? this.options.foundTtlMs : this.options.notFoundTtlMs;
+    const entry: Entry = { verdict, checkedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + this.options.staleIfErrorMs };
+    this.memory.set(key, entry);
+    return entry;
+  }
+
+  private async loadMany(keys: readonly string[]): Promise<Array<AssetIdVerdict | Error>> {
+    const results = new Array<AssetIdVerdict | Error>(keys.length);
+    const stale = new Map<number, Entry>();
+    const misses: number[] = [];
+    const now = this.now();
+
+    // 1. The in-process layer, then the shared store.
+    const fromStore: number[] = [];
+    keys.forEach((key, i) => {
+      const entry = this.memory.get(key);
+      if (entry && entry.freshUntil > now) results[i] = entry.verdict;
+      else {
+        if (entry && entry.staleUntil > now) stale.set(i, entry);
+        fromStore.push(i);
+      }
+    });
+    const stored = await Promise.all(fromStore.map(i => this.readStore(keys[i])));
+    fromStore.forEach((i, n) => {
+      const entry = stored[n];
+      if (entry && entry.freshUntil > now) {
+        this.memory.set(keys[i], entry);
+        results[i] = entry.verdict;
+        return;
+      }
+      if (entry && entry.staleUntil > now && entry.checkedAt > (stale.get(i)?.checkedAt ?? -1)) stale.set(i, entry);
+      misses.push(i);
+    });
+
+    // 2. The CMDB, one validateMany per scheme (the core batches and coalesces within it).
+    const byScheme = new Map<string, number[]>();
+    for (const i of misses) {
+      const scheme = keys[i].slice(0, keys[i].indexOf(SEP));
+      byScheme.set(scheme, [...(byScheme.get(scheme) ?? []), i]);
+    }
+    const writes: Array<Promise<void>> = [];
+    await Promise.all(
+      [...byScheme].map(async ([scheme, indexes]) => {
+        const values = indexes.map(i => keys[i].slice(scheme.length + 1));
+        let verdicts: Verdict[] | undefined;
+        let failure: Error | undefined;
+        try {
+          verdicts = await this.options.lookup(scheme, values);
+        } catch (error) {
+          failure = error instanceof Error ? error : new Error(String(error));
+        }
+        indexes.forEach((i, n) => {
+          const verdict = verdicts?.[n];
+          const last = stale.get(i);
+          if (verdict === undefined || isFault(verdict)) {
+            if (last) {
+              const reason =
+                verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ??
+                failure?.message ??
+                'the CMDB could not answer';
+              results[i] = { ...last.verdict, stale: { since: new Date(last.checkedAt).toISOString(), reason } };
+            } else {
+              results[i] = verdict ?? failure ?? new Error(`asset-id: no verdict for '${values[n]}'`);
+            }
+            return;
+          }
+          const entry = this.remember(keys[i], verdict);
+          writes.push(this.writeStore(keys[i], entry));
+          results[i] = verdict;
+        });
+      }),
+    );
+    await Promise.all(writes);
+    return results;
+  }
+}
