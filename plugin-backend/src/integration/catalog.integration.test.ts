@@ -1,17 +1,20 @@
 /*
  * The processor inside the real catalog backend (@backstage/plugin-catalog-backend, in-memory SQLite):
- * what a Backstage user sees in the catalog for each processor mode and during a CMDB outage.
+ * what a Backstage user sees in the catalog for each processor mode and during a CMDB outage, read through
+ * the catalog API (entities, status items, annotation filters).
  */
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import type { JsonObject } from '@backstage/types';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import type { FetchLike } from 'asset-id';
+import { REPO_ROOT, startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
 import { samplePolicy } from '../__testUtils__/policy';
 import { catalogModuleAssetId } from '../modules';
+import { assetIdServiceFactory } from '../service/AssetIdService';
 
 jest.setTimeout(60_000);
 
@@ -42,18 +45,19 @@ function systemsYaml(systems: Array<[name: string, assetId?: string]>): string {
     .join('\n---\n');
 }
 
-async function startCatalog(file: string, assetId: JsonObject) {
+async function startCatalog(files: string | string[], assetId: JsonObject, fetchImpl?: FetchLike) {
   const backend = await startTestBackend({
     features: [
       catalogPlugin,
       catalogModuleAssetId,
+      ...(fetchImpl ? [assetIdServiceFactory({ fetch: fetchImpl })] : []),
       mockServices.rootConfig.factory({
         data: {
           backend: { baseUrl: 'http://localhost:7007' },
           catalog: {
             processingInterval: { seconds: 1 },
-            rules: [{ allow: ['System', 'Location'] }],
-            locations: [{ type: 'file', target: file }],
+            rules: [{ allow: ['System', 'Component', 'Location'] }],
+            locations: (Array.isArray(files) ? files : [files]).map(target => ({ type: 'file', target })),
           },
           assetId,
         },
@@ -68,6 +72,12 @@ async function startCatalog(file: string, assetId: JsonObject) {
     if (!res.ok) throw new Error(`catalog answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as Entity;
   };
+  /** GET /entities?filter=... : the names of the matching entities, sorted. */
+  const query = async (filter: string): Promise<string[]> => {
+    const res = await fetch(`${base}/entities?filter=${encodeURIComponent(filter)}`, { headers });
+    if (!res.ok) throw new Error(`catalog answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as Entity[]).map(e => e.metadata.name).sort();
+  };
   /** Polls until `check` passes (the catalog processes asynchronously). */
   const eventually = async (check: () => Promise<void>, ms = 30_000) => {
     const deadline = Date.now() + ms;
@@ -81,15 +91,61 @@ async function startCatalog(file: string, assetId: JsonObject) {
       }
     }
   };
-  return { backend, getEntity, eventually };
+  return { backend, getEntity, query, eventually };
 }
 
+const STATUS = 'example.com/asset-id-status';
+const statusOf = (entity: Entity | undefined) => entity?.metadata.annotations?.[STATUS];
 const errorsOf = (entity: Entity | undefined) =>
   ((entity as { status?: { items?: Array<{ error?: { name?: string; message?: string } }> } })?.status
     ?.items ?? []).map(i => `${i.error?.name}: ${i.error?.message}`);
 
+/** A fetch that answers 503 while `down` is set, recording the URLs it refused. */
+function switchableFetch() {
+  const state = { down: false, refused: [] as string[] };
+  const impl: FetchLike = (input, init) => {
+    if (state.down) {
+      state.refused.push(decodeURIComponent(String(input)));
+      return Promise.resolve(new Response('{"error":"maintenance"}', { status: 503 }));
+    }
+    return fetch(input, init);
+  };
+  return { state, impl };
+}
+
+// The systems-as-code example repository: one System per state.
+const EXAMPLES = path.join(REPO_ROOT, 'examples/systems-repo/catalog');
+const EXAMPLE_STATUS: Record<string, string> = {
+  payments: 'valid',
+  'customer-portal': 'valid', // " apm-000 2001 " normalizes to a live ID
+  'legacy-billing': 'retired',
+  'fax-gateway': 'not_found',
+  orders: 'pattern_mismatch',
+  search: 'missing_annotation',
+};
+
 describe('in the real catalog backend', () => {
-  it('mode error: flags an ingested System on the entity and keeps its last good version; blocks a new bad one', async () => {
+  it('mode flag (default): every example System is ingested with its status; the catalog filter finds the retired', async () => {
+    const files = readdirSync(EXAMPLES).map(d => path.join(EXAMPLES, d, 'catalog-info.yaml'));
+    const { backend, getEntity, query, eventually } = await startCatalog(files, samplePolicy(cmdb.url));
+    try {
+      await eventually(async () => {
+        expect(await query('kind=system')).toEqual(Object.keys(EXAMPLE_STATUS).sort());
+        for (const [name, status] of Object.entries(EXAMPLE_STATUS)) {
+          const entity = await getEntity(name);
+          expect({ name, status: statusOf(entity), errors: errorsOf(entity) }).toEqual({ name, status, errors: [] });
+        }
+      });
+      expect(await query(`kind=system,metadata.annotations.${STATUS}=retired`)).toEqual(['legacy-billing']);
+      expect(await query(`kind=system,metadata.annotations.${STATUS}=valid`)).toEqual(['customer-portal', 'payments']);
+      // Only checked kinds get the annotation.
+      expect(await query(`kind=component,metadata.annotations.${STATUS}`)).toEqual([]);
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('mode error: a new bad System stays out; an existing one keeps its last good version', async () => {
     const file = path.join(dir, 'error-mode.yaml');
     writeFileSync(file, systemsYaml([['payments', 'APM0001234'], ['portal', 'APM0002001']]));
     const { backend, getEntity, eventually } = await startCatalog(file, {
@@ -98,8 +154,8 @@ describe('in the real catalog backend', () => {
     });
     try {
       await eventually(async () => {
-        expect(await getEntity('payments')).toBeDefined();
-        expect(await getEntity('portal')).toBeDefined();
+        expect(statusOf(await getEntity('payments'))).toBe('valid');
+        expect(statusOf(await getEntity('portal'))).toBe('valid');
       });
 
       // The System is changed to a retired asset, and a new System with a malformed ID appears.
@@ -114,6 +170,7 @@ describe('in the real catalog backend', () => {
         ]);
         // Still the last good version.
         expect(payments?.metadata.annotations?.['example.com/asset-id']).toBe('APM0001234');
+        expect(statusOf(payments)).toBe('valid');
       });
       expect(await getEntity('newbad')).toBeUndefined();
       expect(errorsOf(await getEntity('portal'))).toEqual([]);
@@ -122,7 +179,7 @@ describe('in the real catalog backend', () => {
     }
   });
 
-  it('mode warn: every System is ingested as it is', async () => {
+  it('mode warn: every System is ingested with its status and no processing error', async () => {
     const file = path.join(dir, 'warn-mode.yaml');
     writeFileSync(file, systemsYaml([['ok', 'APM0001234'], ['retired', 'APM0000042'], ['bad', 'APM12'], ['none']]));
     const { backend, getEntity, eventually } = await startCatalog(file, {
@@ -130,11 +187,11 @@ describe('in the real catalog backend', () => {
       processor: { mode: 'warn' },
     });
     try {
+      const want: Record<string, string> = { ok: 'valid', retired: 'retired', bad: 'pattern_mismatch', none: 'missing_annotation' };
       await eventually(async () => {
-        for (const name of ['ok', 'retired', 'bad', 'none']) {
+        for (const [name, status] of Object.entries(want)) {
           const entity = await getEntity(name);
-          expect(entity).toBeDefined();
-          expect(errorsOf(entity)).toEqual([]);
+          expect({ name, status: statusOf(entity), errors: errorsOf(entity) }).toEqual({ name, status, errors: [] });
         }
       });
     } finally {
@@ -142,23 +199,48 @@ describe('in the real catalog backend', () => {
     }
   });
 
-  it('a CMDB outage neither blocks nor flags Systems, even in mode error with onUnavailable error', async () => {
-    const file = path.join(dir, 'outage.yaml');
-    writeFileSync(file, systemsYaml([['a', 'APM0001234'], ['b', 'APM0000042']]));
-    const { backend, getEntity, eventually } = await startCatalog(file, {
-      ...samplePolicy(`${cmdb.url}/scenario/500`, { onUnavailable: 'error' }),
-      processor: { mode: 'error' },
-    });
-    try {
-      await eventually(async () => {
-        for (const name of ['a', 'b']) {
-          const entity = await getEntity(name);
-          expect(entity).toBeDefined();
-          expect(errorsOf(entity)).toEqual([]);
-        }
-      });
-    } finally {
-      await backend.stop();
-    }
-  });
+  it.each(['flag', 'error', 'warn'] as const)(
+    'mode %s: a CMDB outage changes no entity\'s presence; unavailable only where no verdict is cached',
+    async mode => {
+      const file = path.join(dir, `outage-${mode}.yaml`);
+      writeFileSync(file, systemsYaml([['a', 'APM0001234'], ['b', 'APM0000042']]));
+      const cmdbSwitch = switchableFetch();
+      const { backend, getEntity, eventually } = await startCatalog(
+        file,
+        // A 1 s TTL: every refresh during the outage asks the CMDB again.
+        { ...samplePolicy(cmdb.url, { onUnavailable: 'error', cacheTtlSeconds: 1 }), processor: { mode } },
+        cmdbSwitch.impl,
+      );
+      try {
+        const bIn = mode !== 'error'; // in mode error the retired System never entered
+        await eventually(async () => {
+          expect(statusOf(await getEntity('a'))).toBe('valid');
+          if (bIn) expect(statusOf(await getEntity('b'))).toBe('retired');
+          else expect(errorsOf(await getEntity('a'))).toEqual([]);
+        });
+        if (!bIn) expect(await getEntity('b')).toBeUndefined();
+
+        cmdbSwitch.state.down = true;
+        // A new System appears during the outage: nothing is cached for its ID.
+        writeFileSync(file, systemsYaml([['a', 'APM0001234'], ['b', 'APM0000042'], ['c', 'APM0002001']]));
+        await eventually(async () => {
+          expect(statusOf(await getEntity('c'))).toBe('unavailable');
+          expect(errorsOf(await getEntity('c'))).toEqual([]);
+          // a and b were looked up (and refused) during the outage too.
+          expect(cmdbSwitch.state.refused.join(' ')).toContain('APM0001234');
+          expect(cmdbSwitch.state.refused.join(' ')).toContain('APM0000042');
+        });
+        // Let the catalog process everything at least once more, then look.
+        const refusedBefore = cmdbSwitch.state.refused.length;
+        await eventually(async () => expect(cmdbSwitch.state.refused.length).toBeGreaterThan(refusedBefore + 1));
+        const a = await getEntity('a');
+        expect(statusOf(a)).toBe('valid'); // the last known verdict, not a failure
+        expect(errorsOf(a)).toEqual([]);
+        if (bIn) expect(statusOf(await getEntity('b'))).toBe('retired');
+        else expect(await getEntity('b')).toBeUndefined();
+      } finally {
+        await backend.stop();
+      }
+    },
+  );
 });
