@@ -5,7 +5,7 @@ import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { useApi } from '@backstage/frontend-plugin-api';
 import { formFieldsApiRef } from '@backstage/plugin-scaffolder-react/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
-import scaffolderAssetIdModule from './alpha';
+import { scaffolderAssetIdModule } from './alpha';
 
 const FieldNames = () => {
   const formFieldsApi = useApi(formFieldsApiRef);

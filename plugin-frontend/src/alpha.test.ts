@@ -1,13 +1,30 @@
+import { ConfigReader } from '@backstage/config';
 import { createExtensionTester } from '@backstage/frontend-test-utils';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
-import scaffolderAssetIdModule, { ValidateAssetFormField, validateAssetFormField } from './alpha';
-import { ValidateAssetFieldExtension, validateAssetValidation, ValidateAsset } from './index';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import assetIdFeatures, {
+  ValidateAssetFormField,
+  assetIdEntityCard,
+  catalogAssetIdModule,
+  scaffolderAssetIdModule,
+  validateAssetFormField,
+} from './alpha';
+import { ValidateAssetFieldExtension, validateAssetValidation, ValidateAsset, EntityAssetIdCard } from './index';
 
 describe('new frontend system', () => {
-  it('default export of /alpha is a frontend module for the scaffolder plugin', () => {
-    const mod = scaffolderAssetIdModule as unknown as { $$type: string; pluginId: string };
-    expect(mod.$$type).toBe('@backstage/FrontendModule');
-    expect(mod.pluginId).toBe('scaffolder');
+  it('default export of /alpha is a feature loader yielding the scaffolder module and the catalog module', async () => {
+    const loader = assetIdFeatures as unknown as {
+      $$type: string;
+      loader: (deps: { config: ConfigReader }) => Promise<unknown[]>;
+    };
+    expect(loader.$$type).toBe('@backstage/FrontendFeatureLoader');
+    const features = await loader.loader({ config: new ConfigReader({}) });
+    expect(features).toEqual([scaffolderAssetIdModule, catalogAssetIdModule]);
+    const ids = features.map(f => (f as { $$type: string; pluginId: string }));
+    expect(ids.map(f => [f.$$type, f.pluginId])).toEqual([
+      ['@backstage/FrontendModule', 'scaffolder'],
+      ['@backstage/FrontendModule', 'catalog'],
+    ]);
   });
 
   it('provides a scaffolder form field loader that yields the ValidateAsset field', async () => {
@@ -22,6 +39,17 @@ describe('new frontend system', () => {
       validation: validateAssetValidation,
     });
   });
+
+  it('provides an entity card for Systems (entity-card:asset-id in the catalog module, filter { kind: system })', () => {
+    expect(String(assetIdEntityCard)).toContain('entity-card');
+    const tester = createExtensionTester(assetIdEntityCard);
+    const filter = tester.get(EntityCardBlueprint.dataRefs.filterFunction);
+    const entity = (kind: string) => ({ apiVersion: 'backstage.io/v1alpha1', kind, metadata: { name: 'x' } });
+    expect(filter(entity('System'))).toBe(true);
+    expect(filter(entity('Component'))).toBe(false);
+    const card = tester.reactElement();
+    expect(card).toBeDefined();
+  });
 });
 
 describe('legacy frontend system', () => {
@@ -33,5 +61,9 @@ describe('legacy frontend system', () => {
       | undefined;
     const options = data?.map?.get('scaffolder.extensions.field.v1') as { name?: string } | undefined;
     expect(options?.name).toBe('ValidateAsset');
+  });
+
+  it('exports the entity card component', () => {
+    expect(typeof EntityAssetIdCard).toBe('function');
   });
 });

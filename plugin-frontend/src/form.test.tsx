@@ -6,20 +6,20 @@ import React from 'react';
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { configApiRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { DemoPage } from '../dev/DemoPage';
 import { template, templateManifest } from '../dev/template';
-import { configApi, discoveryApi, fakeFetchApi } from './testing/fixtures';
+import { demoPolicy } from './testing/fixtures';
+import { discoveryApi, fakeBackend } from './testing/fakeBackend';
 
 jest.setTimeout(30_000);
 
 async function renderDemo() {
-  const fetch = fakeFetchApi();
+  const fetch = fakeBackend({ policy: demoPolicy });
   await renderInTestApp(
     <TestApiProvider
       apis={[
-        [configApiRef, configApi()],
-        [discoveryApiRef, discoveryApi],
+        [discoveryApiRef, { getBaseUrl: discoveryApi.getBaseUrl }],
         [fetchApiRef, fetch.fetchApi],
       ]}
     >
@@ -49,9 +49,18 @@ describe('the example template in the scaffolder form', () => {
 
     // retired: blocked with the lookup's message
     await user.type(field(), 'APM0000042');
+    await waitFor(() => expect(root()).toHaveAttribute('data-state', 'invalid'));
+    expect(root()).toHaveTextContent('is retired');
     await next();
     await waitFor(() => expect(screen.getAllByText(/is retired/).length).toBeGreaterThan(0));
     expect(screen.getByRole('textbox', { name: /Asset ID/ })).toBeInTheDocument();
+    // shown once at the field: the form's list under the field carries it, the helper text does not repeat it
+    // (the scaffolder's step summary at the top of the form is the one other place it appears)
+    expect(root()).not.toHaveTextContent('is retired');
+    const under = (root().parentElement?.textContent ?? '').match(/is retired/g);
+    expect(under).toHaveLength(1);
+    expect(screen.getByText(/^'Asset ID' APM0000042 \(Legacy Billing\) is retired/)).toBeInTheDocument();
+    expect((document.body.textContent ?? '').match(/is retired/g)).toHaveLength(2);
 
     // malformed: blocked
     await user.clear(field());

@@ -1,8 +1,9 @@
 /**
- * Backstage scaffolder field `ValidateAsset`: asset-ID checks while the developer types.
+ * asset-id for Backstage's frontend: the scaffolder field `ValidateAsset` (format feedback while the
+ * developer types, the verdict from the asset-id backend plugin) and the entity card `EntityAssetIdCard`.
  *
- * Legacy frontend system: `ValidateAssetFieldExtension`. New frontend system: the default export of
- * `@asset-id/backstage-plugin-scaffolder-asset-id/alpha`.
+ * Legacy frontend system: `ValidateAssetFieldExtension` and `EntityAssetIdCard`. New frontend system: the
+ * default export of `@asset-id/backstage-plugin-scaffolder-asset-id/alpha` (field and card).
  *
  * @packageDocumentation
  */
@@ -11,10 +12,7 @@ export {
   validateAssetValidation,
   ValidateAssetFieldSchema,
   ValidateAssetSchema,
-  AssetIdConfigError,
   loadAssetIdWasm,
-  PROXY_PREFIX,
-  resolveProxyUrl,
 } from './components/ValidateAsset';
 export type {
   ValidateAssetProps,
@@ -22,3 +20,9 @@ export type {
   ValidateAssetState,
 } from './components/ValidateAsset';
 export { ValidateAssetFieldExtension } from './extensions';
+export { EntityAssetIdCard } from './components/EntityAssetIdCard';
+export type { EntityAssetIdCardProps, EntityAssetIdCardState } from './components/EntityAssetIdCard';
+export { AssetIdConfigError } from './errors';
+export type { AssetIdFieldErrorCode, CoreCallerErrorCode } from './errors';
+export type { FormatPolicy, SchemeOption } from './api/AssetIdClient';
+export type { IssueCode, Verdict, Issue, AssetRecord } from 'asset-id';

@@ -1,60 +1,25 @@
 /* Test fixtures shared by the unit and component tests. */
-import { readFileSync, existsSync } from 'fs';
+import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import type { JsonObject } from '@backstage/types';
-import type { ConfigApi, DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
-import { ConfigReader } from '@backstage/config';
 import type { IssueCode } from 'asset-id';
 
 export const REPO_DIR = resolve(__dirname, '../../..');
-export const PROXY_BASE = 'http://backstage.test/api/proxy';
-
-/** The demo policy (plugin-frontend/app-config.yaml `assetId`), parsed by Backstage's YAML transform. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const appConfig = require('../../app-config.yaml') as { assetId: JsonObject };
-export const demoPolicy: JsonObject = appConfig.assetId;
 
 export const registry: Array<Record<string, string>> = JSON.parse(
   readFileSync(resolve(REPO_DIR, 'examples/registry/assets.json'), 'utf8'),
 );
 
-/** A config API with the given `assetId` section (null: none). */
-export function configApi(assetId: JsonObject | null = demoPolicy): ConfigApi {
-  return new ConfigReader(assetId ? { assetId } : {});
-}
-
-export const discoveryApi: DiscoveryApi = {
-  getBaseUrl: async (pluginId: string) => `http://backstage.test/api/${pluginId}`,
+/**
+ * The demo policy: the backend's `assetId` of the dev app (plugin-frontend/app-config.yaml, read by the
+ * stand-in backend), with the registry's records inline as the backend would look them up.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const appConfig = require('../../app-config.yaml') as { assetId: JsonObject };
+export const demoPolicy: JsonObject = {
+  ...appConfig.assetId,
+  lookup: { source: 'registry', registry: { records: registry } },
 };
-
-/** A fetchApi whose fetch serves the registry at the proxy URL, recording every request. */
-export function fakeFetchApi(options: { delayMs?: number; status?: number } = {}) {
-  const calls: Array<{ url: string; init?: RequestInit }> = [];
-  const fetchApi: FetchApi = {
-    fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      calls.push({ url, init });
-      if (options.delayMs) {
-        // like the real fetch: an aborted signal rejects the pending request
-        await new Promise<void>((resolveDelay, reject) => {
-          const timer = setTimeout(resolveDelay, options.delayMs);
-          init?.signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(new DOMException('The operation was aborted.', 'AbortError'));
-          });
-        });
-      }
-      if (url !== `${PROXY_BASE}/asset-registry/assets.json`) {
-        return new Response('{"error":"not found"}', { status: 404, headers: { 'content-type': 'application/json' } });
-      }
-      return new Response(JSON.stringify(registry), {
-        status: options.status ?? 200,
-        headers: { 'content-type': 'application/json' },
-      });
-    }) as FetchApi['fetch'],
-  };
-  return { fetchApi, calls };
-}
 
 /**
  * The behaviour cases every surface runs (tests/cases/format.json, kept by the core): shape
@@ -78,13 +43,6 @@ export interface FormatCase {
   };
 }
 
-export interface PolicyErrorCase {
-  name: string;
-  policy: JsonObject;
-  path: string;
-  message: string;
-}
-
 export interface CallerErrorCase {
   name: string;
   policy: JsonObject;
@@ -99,7 +57,6 @@ export const SHARED_CASES_FILE = resolve(REPO_DIR, 'tests/cases/format.json');
 interface SharedFile {
   policies: Record<string, JsonObject>;
   cases: Array<Omit<FormatCase, 'policy'> & { policy: string | JsonObject }>;
-  policyErrors?: Array<Omit<PolicyErrorCase, 'policy'> & { policy: string | JsonObject }>;
   callerErrors?: Array<Omit<CallerErrorCase, 'policy'> & { policy: string | JsonObject }>;
 }
 
@@ -111,26 +68,26 @@ function expand(input: unknown): unknown {
   return input;
 }
 
-function loadShared(): SharedFile | undefined {
-  if (!existsSync(SHARED_CASES_FILE)) return undefined;
-  return JSON.parse(readFileSync(SHARED_CASES_FILE, 'utf8')) as SharedFile;
-}
-
-export function sharedCases(): {
-  cases: FormatCase[];
-  policyErrors: PolicyErrorCase[];
-  callerErrors: CallerErrorCase[];
-} {
-  const file = loadShared();
-  if (!file) return { cases: [], policyErrors: [], callerErrors: [] };
-  const policy = (p: string | JsonObject): JsonObject => (typeof p === 'string' ? file.policies[p] : p);
+/**
+ * The shared cases. Throws (so the suite FAILS, never skips) when the file is missing or holds no case.
+ */
+export function sharedCases(): { cases: FormatCase[]; callerErrors: CallerErrorCase[] } {
+  let file: SharedFile;
+  try {
+    file = JSON.parse(readFileSync(SHARED_CASES_FILE, 'utf8')) as SharedFile;
+  } catch (error) {
+    throw new Error(`the shared behaviour cases could not be read from ${SHARED_CASES_FILE}: ${error}`);
+  }
+  if (!Array.isArray(file.cases) || file.cases.length === 0) {
+    throw new Error(`${SHARED_CASES_FILE} holds no cases`);
+  }
+  const policy = (p: string | JsonObject): JsonObject => {
+    const resolved = typeof p === 'string' ? file.policies[p] : p;
+    if (!resolved) throw new Error(`${SHARED_CASES_FILE}: unknown policy ${JSON.stringify(p)}`);
+    return resolved;
+  };
   return {
     cases: file.cases.map(c => ({ ...c, policy: policy(c.policy), input: expand(c.input) })),
-    // here a string that names no policy is the raw policy (e.g. JSON text)
-    policyErrors: (file.policyErrors ?? []).map(c => ({
-      ...c,
-      policy: typeof c.policy === 'string' && !(c.policy in file.policies) ? (c.policy as unknown as JsonObject) : policy(c.policy),
-    })),
     callerErrors: (file.callerErrors ?? []).map(c => ({ ...c, policy: policy(c.policy), input: expand(c.input) })),
   };
 }

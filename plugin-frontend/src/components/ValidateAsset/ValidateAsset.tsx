@@ -4,15 +4,16 @@ import Button from '@material-ui/core/Button';
 import CircularProgress from '@material-ui/core/CircularProgress';
 import InputAdornment from '@material-ui/core/InputAdornment';
 import TextField from '@material-ui/core/TextField';
-import { configApiRef, discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
-import type { Issue, Verdict } from 'asset-id';
-import type { ValidateAssetProps, ValidateAssetUiOptions } from './schema';
-import { configErrorMessage, resolveAssetIdSetup, type AssetIdSetup } from './setup';
-import { isBlank } from './validation';
+import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
+import type { Verdict } from 'asset-id';
+import type { ValidateAssetProps } from './schema';
+import { resolveFieldSetup, type FieldSetup } from './setup';
+import { configErrorMessage } from '../../errors';
+import { describeValid, errorLines, isBlank } from '../../messages';
 
 type SetupState =
   | { status: 'loading' }
-  | { status: 'ready'; setup: AssetIdSetup }
+  | { status: 'ready'; setup: FieldSetup }
   | { status: 'error'; message: string };
 
 type LookupState =
@@ -29,37 +30,14 @@ export type ValidateAssetState =
   | 'checking'
   | 'valid';
 
-function errorText(issues: Issue[]): string {
-  return issues
-    .filter(i => i.severity === 'error')
-    .map(i => (i.hint ? `${i.message} — ${i.hint}` : i.message))
-    .join(' ');
-}
-
-function warningText(issues: Issue[]): string {
-  return issues
-    .filter(i => i.severity === 'warning')
-    .map(i => i.message)
-    .join(' ');
-}
-
-function describeValid(verdict: Verdict): string {
-  const record = verdict.record;
-  let text: string;
-  if (record) {
-    const name = record.name ?? record.id;
-    text = `${verdict.value} — ${record.status ? `${name} (${record.status})` : name}`;
-  } else {
-    text = `${verdict.value} is a valid ${verdict.scheme ?? 'asset'} ID`;
-  }
-  const warnings = warningText(verdict.issues);
-  return warnings ? `${text}. ${warnings}` : text;
-}
-
 /**
  * The `ValidateAsset` field: a text input with format feedback on every keystroke (synchronous WASM
- * check, no network), a debounced CMDB lookup with a progress indicator, and the record found shown
- * as helper text. The stored form value is the normalized ID once the format is valid.
+ * check with the backend's policy, no network), a debounced lookup through the asset-id backend plugin
+ * with a progress indicator, and the record found shown as helper text. The stored form value is the
+ * normalized ID once the format is valid.
+ *
+ * A message is shown once: the helper text carries the live verdict; once the form has validated and
+ * lists a message under the field (`rawErrors`), the helper text no longer repeats that message.
  * @public
  */
 export const ValidateAsset = (props: ValidateAssetProps) => {
@@ -78,15 +56,14 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   const uiOptions = uiSchema?.['ui:options'];
   const autoFocus = uiSchema?.['ui:autofocus'] === true;
   const optionsKey = JSON.stringify(uiOptions ?? {});
-  const configApi = useApi(configApiRef);
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
 
   const [setupState, setSetupState] = useState<SetupState>({ status: 'loading' });
   useEffect(() => {
     let live = true;
-    const options = JSON.parse(optionsKey) as ValidateAssetUiOptions;
-    resolveAssetIdSetup({ configApi, discoveryApi, fetchApi }, options).then(
+    const options: unknown = JSON.parse(optionsKey);
+    resolveFieldSetup({ discoveryApi, fetchApi }, options).then(
       setup => {
         if (live) setSetupState({ status: 'ready', setup });
       },
@@ -97,7 +74,7 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
     return () => {
       live = false;
     };
-  }, [configApi, discoveryApi, fetchApi, optionsKey]);
+  }, [discoveryApi, fetchApi, optionsKey]);
   const setup = setupState.status === 'ready' ? setupState.setup : undefined;
 
   // What the user typed; the form holds the normalized value once the format is valid.
@@ -114,7 +91,7 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   const format = useMemo<Verdict | undefined>(
     () =>
       setup && !isBlank(input)
-        ? setup.validator.checkFormat(input, { scheme: setup.scheme })
+        ? setup.checkFormat(input)
         : undefined,
     [setup, input],
   );
@@ -133,17 +110,16 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   }, [input, format]);
 
   // Lookup: debounced, only for a well-formed value, keyed by the normalized value.
-  const lookupValue = setup?.lookup && format?.valid && format.value ? format.value : undefined;
+  const lookupValue = setup && format?.valid && format.value ? format.value : undefined;
   const [lookup, setLookup] = useState<LookupState>({ status: 'idle' });
   useEffect(() => {
     if (!setup || !lookupValue) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      // No `signal` on purpose: the core shares one request between concurrent identical lookups
-      // (e.g. this one and the form validator's on Next), and aborting it would cancel it for both.
-      // A stale answer is simply ignored; it still fills the core's cache.
-      setup.validator
-        .validate(lookupValue, { scheme: setup.scheme, fetch: setup.fetch })
+      // No abort on purpose: the client shares one request between concurrent identical lookups
+      // (e.g. this one and the form validator's on Next). A stale answer is simply ignored.
+      setup
+        .lookup(lookupValue)
         .then(
           verdict => {
             if (!controller.signal.aborted) setLookup({ status: 'done', value: lookupValue, verdict });
@@ -164,29 +140,34 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   const lookupResult = lookup.status !== 'idle' && lookup.value === lookupValue ? lookup : undefined;
 
   let state: ValidateAssetState;
-  let helper: string | undefined = description;
+  let lines: string[] = [];
   if (setupState.status === 'error') {
     state = 'config-error';
-    helper = setupState.message;
+    lines = [setupState.message];
   } else if (isBlank(input)) {
     state = 'empty';
   } else if (!setup || !format) {
     state = 'loading';
-    helper = 'Loading the asset-ID rules…';
+    lines = ['Loading the asset-ID rules…'];
   } else if (!format.valid) {
     state = 'invalid';
-    helper = errorText(format.issues);
+    lines = errorLines(format);
   } else if (lookupValue && !lookupResult) {
     state = 'checking';
-    helper = `Checking ${lookupValue}…`;
+    lines = [`Checking ${lookupValue}…`];
   } else if (lookupResult?.status === 'failed') {
-    state = 'invalid';
-    helper = lookupResult.message;
+    // the backend could not be asked: a setup problem, not a verdict (format feedback keeps working)
+    state = 'config-error';
+    lines = [lookupResult.message];
   } else {
     const verdict = lookupResult?.status === 'done' ? lookupResult.verdict : format;
     state = verdict.valid ? 'valid' : 'invalid';
-    helper = verdict.valid ? describeValid(verdict) : errorText(verdict.issues);
+    lines = verdict.valid ? [describeValid(verdict)] : errorLines(verdict);
   }
+  // Shown once: a line the form already lists under the field (rawErrors) is not repeated here.
+  const listed = new Set(rawErrors ?? []);
+  const ownLines = lines.filter(line => !listed.has(line));
+  const helper = ownLines.length ? ownLines.join(' ') : description;
 
   const normalized = format?.valid ? format.value : null;
   const canNormalize = !!normalized && normalized !== input && !disabled && !readonly;

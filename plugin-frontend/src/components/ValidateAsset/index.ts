@@ -7,5 +7,4 @@ export {
   type ValidateAssetProps,
   type ValidateAssetUiOptions,
 } from './schema';
-export { AssetIdConfigError, loadAssetIdWasm } from './setup';
-export { PROXY_PREFIX, resolveProxyUrl } from './policy';
+export { loadAssetIdWasm } from './setup';

@@ -1,12 +1,11 @@
 import { makeFieldSchema } from '@backstage/plugin-scaffolder-react';
 
 /**
- * Schema of the `ValidateAsset` field: the stored value is the normalized asset ID (a string), and
- * `ui:options` may narrow or override the app-wide policy from app-config (`assetId:`).
+ * Schema of the `ValidateAsset` field: the stored value is the normalized asset ID (a string).
  *
- * Every key that is also a policy key (`schemes`, `maxLength`, `lookup`) is merged over the app-config
- * policy: objects key by key (deeply), arrays and scalars replaced. `lookup: false` turns the CMDB lookup
- * off for this field (format checks only).
+ * `ui:options` may only NARROW the policy, which lives in the backend's app-config `assetId`: `scheme`
+ * (a scheme name or a list of names) and `debounceMs`. A policy key there (`schemes`, `maxLength`,
+ * `lookup`, `catalog`) is a configuration error naming the key.
  *
  * @public
  */
@@ -15,35 +14,18 @@ export const ValidateAssetFieldSchema = makeFieldSchema({
   uiOptions: z =>
     z.object({
       scheme: z
-        .string()
+        .union([z.string(), z.array(z.string())])
         .optional()
         .describe(
-          'Accept only the policy scheme with this name (e.g. "business-app"). Default: any scheme of the policy.',
-        ),
-      schemes: z
-        .array(z.record(z.unknown()))
-        .optional()
-        .describe(
-          'Replace the policy schemes for this field (same shape as app-config assetId.schemes).',
-        ),
-      maxLength: z
-        .number()
-        .int()
-        .positive()
-        .optional()
-        .describe('Characters allowed before any pattern runs (policy maxLength).'),
-      lookup: z
-        .union([z.literal(false), z.record(z.unknown())])
-        .optional()
-        .describe(
-          'Override the CMDB lookup: an object deep-merged over app-config assetId.lookup (e.g. { servicenow: { table: "cmdb_ci_service" } }), or false for format checks only.',
+          'Accept only these schemes of the backend policy: a name (e.g. "business-app") or a list of names. Default: every scheme of the policy.',
         ),
       debounceMs: z
         .number()
         .int()
         .min(0)
+        .max(10000)
         .optional()
-        .describe('Delay between the last keystroke and the CMDB lookup, in ms (default 300).'),
+        .describe('Delay between the last keystroke and the backend lookup, in ms (default 300).'),
     }),
 });
 

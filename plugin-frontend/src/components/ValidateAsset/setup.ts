@@ -1,130 +1,77 @@
 /**
- * Turns Backstage APIs + a field's ui:options into a ready asset-id validator.
+ * Turns Backstage APIs + a field's ui:options into what the field needs:
  *
- * - policy: app-config `assetId` merged with ui:options (see policy.ts);
- * - CMDB URLs that are not absolute go through Backstage's proxy (`discoveryApi.getBaseUrl('proxy')`);
- * - requests use `fetchApi.fetch` (the user's Backstage identity; no credentials in the browser);
- * - the WASM module is initialised once per page; validators are compiled once per distinct policy.
+ * - the backend's format policy (`/v1/policy`, once per page), compiled once in WASM for format feedback
+ *   on every keystroke, narrowed by `ui:options.scheme`;
+ * - the lookup: `/v1/validate` on the asset-id backend plugin (through `fetchApi`), never the CMDB.
  */
 import { AssetIdValidator, ready } from 'asset-id';
-import type { FetchLike, Policy } from 'asset-id';
+import type { Policy, Verdict } from 'asset-id';
 import {
-  configApiRef,
   discoveryApiRef,
   fetchApiRef,
   type ApiHolder,
-  type ConfigApi,
   type DiscoveryApi,
   type FetchApi,
 } from '@backstage/core-plugin-api';
-import { hasLookup, mergePolicy, needsProxy, resolvePolicyUrls, type PlainObject } from './policy';
-import type { ValidateAssetUiOptions } from './schema';
+import { AssetIdConfigError, errorMessage } from '../../errors';
+import { assetIdClientFor, type AssetIdClient, type FormatPolicy, type SchemeOption } from '../../api/AssetIdClient';
+import { readFieldOptions, schemeList } from './options';
 
-/** Default delay between the last keystroke and the CMDB lookup. */
-export const DEFAULT_DEBOUNCE_MS = 300;
-
-/**
- * A mistake in the field's configuration (app-config `assetId`, `ui:options`), as opposed to a wrong
- * asset ID. Shown once, clearly, instead of breaking the form.
- * @public
- */
-export class AssetIdConfigError extends Error {
-  readonly code: string;
-  constructor(message: string, code = 'invalid_config') {
-    super(message);
-    this.name = 'AssetIdConfigError';
-    this.code = code;
-  }
-}
-
-/** The Backstage APIs the field uses. */
+/** The Backstage APIs the field and the card use. */
 export interface AssetIdApis {
-  configApi?: ConfigApi;
   discoveryApi?: DiscoveryApi;
   fetchApi?: FetchApi;
 }
 
+export function apisFromHolder(apiHolder: ApiHolder | undefined): AssetIdApis {
+  return { discoveryApi: apiHolder?.get(discoveryApiRef), fetchApi: apiHolder?.get(fetchApiRef) };
+}
+
 /** Everything needed to check one field's value. */
-export interface AssetIdSetup {
-  validator: AssetIdValidator;
-  scheme?: string;
-  fetch?: FetchLike;
-  /** True when the policy has a CMDB lookup (validate() does network I/O). */
-  lookup: boolean;
+export interface FieldSetup {
+  /** Synchronous format check (WASM, no I/O) under the field's narrowing. */
+  checkFormat(value: unknown): Verdict;
+  /** The backend's verdict (format, then the CMDB lookup) under the field's narrowing. */
+  lookup(value: string): Promise<Verdict>;
+  scheme?: SchemeOption;
   debounceMs: number;
-  policy: PlainObject;
+  policy: FormatPolicy;
 }
 
 let wasmPromise: Promise<void> | undefined;
-let wasmLoaded = false;
 
 /** Initialise the WASM module once per page (a failed attempt is retried on the next call). */
 export function loadAssetIdWasm(): Promise<void> {
   if (!wasmPromise) {
-    wasmPromise = ready().then(
-      () => {
-        wasmLoaded = true;
-      },
-      (error: unknown) => {
-        wasmPromise = undefined;
-        throw new AssetIdConfigError(
-          `The asset-ID validator (WebAssembly) could not be loaded: ${errorMessage(error)}`,
-          'wasm_unavailable',
-        );
-      },
-    );
+    wasmPromise = ready().catch((error: unknown) => {
+      wasmPromise = undefined;
+      throw new AssetIdConfigError(
+        `The asset-ID validator (WebAssembly) could not be loaded: ${errorMessage(error)}`,
+        'wasm_unavailable',
+      );
+    });
   }
   return wasmPromise;
 }
 
-/** Has the WASM module been initialised on this page? */
-export function isAssetIdWasmLoaded(): boolean {
-  return wasmLoaded;
-}
-
-export function apisFromHolder(apiHolder: ApiHolder | undefined): AssetIdApis {
-  return {
-    configApi: apiHolder?.get(configApiRef),
-    discoveryApi: apiHolder?.get(discoveryApiRef),
-    fetchApi: apiHolder?.get(fetchApiRef),
-  };
-}
-
 const validators = new Map<string, AssetIdValidator>();
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}
-
-function schemeNames(policy: PlainObject): string[] {
-  const schemes = policy.schemes;
-  if (!Array.isArray(schemes)) return [];
-  return schemes
-    .map(s => (typeof s === 'object' && s !== null ? (s as PlainObject).name : undefined))
-    .filter((n): n is string => typeof n === 'string');
-}
-
 /** Compile (or reuse) the validator for a policy; a refused policy becomes an AssetIdConfigError. */
-export function validatorFor(policy: PlainObject): AssetIdValidator {
+export function validatorFor(policy: FormatPolicy): AssetIdValidator {
   const key = JSON.stringify(policy);
   let validator = validators.get(key);
   if (!validator) {
     try {
-      validator = new AssetIdValidator(policy as unknown as Policy);
+      validator = new AssetIdValidator(policy as Policy);
     } catch (error) {
+      const path = (error as { path?: unknown }).path;
       throw new AssetIdConfigError(
-        `Asset ID field misconfigured: the asset-id policy was refused (${errorMessage(
+        `Asset ID field misconfigured: this page's asset-id core refused the backend's policy (${errorMessage(
           error,
-        )}). Fix the assetId section of app-config.yaml or the field's ui:options.`,
-        errorCode(error) ?? 'invalid_policy',
+        )}). Fix the backend's app-config assetId, or align the asset-id versions of the app and the backend.`,
+        'invalid_policy',
+        typeof path === 'string' ? path : undefined,
       );
     }
     validators.set(key, validator);
@@ -132,72 +79,70 @@ export function validatorFor(policy: PlainObject): AssetIdValidator {
   return validator;
 }
 
-/** Throws an AssetIdConfigError when `scheme` is not a scheme of the validator's policy. */
-function checkScheme(validator: AssetIdValidator, policy: PlainObject, scheme: string) {
-  try {
-    validator.checkFormat('', { scheme });
-  } catch (error) {
-    const known = schemeNames(policy);
+/** Throws an AssetIdConfigError (code `unknown_scheme`) when a name is not a scheme of the policy. */
+function checkSchemeNames(validator: AssetIdValidator, names: string[]) {
+  const known = validator.schemeNames();
+  const unknown = names.filter(n => !known.includes(n));
+  if (unknown.length) {
     throw new AssetIdConfigError(
-      `Asset ID field misconfigured: ui:options.scheme "${scheme}" is not a scheme of the policy${
-        known.length ? ` (known: ${known.join(', ')})` : ''
-      }.`,
-      errorCode(error) ?? 'unknown_scheme',
+      `Asset ID field misconfigured: ui:options.scheme ${unknown.map(n => JSON.stringify(n)).join(', ')} ${
+        unknown.length === 1 ? 'is not a scheme' : 'are not schemes'
+      } of the policy (known: ${known.join(', ')}).`,
+      'unknown_scheme',
+      'ui:options.scheme',
     );
   }
+}
+
+/** The format check for a narrowing: the core's `scheme` option for one name, a narrowed policy for a list. */
+function formatChecker(policy: FormatPolicy, scheme: SchemeOption | undefined): (value: unknown) => Verdict {
+  const validator = validatorFor(policy);
+  if (scheme === undefined) return value => validator.checkFormat(value);
+  const names = schemeList(scheme);
+  checkSchemeNames(validator, names);
+  if (names.length === 1) return value => validator.checkFormat(value, { scheme: names[0] });
+  const narrowed = validatorFor({ ...policy, schemes: policy.schemes.filter(s => names.includes(s.name)) });
+  return value => narrowed.checkFormat(value);
+}
+
+function requireApis(apis: AssetIdApis): { discoveryApi: DiscoveryApi; fetchApi: FetchApi } {
+  if (!apis.discoveryApi || !apis.fetchApi) {
+    throw new AssetIdConfigError(
+      'Asset ID field misconfigured: the app provides no discoveryApi/fetchApi, so the asset-id backend cannot be reached.',
+      'backend_unavailable',
+    );
+  }
+  return { discoveryApi: apis.discoveryApi, fetchApi: apis.fetchApi };
+}
+
+/** The page's asset-id backend client for these APIs. */
+export function clientFor(apis: AssetIdApis): AssetIdClient {
+  const { discoveryApi, fetchApi } = requireApis(apis);
+  return assetIdClientFor(discoveryApi, fetchApi);
+}
+
+/** The backend's policy, and the WASM ready to compile it. */
+export async function loadPolicy(client: AssetIdClient): Promise<FormatPolicy> {
+  const [policy] = await Promise.all([client.getPolicy(), loadAssetIdWasm()]);
+  return policy;
 }
 
 /**
- * Resolve the policy for a field and return a ready validator. Throws AssetIdConfigError for every
- * configuration problem (no policy, refused policy, unknown scheme, missing API, WASM not loadable).
+ * Resolve one field: ui:options first (a refused key is reported even when the backend is down), then the
+ * backend's policy, compiled in WASM. Throws AssetIdConfigError for every setup problem.
  */
-export async function resolveAssetIdSetup(
-  apis: AssetIdApis,
-  uiOptions: ValidateAssetUiOptions | undefined,
-): Promise<AssetIdSetup> {
-  const merged = mergePolicy(apis.configApi?.getOptional('assetId'), uiOptions);
-  if (!merged) {
-    throw new AssetIdConfigError(
-      'Asset ID field misconfigured: no asset-id policy. Add an `assetId` section (schemes, lookup) to app-config.yaml, or `schemes` to the field\'s ui:options. (The app must depend on this package: its config schema makes `assetId` visible to the frontend.)',
-      'no_policy',
-    );
-  }
-  let policy = merged;
-  if (needsProxy(merged)) {
-    if (!apis.discoveryApi) {
-      throw new AssetIdConfigError(
-        'Asset ID field misconfigured: a lookup URL is relative to the Backstage proxy but no discoveryApi is available.',
-      );
-    }
-    const proxyBaseUrl = await apis.discoveryApi.getBaseUrl('proxy');
-    try {
-      policy = resolvePolicyUrls(merged, proxyBaseUrl);
-    } catch (error) {
-      throw new AssetIdConfigError(
-        `Asset ID field misconfigured: ${errorMessage(error)}. Fix assetId.lookup in app-config.yaml or the field's ui:options.`,
-        errorCode(error),
-      );
-    }
-  }
-  await loadAssetIdWasm();
-  const validator = validatorFor(policy);
-  const scheme = uiOptions?.scheme;
-  if (scheme !== undefined) checkScheme(validator, policy, scheme);
-  const fetchApi = apis.fetchApi;
+export async function resolveFieldSetup(apis: AssetIdApis, uiOptions: unknown): Promise<FieldSetup> {
+  const options = readFieldOptions(uiOptions);
+  const client = clientFor(apis);
+  const policy = await loadPolicy(client);
+  const checkFormat = formatChecker(policy, options.scheme);
   return {
-    validator,
-    scheme,
-    fetch: fetchApi ? (input, init) => fetchApi.fetch(input, init) : undefined,
-    lookup: hasLookup(policy),
-    debounceMs: uiOptions?.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    checkFormat,
+    lookup: async value => (await client.validate([value], options.scheme))[0],
+    scheme: options.scheme,
+    debounceMs: options.debounceMs,
     policy,
   };
-}
-
-/** The message shown for a configuration problem (AssetIdConfigError or anything unexpected). */
-export function configErrorMessage(error: unknown): string {
-  if (error instanceof AssetIdConfigError) return error.message;
-  return `Asset ID field misconfigured: ${errorMessage(error)}`;
 }
 
 /** Drop compiled validators (tests). */

@@ -1,159 +1,216 @@
 import { TestApiRegistry } from '@backstage/test-utils';
-import { configApiRef, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import type { JsonObject } from '@backstage/types';
 import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
 import type { FieldValidation } from '@rjsf/utils';
-import { validateAssetValidation } from './validation';
-import { APP_CONFIG_POLICY_KEYS } from './policy';
-import type { ValidateAssetUiOptions } from './schema';
-import {
-  PROXY_BASE,
-  SAMPLE_CASES,
-  SHARED_CASES_FILE,
-  configApi,
-  demoPolicy,
-  discoveryApi,
-  fakeFetchApi,
-  sharedCases,
-} from '../../testing/fixtures';
+import { fieldVerdict, validateAssetValidation } from './validation';
+import { resolveFieldSetup } from './setup';
+import { errorLines } from '../../messages';
+import { SAMPLE_CASES, SHARED_CASES_FILE, demoPolicy, sharedCases } from '../../testing/fixtures';
+import { BACKEND_BASE, discoveryApi, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
 
-function apiHolder(options: { assetId?: JsonObject | null; fetch?: ReturnType<typeof fakeFetchApi> } = {}) {
-  const fetch = options.fetch ?? fakeFetchApi();
-  return TestApiRegistry.from(
-    [configApiRef, configApi(options.assetId === undefined ? demoPolicy : options.assetId)],
-    [discoveryApiRef, discoveryApi],
-    [fetchApiRef, fetch.fetchApi],
-  );
+type Backend = ReturnType<typeof fakeBackend>;
+
+// Each backend gets its own discovery API object, so the page-level client (policy + verdict cache) is fresh.
+function apis(backend: Backend) {
+  return { discoveryApi: { getBaseUrl: discoveryApi.getBaseUrl }, fetchApi: backend.fetchApi };
+}
+
+function holderFor(backend: Backend) {
+  const a = apis(backend);
+  return TestApiRegistry.from([discoveryApiRef, a.discoveryApi], [fetchApiRef, a.fetchApi]);
 }
 
 async function run(
   value: unknown,
-  uiOptions?: ValidateAssetUiOptions,
-  holder = apiHolder(),
+  uiOptions?: unknown,
+  backend: Backend = fakeBackend({ policy: demoPolicy }),
+  holder = holderFor(backend),
 ): Promise<string[]> {
   const validation: FieldValidation = createFieldValidation();
   await validateAssetValidation(value as string, validation, {
     apiHolder: holder,
     formData: {},
     schema: { type: 'string' },
-    uiSchema: uiOptions ? { 'ui:options': uiOptions } : {},
+    uiSchema: uiOptions ? { 'ui:options': uiOptions as JsonObject } : {},
   });
   return validation.__errors ?? [];
 }
 
+const backendWith = (options: Partial<FakeBackendOptions> = {}) => fakeBackend({ policy: demoPolicy, ...options });
+
 describe('validateAssetValidation', () => {
-  it.each(SAMPLE_CASES)('$input: format + lookup through the proxy', async c => {
-    const errors = await run(c.input);
+  it.each(SAMPLE_CASES)('$input: format in WASM, the verdict from the backend', async c => {
+    const backend = backendWith();
+    const errors = await run(c.input, undefined, backend);
     expect(errors.length === 0).toBe(c.lookup.valid);
-    if (!c.lookup.valid) expect(errors).toHaveLength(c.lookup.codes.length);
+    expect(errors).toHaveLength(c.lookup.codes.length);
+    // a malformed value costs no /v1/validate request; a well-formed one costs exactly one
+    expect(backend.validateCalls()).toHaveLength(c.format.valid ? 1 : 0);
   });
 
-  it('reports the messages of the verdict', async () => {
-    expect(await run('APM9999999')).toEqual([
-      expect.stringContaining('APM9999999 does not exist'),
-    ]);
+  it('reports the messages (with hints) of the verdict', async () => {
+    expect(await run('APM9999999')).toEqual([expect.stringContaining('APM9999999 does not exist')]);
     expect(await run('APM0000042')).toEqual([expect.stringContaining('retired')]);
-    expect(await run('APM12')).toEqual([expect.stringContaining('"APM12" is not a valid asset ID')]);
+    expect(await run('APM12')).toEqual([expect.stringContaining('"APM12" is not a valid asset ID: expected APM followed by 7 digits')]);
+    // a hint follows its message on the same line
+    expect(await run('AST0001238')).toEqual([expect.stringMatching(/check digit is wrong.* — /)]);
   });
 
-  it('lets an empty optional value pass (required-ness is JSON Schema\'s job)', async () => {
-    expect(await run(undefined)).toEqual([]);
-    expect(await run('')).toEqual([]);
-    expect(await run('   ')).toEqual([]);
+  it("lets an empty optional value pass (required-ness is JSON Schema's job)", async () => {
+    const backend = backendWith();
+    expect(await run(undefined, undefined, backend)).toEqual([]);
+    expect(await run('', undefined, backend)).toEqual([]);
+    expect(await run('   ', undefined, backend)).toEqual([]);
+    expect(backend.calls).toHaveLength(0);
   });
 
-  it('goes through fetchApi.fetch to the proxy URL, once per policy (cached)', async () => {
-    const fetch = fakeFetchApi();
-    const holder = apiHolder({ fetch, assetId: { ...demoPolicy, maxLength: 63 } });
-    expect(await run('APM0001234', undefined, holder)).toEqual([]);
-    expect(await run('APM0000042', undefined, holder)).toHaveLength(1);
-    expect(fetch.calls.map(c => c.url)).toEqual([`${PROXY_BASE}/asset-registry/assets.json`]);
+  it('asks the backend, never the CMDB: policy once per page, then POST /v1/validate with the normalized value', async () => {
+    const backend = backendWith();
+    const holder = holderFor(backend);
+    expect(await run(' apm-000 1234 ', undefined, backend, holder)).toEqual([]);
+    expect(await run('APM0000042', undefined, backend, holder)).toHaveLength(1);
+    expect(backend.calls.map(c => `${c.method} ${c.url}`)).toEqual([
+      `GET ${BACKEND_BASE}/v1/policy`,
+      `POST ${BACKEND_BASE}/v1/validate`,
+      `POST ${BACKEND_BASE}/v1/validate`,
+    ]);
+    expect(backend.validateCalls().map(c => c.body)).toEqual([{ values: ['APM0001234'] }, { values: ['APM0000042'] }]);
+    // a repeat within the page's short cache costs nothing
+    expect(await run('APM0000042', undefined, backend, holder)).toHaveLength(1);
+    expect(backend.validateCalls()).toHaveLength(2);
   });
 
-  it('applies ui:options.scheme', async () => {
-    expect(await run('BSN0001001', { scheme: 'business-app' })).toHaveLength(1);
-    expect(await run('APM0001234', { scheme: 'business-app' })).toEqual([]);
+  it('narrows with ui:options.scheme (a name or a list), sent to the backend as given', async () => {
+    const backend = backendWith();
+    const holder = holderFor(backend);
+    expect(await run('BSN0001001', { scheme: 'business-app' }, backend, holder)).toHaveLength(1);
+    expect(await run('APM0001234', { scheme: 'business-app' }, backend, holder)).toEqual([]);
+    expect(await run('BSN0001001', { scheme: ['business-app', 'business-service'] }, backend, holder)).toEqual([]);
+    expect(await run('AST0001239', { scheme: ['business-app', 'business-service'] }, backend, holder)).toHaveLength(1);
+    expect(backend.validateCalls().map(c => c.body)).toEqual([
+      { values: ['APM0001234'], scheme: 'business-app' },
+      { values: ['BSN0001001'], scheme: ['business-app', 'business-service'] },
+    ]);
   });
 
-  it('applies ui:options lookup: false (format only)', async () => {
-    const fetch = fakeFetchApi();
-    const holder = apiHolder({ fetch, assetId: { ...demoPolicy, maxLength: 62 } });
-    expect(await run('APM9999999', { lookup: false }, holder)).toEqual([]);
-    expect(fetch.calls).toHaveLength(0);
+  it('turns an unreachable CMDB into the lookup_unavailable verdict, per policy severity', async () => {
+    const down = { ...demoPolicy, lookup: { source: 'http', http: { url: 'http://127.0.0.1:9/{id}' }, timeoutMs: 500 } };
+    expect(await run('APM0001234', undefined, backendWith({ policy: down }))).toEqual([
+      expect.stringMatching(/could not|unavailable/i),
+    ]);
+    const lenient = { ...down, lookup: { ...down.lookup, onUnavailable: 'warning' } };
+    expect(await run('APM0001234', undefined, backendWith({ policy: lenient }))).toEqual([]);
   });
 
-  it('turns an unreachable CMDB into the lookup_unavailable message, per policy severity', async () => {
-    const down = fakeFetchApi({ status: 503 });
-    const errors = await run('APM0001234', undefined, apiHolder({ fetch: down, assetId: { ...demoPolicy, maxLength: 61 } }));
-    expect(errors).toHaveLength(1);
-    const lenient = fakeFetchApi({ status: 503 });
-    const policy = { ...demoPolicy, maxLength: 60, lookup: { ...(demoPolicy.lookup as JsonObject), onUnavailable: 'warning' } };
-    expect(await run('APM0001234', undefined, apiHolder({ fetch: lenient, assetId: policy }))).toEqual([]);
-  });
-
-  describe('configuration problems: one clear error, no exception', () => {
-    it('unknown scheme', async () => {
-      const errors = await run('APM0001234', { scheme: 'nope' });
-      expect(errors).toEqual([expect.stringMatching(/ui:options\.scheme "nope" is not a scheme of the policy.*business-app/)]);
+  describe('ui:options may only narrow: a policy key is ONE configuration error, never a verdict', () => {
+    it.each([
+      ['schemes', { schemes: [{ name: 'x', pattern: 'X\\d' }] }],
+      ['maxLength', { maxLength: 3 }],
+      ['lookup', { lookup: false }],
+      ['lookup', { lookup: { source: 'http', http: { url: 'https://evil.example/{id}' } } }],
+      ['catalog', { catalog: { annotation: 'x' } }],
+      ['credentials', { credentials: { servicenow: { token: 't' } } }],
+    ])('ui:options.%s', async (key, uiOptions) => {
+      const backend = backendWith();
+      for (const value of ['APM0001234', 'APM12', 'APM0000042']) {
+        const errors = await run(value, uiOptions, backend);
+        expect(errors).toEqual([expect.stringContaining(`ui:options.${key} is not allowed`)]);
+        expect(errors[0]).toContain('backend app-config `assetId`');
+      }
+      // refused before any request: no policy fetched, nothing validated
+      expect(backend.calls).toHaveLength(0);
     });
 
-    it('refused policy', async () => {
-      const errors = await run('APM0001234', undefined, apiHolder({ assetId: { schemes: [{ name: 'x', pattern: '(' }] } }));
-      expect(errors).toEqual([expect.stringMatching(/policy was refused.*schemes\[0\]\.pattern/)]);
+    it.each([
+      [{ scheme: 42 }, 'ui:options.scheme must be'],
+      [{ scheme: [] }, 'ui:options.scheme must be'],
+      [{ scheme: Array.from({ length: 33 }, (_, i) => `s${i}`) }, 'ui:options.scheme must be'],
+      [{ scheme: 'x'.repeat(129) }, 'ui:options.scheme must be'],
+      [{ debounceMs: -1 }, 'ui:options.debounceMs must be'],
+      [{ debounceMs: 1e9 }, 'ui:options.debounceMs must be'],
+      [{ debounceMs: '300' }, 'ui:options.debounceMs must be'],
+    ])('hostile or wrong-typed options: %j', async (uiOptions, message) => {
+      expect(await run('APM0001234', uiOptions)).toEqual([expect.stringContaining(message)]);
     });
 
-    it('no policy at all', async () => {
-      const errors = await run('APM0001234', undefined, apiHolder({ assetId: null }));
-      expect(errors).toEqual([expect.stringContaining('no asset-id policy')]);
+    it('an unknown scheme name (code unknown_scheme)', async () => {
+      expect(await run('APM0001234', { scheme: 'nope' })).toEqual([
+        expect.stringMatching(/ui:options\.scheme "nope" is not a scheme of the policy.*business-app/),
+      ]);
+      await expect(resolveFieldSetup(apis(backendWith()), { scheme: ['business-app', 'nope'] })).rejects.toMatchObject({
+        code: 'unknown_scheme',
+        path: 'ui:options.scheme',
+      });
+      await expect(resolveFieldSetup(apis(backendWith()), { maxLength: 3 })).rejects.toMatchObject({
+        code: 'invalid_options',
+        path: 'ui:options.maxLength',
+      });
+    });
+  });
+
+  describe('the backend plugin missing or unreachable: one configuration error saying exactly that', () => {
+    it.each([
+      ['not-installed', /not installed or not reachable \(HTTP 404/],
+      ['network-error', /not installed or not reachable \(network error/],
+      ['html', /not installed or not reachable \(HTTP 502, an answer that is not JSON/],
+      ['unauthorized', /refused the request: Missing credentials \(sign in/],
+    ] as const)('%s', async (mode, message) => {
+      const errors = await run('APM0001234', undefined, backendWith({ mode }));
+      expect(errors).toEqual([expect.stringMatching(message)]);
     });
 
-    it('no config API in the holder', async () => {
-      const errors = await run('APM0001234', undefined, TestApiRegistry.from());
+    it('policy loaded, /v1/validate unreachable: format still decides malformed values, well-formed ones get the error', async () => {
+      const backend = backendWith();
+      const holder = holderFor(backend);
+      expect(await run('APM0001234', undefined, backend, holder)).toEqual([]);
+      backend.setMode('validate-down');
+      expect(await run('APM12', undefined, backend, holder)).toEqual([expect.stringContaining('"APM12" is not a valid asset ID')]);
+      expect(await run('APM0002001', undefined, backend, holder)).toEqual([
+        expect.stringMatching(/not installed or not reachable \(network error/),
+      ]);
+    });
+
+    it.each([
+      ['not JSON', 'nope'],
+      ['no results', '{}'],
+      ['too few results', '{"results": []}'],
+      ['results not verdicts', '{"results": [42]}'],
+      ['a huge body', `{"results": ["${'x'.repeat(4 * 1024 * 1024 + 1)}"]}`],
+    ])('a hostile /v1/validate answer (%s) is a configuration error, never a verdict', async (_name, validateBody) => {
+      const errors = await run('APM0001234', undefined, backendWith({ validateBody }));
       expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/asset-id backend/);
     });
   });
 });
 
-const shared = sharedCases();
-const describeShared = shared.cases.length ? describe : describe.skip;
-describeShared(`shared behaviour cases (${SHARED_CASES_FILE})`, () => {
+describe(`shared behaviour cases (${SHARED_CASES_FILE})`, () => {
+  // Throws when the file is missing: the suite fails, it never skips.
+  const shared = sharedCases();
   const isBlankInput = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 
-  it.each(shared.cases.map(c => [c.name, c] as const))('%s', async (_name, c) => {
-    const uiOptions: ValidateAssetUiOptions = { ...c.options, ...(c.lookup ? {} : { lookup: false }) };
-    const errors = await run(c.input, uiOptions, apiHolder({ assetId: c.policy }));
-    if (isBlankInput(c.input)) {
-      // an empty optional value passes; `required` in the template blocks it
-      expect(errors).toEqual([]);
-      return;
-    }
-    if (c.expect.valid) {
-      expect(errors).toEqual([]);
-    } else {
-      expect(errors.length).toBeGreaterThan(0);
-      if (c.expect.message) expect(errors[0]).toContain(c.expect.message);
-    }
+  it('has cases', () => {
+    expect(shared.cases.length).toBeGreaterThan(10);
   });
 
-  it.each(shared.policyErrors.map(c => [c.name, c] as const))('refused policy: %s', async (_name, c) => {
-    const errors = await run('APM0001234', undefined, apiHolder({ assetId: c.policy }));
-    const unknownRootKeys =
-      typeof c.policy === 'object' && c.policy !== null
-        ? Object.keys(c.policy).filter(k => !(APP_CONFIG_POLICY_KEYS as readonly string[]).includes(k))
-        : [];
-    if (unknownRootKeys.length) {
-      // By design the field reads only the policy keys of the app-config section, which it shares
-      // with plugin-backend's keys (backend, credentials, processor): other root keys are ignored.
-      expect(errors.join(' ')).not.toMatch(/misconfigured/);
-      return;
-    }
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^Asset ID field misconfigured/);
-    if (typeof c.policy === 'object') expect(errors[0]).toContain(c.message);
+  it.each(shared.cases.map(c => [c.name, c] as const))('%s', async (_name, c) => {
+    const backend = fakeBackend({ policy: c.policy });
+    const setup = await resolveFieldSetup(apis(backend), c.options);
+    const verdict = await fieldVerdict(setup, c.input);
+    expect(verdict.valid).toBe(c.expect.valid);
+    expect(verdict.value).toBe(c.expect.value);
+    expect(verdict.issues.map(i => i.code)).toEqual(c.expect.codes);
+    if (c.expect.message) expect(verdict.issues[0]?.message).toContain(c.expect.message);
+    if (c.expect.recordName) expect(verdict.record?.name).toBe(c.expect.recordName);
+    // and the form's validator reports exactly the verdict's error lines (an empty value passes)
+    const errors = await run(c.input, c.options, backend);
+    expect(errors).toEqual(isBlankInput(c.input) ? [] : errorLines(verdict));
   });
 
   it.each(shared.callerErrors.map(c => [c.name, c] as const))('caller error: %s', async (_name, c) => {
-    const errors = await run(c.input, { ...c.options, lookup: false }, apiHolder({ assetId: c.policy }));
+    await expect(resolveFieldSetup(apis(fakeBackend({ policy: c.policy })), c.options)).rejects.toMatchObject({ code: c.code });
+    const errors = await run(c.input, c.options, fakeBackend({ policy: c.policy }));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^Asset ID field misconfigured/);
     expect(errors[0]).toContain(c.message);

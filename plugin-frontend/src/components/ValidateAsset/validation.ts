@@ -1,21 +1,28 @@
 import type { CustomFieldValidator } from '@backstage/plugin-scaffolder-react';
-import { apisFromHolder, configErrorMessage, resolveAssetIdSetup } from './setup';
+import { configErrorMessage } from '../../errors';
+import { errorLines, isBlank } from '../../messages';
+import type { Verdict } from 'asset-id';
+import { apisFromHolder, resolveFieldSetup, type FieldSetup } from './setup';
 import type { ValidateAssetUiOptions } from './schema';
 
-/** An empty value (absent or blank): required-ness is JSON Schema's job, not this validator's. */
-export function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+/**
+ * The verdict the field and its validator act on: the format check in WASM, then, for a well-formed value,
+ * the backend's verdict (a malformed value costs no request: the same core with the same policy decides).
+ */
+export async function fieldVerdict(setup: FieldSetup, value: unknown): Promise<Verdict> {
+  const format = setup.checkFormat(value);
+  return format.valid && format.value ? setup.lookup(format.value) : format;
 }
 
 /**
  * The `ValidateAsset` field validator, run by the scaffolder on Next / Review.
  *
- * The policy is the app-config `assetId` section (through `configApi` from `context.apiHolder`) with
- * the field's `ui:options` merged over it. The value is checked for format and looked up in the CMDB
- * (cached, so a value the field already looked up costs no request). Each error issue of the verdict
- * becomes one `validation.addError(message)`; warnings do not block. An empty value passes (use
- * `required` in the template). A configuration problem (no or refused policy, unknown `scheme`) is
- * reported as a single clear error instead of breaking the form.
+ * The value is checked for format in WASM with the backend's policy (narrowed by `ui:options.scheme`);
+ * a well-formed value is then sent to the asset-id backend plugin (`POST /v1/validate`, through
+ * `fetchApi`), whose verdict decides (the CMDB lookup runs there, cached and shared). Each error issue
+ * becomes one `validation.addError(message — hint)`; warnings do not block. An empty value passes (use
+ * `required` in the template). A setup problem (a refused `ui:options` key, an unknown scheme, the backend
+ * plugin missing or unreachable) is reported as ONE clear error, never as a verdict.
  *
  * @public
  */
@@ -26,17 +33,9 @@ export const validateAssetValidation: CustomFieldValidator<string, ValidateAsset
 ) => {
   if (isBlank(value)) return;
   try {
-    const setup = await resolveAssetIdSetup(
-      apisFromHolder(context.apiHolder),
-      context.uiSchema?.['ui:options'],
-    );
-    const verdict = await setup.validator.validate(value, {
-      scheme: setup.scheme,
-      fetch: setup.fetch,
-    });
-    for (const issue of verdict.issues) {
-      if (issue.severity === 'error') validation.addError(issue.message);
-    }
+    const setup = await resolveFieldSetup(apisFromHolder(context.apiHolder), context.uiSchema?.['ui:options']);
+    const verdict = await fieldVerdict(setup, value);
+    for (const line of errorLines(verdict)) validation.addError(line);
   } catch (error) {
     validation.addError(configErrorMessage(error));
   }
