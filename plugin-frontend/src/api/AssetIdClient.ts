@@ -1,0 +1,219 @@
+/**
+ * The browser's only way to the asset-id rules and the CMDB: the asset-id backend plugin.
+ *
+ * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/policy`   -> `{ policy: { schemes, maxLength, catalog } }`
+ * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/validate` `{ values, scheme? }` -> `{ results: Verdict[] }`
+ *
+ * Both through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
+ * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
+ */
+import type { CatalogPolicy, Scheme, Verdict } from 'asset-id';
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { AssetIdConfigError, errorMessage } from '../errors';
+
+/** The backend plugin's id (`createBackendPlugin({ pluginId: 'asset-id' })`). */
+export const ASSET_ID_PLUGIN_ID = 'asset-id';
+
+/** The package to install in the backend when the plugin is missing. */
+export const BACKEND_PACKAGE = '@asset-id/backstage-plugin-asset-id-backend';
+
+/** The format rules the backend hands to the browser: no lookup settings, no credentials. */
+export interface FormatPolicy {
+  schemes: Scheme[];
+  maxLength?: number;
+  catalog?: CatalogPolicy;
+}
+
+/** The `scheme` narrowing of a request: one scheme name or a list of them. */
+export type SchemeOption = string | string[];
+
+/** Largest answer body read from the backend (characters); beyond it the answer is refused. */
+export const MAX_RESPONSE_CHARS = 4 * 1024 * 1024;
+/** Values per `/v1/validate` request (the backend's cap). */
+export const MAX_VALUES_PER_REQUEST = 100;
+/** How long a verdict is reused on this page (the backend keeps the real, shared cache). */
+export const VERDICT_TTL_MS = 30_000;
+/** How many verdicts this page keeps (oldest dropped first). */
+export const MAX_CACHED_VERDICTS = 500;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function notReachable(url: string, detail: string): AssetIdConfigError {
+  return new AssetIdConfigError(
+    `The asset-id backend plugin is not installed or not reachable (${detail} from ${url}). ` +
+      `Add it to the backend: backend.add(import('${BACKEND_PACKAGE}')), and its assetId policy to the backend's app-config.`,
+    'backend_unavailable',
+  );
+}
+
+/** Read a JSON answer of the backend plugin; every way it can go wrong is an AssetIdConfigError. */
+async function readJson(response: Response, url: string): Promise<Record<string, unknown>> {
+  const length = Number(response.headers.get('content-length') ?? '0');
+  if (length > MAX_RESPONSE_CHARS) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AssetIdConfigError(
+      `The asset-id backend's answer is too large (${length} bytes, at most ${MAX_RESPONSE_CHARS}) from ${url}.`,
+      'backend_error',
+    );
+  }
+  const text = await response.text();
+  if (text.length > MAX_RESPONSE_CHARS) {
+    throw new AssetIdConfigError(
+      `The asset-id backend's answer is too large (more than ${MAX_RESPONSE_CHARS} characters) from ${url}.`,
+      'backend_error',
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.status === 404) {
+    // Backstage answers 404 for a plugin id no backend plugin serves
+    throw notReachable(url, 'HTTP 404');
+  }
+  if (!isObject(body)) {
+    throw notReachable(url, `HTTP ${response.status}, an answer that is not JSON`);
+  }
+  if (!response.ok) {
+    const error = isObject(body.error) ? body.error : undefined;
+    const message = typeof error?.message === 'string' ? error.message : `HTTP ${response.status}`;
+    const hint =
+      response.status === 401 || response.status === 403
+        ? ' (sign in to Backstage: the plugin needs your Backstage credentials)'
+        : '';
+    throw new AssetIdConfigError(
+      `The asset-id backend refused the request: ${message.slice(0, 500)}${hint}`,
+      'backend_error',
+    );
+  }
+  return body;
+}
+
+function isVerdict(v: unknown): v is Verdict {
+  return isObject(v) && typeof v.valid === 'boolean' && Array.isArray(v.issues);
+}
+
+/** A client of the asset-id backend plugin. One per page (see {@link assetIdClientFor}). */
+export class AssetIdClient {
+  private policy?: Promise<FormatPolicy>;
+  private readonly verdicts = new Map<string, { at: number; verdict: Promise<Verdict> }>();
+
+  constructor(
+    private readonly discoveryApi: DiscoveryApi,
+    private readonly fetchApi: FetchApi,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async url(path: string): Promise<string> {
+    const base = await this.discoveryApi.getBaseUrl(ASSET_ID_PLUGIN_ID);
+    return `${base.replace(/\/+$/, '')}${path}`;
+  }
+
+  private async request(path: string, init?: RequestInit): Promise<Record<string, unknown>> {
+    const url = await this.url(path);
+    let response: Response;
+    try {
+      response = await this.fetchApi.fetch(url, init);
+    } catch (error) {
+      throw notReachable(url, `network error: ${errorMessage(error)}`);
+    }
+    return readJson(response, url);
+  }
+
+  /** The backend's format rules; fetched once per page (a failure is retried on the next call). */
+  getPolicy(): Promise<FormatPolicy> {
+    if (!this.policy) {
+      this.policy = this.request('/v1/policy').then(body => {
+        const policy = body.policy;
+        if (!isObject(policy) || !Array.isArray(policy.schemes)) {
+          throw new AssetIdConfigError(
+            'The asset-id backend answered /v1/policy without a policy ({ policy: { schemes: [...] } } expected).',
+            'backend_error',
+          );
+        }
+        return policy as unknown as FormatPolicy;
+      });
+      this.policy.catch(() => {
+        this.policy = undefined;
+      });
+    }
+    return this.policy;
+  }
+
+  /**
+   * Verdicts for `values` (at most {@link MAX_VALUES_PER_REQUEST}), in input order, from the backend.
+   * A verdict is reused on this page for {@link VERDICT_TTL_MS}; concurrent identical requests share one.
+   */
+  async validate(values: string[], scheme?: SchemeOption): Promise<Verdict[]> {
+    if (values.length === 0) return [];
+    if (values.length > MAX_VALUES_PER_REQUEST) {
+      throw new RangeError(`at most ${MAX_VALUES_PER_REQUEST} values per request, got ${values.length}`);
+    }
+    const schemeKey = JSON.stringify(scheme ?? null);
+    const now = this.now();
+    const missing: string[] = [];
+    const pending = new Map<string, Promise<Verdict>>();
+    for (const value of values) {
+      const key = `${schemeKey}\u0000${value}`;
+      const hit = this.verdicts.get(key);
+      if (hit && now - hit.at < VERDICT_TTL_MS) pending.set(value, hit.verdict);
+      else if (!pending.has(value)) missing.push(value);
+    }
+    if (missing.length) {
+      const batch = this.request('/v1/validate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(scheme === undefined ? { values: missing } : { values: missing, scheme }),
+      }).then(body => {
+        const results = body.results;
+        if (!Array.isArray(results) || results.length !== missing.length || !results.every(isVerdict)) {
+          throw new AssetIdConfigError(
+            `The asset-id backend answered /v1/validate without ${missing.length} verdict(s) ({ results: [...] } expected).`,
+            'backend_error',
+          );
+        }
+        return results as Verdict[];
+      });
+      missing.forEach((value, i) => {
+        const key = `${schemeKey}\u0000${value}`;
+        const verdict = batch.then(results => results[i]);
+        pending.set(value, verdict);
+        this.remember(key, now, verdict);
+        // a failed request is not remembered: the next call asks again
+        verdict.catch(() => {
+          if (this.verdicts.get(key)?.verdict === verdict) this.verdicts.delete(key);
+        });
+      });
+    }
+    return Promise.all(values.map(value => pending.get(value)!));
+  }
+
+  private remember(key: string, at: number, verdict: Promise<Verdict>) {
+    this.verdicts.delete(key);
+    this.verdicts.set(key, { at, verdict });
+    while (this.verdicts.size > MAX_CACHED_VERDICTS) {
+      const oldest = this.verdicts.keys().next().value as string;
+      this.verdicts.delete(oldest);
+    }
+  }
+}
+
+const clients = new WeakMap<DiscoveryApi, WeakMap<FetchApi, AssetIdClient>>();
+
+/** The page's client for these APIs (one per discovery/fetch pair, so the policy is fetched once). */
+export function assetIdClientFor(discoveryApi: DiscoveryApi, fetchApi: FetchApi): AssetIdClient {
+  let byFetch = clients.get(discoveryApi);
+  if (!byFetch) {
+    byFetch = new WeakMap();
+    clients.set(discoveryApi, byFetch);
+  }
+  let client = byFetch.get(fetchApi);
+  if (!client) {
+    client = new AssetIdClient(discoveryApi, fetchApi);
+    byFetch.set(fetchApi, client);
+  }
+  return client;
+}

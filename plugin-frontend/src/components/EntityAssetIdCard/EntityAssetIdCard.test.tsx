@@ -1,0 +1,168 @@
+/** The entity card in both frontend systems, one test per state. */
+import React from 'react';
+import { screen, waitFor, within } from '@testing-library/react';
+import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { renderInTestApp as renderInNewApp, createExtensionTester } from '@backstage/frontend-test-utils';
+import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import type { Entity } from '@backstage/catalog-model';
+import type { JsonObject } from '@backstage/types';
+import { EntityAssetIdCard } from './EntityAssetIdCard';
+import { recordLink, fieldText, MAX_FIELD_CHARS } from './cardState';
+import { assetIdEntityCard } from '../../alpha';
+import { demoPolicy } from '../../testing/fixtures';
+import { BACKEND_BASE, discoveryApi, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
+
+jest.setTimeout(30_000);
+
+const ANNOTATION = 'example.com/asset-id';
+const RECORD_URL = 'https://acme.service-now.com/nav_to.do?uri=cmdb_ci_business_app.do?sysparm_query=number={id}';
+
+function system(assetId?: string): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'System',
+    metadata: { name: 'payments', annotations: assetId === undefined ? {} : { [ANNOTATION]: assetId } },
+    spec: { owner: 'team-payments' },
+  };
+}
+
+const outage: JsonObject = {
+  ...demoPolicy,
+  lookup: { source: 'http', http: { url: 'http://127.0.0.1:9/assets/{id}' }, timeoutMs: 500 },
+};
+
+type System = 'legacy' | 'new';
+
+async function renderCard(frontend: System, entity: Entity, options: Partial<FakeBackendOptions> = {}) {
+  const backend = fakeBackend({ policy: demoPolicy, recordUrl: RECORD_URL, ...options });
+  const discovery = { getBaseUrl: discoveryApi.getBaseUrl };
+  if (frontend === 'legacy') {
+    await renderInTestApp(
+      <TestApiProvider apis={[[discoveryApiRef, discovery], [fetchApiRef, backend.fetchApi]]}>
+        <EntityProvider entity={entity}>
+          <EntityAssetIdCard />
+        </EntityProvider>
+      </TestApiProvider>,
+    );
+  } else {
+    renderInNewApp(
+      <EntityProvider entity={entity}>{createExtensionTester(assetIdEntityCard).reactElement()}</EntityProvider>,
+      { apis: [[discoveryApiRef, discovery], [fetchApiRef, backend.fetchApi]] },
+    );
+  }
+  const card = await screen.findByTestId('asset-id-card');
+  return { card, backend };
+}
+
+const settled = async (card: HTMLElement, state: string) =>
+  waitFor(() => expect(card).toHaveAttribute('data-state', state), { timeout: 10_000 });
+
+describe.each(['legacy', 'new'] as const)('EntityAssetIdCard (%s frontend system)', frontend => {
+  it('loading: a progress indicator until the backend answers', async () => {
+    const { card } = await renderCard(frontend, system('APM0001234'), { delayMs: 300 });
+    expect(card).toHaveAttribute('data-state', 'loading');
+    expect(within(card).getByTestId('progress')).toBeInTheDocument();
+    await settled(card, 'valid');
+  });
+
+  it('valid: the record (ID, name, status, policy-listed fields) and a link to it in the CMDB', async () => {
+    const { card, backend } = await renderCard(frontend, system(' apm-000 1234 '));
+    await settled(card, 'valid');
+    expect(within(card).getByText('Valid')).toBeInTheDocument();
+    const table = within(card).getByRole('table', { name: 'Asset record' });
+    expect(within(table).getByText('APM0001234')).toBeInTheDocument();
+    expect(within(table).getByText('Payments Gateway')).toBeInTheDocument();
+    expect(within(table).getByText('operational')).toBeInTheDocument();
+    expect(within(table).getByText('team-payments')).toBeInTheDocument();
+    const link = within(card).getByRole('link', { name: /Open the record in the CMDB/ });
+    expect(link).toHaveAttribute('href', RECORD_URL.replace('{id}', 'APM0001234'));
+    // data through the asset-id backend only: the policy (for the annotation key), then one verdict
+    expect(backend.calls.map(c => `${c.method} ${c.url}`)).toEqual([
+      `GET ${BACKEND_BASE}/v1/policy`,
+      `POST ${BACKEND_BASE}/v1/validate`,
+    ]);
+    expect(backend.validateCalls()[0].body).toEqual({ values: [' apm-000 1234 '] });
+  });
+
+  it('retired: the record, the message, and the link', async () => {
+    const { card } = await renderCard(frontend, system('APM0000042'));
+    await settled(card, 'retired');
+    expect(within(card).getByText('Retired')).toBeInTheDocument();
+    expect(within(card).getByText(/APM0000042 \(Legacy Billing\) is retired/)).toBeInTheDocument();
+    expect(within(card).getByText('Legacy Billing')).toBeInTheDocument();
+    expect(within(card).getByRole('link', { name: /Open the record/ })).toBeInTheDocument();
+  });
+
+  it('not found: the message, no record, no link', async () => {
+    const { card } = await renderCard(frontend, system('APM9999999'));
+    await settled(card, 'not-found');
+    expect(within(card).getByText('Not in the CMDB')).toBeInTheDocument();
+    expect(within(card).getByText(/APM9999999 does not exist/)).toBeInTheDocument();
+    expect(within(card).queryByRole('link')).not.toBeInTheDocument();
+  });
+
+  it('invalid: the format message with its hint', async () => {
+    const { card } = await renderCard(frontend, system('APM12'));
+    await settled(card, 'invalid');
+    expect(within(card).getByText(/"APM12" is not a valid asset ID/)).toBeInTheDocument();
+  });
+
+  it('no annotation: says which annotation to add, with an example', async () => {
+    const { card, backend } = await renderCard(frontend, system());
+    await settled(card, 'no-annotation');
+    expect(card).toHaveTextContent(`this entity has no ${ANNOTATION} annotation`);
+    expect(card).toHaveTextContent(`${ANNOTATION}: APM0001234`);
+    expect(backend.validateCalls()).toHaveLength(0);
+  });
+
+  it('a blank annotation is the core\'s "empty" verdict, shown as no annotation', async () => {
+    const { card } = await renderCard(frontend, system('   '));
+    await settled(card, 'no-annotation');
+  });
+
+  it('CMDB unavailable: says so, calmly (not an error about the entity)', async () => {
+    const { card } = await renderCard(frontend, system('APM0001234'), { policy: outage });
+    await settled(card, 'unavailable');
+    expect(within(card).getByText('CMDB unavailable')).toBeInTheDocument();
+    expect(within(card).getAllByTestId('asset-id-issue')[0]).toHaveTextContent(/could not|unavailable/i);
+  });
+
+  it('the backend plugin missing: one configuration error saying exactly that', async () => {
+    const { card } = await renderCard(frontend, system('APM0001234'), { mode: 'not-installed' });
+    await settled(card, 'config-error');
+    expect(within(card).getByRole('alert')).toHaveTextContent(/asset-id backend plugin is not installed or not reachable/);
+  });
+});
+
+describe('card helpers (hostile CMDB data)', () => {
+  it('links only http(s) record URLs', () => {
+    const record = (url: unknown) => ({ id: 'A', fields: {}, url }) as never;
+    expect(recordLink(record('https://cmdb.example/x?id=1'))).toBe('https://cmdb.example/x?id=1');
+    expect(recordLink(record('javascript:alert(1)'))).toBeUndefined();
+    expect(recordLink(record('data:text/html,<script>alert(1)</script>'))).toBeUndefined();
+    expect(recordLink(record('//evil.example'))).toBeUndefined();
+    expect(recordLink(record(`https://x.example/${'a'.repeat(5000)}`))).toBeUndefined();
+    expect(recordLink(record(42))).toBeUndefined();
+    expect(recordLink(null)).toBeUndefined();
+  });
+
+  it('cuts long field values and shows objects as JSON', () => {
+    expect(fieldText('x'.repeat(MAX_FIELD_CHARS + 10))).toHaveLength(MAX_FIELD_CHARS + 1);
+    expect(fieldText({ a: 1 })).toBe('{"a":1}');
+    expect(fieldText(null)).toBe('');
+    expect(fieldText(true)).toBe('true');
+  });
+
+  it('never renders CMDB text as HTML', async () => {
+    const verdict = {
+      input: 'APM0001234', valid: true, value: 'APM0001234', scheme: 'business-app', issues: [],
+      record: { id: 'APM0001234', name: '<img src=x onerror=alert(1)>', status: 'operational', fields: {}, url: 'javascript:alert(1)' },
+    };
+    const { card } = await renderCard('legacy', system('APM0001234'), { validateBody: JSON.stringify({ results: [verdict] }) });
+    await settled(card, 'valid');
+    expect(within(card).getByText('<img src=x onerror=alert(1)>')).toBeInTheDocument();
+    expect(card.querySelector('img')).toBeNull();
+    expect(within(card).queryByRole('link')).not.toBeInTheDocument();
+  });
+});

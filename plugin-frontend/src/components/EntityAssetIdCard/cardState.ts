@@ -1,0 +1,62 @@
+/** What the entity card shows for a verdict: pure, no React. */
+import type { AssetRecord, IssueCode, Verdict } from 'asset-id';
+
+/** The card's states; exposed as `data-state` on the card for tests and styling. */
+export type EntityAssetIdCardState =
+  | 'loading'
+  | 'config-error'
+  | 'no-annotation'
+  | 'unavailable'
+  | 'not-found'
+  | 'retired'
+  | 'invalid'
+  | 'valid';
+
+const BY_CODE: Partial<Record<IssueCode, EntityAssetIdCardState>> = {
+  empty: 'no-annotation',
+  not_found: 'not-found',
+  retired: 'retired',
+  lookup_unavailable: 'unavailable',
+};
+
+/**
+ * The state of a verdict: `unavailable` whenever the CMDB could not answer (even as a warning, since the
+ * record is then unknown); otherwise the first error's state (`invalid` for a format problem); `valid`.
+ */
+export function verdictState(verdict: Verdict): EntityAssetIdCardState {
+  if (verdict.issues.some(i => i.code === 'lookup_unavailable')) return 'unavailable';
+  const first = verdict.issues.find(i => i.severity === 'error');
+  if (!first) return 'valid';
+  return BY_CODE[first.code] ?? 'invalid';
+}
+
+/** The record's link, only for an http(s) URL (a `javascript:` or other URL from the CMDB is never a link). */
+export function recordLink(record: AssetRecord | null | undefined): string | undefined {
+  const url = (record as (AssetRecord & { url?: unknown }) | null | undefined)?.url;
+  if (typeof url !== 'string' || url.length > 4096) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Longest text shown for one record field (longer values are cut, with an ellipsis). */
+export const MAX_FIELD_CHARS = 500;
+
+/** A record field's value as text. */
+export function fieldText(value: unknown): string {
+  let text: string;
+  if (value === null || value === undefined) text = '';
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? '';
+    } catch {
+      text = '';
+    }
+  }
+  return text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS)}…` : text;
+}

@@ -1,0 +1,2 @@
+export { EntityAssetIdCard, type EntityAssetIdCardProps } from './EntityAssetIdCard';
+export type { EntityAssetIdCardState } from './cardState';

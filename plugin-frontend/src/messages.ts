@@ -1,0 +1,39 @@
+/** How verdicts read in the field, the form's error list and the card: written once, used everywhere. */
+import type { Issue, Verdict } from 'asset-id';
+
+/** One issue as a line of text: the core's message, then its hint. */
+export function issueText(issue: Issue): string {
+  return issue.hint ? `${issue.message} — ${issue.hint}` : issue.message;
+}
+
+/** The lines of a verdict's blocking issues (what the form's validator reports, one error each). */
+export function errorLines(verdict: Verdict): string[] {
+  return verdict.issues.filter(i => i.severity === 'error').map(issueText);
+}
+
+/** The verdict's warnings as one sentence. */
+export function warningText(verdict: Verdict): string {
+  return verdict.issues
+    .filter(i => i.severity === 'warning')
+    .map(i => i.message)
+    .join(' ');
+}
+
+/** What a valid verdict reads: the record found, or the scheme that accepted the value. */
+export function describeValid(verdict: Verdict): string {
+  const record = verdict.record;
+  let text: string;
+  if (record) {
+    const name = record.name ?? record.id;
+    text = `${verdict.value} — ${record.status ? `${name} (${record.status})` : name}`;
+  } else {
+    text = `${verdict.value} is a valid ${verdict.scheme ?? 'asset'} ID`;
+  }
+  const warnings = warningText(verdict);
+  return warnings ? `${text}. ${warnings}` : text;
+}
+
+/** An empty value (absent or blank): required-ness is JSON Schema's job, not this package's. */
+export function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}

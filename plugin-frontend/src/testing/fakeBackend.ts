@@ -1,0 +1,126 @@
+/**
+ * A stand-in for the asset-id backend plugin in Jest, behind a fake `fetchApi`: the same contract as the
+ * real router (GET /v1/policy, POST /v1/validate, Backstage's error shape), verdicts computed by the real
+ * core (npm package `asset-id`) with the full policy (lookup included: the registry records inline).
+ */
+import { AssetIdValidator } from 'asset-id';
+import type { Policy, Verdict } from 'asset-id';
+import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import type { JsonObject } from '@backstage/types';
+
+export const BACKEND_BASE = 'http://backstage.test/api/asset-id';
+
+export const discoveryApi: DiscoveryApi = {
+  getBaseUrl: async (pluginId: string) => `http://backstage.test/api/${pluginId}`,
+};
+
+/** How the stand-in behaves. */
+export type BackendMode =
+  | 'ok'
+  /** no asset-id plugin in the backend: Backstage's 404 for an unknown plugin id */
+  | 'not-installed'
+  /** nothing answers */
+  | 'network-error'
+  /** a gateway's HTML page */
+  | 'html'
+  /** the policy is served, /v1/validate fails (network error) */
+  | 'validate-down'
+  /** 401: no Backstage credentials */
+  | 'unauthorized';
+
+export interface FakeBackendOptions {
+  /** The backend's full `assetId` policy (lookup included). */
+  policy: JsonObject;
+  mode?: BackendMode;
+  /** Delay of each answer (ms); an aborted signal rejects like the real fetch. */
+  delayMs?: number;
+  /** Replace the answer of POST /v1/validate (hostile cases). */
+  validateBody?: string;
+  /**
+   * Fill `record.url` of found records from this `{id}` template, as the core does for the policy key
+   * `lookup.recordUrl` (set here so the card's link is tested whatever the core version).
+   */
+  recordUrl?: string;
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const inputError = (message: string) => json(400, { error: { name: 'InputError', message } });
+
+function formatOnly(policy: JsonObject): JsonObject {
+  const { schemes, maxLength, catalog } = policy;
+  return Object.fromEntries(
+    Object.entries({ schemes, maxLength, catalog }).filter(([, v]) => v !== undefined),
+  ) as JsonObject;
+}
+
+/** A fake fetchApi serving the asset-id backend contract; records every request. */
+export function fakeBackend(options: FakeBackendOptions) {
+  const calls: Array<{ method: string; url: string; body?: unknown }> = [];
+  const validators = new Map<string, AssetIdValidator>();
+  const validatorFor = (names?: string[]) => {
+    const key = JSON.stringify(names ?? null);
+    let v = validators.get(key);
+    if (!v) {
+      const policy = options.policy as unknown as Policy;
+      v = new AssetIdValidator(names ? { ...policy, schemes: policy.schemes.filter(s => names.includes(s.name)) } : policy);
+      validators.set(key, v);
+    }
+    return v;
+  };
+  let mode: BackendMode = options.mode ?? 'ok';
+
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const method = init?.method ?? 'GET';
+    const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
+    calls.push({ method, url, body });
+    if (options.delayMs) {
+      await new Promise<void>((resolveDelay, reject) => {
+        const timer = setTimeout(resolveDelay, options.delayMs);
+        init?.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new DOMException('The operation was aborted.', 'AbortError'));
+        });
+      });
+    }
+    if (mode === 'network-error') throw new TypeError('Failed to fetch');
+    if (mode === 'html') return new Response('<html><body>Bad gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } });
+    if (mode === 'not-installed' || !url.startsWith(`${BACKEND_BASE}/`)) {
+      return json(404, { error: { name: 'NotFoundError', message: `No plugin found for ${url}` } });
+    }
+    if (mode === 'unauthorized') return json(401, { error: { name: 'AuthenticationError', message: 'Missing credentials' } });
+    const path = url.slice(BACKEND_BASE.length);
+    if (method === 'GET' && path === '/v1/policy') return json(200, { policy: formatOnly(options.policy) });
+    if (method === 'POST' && path === '/v1/validate') {
+      if (mode === 'validate-down') throw new TypeError('Failed to fetch');
+      if (options.validateBody !== undefined) return new Response(options.validateBody, { status: 200, headers: { 'content-type': 'application/json' } });
+      const values: unknown = body?.values;
+      if (!Array.isArray(values) || values.length < 1 || values.length > 100) return inputError('values must be 1..100 values');
+      const scheme: unknown = body?.scheme;
+      const names = scheme === undefined ? undefined : typeof scheme === 'string' ? [scheme] : (scheme as string[]);
+      const known = validatorFor().schemeNames();
+      const unknown = (names ?? []).filter(n => !known.includes(n));
+      if (unknown.length) return inputError(`unknown scheme ${unknown.join(', ')}`);
+      const validator = validatorFor(names && names.length > 1 ? names : undefined);
+      const results: Verdict[] = await validator.validateMany(values, names?.length === 1 ? { scheme: names[0] } : {});
+      if (options.recordUrl) {
+        for (const r of results) {
+          if (r.record) (r.record as { url?: string }).url = options.recordUrl.replace('{id}', encodeURIComponent(r.record.id));
+        }
+      }
+      return json(200, { results });
+    }
+    return json(404, { error: { name: 'NotFoundError', message: `no route ${method} ${path}` } });
+  }) as FetchApi['fetch'];
+
+  return {
+    fetchApi: { fetch } as FetchApi,
+    calls,
+    /** only the /v1/validate requests */
+    validateCalls: () => calls.filter(c => c.url.endsWith('/v1/validate')),
+    setMode: (next: BackendMode) => {
+      mode = next;
+    },
+  };
+}
