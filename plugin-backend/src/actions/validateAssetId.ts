@@ -10,7 +10,7 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AssetIdService } from '../service/AssetIdService';
 import { AssetIdInputError } from '../service/errors';
-import { formatIssues } from '../service/messages';
+import { formatIssue, formatIssues } from '../service/messages';
 import { listedFields, publicVerdict } from '../service/publicVerdict';
 
 export const VALIDATE_ACTION_ID = 'asset-id:validate';
@@ -80,7 +80,12 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
 
       const warnings = formatIssues(verdict, 'warning');
       if (!verdict.valid || verdict.value === null) {
-        const errors = formatIssues(verdict, 'error') || 'not valid';
+        // Each issue with its code in brackets, e.g. "... is retired (hint) [retired]": readable and greppable.
+        const errors =
+          verdict.issues
+            .filter(i => i.severity === 'error')
+            .map(i => `${formatIssue(i)} [${i.code}]`)
+            .join('; ') || 'not valid';
         throw new InputError(`Asset ID '${value}' is not valid: ${errors}`);
       }
       if (warnings) ctx.logger.warn(`Asset ID ${verdict.value}: ${warnings}`);
