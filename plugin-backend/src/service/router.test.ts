@@ -126,8 +126,17 @@ describe('POST /v1/validate and GET /v1/policy', () => {
     ['scheme a list with a number', { values: ['APM0001234'], scheme: ['business-app', 2] }, /'scheme' must be/],
     ['an unknown scheme', { values: ['APM0001234'], scheme: 'nope' }, /unknown scheme 'nope'; the policy's schemes are: business-app/],
     ['an unknown scheme in a list', { values: ['APM0001234'], scheme: ['business-app', 'nope'] }, /unknown scheme 'nope'/],
+    ['65 scheme names', { values: ['APM0001234'], scheme: Array(65).fill('business-app') }, /a list of 1 to 64 scheme names/],
+    ['a long unknown scheme (echoed cut to 64 characters)', { values: ['x'], scheme: 'n'.repeat(5000) }, /unknown scheme 'n{64}'; /],
   ])('400 in Backstage error shape: %s', async (_name, body, pattern) => {
     expectInputError(await b.validate(body), pattern);
+  });
+
+  it('a value nested 20,000 levels deep (within 64 KiB) is an invalid_type verdict, never a 500', async () => {
+    const depth = 20_000;
+    const r = await b.validate(`{"values":[${'['.repeat(depth)}${']'.repeat(depth)}, "APM0001234"]}`);
+    expect(r.status).toBe(200);
+    expect((r.body.results as unknown as Verdict[]).map(v => v.issues.map(i => i.code))).toEqual([['invalid_type'], []]);
   });
 
   it('a body without Content-Type application/json is a 400, not a verdict', async () => {
