@@ -27,7 +27,7 @@ function actionFor(assetId: JsonObject) {
   return createValidateAssetIdAction({ assetId: service });
 }
 
-type Input = { assetId: string; scheme?: string };
+type Input = { assetId: string; scheme?: string | string[] };
 
 function context(input: Input, extra: { isDryRun?: boolean } = {}) {
   return createMockActionContext<Input>({

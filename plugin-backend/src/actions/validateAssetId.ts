@@ -59,7 +59,7 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
               id: z.string(),
               name: z.string().optional(),
               status: z.string().optional(),
-              fields: z.record(z.string(), z.any()),
+              fields: z.record(z.string(), z.unknown()),
             })
             .nullable()
             .describe('The CMDB record, or null when the policy has no lookup or the CMDB was unavailable'),
