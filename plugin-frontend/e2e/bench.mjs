@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PKG_DIR, serveStatic, startDemo, startProxyStandIn } from '../scripts/demo-lib.mjs';
+import { PKG_DIR, serveStatic, startDemo, startBackendStandIn } from '../scripts/demo-lib.mjs';
 import { field, launchBrowser } from './browser.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -133,13 +133,13 @@ if (!process.argv.includes('--no-build') || !existsSync(join(distDir, 'index.htm
   console.log(`asset-id .wasm in the app build: ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzip`);
 }
 console.log(`Chromium headless, ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}; machine: ${(await import('node:os')).cpus().length} cores`);
-const proxy = await startProxyStandIn();
+const backend = await startBackendStandIn();
 const server = await serveStatic(distDir, 3100);
 try {
   await bench('production build (backstage-cli package build, rspack)', `${server.url}/asset-id`);
 } finally {
   await server.close();
-  await proxy.close();
+  await backend.close();
 }
 if (dev) {
   const demo = await startDemo({ log: false });

@@ -1,4 +1,4 @@
-// End-to-end: the demo (`npm run demo`: backstage-cli dev server + proxy stand-in) in headless Chromium.
+// End-to-end: the demo (`npm run demo`: backstage-cli dev server + asset-id backend stand-in) in headless Chromium.
 // Started and stopped by this file. Run: node --test e2e/demo.e2e.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,11 +15,13 @@ import { field, helperText, launchBrowser, waitForState } from './browser.mjs';
 let demo;
 let browser;
 let page;
+const requests = [];
 
 before(async () => {
   demo = await startDemo({ log: false });
   browser = await launchBrowser();
   page = browser.page;
+  page.on('request', r => requests.push(r.url()));
 });
 
 after(async () => {
@@ -53,7 +55,7 @@ describe('ValidateAsset in the scaffolder form of the example template', { concu
   });
 
   it('shows the format message while typing a malformed ID, without any request', async () => {
-    const before = demo.proxy.stats.registry;
+    const before = demo.backend.stats.validate;
     const { input } = field(page);
     await input.fill('');
     await input.pressSequentially('APM1', { delay: 15 });
@@ -61,14 +63,14 @@ describe('ValidateAsset in the scaffolder form of the example template', { concu
     await input.pressSequentially('2', { delay: 15 });
     assert.match(await waitForState(page, 'invalid', 3000), /"APM12" is not a valid asset ID: expected APM followed by 7 digits/);
     assert.equal(await input.getAttribute('aria-invalid'), 'true');
-    assert.equal(demo.proxy.stats.registry, before, 'no lookup for a malformed ID');
+    assert.equal(demo.backend.stats.validate, before, 'no lookup for a malformed ID');
     await shot('1-malformed');
   });
 
   it('shows "not found" for an unknown ID after the lookup', async () => {
     await typeId('APM9999999');
     assert.match(await waitForState(page, 'invalid'), /APM9999999 does not exist in the asset registry/);
-    assert.ok(demo.proxy.stats.registry >= 1, 'the registry came through the proxy stand-in');
+    assert.ok(demo.backend.stats.validate >= 1, 'the verdict came from the asset-id backend');
   });
 
   it('shows "retired" for a retired ID after the lookup, and Next stays blocked', async () => {
@@ -76,8 +78,14 @@ describe('ValidateAsset in the scaffolder form of the example template', { concu
     assert.match(await waitForState(page, 'invalid'), /APM0000042 \(Legacy Billing\) is retired/);
     await shot('2-retired');
     await clickNext();
-    // the scaffolder's error list shows the validator's message too
+    // shown once at the field: the form's list under the field has it, the helper text no longer repeats it;
+    // the other place is the scaffolder's step summary at the top of the form ("'Asset ID' ...")
     await page.waitForFunction(() => (document.body.innerText.match(/is retired/g) ?? []).length >= 2, null, { timeout: 10_000 });
+    const counts = await page.evaluate(() => ({
+      page: (document.body.innerText.match(/is retired/g) ?? []).length,
+      field: (document.querySelector('[data-testid=validate-asset]')?.textContent?.match(/is retired/g) ?? []).length,
+    }));
+    assert.deepEqual(counts, { page: 2, field: 0 });
     assert.ok(await field(page).input.isVisible(), 'still on the first step');
     assert.equal(await page.locator('#root_name').count(), 0, 'the System step did not open');
   });
@@ -115,6 +123,15 @@ describe('ValidateAsset in the scaffolder form of the example template', { concu
     await page.getByRole('button', { name: 'Create' }).click();
     const created = JSON.parse(await page.getByTestId('created-values').innerText());
     assert.equal(created.assetId, 'APM0001234');
+  });
+
+  it('asked only the asset-id backend plugin (no proxy, no CMDB)', () => {
+    assert.ok(demo.backend.stats.validate > 0);
+    // (besides the guest sign-in's /api/auth/ refresh)
+    const other = demo.backend.stats.paths.filter(p => !p.startsWith('/api/asset-id/') && !p.startsWith('/api/auth/'));
+    assert.deepEqual([...new Set(other)], []);
+    assert.ok(requests.length > 0);
+    assert.deepEqual(requests.filter(u => u.includes('/api/proxy/')), []);
   });
 
   it('raised no page errors', () => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import { PKG_DIR, serveStatic, startProxyStandIn } from './demo-lib.mjs';
+import { PKG_DIR, serveStatic, startBackendStandIn } from './demo-lib.mjs';
 
 const APP_DIR = join(PKG_DIR, 'e2e/app-build');
 const DIST = join(APP_DIR, 'dist');
@@ -59,13 +59,18 @@ const referencing = files.filter(f => f.endsWith('.js') && readFileSync(f, 'utf8
 check(referencing.length > 0, `a JS chunk references ${wasmName} (${referencing.map(f => relative(DIST, f)).join(', ')})`);
 const schema = JSON.parse(readFileSync(join(DIST, '.config-schema.json'), 'utf8'));
 check(
-  schema.schemas.some(s => s.packageName === '@asset-id/backstage-plugin-scaffolder-asset-id'),
-  'the plugin config schema (assetId, frontend visibility) is part of the app build',
+  !schema.schemas.some(s => s.packageName === '@asset-id/backstage-plugin-scaffolder-asset-id'),
+  'the plugin brings no frontend config schema (the assetId policy stays on the backend)',
+);
+const appConfigs = files.filter(f => /app-config.*\.json$/.test(f) || f.endsWith('.config.json'));
+check(
+  !appConfigs.some(f => readFileSync(f, 'utf8').includes('assetId')),
+  `no assetId config in the built app's served config (${appConfigs.length} file(s))`,
 );
 
 // 3. the built app works: serve dist/ statically, open it in headless Chromium, type an ID
 const server = await serveStatic(DIST, PORT);
-const proxy = await startProxyStandIn();
+const backend = await startBackendStandIn();
 const { launchBrowser, field, waitForState } = await import('../e2e/browser.mjs');
 const browser = await launchBrowser();
 try {
@@ -82,11 +87,15 @@ try {
   await input.fill('apm-0001234');
   const text = await waitForState(page, 'valid');
   check(/Payments Gateway/.test(text), `the built app validates and looks up an ID: "${text}"`);
+  check(
+    backend.stats.policy >= 1 && backend.stats.validate >= 1 && backend.stats.paths.every(p => p.startsWith('/api/asset-id/') || p.startsWith('/api/auth/')),
+    `the built app asked only the asset-id backend plugin, besides the guest sign-in (${[...new Set(backend.stats.paths)].join(', ')})`,
+  );
 } catch (error) {
   check(false, `built app in Chromium: ${error.message.split('\n')[0]}`);
 } finally {
   await browser.close();
-  await proxy.close();
+  await backend.close();
   await server.close();
 }
 console.log(`${passes} passed, ${failures} failed`);

@@ -1,6 +1,6 @@
 // Shared by `npm run demo`, the e2e tests and the benchmark: start the dev app (backstage-cli
-// package start, http://localhost:3000) and a stand-in for the Backstage backend's proxy that
-// serves the sample registry (the demo has no backend).
+// package start, http://localhost:3000) and a stand-in for the asset-id backend plugin (the demo has
+// no Backstage backend).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -12,36 +12,95 @@ export const PKG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(PKG_DIR, '..');
 export const APP_URL = 'http://localhost:3000';
 export const PAGE_URL = `${APP_URL}/asset-id`;
-export const PROXY_PORT = 7017; // backend.baseUrl in app-config.yaml
-export const REGISTRY_PATH = '/api/proxy/asset-registry/assets.json';
+export const BACKEND_PORT = 7017; // backend.baseUrl in app-config.yaml
+export const PLUGIN_PATH = '/api/asset-id';
+const MAX_BODY = 64 * 1024;
+
+/** The demo policy: app-config.yaml `assetId` with examples/registry/assets.json as inline records. */
+export function demoPolicy() {
+  const require = createRequire(join(PKG_DIR, 'package.json'));
+  const yaml = require('js-yaml');
+  const { assetId } = yaml.load(readFileSync(join(PKG_DIR, 'app-config.yaml'), 'utf8'));
+  const records = JSON.parse(readFileSync(join(REPO_DIR, 'examples/registry/assets.json'), 'utf8'));
+  return { ...assetId, lookup: { source: 'registry', registry: { records } } };
+}
 
 /**
- * What a Backstage backend with `proxy.endpoints['/asset-registry']` would answer: the registry JSON
- * at /api/proxy/asset-registry/assets.json, with CORS for the dev server origin. Counts requests.
+ * What a Backstage backend with the asset-id plugin answers (same contract, no auth check: a demo):
+ * GET /api/asset-id/v1/policy and POST /api/asset-id/v1/validate, with CORS for the dev server origin.
+ * Verdicts from the npm package `asset-id`. Counts requests by path.
  */
-export function startProxyStandIn({ port = PROXY_PORT, host = '127.0.0.1' } = {}) {
-  const registryFile = join(REPO_DIR, 'examples/registry/assets.json');
-  const stats = { requests: 0, registry: 0, authorized: 0 };
+export function startBackendStandIn({ port = BACKEND_PORT, host = '127.0.0.1' } = {}) {
+  const require = createRequire(join(PKG_DIR, 'package.json'));
+  const { AssetIdValidator } = require('asset-id');
+  const policy = demoPolicy();
+  const validators = new Map();
+  const validatorFor = names => {
+    const key = JSON.stringify(names ?? null);
+    if (!validators.has(key)) {
+      const schemes = names ? policy.schemes.filter(s => names.includes(s.name)) : policy.schemes;
+      validators.set(key, new AssetIdValidator({ ...policy, schemes }));
+    }
+    return validators.get(key);
+  };
+  const { schemes, maxLength, catalog } = policy;
+  const stats = { requests: 0, policy: 0, validate: 0, paths: [] };
+  const send = (res, status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const inputError = (res, message) => send(res, 400, { error: { name: 'InputError', message } });
   const server = http.createServer((req, res) => {
     stats.requests += 1;
+    const path = (req.url ?? '').split('?')[0];
+    stats.paths.push(path);
     res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
     res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'authorization, content-type');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Credentials', 'true');
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
     }
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === REGISTRY_PATH) {
-      stats.registry += 1;
-      if (req.headers.authorization) stats.authorized += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(readFileSync(registryFile));
+    if (req.method === 'GET' && path === `${PLUGIN_PATH}/v1/policy`) {
+      stats.policy += 1;
+      send(res, 200, { policy: { schemes, maxLength, catalog } });
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { name: 'NotFoundError', message: `no route ${path}` } }));
+    if (req.method === 'POST' && path === `${PLUGIN_PATH}/v1/validate`) {
+      stats.validate += 1;
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', chunk => {
+        text += chunk;
+        if (text.length > MAX_BODY) req.destroy();
+      });
+      req.on('end', async () => {
+        let body;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          inputError(res, 'the body is not JSON');
+          return;
+        }
+        const { values, scheme } = body ?? {};
+        if (!Array.isArray(values) || values.length < 1 || values.length > 100) {
+          inputError(res, 'values must be an array of 1..100 values');
+          return;
+        }
+        const names = scheme === undefined ? undefined : typeof scheme === 'string' ? [scheme] : scheme;
+        const known = validatorFor().schemeNames();
+        if (names && (!Array.isArray(names) || names.some(n => !known.includes(n)))) {
+          inputError(res, `unknown scheme ${JSON.stringify(scheme)}`);
+          return;
+        }
+        const validator = validatorFor(names && names.length > 1 ? names : undefined);
+        const results = await validator.validateMany(values, names?.length === 1 ? { scheme: names[0] } : {});
+        send(res, 200, { results });
+      });
+      return;
+    }
+    send(res, 404, { error: { name: 'NotFoundError', message: `no route ${req.method} ${path}` } });
   });
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
@@ -87,7 +146,7 @@ export function checkInstalled() {
 export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
   const problems = checkInstalled();
   if (problems.length) throw new Error(problems.join('\n'));
-  const proxy = await startProxyStandIn();
+  const backend = await startBackendStandIn();
   const child = spawn(process.execPath, [join(PKG_DIR, 'node_modules/.bin/backstage-cli'), 'package', 'start'], {
     cwd: PKG_DIR,
     env: { ...process.env, BROWSER: 'none', NODE_OPTIONS: '--max-old-space-size=4096' },
@@ -124,7 +183,7 @@ export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
         });
       });
     }
-    await proxy.close();
+    await backend.close();
   };
   try {
     await waitForHttp(APP_URL, timeoutMs, child);
@@ -132,7 +191,7 @@ export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
     await stop();
     throw new Error(`${error.message}\n${output.slice(-4000)}`);
   }
-  return { url: PAGE_URL, proxy, child, stop, output: () => output };
+  return { url: PAGE_URL, backend, child, stop, output: () => output };
 }
 
 const TYPES = {

@@ -1,5 +1,5 @@
 // `npm run demo`: the scaffolder form of examples/templates/asset-id-system on http://localhost:3000
-import { PAGE_URL, REGISTRY_PATH, PROXY_PORT, startDemo } from './demo-lib.mjs';
+import { PAGE_URL, PLUGIN_PATH, BACKEND_PORT, startDemo } from './demo-lib.mjs';
 
 let demo;
 try {
@@ -9,7 +9,7 @@ try {
   process.exit(1);
 }
 console.log(`\nasset-id demo ready: ${PAGE_URL}`);
-console.log(`  registry served by the proxy stand-in at http://127.0.0.1:${PROXY_PORT}${REGISTRY_PATH}`);
+console.log(`  asset-id backend stand-in at http://127.0.0.1:${BACKEND_PORT}${PLUGIN_PATH} (/v1/policy, /v1/validate)`);
 console.log('  try APM0001234, " apm-000 1234 ", APM12, APM9999999, APM0000042, AST0001239, AST0001238');
 console.log('  Ctrl-C to stop');
 const shutdown = async () => {
@@ -20,5 +20,5 @@ process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
 demo.child.on('exit', code => {
   console.error(`dev server exited (${code})`);
-  demo.proxy.close().then(() => process.exit(code ?? 1));
+  demo.backend.close().then(() => process.exit(code ?? 1));
 });

@@ -43,7 +43,9 @@ describe('new frontend system', () => {
   it('provides an entity card for Systems (entity-card:asset-id in the catalog module, filter { kind: system })', () => {
     expect(String(assetIdEntityCard)).toContain('entity-card');
     const tester = createExtensionTester(assetIdEntityCard);
-    const filter = tester.get(EntityCardBlueprint.dataRefs.filterFunction);
+    // (the extension is exported as a plain ExtensionDefinition, so its outputs are looked up untyped)
+    const get = tester.get.bind(tester) as unknown as (ref: unknown) => (entity: object) => boolean;
+    const filter = get(EntityCardBlueprint.dataRefs.filterFunction);
     const entity = (kind: string) => ({ apiVersion: 'backstage.io/v1alpha1', kind, metadata: { name: 'x' } });
     expect(filter(entity('System'))).toBe(true);
     expect(filter(entity('Component'))).toBe(false);
