@@ -138,3 +138,35 @@ describe('ValidateAsset in the scaffolder form of the example template', { concu
     assert.deepEqual(browser.consoleErrors, []);
   });
 });
+
+describe('EntityAssetIdCard on example Systems (dev page /asset-id-cards)', { concurrency: false }, () => {
+  const expected = {
+    payments: ['valid', /Payments Gateway/],
+    billing: ['retired', /APM0000042 \(Legacy Billing\) is retired/],
+    ghost: ['not-found', /APM9999999 does not exist/],
+    typo: ['invalid', /"APM12" is not a valid asset ID/],
+    untagged: ['no-annotation', /no example\.com\/asset-id annotation/],
+  };
+
+  it('shows each state, with the record and its link for a valid ID', async () => {
+    await page.goto(demo.url.replace(/\/asset-id$/, '/asset-id-cards'));
+    for (const [name, [state, text]] of Object.entries(expected)) {
+      const card = page.getByTestId(`system-${name}`).getByTestId('asset-id-card');
+      await card.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(
+        ([n, st]) => document.querySelector(`[data-testid=system-${n}] [data-testid=asset-id-card]`)?.getAttribute('data-state') === st,
+        [name, state],
+        { timeout: 15_000 },
+      );
+      assert.match(await card.innerText(), text, name);
+      await page.getByTestId(`system-${name}`).screenshot({ path: join(ARTIFACTS, `card-${state}.png`) });
+    }
+    const link = page.getByTestId('system-payments').getByRole('link', { name: /Open the record in the CMDB/ });
+    assert.equal(await link.getAttribute('href'), 'https://cmdb.example.com/records/APM0001234');
+    await shot('5-cards');
+  });
+
+  it('raised no page errors', () => {
+    assert.deepEqual(browser.consoleErrors, []);
+  });
+});

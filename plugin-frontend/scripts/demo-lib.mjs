@@ -15,6 +15,11 @@ export const PAGE_URL = `${APP_URL}/asset-id`;
 export const BACKEND_PORT = 7017; // backend.baseUrl in app-config.yaml
 export const PLUGIN_PATH = '/api/asset-id';
 const MAX_BODY = 64 * 1024;
+/**
+ * The demo's `lookup.recordUrl` (a link to the record for the entity card). Filled in by the stand-in when
+ * the core does not fill `record.url` itself (a core without `lookup.recordUrl`).
+ */
+export const DEMO_RECORD_URL = 'https://cmdb.example.com/records/{id}';
 
 /** The demo policy: app-config.yaml `assetId` with examples/registry/assets.json as inline records. */
 export function demoPolicy() {
@@ -96,6 +101,9 @@ export function startBackendStandIn({ port = BACKEND_PORT, host = '127.0.0.1' } 
         }
         const validator = validatorFor(names && names.length > 1 ? names : undefined);
         const results = await validator.validateMany(values, names?.length === 1 ? { scheme: names[0] } : {});
+        for (const r of results) {
+          if (r.record && !r.record.url) r.record.url = DEMO_RECORD_URL.replace('{id}', encodeURIComponent(r.record.id));
+        }
         send(res, 200, { results });
       });
       return;

@@ -132,16 +132,20 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
             color={state === 'valid' ? 'primary' : state === 'unavailable' ? 'default' : 'secondary'}
           />
         </Box>
-        {verdict.issues.map((issue, i) => (
-          <Typography
-            key={i}
-            variant="body2"
-            color={issue.severity === 'error' && state !== 'unavailable' ? 'error' : 'textSecondary'}
-            data-testid="asset-id-issue"
-          >
-            {issueText(issue)}
-          </Typography>
-        ))}
+        {verdict.issues.length > 0 && (
+          <Box mb={1}>
+            {verdict.issues.map((issue, i) => (
+              <Typography
+                key={i}
+                variant="body2"
+                color={issue.severity === 'error' && state !== 'unavailable' ? 'error' : 'textSecondary'}
+                data-testid="asset-id-issue"
+              >
+                {issueText(issue)}
+              </Typography>
+            ))}
+          </Box>
+        )}
         <Table size="small" aria-label="Asset record">
           <TableBody>
             {rows.map(([key, value]) => (
