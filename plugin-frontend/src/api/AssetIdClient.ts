@@ -31,7 +31,10 @@ export type SchemeOption = string | string[];
 export const MAX_RESPONSE_CHARS = 4 * 1024 * 1024;
 /** Values per `/v1/validate` request (the backend's cap). */
 export const MAX_VALUES_PER_REQUEST = 100;
-/** How long a verdict is reused on this page (the backend keeps the real, shared cache). */
+/**
+ * How long a verdict is reused on this page (the backend keeps the real, shared cache); a verdict of a CMDB
+ * outage (`lookup_unavailable`) is not reused.
+ */
 export const VERDICT_TTL_MS = 30_000;
 /** How many verdicts this page keeps (oldest dropped first). */
 export const MAX_CACHED_VERDICTS = 500;
@@ -154,14 +157,15 @@ export class AssetIdClient {
     }
     const schemeKey = JSON.stringify(scheme ?? null);
     const now = this.now();
-    const missing: string[] = [];
+    const wanted = new Set<string>();
     const pending = new Map<string, Promise<Verdict>>();
     for (const value of values) {
       const key = `${schemeKey}\u0000${value}`;
       const hit = this.verdicts.get(key);
       if (hit && now - hit.at < VERDICT_TTL_MS) pending.set(value, hit.verdict);
-      else if (!pending.has(value)) missing.push(value);
+      else wanted.add(value);
     }
+    const missing = [...wanted];
     if (missing.length) {
       const batch = this.request('/v1/validate', {
         method: 'POST',
@@ -182,10 +186,13 @@ export class AssetIdClient {
         const verdict = batch.then(results => results[i]);
         pending.set(value, verdict);
         this.remember(key, now, verdict);
-        // a failed request is not remembered: the next call asks again
-        verdict.catch(() => {
+        // a failed request, or a verdict of a CMDB outage, is not remembered: the next call asks again
+        const forget = () => {
           if (this.verdicts.get(key)?.verdict === verdict) this.verdicts.delete(key);
-        });
+        };
+        verdict.then(v => {
+          if (v.issues.some(i => i.code === 'lookup_unavailable')) forget();
+        }, forget);
       });
     }
     return Promise.all(values.map(value => pending.get(value)!));
