@@ -6,12 +6,12 @@
 mod catalog;
 mod fix;
 mod git;
-mod http;
 mod output;
 mod pool;
+mod transport;
 mod yaml;
 
-use asset_id::lookup::{Engine, Outcome};
+use asset_id::lookup::{driver, Engine, Outcome};
 use asset_id::{Input, Policy, Validator, Verdict};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::HashMap;
@@ -455,11 +455,11 @@ impl Progress {
 fn lookup_outcomes(
     engine: &mut Engine,
     ids: &[String],
-    edge: &http::NativeEdge,
-    deadline: http::Deadline,
+    edge: &transport::NativeEdge,
+    deadline: std::time::Duration,
 ) -> HashMap<String, Outcome> {
     let mut progress = Progress::new();
-    let out = http::resolve_all(engine, ids, edge, deadline, |n, total| {
+    let out = transport::resolve_all(engine, ids, edge, deadline, |n, total| {
         progress.show("asset-id: CMDB requests", n, total)
     });
     progress.clear();
@@ -479,18 +479,12 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
         );
     }
     if let Some(mut engine) = engine_for(&config, args.common.offline)? {
-        let mut ids: Vec<String> = verdicts.iter().filter_map(|v| v.value.clone()).collect();
-        ids.sort();
-        ids.dedup();
+        let ids = driver::wanted(&engine, &verdicts);
         if !ids.is_empty() {
-            let edge = http::NativeEdge::new(http::Credentials::from_env()?, engine.spec());
-            let deadline = http::Deadline::after(DEFAULT_LOOKUP_DEADLINE);
-            let outcomes = lookup_outcomes(&mut engine, &ids, &edge, deadline);
-            for v in &mut verdicts {
-                if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
-                    asset_id::lookup::apply(v, o, engine.spec());
-                }
-            }
+            let edge =
+                transport::NativeEdge::new(transport::Credentials::from_env()?, engine.spec());
+            let outcomes = lookup_outcomes(&mut engine, &ids, &edge, DEFAULT_LOOKUP_DEADLINE);
+            driver::apply_all(&engine, &mut verdicts, &outcomes);
         }
     }
     let text = match args.format {
@@ -555,8 +549,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     };
     let mut engine = engine_for(&config, args.common.offline)?;
     let edge = match &engine {
-        Some(e) => Some(http::NativeEdge::new(
-            http::Credentials::from_env()?,
+        Some(e) => Some(transport::NativeEdge::new(
+            transport::Credentials::from_env()?,
             e.spec(),
         )),
         None => None,
@@ -566,7 +560,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let lookup_deadline = args.lookup_deadline;
     let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
         // The deadline starts with the lookups (reading the files is not the CMDB's time).
-        Some(edge) => lookup_outcomes(engine, ids, edge, http::Deadline::after(lookup_deadline)),
+        Some(edge) => lookup_outcomes(engine, ids, edge, lookup_deadline),
         None => HashMap::new(),
     };
     let show = |n: usize, total: usize| {

@@ -3,7 +3,7 @@
 
 use super::fix::{self, Fix};
 use super::yaml::{self, Node, Pos, Scalar, Spanned};
-use asset_id::lookup::{self, Engine, Outcome};
+use asset_id::lookup::{driver, Engine, Outcome};
 use asset_id::{Input, Issue, IssueCode, Severity, Validator, Verdict};
 use serde::Serialize;
 use serde_json::Value;
@@ -867,19 +867,14 @@ fn finish(
 ) -> Result<Report, String> {
     // Lookups: one batch for every distinct valid ID of the run.
     if let Some(engine) = engine {
-        let mut ids: Vec<String> = pending
-            .iter()
-            .filter_map(|p| p.verdict.value.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
+        let ids = driver::wanted(engine, pending.iter().map(|p| &p.verdict));
         if !ids.is_empty() {
             let outcomes = resolve(engine, &ids);
-            for p in &mut pending {
-                if let Some(o) = p.verdict.value.as_ref().and_then(|v| outcomes.get(v)) {
-                    lookup::apply(&mut p.verdict, o, engine.spec());
-                }
-            }
+            driver::apply_all(
+                engine,
+                pending.iter_mut().map(|p| &mut p.verdict),
+                &outcomes,
+            );
         }
     }
 

@@ -1,5 +1,7 @@
 //! The one worker pool of the CLI: `std::thread::scope` over a shared queue of items, results in
 //! item order. Used for reading files (all cores) and for lookups (`lookup.maxConcurrency`).
+//! Not `rayon` (not in the dependency tree): its pools are sized for CPU work, and blocking
+//! requests need exactly `maxConcurrency` threads; `std::thread::scope` does both in 30 lines.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

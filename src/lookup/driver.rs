@@ -126,23 +126,15 @@ pub struct Round {
 pub struct Lookup {
     /// IDs without an outcome yet, in order (the order batches them).
     remaining: Vec<String>,
-    /// `remaining` as a set, for [`Lookup::take`].
-    wanted: HashSet<String>,
     results: HashMap<String, Outcome>,
     rounds_left: u8,
 }
 
 impl Lookup {
-    /// A lookup of `ids` (duplicates are looked up once).
+    /// A lookup of `ids` (a duplicate is planned once).
     pub fn new(ids: Vec<String>) -> Lookup {
-        let mut wanted = HashSet::with_capacity(ids.len());
-        let remaining = ids
-            .into_iter()
-            .filter(|id| wanted.insert(id.clone()))
-            .collect();
         Lookup {
-            remaining,
-            wanted,
+            remaining: ids,
             results: HashMap::new(),
             rounds_left: ROUNDS,
         }
@@ -153,20 +145,21 @@ impl Lookup {
     /// IDs) get their outcome here.
     pub fn next_round(&mut self, engine: &mut Engine, now_ms: u64) -> Option<Round> {
         loop {
-            self.settle();
+            let results = &self.results;
+            self.remaining.retain(|id| !results.contains_key(id));
             if self.remaining.is_empty() || self.rounds_left == 0 {
                 return None;
             }
             self.rounds_left -= 1;
             let plan = engine.plan(&self.remaining, now_ms);
             self.take(&plan.resolved);
-            let mut once = HashSet::new();
-            let waiting: Vec<Ticket> = plan
-                .waiting
-                .iter()
-                .map(|(_, t)| *t)
-                .filter(|t| once.insert(*t))
-                .collect();
+            // The IDs of one request come together: few tickets, each once.
+            let mut waiting: Vec<Ticket> = Vec::new();
+            for (_, t) in &plan.waiting {
+                if waiting.last() != Some(t) && !waiting.contains(t) {
+                    waiting.push(*t);
+                }
+            }
             if !plan.requests.is_empty() || !waiting.is_empty() {
                 return Some(Round {
                     requests: plan.requests,
@@ -176,38 +169,32 @@ impl Lookup {
         }
     }
 
-    /// Outcomes a performed (or shared) request produced; those of IDs this lookup did not ask
-    /// for, or already has, are ignored.
+    /// Outcomes a performed (or shared) request produced. The first outcome of an ID counts; a
+    /// shared request may also answer IDs this lookup did not ask for, which nothing reads.
     pub fn take(&mut self, outcomes: &[(String, Outcome)]) {
         for (id, o) in outcomes {
-            if self.wanted.remove(id) {
-                self.results.insert(id.clone(), o.clone());
-            }
+            self.results.entry(id.clone()).or_insert_with(|| o.clone());
         }
     }
 
     /// The caller stopped waiting: every ID without an outcome is `lookup_unavailable` (the
     /// requests in flight go on for whoever shares them).
     pub fn cancel(&mut self) {
-        let why = Outcome::Unavailable("the lookup was cancelled".into());
-        for id in self.wanted.drain() {
-            self.results.insert(id, why.clone());
-        }
-        self.remaining.clear();
+        self.fill("the lookup was cancelled");
     }
 
-    /// Every ID's outcome.
+    /// The outcome of every ID asked for.
     pub fn finish(mut self) -> HashMap<String, Outcome> {
-        let why = Outcome::Unavailable("the lookup did not complete".into());
-        for id in self.wanted.drain() {
-            self.results.insert(id, why.clone());
-        }
+        self.fill("the lookup did not complete");
         self.results
     }
 
-    fn settle(&mut self) {
-        let wanted = &self.wanted;
-        self.remaining.retain(|id| wanted.contains(id));
+    fn fill(&mut self, why: &str) {
+        for id in self.remaining.drain(..) {
+            self.results
+                .entry(id)
+                .or_insert_with(|| Outcome::Unavailable(why.into()));
+        }
     }
 }
 
@@ -248,7 +235,7 @@ pub struct Attempts {
     attempt: u32,
     started_ms: u64,
     timeout_ms: u64,
-    deadline: Option<Deadline>,
+    deadline: Deadline,
     /// Whether the last send was cut short by the deadline rather than the request's budget.
     capped: bool,
 }
@@ -261,13 +248,16 @@ impl Attempts {
             attempt: 1,
             started_ms: now_ms,
             timeout_ms: limits.timeout_ms,
-            deadline: None,
+            deadline: Deadline {
+                at_ms: u64::MAX,
+                budget_ms: u64::MAX,
+            },
             capped: false,
         }
     }
 
     /// No attempt starts after `deadline`, none runs past it.
-    pub fn with_deadline(mut self, deadline: Option<Deadline>) -> Attempts {
+    pub fn with_deadline(mut self, deadline: Deadline) -> Attempts {
         self.deadline = deadline;
         self
     }
@@ -288,19 +278,15 @@ impl Attempts {
             .timeout_ms
             .saturating_sub(now_ms.saturating_sub(self.started_ms))
             .max(1);
-        match self.deadline {
-            Some(d) if now_ms >= d.at_ms => {
-                let fault = Fault::Deadline { ms: d.budget_ms };
-                self.complete(engine, Err(fault), now_ms)
-            }
-            Some(d) => {
-                let until = d.at_ms - now_ms;
-                self.capped = until < left;
-                Step::Send {
-                    timeout_ms: left.min(until),
-                }
-            }
-            None => Step::Send { timeout_ms: left },
+        let Some(until) = self.deadline.at_ms.checked_sub(now_ms).filter(|&u| u > 0) else {
+            let fault = Fault::Deadline {
+                ms: self.deadline.budget_ms,
+            };
+            return self.complete(engine, Err(fault), now_ms);
+        };
+        self.capped = until < left;
+        Step::Send {
+            timeout_ms: left.min(until),
         }
     }
 
@@ -311,12 +297,14 @@ impl Attempts {
         result: Result<Response, Fault>,
         now_ms: u64,
     ) -> Step {
-        let result = match (result, self.deadline) {
+        let result = match result {
             // The deadline, not the CMDB's slowness, ended it.
-            (Err(Fault::Timeout), Some(d)) if self.capped && now_ms >= d.at_ms => {
-                Err(Fault::Deadline { ms: d.budget_ms })
+            Err(Fault::Timeout) if self.capped && now_ms >= self.deadline.at_ms => {
+                Err(Fault::Deadline {
+                    ms: self.deadline.budget_ms,
+                })
             }
-            (r, _) => r,
+            r => r,
         };
         self.complete(engine, result, now_ms)
     }
@@ -332,11 +320,8 @@ impl Attempts {
             Completion::Done(outcomes) => Step::Done(outcomes),
             Completion::Retry { after_ms } => {
                 self.attempt += 1;
-                let until = self
-                    .deadline
-                    .map_or(u64::MAX, |d| d.at_ms.saturating_sub(now_ms));
                 Step::Sleep {
-                    ms: after_ms.min(until),
+                    ms: after_ms.min(self.deadline.at_ms.saturating_sub(now_ms)),
                 }
             }
         }
@@ -421,9 +406,14 @@ mod tests {
         assert!(first.next_round(&mut e, 10).is_none());
         assert!(second.next_round(&mut e, 10).is_none());
         let (a, b) = (first.finish(), second.finish());
-        assert_eq!(a.len(), 3);
-        assert_eq!(b.len(), 2);
-        assert!(b.values().all(|o| matches!(o, Outcome::Found(_))), "{b:?}");
+        for (out, asked) in [(&a, &["A1", "A2", "A3"][..]), (&b, &["A3", "A4"][..])] {
+            for id in asked {
+                assert!(
+                    matches!(&out[*id], Outcome::Found(r) if r.name == Some(format!("n{id}"))),
+                    "{id}: {out:?}"
+                );
+            }
+        }
         // Within the TTL the cache answers: no round at all.
         let mut again = Lookup::new(ids(&["A1", "A4"]));
         assert!(again.next_round(&mut e, 20).is_none());
@@ -458,7 +448,7 @@ mod tests {
         let (_, mut e) = engine(SN);
         let mut l = Lookup::new(vec!["A1".into(), "A2".into(), "A3".into()]);
         let mut reqs = l.next_round(&mut e, 0).unwrap().requests;
-        let d = Some(Deadline::after(300, 0));
+        let d = Deadline::after(300, 0);
         let mut a = Attempts::new(reqs.remove(0), e.limits(), 0).with_deadline(d);
         assert_eq!(a.next(&mut e, 0), Step::Send { timeout_ms: 300 });
         match a.answer(&mut e, Err(Fault::Timeout), 300) {
@@ -476,8 +466,7 @@ mod tests {
         // A timeout within the request's own budget stays a timeout.
         let mut l = Lookup::new(vec!["A9".into()]);
         let req = l.next_round(&mut e, 0).unwrap().requests.remove(0);
-        let mut c =
-            Attempts::new(req, e.limits(), 0).with_deadline(Some(Deadline::after(60_000, 0)));
+        let mut c = Attempts::new(req, e.limits(), 0).with_deadline(Deadline::after(60_000, 0));
         match (
             c.next(&mut e, 0),
             c.answer(&mut e, Err(Fault::Timeout), 1000),

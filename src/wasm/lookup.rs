@@ -1,13 +1,16 @@
-//! The lookup driver of the WASM edge: one tick's IDs planned together, requests shared while in
-//! flight, `lookup.maxConcurrency` slots, 429 retries as the core says, and the fetch adapter
-//! (js/transport.js) whose answers go back to the core.
+//! The WASM edge of the core's lookup driver ([`crate::lookup::driver`]): what only an async JS
+//! host can do. One tick's IDs planned together, requests shared while in flight (JS promises),
+//! `lookup.maxConcurrency` slots, sleeping when the core says so, and the fetch adapter
+//! (js/transport.js) whose answers go back to the core. Rounds, attempts, the time budget and
+//! 429 retries are the core's.
 
 use super::class::{get, now, Inner};
-use crate::lookup::{self, Completion, Fault, Outcome, Request, Response, Ticket};
+use crate::lookup::driver::{self, Attempts, Lookup, Round, Step};
+use crate::lookup::{Fault, Outcome, Request, Response, Ticket};
 use crate::verdict::Verdict;
 use js_sys::{Array, Promise, Reflect};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,40 +58,17 @@ pub(super) async fn look_up(
     mut verdicts: Vec<Verdict>,
     options: &JsValue,
 ) -> Vec<Verdict> {
-    let ids = distinct_ids(inner, &verdicts);
+    let ids = driver::wanted(&inner.engine.borrow(), &verdicts);
     if ids.is_empty() {
         return verdicts;
     }
     let outcomes = lookup_ids(inner, ids, &get(options, "fetch"), &get(options, "signal")).await;
-    apply_all(inner, &mut verdicts, &outcomes);
+    driver::apply_all(&inner.engine.borrow(), &mut verdicts, &outcomes);
     verdicts
 }
 
-/// The distinct valid IDs to look up (none without a lookup).
-#[inline(never)]
-fn distinct_ids(inner: &Inner, verdicts: &[Verdict]) -> Vec<String> {
-    if !inner.engine.borrow().enabled() {
-        return Vec::new();
-    }
-    let mut seen: HashSet<&str> = HashSet::new();
-    verdicts
-        .iter()
-        .filter_map(|v| v.value.as_deref())
-        .filter(|id| seen.insert(id))
-        .map(str::to_string)
-        .collect()
-}
-
-#[inline(never)]
-fn apply_all(inner: &Inner, verdicts: &mut [Verdict], outcomes: &HashMap<String, Outcome>) {
-    let engine = inner.engine.borrow();
-    for v in verdicts.iter_mut() {
-        if let Some(o) = v.value.as_ref().and_then(|id| outcomes.get(id)) {
-            lookup::apply(v, o, engine.spec());
-        }
-    }
-}
-
+/// The core's rounds ([`Lookup`]); each round's requests start here, those in flight for other
+/// callers are awaited, and the caller's `AbortSignal` ends only its own wait.
 async fn lookup_ids(
     inner: &Rc<Inner>,
     ids: Vec<String>,
@@ -99,90 +79,45 @@ async fn lookup_ids(
         let _ = JsFuture::from(tick.clone()).await;
         plan_tick(inner, &tick);
     }
-    let mut results: HashMap<String, Outcome> = HashMap::new();
-    let mut remaining = ids;
-    // A waiter whose shared answer does not list its ID (a registry fetched for someone else)
-    // plans again; three rounds always suffice.
-    for _ in 0..3 {
-        let (all, slots) = round(inner, &remaining, fetch, &mut results);
+    let mut lookup = Lookup::new(ids);
+    loop {
+        let round = lookup.next_round(&mut inner.engine.borrow_mut(), now());
+        let Some(round) = round else { break };
+        let (all, slots) = start_round(inner, round, fetch);
         let abort = when_aborted(signal).dyn_into::<Promise>().ok();
         let all = match &abort {
             Some(abort) => Promise::race(&Array::of2(&all, abort)),
             None => all,
         };
         let _ = JsFuture::from(all).await;
-        let aborted = abort.is_some() && get(signal, "aborted").as_bool() == Some(true);
-        if collect(&mut remaining, &slots, &mut results, aborted) {
-            break;
+        for slot in &slots {
+            lookup.take(&slot.borrow());
+        }
+        if abort.is_some() && get(signal, "aborted").as_bool() == Some(true) {
+            lookup.cancel();
         }
     }
-    for id in remaining {
-        results.insert(
-            id,
-            Outcome::Unavailable("the lookup did not complete".into()),
-        );
-    }
-    results
+    lookup.finish()
 }
 
-/// Plan `remaining` (answered ones go to `results`), start the requests it needs, and find those
-/// already in flight: a promise for all of them, and where their outcomes will be.
+/// Start the round's requests and find the flights it waits on: a promise for all of them, and
+/// where their outcomes will be.
 #[inline(never)]
-fn round(
-    inner: &Rc<Inner>,
-    remaining: &[String],
-    fetch: &JsValue,
-    results: &mut HashMap<String, Outcome>,
-) -> (Promise, Vec<Outcomes>) {
-    let plan = inner.engine.borrow_mut().plan(remaining, now());
-    results.extend(plan.resolved);
+fn start_round(inner: &Rc<Inner>, round: Round, fetch: &JsValue) -> (Promise, Vec<Outcomes>) {
     let pending = Array::new();
     let mut slots: Vec<Outcomes> = Vec::new();
-    for req in plan.requests {
+    for req in round.requests {
         let f = start(inner, req, fetch);
         pending.push(&f.done);
         slots.push(f.outcomes);
     }
-    // The tickets waited on, once each (IDs of one request come together).
-    let mut tickets: Vec<Ticket> = Vec::new();
-    for (_, t) in &plan.waiting {
-        if tickets.last() != Some(t) && !tickets.contains(t) {
-            tickets.push(*t);
-        }
-    }
     for (t, f) in inner.inflight.borrow().iter() {
-        if tickets.contains(t) {
+        if round.waiting.contains(t) {
             pending.push(&f.done);
             slots.push(f.outcomes.clone());
         }
     }
     (Promise::all(&pending), slots)
-}
-
-/// Take the round's outcomes for `remaining` into `results`; true when nothing is left to ask.
-#[inline(never)]
-fn collect(
-    remaining: &mut Vec<String>,
-    slots: &[Outcomes],
-    results: &mut HashMap<String, Outcome>,
-    aborted: bool,
-) -> bool {
-    let wanted: HashSet<&str> = remaining.iter().map(String::as_str).collect();
-    for slot in slots {
-        for (id, o) in slot.borrow().iter() {
-            if wanted.contains(id.as_str()) {
-                results.entry(id.clone()).or_insert_with(|| o.clone());
-            }
-        }
-    }
-    drop(wanted);
-    remaining.retain(|id| !results.contains_key(id));
-    if aborted {
-        for id in remaining.drain(..) {
-            results.insert(id, Outcome::Unavailable("the lookup was cancelled".into()));
-        }
-    }
-    remaining.is_empty()
 }
 
 /// Concurrent validations in one tick share requests: the IDs that need one wait for the end of
@@ -251,58 +186,46 @@ fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
     flight
 }
 
-/// Perform one planned request (retrying after 429 as the core says) and feed the answer back.
-/// It first waits for one of the validator's `maxConcurrency` slots; its time budget starts then.
+/// Perform one planned request, its attempts as the core's [`Step`]s say, and feed the answers
+/// back. It first waits for one of the validator's `maxConcurrency` slots; its time budget
+/// starts then.
 async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
-    let (budget, cap) = match take_slot(&inner) {
-        Ok(limits) => limits,
-        Err(turn) => {
-            let _ = JsFuture::from(turn).await;
-            limits(&inner)
-        }
-    };
-    let start = now();
-    let mut attempt = 1;
+    if let Some(turn) = take_slot(&inner) {
+        let _ = JsFuture::from(turn).await;
+    }
+    let limits = inner.engine.borrow().limits();
+    let ticket = req.ticket;
+    let mut a = Attempts::new(req, limits, now());
+    let mut step = a.next(&mut inner.engine.borrow_mut(), now());
     let outcomes = loop {
-        let remaining = budget.saturating_sub(now() - start).max(1);
-        let got = JsFuture::from(send(&req, &fetch, remaining, cap)).await;
-        let result = answer(got.unwrap_or_default(), cap);
-        let completion = complete(&inner, &req, result, attempt, start);
-        match completion {
-            Completion::Done(outcomes) => break outcomes,
-            Completion::Retry { after_ms } => {
-                let _ = JsFuture::from(sleep(after_ms as f64)).await;
-                attempt += 1;
+        step = match step {
+            Step::Send { timeout_ms } => {
+                let sent = send(a.request(), &fetch, timeout_ms, limits.max_response_bytes);
+                let got = JsFuture::from(sent).await;
+                let result = answer(got.unwrap_or_default(), limits.max_response_bytes);
+                a.answer(&mut inner.engine.borrow_mut(), result, now())
             }
-        }
+            Step::Sleep { ms } => {
+                let _ = JsFuture::from(sleep(ms as f64)).await;
+                a.next(&mut inner.engine.borrow_mut(), now())
+            }
+            Step::Done(outcomes) => break outcomes,
+        };
     };
-    release(&inner, req.ticket);
+    release(&inner, ticket);
     outcomes
 }
 
-/// The request's time budget and body cap.
-fn limits(inner: &Inner) -> (u64, u64) {
-    inner
-        .engine
-        .borrow()
-        .spec()
-        .map_or((5000, 8 << 20), |s| (s.timeout_ms, s.max_response_bytes))
-}
-
-/// One of the `maxConcurrency` slots and the limits, or the promise of a turn in the queue.
+/// One of the `maxConcurrency` slots (`None`), or the promise of a turn in the queue.
 #[inline(never)]
-fn take_slot(inner: &Inner) -> Result<(u64, u64), Promise> {
-    let slots = inner
-        .engine
-        .borrow()
-        .spec()
-        .map_or(8, |s| s.max_concurrency);
+fn take_slot(inner: &Inner) -> Option<Promise> {
+    let slots = inner.engine.borrow().limits().max_concurrency as u64;
     if inner.active.get() < slots {
         inner.active.set(inner.active.get() + 1);
-        Ok(limits(inner))
+        None
     } else {
         // release() hands its slot over by calling `resolve`.
-        Err(Promise::new(&mut |resolve, _| {
+        Some(Promise::new(&mut |resolve, _| {
             inner.queue.borrow_mut().push_back(resolve)
         }))
     }
@@ -316,20 +239,6 @@ fn release(inner: &Inner, ticket: Ticket) {
         None => inner.active.set(inner.active.get() - 1),
     }
     inner.inflight.borrow_mut().retain(|(t, _)| *t != ticket);
-}
-
-#[inline(never)]
-fn complete(
-    inner: &Inner,
-    req: &Request,
-    result: Result<Response, Fault>,
-    attempt: u32,
-    start: u64,
-) -> Completion {
-    inner
-        .engine
-        .borrow_mut()
-        .complete(req, result, attempt, now() - start, now())
 }
 
 /// The answer's headers the core reads.

@@ -19,13 +19,14 @@
 //! ([`Fault::Deadline`]).
 
 use super::pool;
+use asset_id::lookup::driver::{Attempts, Deadline, Lookup, Step};
 use asset_id::lookup::oauth::{self, ClientCredentials, TokenError, TokenRequest};
-use asset_id::lookup::{Completion, Engine, Fault, Outcome, Plan, Request, Response};
-use asset_id::policy::{LookupSpec, Source};
+use asset_id::lookup::{Engine, Fault, Outcome, Request, Response};
+use asset_id::policy::{LookupSpec, Source, DEFAULT_MAX_RESPONSE_BYTES};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::http::Uri;
 
@@ -118,9 +119,11 @@ fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
-/// `scheme://host:port` with the default port filled in, lowercase; None for a URL without a
-/// host or with another scheme than http(s).
-fn origin(uri: &Uri) -> Option<(String, String, u16)> {
+/// `(scheme, host, port)` of an http(s) URL, lowercase, the default port filled in; None for a
+/// URL without a host or with another scheme.
+type Origin = (String, String, u16);
+
+fn origin(uri: &Uri) -> Option<Origin> {
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let port = match scheme.as_str() {
         "https" => 443,
@@ -132,17 +135,13 @@ fn origin(uri: &Uri) -> Option<(String, String, u16)> {
     Some((scheme, authority.host().to_ascii_lowercase(), port))
 }
 
-fn origin_text(o: &(String, String, u16)) -> String {
-    format!("{}://{}:{}", o.0, o.1, o.2)
-}
-
-/// Whether `host` (as in a URI, IPv6 in brackets) is the loopback interface.
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
+/// `https://host` (or `http://host:8080`): an origin as browsers write it (`URL.origin`), so
+/// that both edges name a redirect's target alike.
+fn origin_text((scheme, host, port): &Origin) -> String {
+    match (scheme.as_str(), port) {
+        ("https", 443) | ("http", 80) => format!("{scheme}://{host}"),
+        _ => format!("{scheme}://{host}:{port}"),
+    }
 }
 
 /// Whether credentials may go to `url`: HTTPS anywhere (a proxy only tunnels TLS), plain HTTP
@@ -154,55 +153,91 @@ fn may_carry_credentials(url: &str, proxy: Option<&ureq::Proxy>) -> bool {
     let Some((scheme, host, _)) = origin(&uri) else {
         return false;
     };
-    if scheme == "https" {
-        return true;
-    }
-    is_loopback(&host) && proxy.map_or(true, |p| p.is_no_proxy(&uri))
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = h == "localhost"
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    scheme == "https" || (loopback && proxy.map_or(true, |p| p.is_no_proxy(&uri)))
 }
 
-/// Resolve a redirect's `Location` against the URL it answered (RFC 3986 reference forms used
-/// by servers: absolute, scheme-relative, absolute path, relative path).
+/// Resolve a redirect's `Location` against the URL it answered, as RFC 3986 section 5.2 says
+/// (absolute, scheme-relative, absolute-path, relative-path and query-only references; dot
+/// segments removed; the fragment dropped). Not the `url` crate: for this one header it would add
+/// 28 crates (ICU's IDNA tables among them) to the CLI; `http::Uri`, already in the tree through
+/// ureq, parses both ends.
 fn resolve_location(base: &Uri, location: &str) -> String {
     let loc = location.trim();
-    let scheme_end = loc.find(':').filter(|&i| {
-        i > 0
+    let loc = &loc[..loc.find('#').unwrap_or(loc.len())];
+    let has_scheme = loc.find(':').is_some_and(|i| {
+        loc[..i].starts_with(|c: char| c.is_ascii_alphabetic())
             && loc[..i]
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-            && !loc[..i].contains('/')
     });
-    let (scheme, authority) = (
-        base.scheme_str().unwrap_or("https"),
-        base.authority().map(|a| a.as_str()).unwrap_or(""),
-    );
-    if scheme_end.is_some() {
-        loc.to_string()
-    } else if loc.starts_with("//") {
-        format!("{scheme}:{loc}")
-    } else if loc.starts_with('/') {
-        format!("{scheme}://{authority}{loc}")
-    } else {
-        let path = base.path();
-        let dir = &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)];
-        format!("{scheme}://{authority}{dir}{loc}")
+    let scheme = base.scheme_str().unwrap_or("https");
+    let authority = base.authority().map_or("", |a| a.as_str());
+    if has_scheme {
+        return loc.to_string();
     }
+    if loc.starts_with("//") {
+        return format!("{scheme}:{loc}");
+    }
+    let (path, query) = match loc.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (loc, None),
+    };
+    let (path, query) = if path.is_empty() {
+        (base.path().to_string(), query.or(base.query()))
+    } else if path.starts_with('/') {
+        (remove_dot_segments(path), query)
+    } else {
+        let dir = &base.path()[..base.path().rfind('/').map_or(0, |i| i + 1)];
+        (
+            remove_dot_segments(&format!("/{}{path}", dir.trim_start_matches('/'))),
+            query,
+        )
+    };
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}{path}{query}")
 }
 
-/// Milliseconds since the Unix epoch (the core takes time as an argument).
+/// RFC 3986 section 5.2.4 on an absolute path: `/a/b/../c/./d` is `/a/c/d`, `/a/..` is `/`.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut dir = false;
+    for seg in path.split('/').skip(1) {
+        dir = matches!(seg, "." | "..");
+        match seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let mut s = format!("/{}", out.join("/"));
+    if dir && !out.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+/// Milliseconds since the Unix epoch, the core's clock: read once, then advanced by the monotonic
+/// clock, so that a request's elapsed time never goes backwards when the system clock is set.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    static START: OnceLock<(u64, Instant)> = OnceLock::new();
+    let (epoch_ms, at) = START.get_or_init(|| {
+        let epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        (epoch, Instant::now())
+    });
+    epoch_ms.saturating_add(at.elapsed().as_millis() as u64)
 }
 
 /// The URL a redirect from `url` to `location` leads to, when it stays within `home` (the
 /// planned request's origin); otherwise [`Fault::Redirected`] naming where it led.
-fn follow(
-    url: &str,
-    home: Option<&(String, String, u16)>,
-    location: &str,
-) -> Result<String, Fault> {
+fn follow(url: &str, home: Option<&Origin>, location: &str) -> Result<String, Fault> {
     let here: Uri = url
         .parse()
         .map_err(|e| Fault::Network(format!("invalid URL: {e}")))?;
@@ -214,13 +249,12 @@ fn follow(
     if scheme != "http" && scheme != "https" {
         return Err(Fault::Redirected(format!("{scheme}:")));
     }
-    let next_uri: Uri = next
-        .parse()
-        .map_err(|_| Fault::Redirected(format!("an invalid URL ({location:?})")))?;
+    let invalid = || Fault::Redirected(format!("an invalid URL ({location:?})"));
+    let next_uri: Uri = next.parse().map_err(|_| invalid())?;
     match origin(&next_uri) {
         Some(o) if Some(&o) == home => Ok(next),
         Some(o) => Err(Fault::Redirected(origin_text(&o))),
-        None => Err(Fault::Redirected(format!("an invalid URL ({location:?})"))),
+        None => Err(invalid()),
     }
 }
 
@@ -297,9 +331,7 @@ impl NativeEdge {
             credentials,
             oauth,
             withheld: AtomicBool::new(false),
-            max_body: spec
-                .map(|s| s.max_response_bytes)
-                .unwrap_or(8 * 1024 * 1024),
+            max_body: spec.map_or(DEFAULT_MAX_RESPONSE_BYTES, |s| s.max_response_bytes),
         }
     }
 
@@ -534,145 +566,72 @@ impl Fetch for NativeEdge {
     }
 }
 
-/// When the run's lookups must be over (`--lookup-deadline`).
-#[derive(Clone, Copy, Debug)]
-pub struct Deadline {
-    pub at: Instant,
-    /// The whole budget, for messages.
-    pub ms: u64,
-}
-
-impl Deadline {
-    pub fn after(d: Duration) -> Deadline {
-        Deadline {
-            at: Instant::now() + d,
-            ms: d.as_millis() as u64,
-        }
-    }
-    fn remaining(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
-    }
-}
-
-/// Look up every ID (duplicates once): plan, perform the planned requests (at most
-/// `lookup.maxConcurrency` at a time, retrying as the core says, none started after the
-/// deadline), and return each ID's outcome.
+/// Look up every ID (duplicates once) with the core's driver: the edge performs each round's
+/// requests, at most `lookup.maxConcurrency` at a time, and sleeps when the core says so; none
+/// starts after `deadline` (from now). Each ID's outcome.
 pub fn resolve_all(
     engine: &mut Engine,
     ids: &[String],
     edge: &dyn Fetch,
-    deadline: Deadline,
+    deadline: Duration,
     progress: impl FnMut(usize, usize) + Send,
 ) -> HashMap<String, Outcome> {
-    let mut outcomes: HashMap<String, Outcome> = HashMap::new();
-    let Some(spec) = engine.spec() else {
-        return outcomes;
-    };
-    let (timeout_ms, workers) = (spec.timeout_ms, spec.max_concurrency as usize);
-    let mut todo: Vec<String> = ids.to_vec();
+    let limits = engine.limits();
+    let deadline = Deadline::after(deadline.as_millis() as u64, now_ms());
+    let mut lookup = Lookup::new(ids.to_vec());
     let progress = Mutex::new(progress);
-    // A second round only happens for IDs a completion did not list (planned as "waiting").
-    for _round in 0..3 {
-        if todo.is_empty() {
-            break;
-        }
-        let plan = plan_in_chunks(engine, &todo);
-        outcomes.extend(plan.resolved);
-        let total = plan.requests.len();
-        let engine_lock = Mutex::new(&mut *engine);
+    // Every request of a round completes within it, so no round waits on another batch's.
+    while let Some(round) = lookup.next_round(engine, now_ms()) {
+        let total = round.requests.len();
+        let engine = Mutex::new(&mut *engine);
         let finished = AtomicUsize::new(0);
-        let done = pool::map(&plan.requests, workers, |req| {
-            let got = perform(req, edge, &engine_lock, timeout_ms, deadline);
+        let done = pool::map(&round.requests, limits.max_concurrency, |req| {
+            let attempts = Attempts::new(req.clone(), limits, now_ms()).with_deadline(deadline);
+            let got = perform(attempts, edge, &engine);
             let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
             if let Ok(mut p) = progress.lock() {
                 (*p)(n, total);
             }
             got
         });
-        outcomes.extend(done.into_iter().flatten());
-        todo = plan
-            .waiting
-            .into_iter()
-            .map(|(id, _)| id)
-            .filter(|id| !outcomes.contains_key(id))
-            .collect();
-    }
-    for id in todo {
-        outcomes
-            .entry(id)
-            .or_insert_with(|| Outcome::Unavailable("the lookup did not complete".into()));
+        for outcomes in &done {
+            lookup.take(outcomes);
+        }
     }
     // A rejected OAuth client is one configuration error, not a lookup_unavailable per ID.
     if let Some(why) = edge.fatal() {
         eprintln!("asset-id: error: {why}");
         std::process::exit(2);
     }
-    outcomes
+    lookup.finish()
 }
 
-/// `Engine::plan` deduplicates with linear scans (quadratic in the number of IDs), so a run with
-/// thousands of IDs is planned in chunks. A chunk is a multiple of the ServiceNow batch size, so
-/// the requests are the same as one plan over all IDs: ceil(N / batchSize).
-fn plan_in_chunks(engine: &mut Engine, ids: &[String]) -> Plan {
-    let batch = engine
-        .spec()
-        .and_then(|s| s.servicenow.as_ref())
-        .map(|sn| sn.batch_size.max(1))
-        .unwrap_or(1);
-    let chunk = batch * (1024 / batch).max(1);
-    let mut plan = Plan::default();
-    for part in ids.chunks(chunk) {
-        let p = engine.plan(part, now_ms());
-        plan.resolved.extend(p.resolved);
-        plan.requests.extend(p.requests);
-        plan.waiting.extend(p.waiting);
-    }
-    plan
-}
-
-/// One request, with the retries the core asks for, within the time budget and the deadline.
+/// One request's attempts: perform, sleep, perform again, as the core's [`Step`]s say.
 fn perform(
-    req: &Request,
+    mut a: Attempts,
     edge: &dyn Fetch,
     engine: &Mutex<&mut Engine>,
-    timeout_ms: u64,
-    deadline: Deadline,
 ) -> Vec<(String, Outcome)> {
-    let start = Instant::now();
-    let mut attempt = 1u32;
+    let mut step = locked(engine, |e| a.next(e, now_ms()));
     loop {
-        let elapsed = start.elapsed().as_millis() as u64;
-        let remaining = Duration::from_millis(timeout_ms.saturating_sub(elapsed).max(1));
-        let left = deadline.remaining();
-        let result = if left.is_zero() {
-            Err(Fault::Deadline { ms: deadline.ms })
-        } else {
-            match edge.fetch(req, remaining.min(left)) {
-                Err(Fault::Timeout) if deadline.remaining().is_zero() && left < remaining => {
-                    Err(Fault::Deadline { ms: deadline.ms })
-                }
-                other => other,
+        step = match step {
+            Step::Send { timeout_ms } => {
+                let got = edge.fetch(a.request(), Duration::from_millis(timeout_ms));
+                locked(engine, |e| a.answer(e, got, now_ms()))
             }
+            Step::Sleep { ms } => {
+                std::thread::sleep(Duration::from_millis(ms));
+                locked(engine, |e| a.next(e, now_ms()))
+            }
+            Step::Done(outcomes) => return outcomes,
         };
-        let elapsed = start.elapsed().as_millis() as u64;
-        let completion = match engine.lock() {
-            Ok(mut e) => e.complete(req, result, attempt, elapsed, now_ms()),
-            Err(_) => {
-                return req
-                    .ids
-                    .iter()
-                    .map(|id| (id.clone(), Outcome::Unavailable("internal error".into())))
-                    .collect()
-            }
-        };
-        match completion {
-            Completion::Done(v) => return v,
-            Completion::Retry { after_ms } => {
-                std::thread::sleep(Duration::from_millis(after_ms).min(deadline.remaining()));
-                attempt += 1;
-            }
-        }
     }
+}
+
+/// The engine, locked only while the core decides (never while a request runs).
+fn locked<R>(engine: &Mutex<&mut Engine>, f: impl FnOnce(&mut Engine) -> R) -> R {
+    let mut e = engine.lock().unwrap_or_else(PoisonError::into_inner);
+    f(&mut e)
 }
 
 #[cfg(test)]
@@ -738,36 +697,43 @@ mod tests {
     }
 
     #[test]
-    fn redirect_locations_resolve_against_the_request() {
-        let base: Uri = "https://cmdb.example/api/now/table/x?q=1"
-            .parse()
-            .expect("uri");
-        let r = |l: &str| resolve_location(&base, l);
-        assert_eq!(r("https://other.example/y"), "https://other.example/y");
-        assert_eq!(r("//other.example/y"), "https://other.example/y");
-        assert_eq!(r("/login"), "https://cmdb.example/login");
-        assert_eq!(r("next?a=b"), "https://cmdb.example/api/now/table/next?a=b");
-        assert_eq!(r("file:///etc/passwd"), "file:///etc/passwd");
-        let o = |u: &str| origin(&u.parse::<Uri>().expect("uri"));
-        assert_eq!(o("https://CMDB.example/x"), o("https://cmdb.example:443/y"));
-        assert_ne!(o("https://cmdb.example/x"), o("http://cmdb.example/x"));
-        let home = o("https://cmdb.example/api");
-        let f = |l: &str| follow("https://cmdb.example/api/x", home.as_ref(), l);
+    fn redirects_are_followed_only_within_the_origin() {
+        let url = "https://cmdb.example/api/now/table/x?q=1";
+        let home = origin(&url.parse::<Uri>().expect("uri"));
+        let f = |l: &str| follow(url, home.as_ref(), l);
+        let ok = |u: &str| Ok(u.to_string());
+        assert_eq!(f("/login?next=1"), ok("https://cmdb.example/login?next=1"));
         assert_eq!(
-            f("/login?next=1"),
-            Ok("https://cmdb.example/login?next=1".into())
+            f("next?a=b"),
+            ok("https://cmdb.example/api/now/table/next?a=b")
         );
+        assert_eq!(f("?q=2"), ok("https://cmdb.example/api/now/table/x?q=2"));
+        assert_eq!(f("#top"), ok("https://cmdb.example/api/now/table/x?q=1"));
+        assert_eq!(
+            f("../../v2/table/x"),
+            ok("https://cmdb.example/api/v2/table/x")
+        );
+        assert_eq!(f("/a/./b/../../c/"), ok("https://cmdb.example/c/"));
+        assert_eq!(f("./.."), ok("https://cmdb.example/api/now/"));
+        assert_eq!(
+            f("https://CMDB.example:443/y"),
+            ok("https://CMDB.example:443/y")
+        );
+        let elsewhere = |o: &str| Err(Fault::Redirected(o.into()));
+        assert_eq!(f("//other.example/y"), elsewhere("https://other.example"));
         assert_eq!(
             f("https://evil.example/x"),
-            Err(Fault::Redirected("https://evil.example:443".into()))
+            elsewhere("https://evil.example")
         );
+        assert_eq!(f("http://cmdb.example/x"), elsewhere("http://cmdb.example"));
         assert_eq!(
-            f("http://cmdb.example/x"),
-            Err(Fault::Redirected("http://cmdb.example:80".into()))
+            f("https://cmdb.example:8443/x"),
+            elsewhere("https://cmdb.example:8443")
         );
-        assert_eq!(
-            f("FILE:///etc/passwd"),
-            Err(Fault::Redirected("file:".into()))
+        assert_eq!(f("FILE:///etc/passwd"), elsewhere("file:"));
+        assert_eq!(f("data:text/html,x"), elsewhere("data:"));
+        assert!(
+            matches!(f("https://[::1/x"), Err(Fault::Redirected(m)) if m.contains("invalid URL"))
         );
     }
 }
