@@ -2,14 +2,14 @@
  * The one error vocabulary of this package: what can be wrong with the field's or the card's setup (as
  * opposed to a wrong asset ID, which is a verdict with `IssueCode`s from the core).
  */
-import type { AssetIdError } from 'asset-id';
+import type { CallerErrorCode } from 'asset-id';
 
 /**
- * Callers' mistakes reported by the core (`asset-id` npm package): a refused policy, an unknown scheme.
- * (`AssetIdError['code']` is the core's exported caller-error union.)
+ * Callers' mistakes reported by the core (`asset-id` npm package's `CallerErrorCode`, defined in Rust): a
+ * refused policy, an unknown scheme, an argument of the wrong type.
  * @public
  */
-export type CoreCallerErrorCode = AssetIdError['code'];
+export type CoreCallerErrorCode = CallerErrorCode;
 
 /**
  * Why the field or the card cannot work, one code per cause:

@@ -82,7 +82,8 @@ describe.each(['legacy', 'new'] as const)('EntityAssetIdCard (%s frontend system
       `GET ${BACKEND_BASE}/v1/policy`,
       `POST ${BACKEND_BASE}/v1/validate`,
     ]);
-    expect(backend.validateCalls()[0].body).toEqual({ values: [' apm-000 1234 '] });
+    // the core's catalog rules read the annotation; the normalized value is what is asked
+    expect(backend.validateCalls()[0].body).toEqual({ values: ['APM0001234'] });
   });
 
   it('retired: the record, the message, and the link', async () => {
@@ -102,10 +103,24 @@ describe.each(['legacy', 'new'] as const)('EntityAssetIdCard (%s frontend system
     expect(within(card).queryByRole('link')).not.toBeInTheDocument();
   });
 
-  it('invalid: the format message with its hint', async () => {
-    const { card } = await renderCard(frontend, system('APM12'));
+  it('invalid: the format message with its hint, decided in the browser (no request)', async () => {
+    const { card, backend } = await renderCard(frontend, system('APM12'));
     await settled(card, 'invalid');
     expect(within(card).getByText(/"APM12" is not a valid asset ID/)).toBeInTheDocument();
+    expect(backend.validateCalls()).toHaveLength(0);
+  });
+
+  it('a huge annotation value is decided in the browser too (too_long), never sent', async () => {
+    const { card, backend } = await renderCard(frontend, system('A'.repeat(100_000)));
+    await settled(card, 'invalid');
+    expect(backend.validateCalls()).toHaveLength(0);
+  });
+
+  it('not checked: an entity kind the policy does not check', async () => {
+    const { card, backend } = await renderCard(frontend, { ...system('APM0001234'), kind: 'Component' });
+    await settled(card, 'not-checked');
+    expect(card).toHaveTextContent('does not check entities of kind Component');
+    expect(backend.validateCalls()).toHaveLength(0);
   });
 
   it('no annotation: says which annotation to add, with an example', async () => {

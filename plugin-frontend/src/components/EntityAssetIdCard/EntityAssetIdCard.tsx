@@ -12,7 +12,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import type { Verdict } from 'asset-id';
 import { configErrorMessage, AssetIdConfigError } from '../../errors';
 import { issueText } from '../../messages';
-import { clientFor } from '../ValidateAsset/setup';
+import { clientFor, loadPolicy, validatorFor } from '../ValidateAsset/setup';
 import { fieldText, recordLink, verdictState, type EntityAssetIdCardState } from './cardState';
 
 /**
@@ -27,10 +27,11 @@ export interface EntityAssetIdCardProps {
 type Loaded =
   | { status: 'loading' }
   | { status: 'config-error'; message: string }
+  | { status: 'not-checked'; kind: string }
   | { status: 'no-annotation'; annotation: string; example?: string }
   | { status: 'verdict'; annotation: string; verdict: Verdict };
 
-const HEADLINE: Record<Exclude<EntityAssetIdCardState, 'loading' | 'config-error' | 'no-annotation'>, string> = {
+const HEADLINE: Record<Exclude<EntityAssetIdCardState, 'loading' | 'config-error' | 'no-annotation' | 'not-checked'>, string> = {
   valid: 'Valid',
   retired: 'Retired',
   'not-found': 'Not in the CMDB',
@@ -50,17 +51,21 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
   const { entity } = useEntity();
   const discoveryApi = useApi(discoveryApiRef);
   const fetchApi = useApi(fetchApiRef);
-  const annotations = entity.metadata.annotations ?? {};
-  const annotationsKey = JSON.stringify(annotations);
+  // what the catalog rules read: apiVersion, kind and the annotations
+  const entityKey = JSON.stringify({
+    apiVersion: entity.apiVersion,
+    kind: entity.kind,
+    metadata: { annotations: entity.metadata.annotations ?? {} },
+  });
   const [loaded, setLoaded] = useState<Loaded>({ status: 'loading' });
 
   useEffect(() => {
     let live = true;
     setLoaded({ status: 'loading' });
-    const current = JSON.parse(annotationsKey) as Record<string, string>;
+    const current: unknown = JSON.parse(entityKey);
     (async (): Promise<Loaded> => {
       const client = clientFor({ discoveryApi, fetchApi });
-      const policy = await client.getPolicy();
+      const policy = await loadPolicy(client);
       const annotation = policy.catalog?.annotation;
       if (!annotation) {
         throw new AssetIdConfigError(
@@ -68,11 +73,15 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
           'backend_error',
         );
       }
-      const value = current[annotation];
-      if (value === undefined) {
+      // the catalog rules are the core's (the processor and the CLI apply the same ones)
+      const check = validatorFor(policy).checkEntity(current);
+      if (!check.checked) return { status: 'not-checked', kind: (current as { kind: string }).kind };
+      if (!check.verdict) {
         return { status: 'no-annotation', annotation, example: policy.schemes.find(s => s.example)?.example };
       }
-      const [verdict] = await client.validate([value]);
+      // a malformed annotation costs no request: the same core with the same policy decides
+      if (!check.verdict.valid || !check.verdict.value) return { status: 'verdict', annotation, verdict: check.verdict };
+      const [verdict] = await client.validate([check.verdict.value]);
       return { status: 'verdict', annotation, verdict };
     })().then(
       next => live && setLoaded(next),
@@ -81,7 +90,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
     return () => {
       live = false;
     };
-  }, [discoveryApi, fetchApi, annotationsKey]);
+  }, [discoveryApi, fetchApi, entityKey]);
 
   let state: EntityAssetIdCardState;
   let body: React.ReactNode;
@@ -93,6 +102,13 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
     body = (
       <Typography role="alert" color="error" variant="body2">
         {loaded.message}
+      </Typography>
+    );
+  } else if (loaded.status === 'not-checked') {
+    state = 'not-checked';
+    body = (
+      <Typography variant="body2" color="textSecondary">
+        asset-id does not check entities of kind {loaded.kind} (the policy's catalog.kinds).
       </Typography>
     );
   } else if (loaded.status === 'no-annotation' || verdictState(loaded.verdict) === 'no-annotation') {

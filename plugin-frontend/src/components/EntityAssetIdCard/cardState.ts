@@ -5,6 +5,7 @@ import type { AssetRecord, IssueCode, Verdict } from 'asset-id';
 export type EntityAssetIdCardState =
   | 'loading'
   | 'config-error'
+  | 'not-checked'
   | 'no-annotation'
   | 'unavailable'
   | 'not-found'
