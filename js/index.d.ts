@@ -1,5 +1,8 @@
 export type {
   IssueCode,
+  CallerErrorCode,
+  AssetIdErrorCode,
+  EntityCheck,
   Severity,
   Issue,
   AssetRecord,

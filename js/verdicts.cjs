@@ -4,7 +4,8 @@
 // src/wasm/codec.rs; keep the two in step) and the objects are built here. JSON text
 // + JSON.parse and one boundary crossing per value cost more than the checks themselves.
 
-// IssueCode, in the order of the Rust enum.
+// IssueCode, in the order of the Rust enum (IssueCode::ALL; a Rust test, tests/vocabulary.rs,
+// fails when the two differ): the index is the wire format.
 const CODES = [
   'empty', 'invalid_type', 'too_long', 'invalid_characters', 'pattern_mismatch', 'checksum_mismatch',
   'not_found', 'retired', 'ambiguous', 'lookup_unavailable', 'missing_annotation', 'invalid_yaml',
@@ -43,11 +44,18 @@ function verdict(input, names, expected) {
   return { input, valid: (f & 1) === 1, value, scheme, issues };
 }
 
+// A caller's mistake in an argument's type: a TypeError with the CallerErrorCode of the core.
+function argumentError(message) {
+  const e = new TypeError(message);
+  e.code = 'invalid_argument';
+  return e;
+}
+
 function schemeOf(options) {
   if (options === null || typeof options !== 'object') return undefined;
   const s = options.scheme;
   if (s === undefined || s === null) return undefined;
-  if (typeof s !== 'string') throw new TypeError('options.scheme must be a string');
+  if (typeof s !== 'string') throw argumentError('options.scheme must be a string');
   return s;
 }
 
@@ -87,7 +95,7 @@ function install(AssetIdValidator) {
   };
   proto.checkFormatMany = function checkFormatMany(values, options) {
     const scheme = schemeOf(options);
-    if (!Array.isArray(values)) throw new TypeError('checkFormatMany expects an array');
+    if (!Array.isArray(values)) throw argumentError('checkFormatMany expects an array');
     const n = values.length;
     const lens = new Uint32Array(n);
     let joined = '';

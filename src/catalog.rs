@@ -29,11 +29,10 @@
 //! let system = |annotation| Entity { api_version: Some("backstage.io/v1alpha1"),
 //!   kind: Some("system"), annotation };
 //! let ok = v.check_entity(&system(Some(Input::Str("APM0001234"))), None).unwrap();
-//! assert_eq!((ok.checked, ok.value.as_deref(), ok.status.as_deref()),
-//!   (true, Some("APM0001234"), Some("valid")));
+//! assert_eq!((ok.checked, ok.value(), ok.status()), (true, Some("APM0001234"), Some("valid")));
 //! let missing = v.check_entity(&system(None), None).unwrap();
-//! assert_eq!(missing.issues[0].code, IssueCode::MissingAnnotation);
-//! assert_eq!(missing.status.as_deref(), Some("missing_annotation"));
+//! assert_eq!(missing.issues()[0].code, IssueCode::MissingAnnotation);
+//! assert_eq!(missing.status(), Some("missing_annotation"));
 //! ```
 
 use crate::policy::{CatalogSpec, Policy};
@@ -78,19 +77,61 @@ pub enum Scope {
     Checked,
 }
 
-/// The answer for one entity (the `EntityCheck` of the npm package).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The answer for one entity (serialized as the `EntityCheck` of the npm package:
+/// `{ checked, value, issues, verdict, status }`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct EntityCheck {
-    /// False: not an entity the policy checks; then everything else is empty.
+    /// False: not an entity the policy checks; then it has no verdict and no issue.
     pub checked: bool,
-    /// The normalized ID when the annotation's value is valid.
-    pub value: Option<String>,
-    /// `missing_annotation` (when required), or the annotation value's verdict issues.
-    pub issues: Vec<Issue>,
-    /// The annotation value's verdict; none when not checked or without an annotation.
+    /// The annotation value's verdict (with the lookup's issues and record once it ran); none
+    /// when not checked or without an annotation.
     pub verdict: Option<Verdict>,
-    /// `valid`, `unavailable` or the first error code (rule 4).
-    pub status: Option<String>,
+    /// `missing_annotation`, when the annotation is required and absent.
+    pub missing: Option<Issue>,
+}
+
+impl EntityCheck {
+    /// The normalized ID when the annotation's value is valid.
+    pub fn value(&self) -> Option<&str> {
+        self.verdict.as_ref()?.value.as_deref()
+    }
+
+    /// `missing_annotation`, or the annotation value's verdict issues.
+    pub fn issues(&self) -> &[Issue] {
+        match (&self.verdict, &self.missing) {
+            (Some(v), _) => &v.issues,
+            (None, Some(m)) => std::slice::from_ref(m),
+            (None, None) => &[],
+        }
+    }
+
+    /// `valid`, `unavailable` or the first error code (rule 4); none when not checked, or
+    /// without an annotation when none is required.
+    pub fn status(&self) -> Option<&'static str> {
+        match (&self.verdict, &self.missing) {
+            (Some(v), _) => Some(status(v)),
+            (None, Some(m)) => Some(m.code.code()),
+            (None, None) => None,
+        }
+    }
+
+    /// No error-severity issue.
+    pub fn valid(&self) -> bool {
+        !self.issues().iter().any(|i| i.severity == Severity::Error)
+    }
+}
+
+impl Serialize for EntityCheck {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("EntityCheck", 5)?;
+        out.serialize_field("checked", &self.checked)?;
+        out.serialize_field("value", &self.value())?;
+        out.serialize_field("issues", self.issues())?;
+        out.serialize_field("verdict", &self.verdict)?;
+        out.serialize_field("status", &self.status())?;
+        out.end()
+    }
 }
 
 /// Whether `api_version` names a Backstage entity (`backstage.io/*`).
@@ -109,41 +150,18 @@ pub fn status(verdict: &Verdict) -> &'static str {
     }
 }
 
-impl EntityCheck {
-    fn unchecked() -> EntityCheck {
-        EntityCheck {
-            checked: false,
-            value: None,
-            issues: Vec::new(),
-            verdict: None,
-            status: None,
-        }
+/// The catalog settings of a policy: its `catalog` section, else `default` (filled in).
+fn spec<'p>(policy: &'p Policy, default: &'p mut Option<CatalogSpec>) -> &'p CatalogSpec {
+    match &policy.catalog {
+        Some(c) => c,
+        None => default.get_or_insert_with(CatalogSpec::default),
     }
-
-    /// Recompute `value`, `issues` and `status` from the verdict (after a lookup changed it).
-    pub fn settle(&mut self) {
-        if let Some(v) = &self.verdict {
-            self.value = v.value.clone();
-            self.issues = v.issues.clone();
-            self.status = Some(status(v).to_string());
-        }
-    }
-
-    /// No error-severity issue.
-    pub fn valid(&self) -> bool {
-        !self.issues.iter().any(|i| i.severity == Severity::Error)
-    }
-}
-
-/// The catalog settings of a policy, with their defaults when it has no `catalog` section.
-fn spec(policy: &Policy) -> CatalogSpec {
-    policy.catalog.clone().unwrap_or_default()
 }
 
 impl Validator {
     /// The policy's catalog settings (its defaults when the policy has no `catalog` section).
     pub fn catalog(&self) -> CatalogSpec {
-        spec(self.policy())
+        self.policy().catalog.clone().unwrap_or_default()
     }
 
     /// Rule 1 for an entity's `apiVersion` and `kind`.
@@ -154,20 +172,16 @@ impl Validator {
         if !is_backstage(api) {
             return Scope::Foreign;
         }
-        let listed = |kinds: &[String]| kinds.iter().any(|k| k.eq_ignore_ascii_case(kind));
-        let checked = match &self.policy().catalog {
-            Some(c) => listed(&c.kinds),
-            None => listed(&CatalogSpec::default().kinds),
-        };
-        if checked {
+        let mut default = None;
+        let kinds = &spec(self.policy(), &mut default).kinds;
+        if kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
             Scope::Checked
         } else {
             Scope::Unchecked
         }
     }
 
-    /// Apply the catalog rules to one entity (format only; a lookup then changes the verdict,
-    /// and [`EntityCheck::settle`] the rest). Errors for a caller's mistake: an unknown `scheme`,
+    /// Apply the catalog rules to one entity (format only; a lookup then adds to its verdict). Errors for a caller's mistake: an unknown `scheme`,
     /// or a policy without `catalog.annotation`.
     #[cold]
     pub fn check_entity(
@@ -175,53 +189,36 @@ impl Validator {
         entity: &Entity<'_>,
         scheme: Option<&str>,
     ) -> Result<EntityCheck, Error> {
-        let spec = spec(self.policy());
+        let mut default = None;
+        let spec = spec(self.policy(), &mut default);
         let Some(annotation) = spec.annotation.as_deref() else {
             return Err(Error::policy(
                 "catalog.annotation",
                 "is required for catalog checks: name the annotation that holds the asset ID (e.g. example.com/asset-id)",
             ));
         };
-        if self.entity_scope(entity.api_version, entity.kind) != Scope::Checked {
-            // A caller's mistake is reported whatever the entity.
-            self.check_scheme(scheme)?;
-            return Ok(EntityCheck::unchecked());
-        }
-        let kind = entity.kind.unwrap_or_default();
-        let missing = || {
-            let issue = Issue::error(
-                IssueCode::MissingAnnotation,
-                format!("{kind} has no {annotation} annotation"),
-            )
-            .with_hint(format!(
-                "add metadata.annotations.{annotation}: <asset ID> to link the {kind} to its asset"
-            ));
-            EntityCheck {
-                checked: true,
-                value: None,
-                issues: vec![issue],
-                verdict: None,
-                status: Some(IssueCode::MissingAnnotation.code().to_string()),
-            }
-        };
-        let absent = EntityCheck {
-            checked: true,
-            ..EntityCheck::unchecked()
-        };
-        let Some(input) = entity.annotation else {
-            self.check_scheme(scheme)?;
-            return Ok(if spec.required { missing() } else { absent });
-        };
-        let verdict = self.check_format(input, scheme)?;
-        if !spec.required && verdict.codes() == [IssueCode::Empty] {
-            return Ok(absent);
-        }
+        let checked = self.entity_scope(entity.api_version, entity.kind) == Scope::Checked;
         let mut check = EntityCheck {
-            checked: true,
-            verdict: Some(verdict),
-            ..EntityCheck::unchecked()
+            checked,
+            verdict: None,
+            missing: None,
         };
-        check.settle();
+        match entity.annotation.filter(|_| checked) {
+            None => {
+                // A caller's mistake is reported whatever the entity.
+                self.check_scheme(scheme)?;
+                if checked && spec.required {
+                    check.missing = Some(missing(entity.kind.unwrap_or_default(), annotation));
+                }
+            }
+            Some(input) => {
+                let verdict = self.check_format(input, scheme)?;
+                // Optional: a blank value counts as absent (rule 3).
+                if spec.required || verdict.codes() != [IssueCode::Empty] {
+                    check.verdict = Some(verdict);
+                }
+            }
+        }
         Ok(check)
     }
 
@@ -250,6 +247,18 @@ impl Validator {
     }
 }
 
+/// The `missing_annotation` issue of a `kind` entity.
+#[cold]
+fn missing(kind: &str, annotation: &str) -> Issue {
+    Issue::error(
+        IssueCode::MissingAnnotation,
+        format!("{kind} has no {annotation} annotation"),
+    )
+    .with_hint(format!(
+        "add metadata.annotations.{annotation}: <asset ID> to link the {kind} to its asset"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,12 +285,12 @@ mod tests {
         let optional = validator(r#"{"annotation":"a/id","required":false}"#);
         for blank in [Input::Str(""), Input::Str(" \u{a0}"), Input::Missing] {
             let r = required.check_entity(&system(Some(blank)), None).unwrap();
-            assert_eq!(r.issues[0].code, IssueCode::Empty, "{blank:?}");
-            assert_eq!(r.status.as_deref(), Some("empty"));
+            assert_eq!(r.issues()[0].code, IssueCode::Empty, "{blank:?}");
+            assert_eq!(r.status(), Some("empty"));
             let o = optional.check_entity(&system(Some(blank)), None).unwrap();
             assert_eq!(
-                (o.checked, o.issues.len(), o.verdict, o.status),
-                (true, 0, None, None),
+                (o.checked, o.issues().len(), o.verdict.is_none(), o.status()),
+                (true, 0, true, None),
                 "{blank:?}"
             );
         }
@@ -289,7 +298,21 @@ mod tests {
         let o = optional
             .check_entity(&system(Some(Input::Other("number"))), None)
             .unwrap();
-        assert_eq!(o.status.as_deref(), Some("invalid_type"));
+        assert_eq!(o.status(), Some("invalid_type"));
+        // Absent and optional: nothing; absent and required: missing_annotation.
+        let o = optional.check_entity(&system(None), None).unwrap();
+        assert_eq!((o.checked, o.issues().len(), o.status()), (true, 0, None));
+        let r = required.check_entity(&system(None), None).unwrap();
+        assert_eq!(r.status(), Some("missing_annotation"));
+        assert!(!r.valid());
+        // Serialized as the npm package's EntityCheck.
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"checked": true, "value": null, "verdict": null,
+                "status": "missing_annotation", "issues": [{"code": "missing_annotation",
+                "severity": "error", "message": "System has no a/id annotation",
+                "hint": "add metadata.annotations.a/id: <asset ID> to link the System to its asset"}]})
+        );
     }
 
     #[test]

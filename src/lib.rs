@@ -19,4 +19,4 @@ pub mod wasm;
 
 pub use policy::Policy;
 pub use validator::{Input, Scheme, Validator};
-pub use verdict::{AssetRecord, Error, Issue, IssueCode, Severity, Verdict};
+pub use verdict::{AssetRecord, CallerErrorCode, Error, Issue, IssueCode, Severity, Verdict};

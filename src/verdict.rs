@@ -215,6 +215,37 @@ impl Verdict {
     }
 }
 
+/// Stable codes of a caller's mistake (the `code` of a thrown error or a CLI configuration
+/// error): never a verdict. Never renamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallerErrorCode {
+    /// The policy was refused (the error's `path` names where).
+    InvalidPolicy,
+    /// The `scheme` option names no scheme of the policy.
+    UnknownScheme,
+    /// An argument of the wrong type (a `TypeError` in JS: `checkFormatMany` without an array,
+    /// a `scheme` option that is not a string).
+    InvalidArgument,
+}
+
+impl CallerErrorCode {
+    /// Every code, in the order of docs/design.md.
+    pub const ALL: [CallerErrorCode; 3] = [
+        CallerErrorCode::InvalidPolicy,
+        CallerErrorCode::UnknownScheme,
+        CallerErrorCode::InvalidArgument,
+    ];
+
+    /// The stable string form, e.g. `"unknown_scheme"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CallerErrorCode::InvalidPolicy => "invalid_policy",
+            CallerErrorCode::UnknownScheme => "unknown_scheme",
+            CallerErrorCode::InvalidArgument => "invalid_argument",
+        }
+    }
+}
+
 /// A caller's mistake: never a verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -227,9 +258,14 @@ pub enum Error {
 impl Error {
     /// Stable code: `invalid_policy` or `unknown_scheme`.
     pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// The code as a [`CallerErrorCode`].
+    pub fn kind(&self) -> CallerErrorCode {
         match self {
-            Error::InvalidPolicy { .. } => "invalid_policy",
-            Error::UnknownScheme { .. } => "unknown_scheme",
+            Error::InvalidPolicy { .. } => CallerErrorCode::InvalidPolicy,
+            Error::UnknownScheme { .. } => CallerErrorCode::UnknownScheme,
         }
     }
     // Error paths only: `cold` keeps them out of their callers (size of the speed-built `.wasm`).

@@ -3,10 +3,11 @@
 use super::codec;
 use super::lookup::{self, Flight, Tick};
 use super::types::*;
+use crate::catalog::{Entity, EntityCheck};
 use crate::lookup::{Engine, Ticket};
 use crate::validator::{Input, Validator};
-use crate::verdict::{Error, Verdict};
-use js_sys::{Array, Function, Reflect};
+use crate::verdict::{CallerErrorCode, Error, Verdict};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -37,6 +38,18 @@ pub(super) fn js_error(e: &Error) -> JsValue {
     if let Error::InvalidPolicy { path, .. } = e {
         let _ = Reflect::set(&err, &"path".into(), &path.into());
     }
+    err.into()
+}
+
+/// A `TypeError` with `code: 'invalid_argument'`.
+#[cold]
+fn type_error(message: &str) -> JsValue {
+    let err = js_sys::TypeError::new(message);
+    let _ = Reflect::set(
+        &err,
+        &"code".into(),
+        &CallerErrorCode::InvalidArgument.code().into(),
+    );
     err.into()
 }
 
@@ -91,7 +104,7 @@ fn scheme_option(options: &JsValue) -> Result<Option<String>, JsValue> {
     } else {
         s.as_string()
             .map(Some)
-            .ok_or_else(|| js_sys::TypeError::new("options.scheme must be a string").into())
+            .ok_or_else(|| type_error("options.scheme must be a string"))
     }
 }
 
@@ -153,7 +166,7 @@ impl AssetIdValidator {
         let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
         let values: JsValue = values.into();
         if !Array::is_array(&values) {
-            return Err(js_sys::TypeError::new("checkFormatMany expects an array").into());
+            return Err(type_error("checkFormatMany expects an array"));
         }
         let arr: Array = values.unchecked_into();
         let mut out = Vec::with_capacity(arr.length() as usize);
@@ -201,14 +214,8 @@ impl AssetIdValidator {
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
         options: Option<ValidateOptionsArg>,
     ) -> VerdictPromise {
-        let values = Array::of1(&value);
-        let inner = self.inner.clone();
-        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-        future_to_promise(async move {
-            let mut verdicts = validate_many(inner, values, options).await?;
-            Ok(verdicts.pop().map_or(JsValue::NULL, |v| to_js(&v)))
-        })
-        .unchecked_into()
+        self.run(Job::One, Array::of1(&value).into(), options)
+            .unchecked_into()
     }
 
     /// Validate many values; lookups are deduplicated and batched.
@@ -218,17 +225,7 @@ impl AssetIdValidator {
         values: ValuesArg,
         options: Option<ValidateOptionsArg>,
     ) -> VerdictsPromise {
-        let inner = self.inner.clone();
-        let values: JsValue = values.into();
-        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-        future_to_promise(async move {
-            if !Array::is_array(&values) {
-                return Err(js_sys::TypeError::new("validateMany expects an array").into());
-            }
-            let verdicts = validate_many(inner, values.unchecked_into(), options).await?;
-            Ok(to_js(&verdicts))
-        })
-        .unchecked_into()
+        self.run(Job::Many, values.into(), options).unchecked_into()
     }
 
     /// What the schemes expect (the tail of `pattern_mismatch` messages), for js/verdicts.cjs.
@@ -241,33 +238,189 @@ impl AssetIdValidator {
     #[wasm_bindgen(js_name = schemeNames, unchecked_return_type = "string[]")]
     pub fn scheme_names(&self) -> JsValue {
         let names = Array::new();
-        for s in self.inner.validator.schemes() {
-            names.push(&JsValue::from_str(s.name()));
+        for name in self.inner.validator.scheme_names() {
+            names.push(&JsValue::from_str(name));
         }
         names.into()
     }
-}
 
-// The async functions below only await; what they do between awaits is in small functions that
-// are never inlined, so that the state machines (this crate is built at opt-level 3) stay small.
-
-async fn validate_many(
-    inner: Rc<Inner>,
-    values: Array,
-    options: JsValue,
-) -> Result<Vec<Verdict>, JsValue> {
-    let verdicts = check_all(&inner, &values, &options)?;
-    Ok(lookup::look_up(&inner, verdicts, &options).await)
-}
-
-/// The values' format verdicts.
-#[inline(never)]
-fn check_all(inner: &Inner, values: &Array, options: &JsValue) -> Result<Vec<Verdict>, JsValue> {
-    let scheme = scheme_option(options)?;
-    let mut verdicts = Vec::with_capacity(values.length() as usize);
-    for v in values.iter() {
-        verdicts
-            .push(check_one(&inner.validator, &v, scheme.as_deref()).map_err(|e| js_error(&e))?);
+    /// The policy's `catalog.annotation` (the key that holds the asset ID), or null.
+    #[wasm_bindgen(getter)]
+    pub fn annotation(&self) -> Option<String> {
+        self.inner
+            .validator
+            .policy()
+            .catalog
+            .as_ref()?
+            .annotation
+            .clone()
     }
-    Ok(verdicts)
+
+    /// The catalog rules for one entity (format only, synchronous): whether the policy checks it
+    /// (apiVersion `backstage.io/*`, kind in `catalog.kinds`), and what its annotation says. Reads
+    /// only `apiVersion`, `kind` and `metadata.annotations[catalog.annotation]`, own data
+    /// properties (no getter runs), whatever the entity's size. Throws (`invalid_policy`, path
+    /// `catalog.annotation`) when the policy names no annotation.
+    #[wasm_bindgen(js_name = checkEntity)]
+    pub fn check_entity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] entity: JsValue,
+    ) -> Result<EntityCheckOut, JsValue> {
+        let check = check_entity(&self.inner, &entity, None)?;
+        Ok(to_js(&check).unchecked_into())
+    }
+
+    /// [`Self::check_entity`] for many entities, then one batched lookup for their distinct
+    /// valid IDs (as `validateMany`); the checks come back in input order.
+    #[wasm_bindgen(js_name = validateEntities)]
+    pub fn validate_entities(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown[]")] entities: JsValue,
+        options: Option<ValidateOptionsArg>,
+    ) -> EntityChecksPromise {
+        self.run(Job::Entities, entities, options).unchecked_into()
+    }
+}
+
+impl AssetIdValidator {
+    /// The three async methods share one future (one state machine in the `.wasm`).
+    fn run(&self, job: Job, input: JsValue, options: Option<ValidateOptionsArg>) -> Promise {
+        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        future_to_promise(run(self.inner.clone(), job, input, options))
+    }
+}
+
+/// An own data property of `obj` (undefined when absent, inherited, an accessor, or `obj` is not
+/// an object): what an entity parsed from JSON holds, and nothing a getter or proxy makes up.
+fn own(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get_own_property_descriptor(obj.unchecked_ref::<Object>(), &JsValue::from_str(key))
+        .ok()
+        .filter(|d| d.is_object())
+        .map_or(JsValue::UNDEFINED, |d| get(&d, "value"))
+}
+
+/// The catalog rules for one JS entity.
+#[inline(never)]
+fn check_entity(
+    inner: &Inner,
+    entity: &JsValue,
+    scheme: Option<&str>,
+) -> Result<EntityCheck, JsValue> {
+    let validator = &inner.validator;
+    let catalog = validator.policy().catalog.as_ref();
+    let annotation = catalog.and_then(|c| c.annotation.as_deref()).unwrap_or("");
+    let api_version = own(entity, "apiVersion").as_string();
+    let kind = own(entity, "kind").as_string();
+    let value = own(&own(&own(entity, "metadata"), "annotations"), annotation);
+    let text = value.as_string();
+    let other = type_name(&value);
+    let input = match &text {
+        Some(s) => Some(Input::Str(s)),
+        None if value.is_undefined() => None,
+        None if value.is_null() => Some(Input::Missing),
+        None => Some(Input::Other(&other)),
+    };
+    let entity = Entity {
+        api_version: api_version.as_deref(),
+        kind: kind.as_deref(),
+        annotation: input,
+    };
+    validator
+        .check_entity(&entity, scheme)
+        .map_err(|e| js_error(&e))
+}
+
+// The async function below only awaits; what it does between awaits is in small functions that
+// are never inlined, so that its state machine (this crate is built for speed) stays small.
+
+/// What an async method was asked.
+#[derive(Clone, Copy)]
+enum Job {
+    /// `validate`: one value.
+    One,
+    /// `validateMany`: an array of values.
+    Many,
+    /// `validateEntities`: an array of entities.
+    Entities,
+}
+
+/// What to make of the looked-up verdicts: for entities, their checks and which ones the
+/// verdicts belong to.
+enum Finish {
+    One,
+    Many,
+    Entities(Vec<EntityCheck>, Vec<usize>),
+}
+
+async fn run(
+    inner: Rc<Inner>,
+    job: Job,
+    input: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (verdicts, finish) = prepare(&inner, job, &input, &options)?;
+    let verdicts = lookup::look_up(&inner, verdicts, &options).await;
+    Ok(finish_job(finish, verdicts))
+}
+
+/// The format verdicts of a job (entities: of their annotations).
+#[inline(never)]
+fn prepare(
+    inner: &Inner,
+    job: Job,
+    input: &JsValue,
+    options: &JsValue,
+) -> Result<(Vec<Verdict>, Finish), JsValue> {
+    let scheme = scheme_option(options)?;
+    let scheme = scheme.as_deref();
+    if !Array::is_array(input) {
+        return Err(type_error(match job {
+            Job::Entities => "validateEntities expects an array",
+            _ => "validateMany expects an array",
+        }));
+    }
+    let items: &Array = input.unchecked_ref();
+    let mut verdicts = Vec::with_capacity(items.length() as usize);
+    if let Job::Entities = job {
+        let mut checks = Vec::with_capacity(verdicts.capacity());
+        let mut at = Vec::new();
+        for (i, e) in items.iter().enumerate() {
+            let mut check = check_entity(inner, &e, scheme)?;
+            if let Some(v) = check.verdict.take() {
+                at.push(i);
+                verdicts.push(v);
+            }
+            checks.push(check);
+        }
+        return Ok((verdicts, Finish::Entities(checks, at)));
+    }
+    for v in items.iter() {
+        verdicts.push(check_one(&inner.validator, &v, scheme).map_err(|e| js_error(&e))?);
+    }
+    Ok((
+        verdicts,
+        if let Job::One = job {
+            Finish::One
+        } else {
+            Finish::Many
+        },
+    ))
+}
+
+/// The job's answer from its looked-up verdicts.
+#[inline(never)]
+fn finish_job(finish: Finish, mut verdicts: Vec<Verdict>) -> JsValue {
+    match finish {
+        Finish::One => verdicts.pop().map_or(JsValue::NULL, |v| to_js(&v)),
+        Finish::Many => to_js(&verdicts),
+        Finish::Entities(mut checks, at) => {
+            for (i, v) in at.into_iter().zip(verdicts) {
+                checks[i].verdict = Some(v);
+            }
+            to_js(&checks)
+        }
+    }
 }

@@ -4,16 +4,26 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** Stable, machine-readable issue codes. */
+/** Stable, machine-readable issue codes (the Rust `IssueCode`; a test keeps the two equal). */
 export type IssueCode =
   | 'empty' | 'invalid_type' | 'too_long' | 'invalid_characters' | 'pattern_mismatch'
   | 'checksum_mismatch' | 'not_found' | 'retired' | 'ambiguous' | 'lookup_unavailable'
   | 'missing_annotation' | 'invalid_yaml';
+/**
+ * Stable codes of a caller's mistake, the `code` of a thrown {@link AssetIdError} (the Rust
+ * `CallerErrorCode`; a test keeps the two equal): a refused policy, an unknown `scheme` option,
+ * an argument of the wrong type.
+ */
+export type CallerErrorCode = 'invalid_policy' | 'unknown_scheme' | 'invalid_argument';
+/** Same as {@link CallerErrorCode}. */
+export type AssetIdErrorCode = CallerErrorCode;
 export type Severity = 'error' | 'warning';
 export interface Issue { code: IssueCode; severity: Severity; message: string; hint?: string }
 export interface AssetRecord {
   id: string; name?: string; status?: string;
   fields: Record<string, string | number | boolean | null | object>;
+  /** The record in the CMDB's own UI (`lookup.recordUrl` with the ID filled in), when set. */
+  url?: string;
 }
 export interface Verdict {
   /** The value as given (null when not a string). */
@@ -68,6 +78,12 @@ export interface LookupPolicy {
    * and their `timeoutMs` starts when they are sent. */
   maxConcurrency?: number;
   onUnavailable?: 'error' | 'warning';
+  /**
+   * Link to a record in the CMDB's UI, filled into `record.url`: an absolute http(s) URL
+   * template with `{id}` (percent-encoded), e.g.
+   * `https://acme.service-now.com/nav_to.do?uri=cmdb_ci_business_app.do?sysparm_query=number={id}`.
+   */
+  recordUrl?: string;
 }
 export interface CatalogPolicy { annotation?: string; kinds?: string[]; required?: boolean }
 export interface Policy {
@@ -86,8 +102,29 @@ export interface ValidateOptions extends CheckOptions {
   fetch?: FetchLike;
   signal?: AbortSignal;
 }
-/** Thrown for a caller's mistake: a refused policy or an unknown scheme. */
-export interface AssetIdError extends Error { code: 'invalid_policy' | 'unknown_scheme'; path?: string }
+/**
+ * Thrown for a caller's mistake: a refused policy (`invalid_policy`, with `path`, e.g.
+ * `schemes[1].pattern`; `''` for the whole policy), an unknown scheme (`unknown_scheme`), an
+ * argument of the wrong type (`invalid_argument`, a `TypeError`).
+ */
+export interface AssetIdError extends Error { code: CallerErrorCode; path?: string }
+/** The catalog rules applied to one entity (`checkEntity`, `validateEntities`). */
+export interface EntityCheck {
+  /** False: not an entity the policy checks (apiVersion `backstage.io/*`, kind in `catalog.kinds`). */
+  checked: boolean;
+  /** The normalized ID when the annotation's value is valid, else null. */
+  value: string | null;
+  /** `missing_annotation` (when required), or the annotation value's verdict issues. */
+  issues: Issue[];
+  /** The annotation value's verdict (with `record` after a lookup); null when not checked or no annotation. */
+  verdict: Verdict | null;
+  /**
+   * For a catalog status annotation: `'valid'`, `'unavailable'` (the first error is
+   * `lookup_unavailable`, or the only trouble is a `lookup_unavailable` warning), or the first
+   * error's code; null when not checked, or without an annotation when none is required.
+   */
+  status: 'valid' | 'unavailable' | IssueCode | null;
+}
 "#;
 
 #[wasm_bindgen]
@@ -108,5 +145,9 @@ extern "C" {
     pub type VerdictPromise;
     #[wasm_bindgen(typescript_type = "Promise<Verdict[]>")]
     pub type VerdictsPromise;
+    #[wasm_bindgen(typescript_type = "EntityCheck")]
+    pub type EntityCheckOut;
+    #[wasm_bindgen(typescript_type = "Promise<EntityCheck[]>")]
+    pub type EntityChecksPromise;
 
 }
