@@ -63,15 +63,13 @@ describe.each<[string, JsonObject]>([
       const want = await core.validateEntities(ENTITIES);
       const got = await Promise.all(ENTITIES.map(e => service.validateEntity(e)));
       expect(got.map(shape)).toEqual(want.map(shape));
-      const statuses = new Set(got.map(c => c.status));
-      if (name === 'a live CMDB') {
-        for (const status of ['valid', 'retired', 'not_found', 'pattern_mismatch', 'checksum_mismatch', 'invalid_type', null]) {
-          expect(statuses).toContain(status);
-        }
-        expect(statuses.has('missing_annotation')).toBe(required);
-      } else {
-        expect(statuses.has('unavailable')).toBe(true);
-      }
+      const statuses = [...new Set(got.map(c => c.status))];
+      const expected =
+        name === 'a live CMDB'
+          ? ['valid', 'retired', 'not_found', 'pattern_mismatch', 'checksum_mismatch', 'invalid_type', null]
+          : ['unavailable', 'pattern_mismatch', 'invalid_type', null];
+      expect(statuses).toEqual(expect.arrayContaining(expected));
+      expect(statuses.includes('missing_annotation')).toBe(required);
     } finally {
       core.free();
     }
