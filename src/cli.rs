@@ -516,14 +516,12 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         // Refuse an unknown scheme before reading any file.
         config
             .validator
-            .check_format(Input::Missing, Some(name))
+            .check_scheme(Some(name))
             .map_err(|e| e.to_string())?;
     }
     let settings = catalog::CheckSettings {
         validator: &config.validator,
         annotation,
-        kinds: &catalog_spec.kinds,
-        required: catalog_spec.required,
         scheme,
         limits: catalog::Limits {
             max_file_bytes: args.max_file_bytes,

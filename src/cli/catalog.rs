@@ -3,6 +3,7 @@
 
 use super::fix::{self, Fix};
 use super::yaml::{self, Node, Pos, Scalar, Spanned};
+use asset_id::catalog::{Entity, EntityCheck, Scope};
 use asset_id::lookup::{driver, Engine, Outcome};
 use asset_id::{Input, Issue, IssueCode, Severity, Validator, Verdict};
 use serde::Serialize;
@@ -103,9 +104,8 @@ impl Report {
 /// Settings of one run.
 pub struct CheckSettings<'a> {
     pub validator: &'a Validator,
+    /// The policy's `catalog.annotation` (required for `check`), for findings and hints.
     pub annotation: &'a str,
-    pub kinds: &'a [String],
-    pub required: bool,
     pub scheme: Option<&'a str>,
     pub limits: Limits,
     pub fix: fix::Mode,
@@ -1037,25 +1037,20 @@ fn check_document(
     if !matches!(&*root.node, Node::Map(_)) {
         return;
     }
-    let Some(api) = root.get("apiVersion").and_then(Spanned::as_str) else {
-        return;
-    };
-    if !api.starts_with("backstage.io/") {
-        return;
+    // The catalog rules are the core's (asset_id::catalog); this reads the entity and keeps
+    // positions.
+    let api_version = root.get("apiVersion").and_then(Spanned::as_str);
+    let kind = root.get("kind").and_then(Spanned::as_str);
+    match settings.validator.entity_scope(api_version, kind) {
+        Scope::Foreign => return,
+        Scope::Unchecked => {
+            report.summary.entities += 1;
+            return;
+        }
+        Scope::Checked => report.summary.entities += 1,
     }
-    let Some(kind) = root.get("kind").and_then(Spanned::as_str) else {
-        return;
-    };
-    report.summary.entities += 1;
-    let Some(kind) = settings
-        .kinds
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(kind))
-        .map(|_| kind.to_string())
-    else {
-        return;
-    };
     report.summary.checked += 1;
+    let kind = kind.unwrap_or_default().to_string();
     let metadata = root.get("metadata");
     let name = metadata
         .and_then(|m| m.get("name"))
@@ -1078,51 +1073,62 @@ fn check_document(
 
     let annotation = metadata
         .and_then(|m| m.get("annotations"))
+        .filter(|a| matches!(&*a.node, Node::Map(_)))
         .and_then(|a| a.entry(settings.annotation));
-    let Some((key, node)) = annotation else {
-        if settings.required {
-            report.findings.push(Finding {
-                file: file.to_string(),
-                line: root.start().line,
-                column: root.start().column,
-                kind: Some(kind.clone()),
-                namespace: Some(namespace),
-                name: Some(name),
-                annotation: Some(settings.annotation.to_string()),
-                value: Value::Null,
-                code: IssueCode::MissingAnnotation,
-                severity: Severity::Error,
-                message: format!("{kind} has no {} annotation", settings.annotation),
-                hint: Some(missing_hint(metadata, &kind, settings.annotation)),
-                fix: None,
-                entity: Some(entity),
-            });
-        }
-        return;
-    };
-    let input = match &*node.node {
+    let input = annotation.map(|(_, node)| match &*node.node {
         Node::Scalar(Scalar::Str(s)) => Input::Str(s),
         Node::Scalar(Scalar::Null) => Input::Missing,
         _ => Input::Other(node.type_name()),
+    });
+    let read = Entity {
+        api_version,
+        kind: Some(&kind),
+        annotation: input,
     };
-    let mut budget = 1000;
-    let value = node.to_json(&mut budget);
     // The scheme was checked once up front, so this cannot fail; stay total anyway.
-    let verdict = match settings.validator.check_format(input, settings.scheme) {
-        Ok(v) => v,
-        Err(e) => Verdict {
-            input: None,
-            valid: false,
-            value: None,
-            scheme: None,
-            issues: vec![Issue::error(IssueCode::PatternMismatch, e.to_string())],
-            record: None,
+    let check = match settings.validator.check_entity(&read, settings.scheme) {
+        Ok(c) => c,
+        Err(e) => EntityCheck {
+            checked: true,
+            verdict: Some(Verdict {
+                input: None,
+                valid: false,
+                value: None,
+                scheme: None,
+                issues: vec![Issue::error(IssueCode::PatternMismatch, e.to_string())],
+                record: None,
+            }),
+            missing: None,
         },
     };
-    if !settings.required && verdict.codes() == [IssueCode::Empty] {
-        // Optional: a blank annotation counts as absent.
+    if let Some(mut issue) = check.missing {
+        // The core's issue, with a hint that knows the YAML (a `<<` merge key on the way).
+        issue.hint = Some(missing_hint(metadata, &kind, settings.annotation));
+        report.findings.push(Finding {
+            file: file.to_string(),
+            line: root.start().line,
+            column: root.start().column,
+            kind: Some(kind.clone()),
+            namespace: Some(namespace),
+            name: Some(name),
+            annotation: Some(settings.annotation.to_string()),
+            value: Value::Null,
+            code: issue.code,
+            severity: issue.severity,
+            message: issue.message,
+            hint: issue.hint,
+            fix: None,
+            entity: Some(entity),
+        });
         return;
     }
+    // Absent (or blank while optional): nothing to report.
+    let (Some((key, node)), Some(verdict)) = (annotation, check.verdict) else {
+        return;
+    };
+    let input = read.annotation.unwrap_or(Input::Missing);
+    let mut budget = 1000;
+    let value = node.to_json(&mut budget);
     // An absent value (`key:`) is marked where the next token starts: point at the key instead.
     let pos = if matches!(&*node.node, Node::Scalar(Scalar::Null)) && node.pos.line != key.pos.line
     {
@@ -1132,7 +1138,10 @@ fn check_document(
     };
     let fix = match input {
         Input::Str(raw) if settings.fix != fix::Mode::Off => {
-            fixable(settings, raw, &verdict).map(|(to, hidden, fixed)| {
+            let fixed = settings
+                .validator
+                .fixed_value(raw, &verdict, settings.scheme);
+            fixed.map(|(to, hidden, fixed)| {
                 let starts = source
                     .starts
                     .get_or_insert_with(|| fix::line_starts(source.body));
@@ -1158,31 +1167,6 @@ fn check_document(
         verdict,
         fix,
     });
-}
-
-/// What `--fix` writes for `raw`, asked of the core: the verdict's normalized value when that
-/// differs from what is written, or, when the value is invalid only for hidden characters, the
-/// normalized value of the value without them (`asset_id::chars::strip_hidden`). Returns the new
-/// value, whether hidden characters were removed, and the new value's verdict.
-fn fixable(
-    settings: &CheckSettings<'_>,
-    raw: &str,
-    verdict: &Verdict,
-) -> Option<(String, bool, Verdict)> {
-    if verdict.valid {
-        let to = verdict.value.clone()?;
-        return (to != raw).then(|| (to, false, verdict.clone()));
-    }
-    if !verdict.codes().contains(&IssueCode::InvalidCharacters) {
-        return None;
-    }
-    let stripped = asset_id::chars::strip_hidden(raw);
-    let fixed = settings
-        .validator
-        .check_format(Input::Str(&stripped), settings.scheme)
-        .ok()?;
-    let to = fixed.value.clone().filter(|_| fixed.valid)?;
-    Some((to, true, fixed))
 }
 
 /// The hint of `missing_annotation`; names a `<<` merge key when there is one on the way.
