@@ -25,7 +25,6 @@ export {
   type SchemeOption,
 } from './service/AssetIdService';
 export type { AssetIdVerdict } from './service/verdictCache';
-export type { EntityCheck } from './service/entity';
 export { AssetIdConfigError, AssetIdInputError } from './service/errors';
 export {
   createRouter,

@@ -22,10 +22,9 @@ import {
   type CatalogProcessor,
   type CatalogProcessorEmit,
 } from '@backstage/plugin-catalog-node';
-import type { Issue } from 'asset-id';
+import type { EntityCheck, Issue } from 'asset-id';
 import type { AssetIdService } from '../service/AssetIdService';
 import type { ProcessorMode } from '../service/config';
-import type { EntityCheck } from '../service/entity';
 import { AssetIdConfigError } from '../service/errors';
 import { formatIssue } from '../service/messages';
 import type { AssetIdVerdict } from '../service/verdictCache';

@@ -18,10 +18,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { CacheManager } from '@backstage/backend-defaults/cache';
 import type { JsonObject } from '@backstage/types';
-import { AssetIdValidator, type FetchLike, type Policy, type Verdict } from 'asset-id';
+import { AssetIdValidator, type EntityCheck, type FetchLike, type Policy, type Verdict } from 'asset-id';
 import { LRUCache } from 'lru-cache';
 import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
-import { statusOf, type EntityCheck } from './entity';
+import { statusOf } from './entity';
 import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
 import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
 import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
@@ -176,7 +176,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     if (option === undefined) return { check: validator };
     const list = typeof option === 'string' ? [option] : option;
     if (!Array.isArray(list) || list.length === 0 || list.some(s => typeof s !== 'string')) {
-      throw new AssetIdInputError("'scheme' must be a scheme name or a non-empty list of scheme names", 'invalid_scheme_option');
+      throw new AssetIdInputError("'scheme' must be a scheme name or a non-empty list of scheme names", 'invalid_argument', 'scheme');
     }
     const unknown = list.filter(s => !names.includes(s));
     if (unknown.length > 0) {
@@ -227,7 +227,8 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     validate: async (value, opts) => (await validateMany([value], opts))[0],
     validateMany,
     async validateEntity(entity) {
-      const check = checkEntity(validator, policy, entity);
+      // The core's catalog rules (apiVersion, kind, annotation, required, blank and non-string values).
+      const check = validator.checkEntity(entity);
       const format = check.verdict;
       if (!check.checked || !hasLookup || !format || !format.valid || format.value === null || format.scheme === null) {
         return check;
@@ -242,38 +243,6 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
       };
     },
   };
-}
-
-type CoreEntityCheck = { checkEntity?: (entity: unknown) => EntityCheck };
-
-/** The core's `checkEntity` (format only). */
-function checkEntity(validator: AssetIdValidator, policy: Policy, entity: unknown): EntityCheck {
-  const core = (validator as unknown as CoreEntityCheck).checkEntity;
-  if (typeof core === 'function') return core.call(validator, entity);
-  return legacyCheckEntity(validator, policy, entity);
-}
-
-// TEMPORARY, until the npm package ships checkEntity: the previous TypeScript copy of the catalog rules.
-function legacyCheckEntity(validator: AssetIdValidator, policy: Policy, entity: unknown): EntityCheck {
-  const none: EntityCheck = { checked: false, value: null, issues: [], verdict: null, status: null };
-  if (typeof entity !== 'object' || entity === null) return none;
-  const e = entity as { apiVersion?: unknown; kind?: unknown; metadata?: { annotations?: Record<string, unknown> } };
-  const kinds = (policy.catalog?.kinds ?? ['System']).map(k => k.toLowerCase());
-  if (typeof e.apiVersion !== 'string' || !e.apiVersion.startsWith('backstage.io/')) return none;
-  if (typeof e.kind !== 'string' || !kinds.includes(e.kind.toLowerCase())) return none;
-  const annotation = policy.catalog?.annotation ?? '';
-  const value = e.metadata?.annotations?.[annotation];
-  if (value === undefined) {
-    if (policy.catalog?.required === false) return { ...none, checked: true };
-    const issue = {
-      code: 'missing_annotation' as const,
-      severity: 'error' as const,
-      message: `The entity has no '${annotation}' annotation`,
-    };
-    return { checked: true, value: null, issues: [issue], verdict: null, status: 'missing_annotation' };
-  }
-  const verdict = validator.checkFormat(value);
-  return { checked: true, value: verdict.value, issues: verdict.issues, verdict, status: statusOf(verdict) };
 }
 
 /**

@@ -5,11 +5,10 @@
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import type { JsonObject } from '@backstage/types';
-import { AssetIdValidator, type Policy } from 'asset-id';
+import { AssetIdValidator, type EntityCheck, type Policy } from 'asset-id';
 import { startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
 import { samplePolicy } from '../__testUtils__/policy';
 import { createAssetIdService } from './AssetIdService';
-import type { EntityCheck } from './entity';
 
 let cmdb: FakeCmdb;
 beforeAll(async () => {
