@@ -4,6 +4,20 @@ import assert from 'node:assert/strict';
 
 export const format = JSON.parse(readFileSync(new URL('../cases/format.json', import.meta.url), 'utf8'));
 export const lookup = JSON.parse(readFileSync(new URL('../cases/lookup.json', import.meta.url), 'utf8'));
+export const catalog = JSON.parse(readFileSync(new URL('../cases/catalog.json', import.meta.url), 'utf8'));
+
+/** Assert an EntityCheck matches a catalog case's expectation (same rules as tests/catalog.rs). */
+export function expectEntityCheck(c, got) {
+  const e = c.expect;
+  const where = `case ${JSON.stringify(c.name)}: ${JSON.stringify(got).slice(0, 600)}`;
+  assert.deepEqual(Object.keys(got).sort(), ['checked', 'issues', 'status', 'value', 'verdict'], where);
+  for (const key of ['checked', 'value', 'status']) assert.equal(got[key], e[key], `${key} — ${where}`);
+  assert.deepEqual(got.issues.map((i) => i.code), e.codes, `codes — ${where}`);
+  if (got.verdict !== null) assert.deepEqual(got.verdict.issues, got.issues, `verdict issues — ${where}`);
+  if (!e.checked) assert.equal(got.verdict, null, `unchecked: no verdict — ${where}`);
+  if ('recordName' in e) assert.equal(got.verdict?.record?.name, e.recordName, `record.name — ${where}`);
+  if ('recordUrl' in e) assert.equal(got.verdict?.record?.url, e.recordUrl, `record.url — ${where}`);
+}
 
 /** `{"$repeat": [s, n]}` -> s repeated n times. */
 export function materialize(v) {
