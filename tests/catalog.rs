@@ -98,7 +98,6 @@ fn catalog_cases() {
 #[test]
 fn the_cli_agrees_with_the_core() {
     #[path = "common/cli.rs"]
-    #[allow(dead_code)]
     mod common_cli;
     let suite = suite();
     let mut failures = Vec::new();
