@@ -11,6 +11,17 @@ before(async () => {
 });
 after(() => cmdb.close());
 
+test('every case asserts something, and a failing scenario its codes', () => {
+  assert.ok(lookup.cases.length >= 30, `the lookup suite lost cases: ${lookup.cases.length}`);
+  for (const c of lookup.cases) {
+    assert.ok(c.expect || 'requests' in c, `${c.name}: asserts nothing`);
+    if (c.scenario) {
+      assert.ok(c.expect, `${c.name}: a scenario without expect`);
+      for (const [id, want] of Object.entries(c.expect)) assert.ok(Array.isArray(want.codes), `${c.name}: ${id}: no codes`);
+    }
+  }
+});
+
 for (const c of lookup.cases) {
   // A hostile answer must never hang a test run: past 20 s the case fails.
   test(c.name, { timeout: 20000 }, async () => {
