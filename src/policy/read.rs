@@ -629,6 +629,10 @@ mod tests {
         );
         assert_eq!((l.max_response_bytes, l.max_concurrency), (65536, 4));
         assert_eq!(l.on_unavailable, OnUnavailable::Warning);
+        assert_eq!(
+            l.record_url.as_deref(),
+            Some("https://cmdb.example/nav_to.do?uri=cmdb_ci_service.do?sysparm_query=u_asset_id={id}")
+        );
         let c = p.catalog.clone().unwrap();
         assert_eq!(c.annotation.as_deref(), Some("acme.com/asset-id"));
         assert_eq!(c.kinds, vec!["System", "Component"]);
@@ -656,6 +660,7 @@ mod tests {
             (8 * 1024 * 1024, 8)
         );
         assert_eq!(l.on_unavailable, OnUnavailable::Error);
+        assert_eq!(l.record_url, None);
         let sn = l.servicenow.unwrap();
         assert_eq!(
             (sn.table.as_str(), sn.id_field.as_str(), sn.batch_size),

@@ -335,3 +335,53 @@ async fn concurrent_validations_in_one_tick_share_batched_requests() {
     let stats = http("GET", &format!("{}/__stats", server())).await;
     assert_eq!(stats["requests"], json!(3), "{stats}");
 }
+
+// ---- the catalog suite (tests/cases/catalog.json; the same rules as tests/catalog.rs) ----
+
+fn catalog_expect(case: &Value, got: &Value) -> Result<(), String> {
+    let e = &case["expect"];
+    let fail = |what: &str| Err(format!("case {}: {what}\n  got: {got}", case["name"]));
+    for key in ["checked", "value", "status"] {
+        if got[key] != e[key] {
+            return fail(&format!("{key}: want {}", e[key]));
+        }
+    }
+    let codes: Vec<&Value> = got["issues"].as_array().map(|a| a.iter().map(|i| &i["code"]).collect()).unwrap_or_default();
+    if codes != e["codes"].as_array().unwrap().iter().collect::<Vec<_>>() {
+        return fail(&format!("codes: want {}", e["codes"]));
+    }
+    for (key, field) in [("recordName", "name"), ("recordUrl", "url")] {
+        if let Some(want) = e.get(key) {
+            if got["verdict"]["record"][field] != *want {
+                return fail(&format!("record.{field}: want {want}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[wasm_bindgen_test]
+async fn catalog_cases() {
+    let suite: Value = serde_json::from_str(include_str!("../cases/catalog.json")).unwrap();
+    let cases = suite["cases"].as_array().unwrap();
+    assert!(cases.len() >= 40);
+    let mut failures = Vec::new();
+    for case in cases {
+        let v = validator(&suite["policies"][case["policy"].as_str().unwrap()].to_string()).unwrap();
+        let entity = from_json(&case["entity"]);
+        let sync = to_json(&v.check_entity(entity.clone()).map(JsValue::from).unwrap());
+        let p: JsValue = v.validate_entities(Array::of1(&entity).into(), None).into();
+        let looked = to_json(&JsFuture::from(Promise::from(p)).await.unwrap())[0].clone();
+        let got = if case["policy"] == json!("registry") { looked } else {
+            // Without a lookup, validateEntities is checkEntity.
+            if looked != sync {
+                failures.push(format!("{}: validateEntities {looked} != checkEntity {sync}", case["name"]));
+            }
+            sync
+        };
+        if let Err(e) = catalog_expect(case, &got) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
