@@ -23,6 +23,7 @@ const PACKAGES = {
 // 1.55 app gets no second copy.
 const BACKSTAGE_1_55 = {
   '@backstage/backend-plugin-api': '1.12.0',
+  '@backstage/backend-defaults': '0.18.0',
   '@backstage/catalog-model': '1.10.3',
   '@backstage/config': '1.3.11',
   '@backstage/errors': '1.4.0',
@@ -122,7 +123,8 @@ test('Backstage packages carry built dist/ and their Backstage metadata', () => 
     const m = manifests[key];
     assert.ok(m.backstage?.role, 'backstage.role');
     assert.ok(m.backstage?.pluginId, 'backstage.pluginId');
-    assert.ok(m.backstage?.pluginPackage, 'backstage.pluginPackage');
+    // A module names the plugin it extends (pluginPackage); a plugin lists its packages (pluginPackages).
+    assert.ok(m.backstage?.pluginPackage ?? m.backstage?.pluginPackages?.length, 'backstage.pluginPackage(s)');
     const resolvedMain = join(scratch, 'node_modules', PACKAGES[key], m.main);
     assert.match(m.main, /^(\.\/)?dist\//, `${key} main is in dist/`);
     assert.ok(existsSync(resolvedMain), `${resolvedMain} exists`);
@@ -153,10 +155,10 @@ test('asset-id: require() and import() of the Node entry validate an ID', async 
   assert.match(web, /js\/web\.js$/);
 });
 
-test('backend plugin: require() of the published entry gives both backend modules', () => {
+test('backend plugin: require() of the published entry gives the plugin and both backend modules', () => {
   const mod = req(PACKAGES.backend);
-  assert.equal(typeof mod.default, 'object', 'default export (both modules)');
-  for (const name of ['scaffolderModuleAssetId', 'catalogModuleAssetId']) {
+  assert.equal(typeof mod.default, 'object', 'default export (the plugin and both modules)');
+  for (const name of ['assetIdPlugin', 'scaffolderModuleAssetId', 'catalogModuleAssetId']) {
     assert.equal(mod[name]?.$$type, '@backstage/BackendFeature', `${name} is a BackendFeature`);
   }
 });
