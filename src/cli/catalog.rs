@@ -669,7 +669,7 @@ fn location_targets(root: &Spanned) -> Vec<(Pos, String)> {
     let is_location = root
         .get("apiVersion")
         .and_then(Spanned::as_str)
-        .is_some_and(|a| a.starts_with("backstage.io/"))
+        .is_some_and(asset_id::catalog::is_backstage)
         && root
             .get("kind")
             .and_then(Spanned::as_str)

@@ -372,7 +372,7 @@ async fn catalog_cases() {
         let sync = to_json(&v.check_entity(entity.clone()).map(JsValue::from).unwrap());
         let p: JsValue = v.validate_entities(Array::of1(&entity).into(), None).into();
         let looked = to_json(&JsFuture::from(Promise::from(p)).await.unwrap())[0].clone();
-        let got = if case["policy"] == json!("registry") { looked } else {
+        let got = if suite["policies"][case["policy"].as_str().unwrap()]["lookup"].is_object() { looked } else {
             // Without a lookup, validateEntities is checkEntity.
             if looked != sync {
                 failures.push(format!("{}: validateEntities {looked} != checkEntity {sync}", case["name"]));

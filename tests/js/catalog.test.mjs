@@ -19,7 +19,7 @@ test('the suite has its cases', () => {
 test('catalog cases (checkEntity; lookup policies through validateEntities)', async () => {
   for (const c of catalog.cases) {
     const v = validators.get(c.policy);
-    const looked = c.policy === 'registry';
+    const looked = catalog.policies[c.policy].lookup !== undefined;
     const got = looked ? (await v.validateEntities([c.entity]))[0] : v.checkEntity(c.entity);
     expectEntityCheck(c, got);
   }

@@ -16,7 +16,7 @@ export function expectEntityCheck(c, got) {
   if (got.verdict !== null) assert.deepEqual(got.verdict.issues, got.issues, `verdict issues — ${where}`);
   if (!e.checked) assert.equal(got.verdict, null, `unchecked: no verdict — ${where}`);
   if ('recordName' in e) assert.equal(got.verdict?.record?.name, e.recordName, `record.name — ${where}`);
-  if ('recordUrl' in e) assert.equal(got.verdict?.record?.url, e.recordUrl, `record.url — ${where}`);
+  if ('recordUrl' in e) assert.equal(got.verdict?.record?.url ?? null, e.recordUrl, `record.url — ${where}`);
 }
 
 /** `{"$repeat": [s, n]}` -> s repeated n times. */
