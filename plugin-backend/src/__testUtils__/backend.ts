@@ -11,6 +11,8 @@ import { assetIdServiceFactory } from '../service/AssetIdService';
 
 export interface AssetIdTestBackend {
   base: string;
+  /** The assetId config it runs with. */
+  policy: JsonObject;
   /** POST /v1/validate with the given credentials header (default: a user's); null: none. */
   validate(body: unknown, auth?: string | null): Promise<{ status: number; body: JsonObject }>;
   get(path: string, auth?: string | null): Promise<{ status: number; body: JsonObject }>;
@@ -37,6 +39,7 @@ export async function startAssetIdBackend(
   const read = async (res: Response) => ({ status: res.status, body: (await res.json()) as JsonObject });
   return {
     base,
+    policy: assetId,
     async validate(body, auth) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       return read(
