@@ -287,9 +287,9 @@ describe('CMDB credentials', () => {
     expect(settings.credentials.servicenow).toEqual({ username: 'u', password: 'p' });
   });
 
-  it('uses assetId.backend.lookup over a browser-side proxy URL, and credentials follow it', async () => {
+  it('still merges the deprecated assetId.backend.lookup (with a warning), and credentials follow it', async () => {
     const calls: Call[] = [];
-    const { svc } = service(
+    const { svc, logger } = service(
       {
         ...samplePolicy('/api/proxy/servicenow'),
         backend: { lookup: { servicenow: { baseUrl: cmdb.url } } },
@@ -300,6 +300,7 @@ describe('CMDB credentials', () => {
     expect((await svc.validate('APM0001234')).valid).toBe(true);
     expect(calls[0].url.startsWith(cmdb.url)).toBe(true);
     expect(calls[0].authorization).toBe('Bearer abc');
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/'assetId.backend.lookup' is deprecated.*'assetId.lookup'/));
   });
 
   it('warns when a credential can never be sent', () => {
