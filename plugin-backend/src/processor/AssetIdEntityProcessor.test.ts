@@ -1,5 +1,5 @@
 import { createBackendPlugin } from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import {
   catalogProcessingExtensionPoint,
@@ -230,7 +230,7 @@ describe('batching and caching', () => {
 });
 
 describe('default export', () => {
-  it('installs both modules, and they share one validator (one cache) in the process', async () => {
+  it('installs the plugin and both modules, and they share one validator (one cache) in the process', async () => {
     const processors: CatalogProcessor[] = [];
     const actions: Array<{ id: string; handler: (ctx: never) => Promise<void> }> = [];
     const seen: string[] = [];
@@ -275,7 +275,15 @@ describe('default export', () => {
       const emitted: CatalogProcessorResult[] = [];
       await processors[0].postProcessEntity!(systemEntity('p', 'APM0001234'), LOCATION, r => emitted.push(r), {} as never);
       expect(emitted).toEqual([]);
-      // The action's lookup filled the cache the processor then used: one request in all.
+      // The plugin's API is there too, on the same cache.
+      const res = await fetch(`http://localhost:${backend.server.port()}/api/asset-id/v1/validate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: mockCredentials.user.header() },
+        body: JSON.stringify({ values: ['apm-0001234'] }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { results: Array<{ value: string }> }).results[0].value).toBe('APM0001234');
+      // The action's lookup filled the cache the processor and the API then used: one request in all.
       expect(seen).toHaveLength(1);
       expect((await cmdb.stats()).requests).toBe(1);
     } finally {
