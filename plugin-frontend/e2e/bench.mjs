@@ -142,7 +142,7 @@ try {
   await backend.close();
 }
 if (dev) {
-  const demo = await startDemo({ log: false });
+  const demo = await startDemo({ log: false, freePorts: true });
   try {
     await bench('dev server (npm run demo)', demo.url);
   } finally {

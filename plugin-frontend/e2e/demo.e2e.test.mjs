@@ -18,7 +18,7 @@ let page;
 const requests = [];
 
 before(async () => {
-  demo = await startDemo({ log: false });
+  demo = await startDemo({ log: false, freePorts: true });
   browser = await launchBrowser();
   page = browser.page;
   page.on('request', r => requests.push(r.url()));

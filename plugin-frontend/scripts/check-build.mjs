@@ -35,6 +35,7 @@ if (!existsSync(link)) {
   symlinkSync(relative(resolve(link, '..'), PKG_DIR), link);
 }
 rmSync(DIST, { recursive: true, force: true });
+const sourceAtStart = sha(readFileSync(createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm')));
 const t0 = Date.now();
 const build = spawnSync(
   process.execPath,
@@ -50,7 +51,11 @@ if (build.status !== 0) {
 // 2. the .wasm is emitted, identical to the package's, and referenced by the bundle
 const files = walk(DIST);
 const wasmFiles = files.filter(f => f.endsWith('.wasm'));
-const source = readFileSync(createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm'));
+const sourcePath = createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm');
+const source = readFileSync(sourcePath);
+if (sha(source) !== sourceAtStart) {
+  console.error('note: asset-id (pkg/) was rebuilt while the app was being built; rerun this check');
+}
 check(wasmFiles.length === 1, `exactly one .wasm emitted: ${wasmFiles.map(f => relative(APP_DIR, f)).join(', ')}`);
 const wasm = wasmFiles[0];
 check(wasm && sha(readFileSync(wasm)) === sha(source), `the emitted .wasm is asset-id's asset_id_bg.wasm (${source.length} bytes)`);

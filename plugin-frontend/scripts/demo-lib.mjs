@@ -2,15 +2,18 @@
 // package start, http://localhost:3000) and a stand-in for the asset-id backend plugin (the demo has
 // no Backstage backend).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PKG_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(PKG_DIR, '..');
-export const APP_URL = 'http://localhost:3000';
+export const APP_PORT = 3000; // app.baseUrl in app-config.yaml
+export const APP_URL = `http://localhost:${APP_PORT}`;
 export const PAGE_URL = `${APP_URL}/asset-id`;
 export const BACKEND_PORT = 7017; // backend.baseUrl in app-config.yaml
 export const PLUGIN_PATH = '/api/asset-id';
@@ -147,15 +150,55 @@ export function checkInstalled() {
   return problems;
 }
 
+/** Throws a clear error when something already listens on the port (another app on :3000, say). */
+async function assertFree(port) {
+  await new Promise((resolvePromise, reject) => {
+    const probe = net.createServer();
+    probe.once('error', () =>
+      reject(new Error(`port ${port} is already in use: stop what listens there, or start the demo with freePorts`)),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise()));
+  });
+}
+
+/** A port nothing listens on right now. */
+async function freePort() {
+  return new Promise((resolvePromise, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePromise(port));
+    });
+  });
+}
+
 /**
- * Start the demo. Resolves when http://localhost:3000 answers. `stop()` ends both servers.
+ * Start the demo. Resolves when the dev server answers. `stop()` ends both servers.
+ * `freePorts`: run on free ports instead of app-config's 3000 and 7017 (tests and the benchmark, so that
+ * another app on this machine cannot answer in the demo's place); otherwise a busy port is an error.
  * The dev server is started as `node .../backstage-cli package start` so the PID held here is the server.
  */
-export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
+export async function startDemo({ log = true, timeoutMs = 240_000, freePorts = false } = {}) {
   const problems = checkInstalled();
   if (problems.length) throw new Error(problems.join('\n'));
-  const backend = await startBackendStandIn();
-  const child = spawn(process.execPath, [join(PKG_DIR, 'node_modules/.bin/backstage-cli'), 'package', 'start'], {
+  const appPort = freePorts ? await freePort() : APP_PORT;
+  const backendPort = freePorts ? await freePort() : BACKEND_PORT;
+  if (!freePorts) {
+    await assertFree(appPort);
+    await assertFree(backendPort);
+  }
+  const appUrl = `http://localhost:${appPort}`;
+  const configArgs = ['--config', join(PKG_DIR, 'app-config.yaml')];
+  let overrideDir;
+  if (freePorts) {
+    overrideDir = mkdtempSync(join(tmpdir(), 'asset-id-demo-'));
+    const override = join(overrideDir, 'app-config.ports.yaml');
+    writeFileSync(override, `app:\n  baseUrl: ${appUrl}\nbackend:\n  baseUrl: http://localhost:${backendPort}\n`);
+    configArgs.push('--config', override);
+  }
+  const backend = await startBackendStandIn({ port: backendPort });
+  const child = spawn(process.execPath, [join(PKG_DIR, 'node_modules/.bin/backstage-cli'), 'package', 'start', ...configArgs], {
     cwd: PKG_DIR,
     env: { ...process.env, BROWSER: 'none', NODE_OPTIONS: '--max-old-space-size=4096' },
     stdio: log ? 'inherit' : ['ignore', 'pipe', 'pipe'],
@@ -192,14 +235,15 @@ export async function startDemo({ log = true, timeoutMs = 240_000 } = {}) {
       });
     }
     await backend.close();
+    if (overrideDir) rmSync(overrideDir, { recursive: true, force: true });
   };
   try {
-    await waitForHttp(APP_URL, timeoutMs, child);
+    await waitForHttp(appUrl, timeoutMs, child);
   } catch (error) {
     await stop();
     throw new Error(`${error.message}\n${output.slice(-4000)}`);
   }
-  return { url: PAGE_URL, backend, child, stop, output: () => output };
+  return { url: `${appUrl}/asset-id`, appUrl, backend, child, stop, output: () => output };
 }
 
 const TYPES = {

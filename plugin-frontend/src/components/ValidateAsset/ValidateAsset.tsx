@@ -89,10 +89,7 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
 
   // Format: synchronous, on every keystroke.
   const format = useMemo<Verdict | undefined>(
-    () =>
-      setup && !isBlank(input)
-        ? setup.checkFormat(input)
-        : undefined,
+    () => (setup && !isBlank(input) ? setup.checkFormat(input) : undefined),
     [setup, input],
   );
 
