@@ -227,7 +227,23 @@ describe('the shared cache', () => {
     }
   });
 
-  it('the in-process layer is least-recently-used: the oldest entry goes, the others stay', async () => {
+  it('a lookup in flight is shared by a later request from another user (no second CMDB request)', async () => {
+    // The fake CMDB's slow scenario answers after 3 s; the second user asks 300 ms after the first.
+    const b = await startAssetIdBackend(samplePolicy(`${cmdb.url}/scenario/slow`, { timeoutMs: 8000 }));
+    try {
+      const first = b.validate({ values: ['APM0001234'] }, mockCredentials.user.header('user:default/alice'));
+      await new Promise(r => setTimeout(r, 300));
+      expect((await cmdb.stats()).requests).toBe(1);
+      const second = b.validate({ values: [' APM-0001234'] }, mockCredentials.user.header('user:default/bob'));
+      const answers = await Promise.all([first, second]);
+      for (const a of answers) expect((a.body.results as unknown as Verdict[])[0].record?.name).toBe('Payments Gateway');
+      expect((await cmdb.stats()).requests).toBe(1);
+    } finally {
+      await b.stop();
+    }
+  });
+
+    it('the in-process layer is least-recently-used: the oldest entry goes, the others stay', async () => {
     const b = await startAssetIdBackend({ ...samplePolicy(cmdb.url), cache: { memoryEntries: 2 } });
     const requests = async () => (await cmdb.stats()).requests;
     try {
