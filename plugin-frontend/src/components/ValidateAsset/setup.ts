@@ -100,6 +100,8 @@ function formatChecker(policy: FormatPolicy, scheme: SchemeOption | undefined): 
   if (scheme === undefined) return value => validator.checkFormat(value);
   const names = schemeList(scheme);
   checkSchemeNames(validator, names);
+  // as the backend narrows: every scheme named is no narrowing, one is the core's `scheme` option
+  if (validator.schemeNames().every(n => names.includes(n))) return value => validator.checkFormat(value);
   if (names.length === 1) return value => validator.checkFormat(value, { scheme: names[0] });
   const narrowed = validatorFor({ ...policy, schemes: policy.schemes.filter(s => names.includes(s.name)) });
   return value => narrowed.checkFormat(value);
