@@ -36,6 +36,7 @@ const BACKSTAGE_1_55 = {
   '@backstage/frontend-plugin-api': '1.0.0',
   '@backstage/plugin-scaffolder': '1.41.0',
   '@backstage/plugin-scaffolder-react': '3.0.0',
+  '@backstage/plugin-catalog-react': '4.0.0',
 };
 const PEERS_ONLY = ['react', 'react-dom', 'react-router-dom', 'react-router'];
 
