@@ -1,5 +1,5 @@
 import React, { useState } from 'react';
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, TestApiRegistry, renderInTestApp } from '@backstage/test-utils';
 import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
@@ -238,7 +238,7 @@ describe('ValidateAsset', () => {
     await waitFor(() => expect(first.root).toHaveAttribute('data-state', 'invalid'));
     expect(helperOf(first.input)).toHaveTextContent(retired);
     const lines = (helperOf(first.input).textContent ?? '').trim();
-    first.root.parentElement?.remove();
+    cleanup();
     // after Next: the form lists that very line; the field shows its description instead
     const after = await renderField({ formData: 'APM0000042', rawErrors: [lines] });
     await waitFor(() => expect(after.root).toHaveAttribute('data-state', 'invalid'));
