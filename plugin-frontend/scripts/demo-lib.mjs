@@ -18,19 +18,16 @@ export const PAGE_URL = `${APP_URL}/asset-id`;
 export const BACKEND_PORT = 7017; // backend.baseUrl in app-config.yaml
 export const PLUGIN_PATH = '/api/asset-id';
 const MAX_BODY = 64 * 1024;
-/**
- * The demo's `lookup.recordUrl` (a link to the record for the entity card). Filled in by the stand-in when
- * the core does not fill `record.url` itself (a core without `lookup.recordUrl`).
- */
+/** The demo's `lookup.recordUrl` (the entity card's link to the record; the core fills `record.url`). */
 export const DEMO_RECORD_URL = 'https://cmdb.example.com/records/{id}';
 
-/** The demo policy: app-config.yaml `assetId` with examples/registry/assets.json as inline records. */
+/** The demo policy: app-config.yaml `assetId` with examples/registry/assets.json as inline records and a recordUrl. */
 export function demoPolicy() {
   const require = createRequire(join(PKG_DIR, 'package.json'));
   const yaml = require('js-yaml');
   const { assetId } = yaml.load(readFileSync(join(PKG_DIR, 'app-config.yaml'), 'utf8'));
   const records = JSON.parse(readFileSync(join(REPO_DIR, 'examples/registry/assets.json'), 'utf8'));
-  return { ...assetId, lookup: { source: 'registry', registry: { records } } };
+  return { ...assetId, lookup: { source: 'registry', recordUrl: DEMO_RECORD_URL, registry: { records } } };
 }
 
 /**
@@ -104,9 +101,6 @@ export function startBackendStandIn({ port = BACKEND_PORT, host = '127.0.0.1' } 
         }
         const validator = validatorFor(names && names.length > 1 ? names : undefined);
         const results = await validator.validateMany(values, names?.length === 1 ? { scheme: names[0] } : {});
-        for (const r of results) {
-          if (r.record && !r.record.url) r.record.url = DEMO_RECORD_URL.replace('{id}', encodeURIComponent(r.record.id));
-        }
         send(res, 200, { results });
       });
       return;

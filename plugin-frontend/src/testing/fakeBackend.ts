@@ -36,11 +36,7 @@ export interface FakeBackendOptions {
   delayMs?: number;
   /** Replace the answer of POST /v1/validate (hostile cases). */
   validateBody?: string;
-  /**
-   * Fill `record.url` of found records from this `{id}` template, as the core does for the policy key
-   * `lookup.recordUrl` (set here so the card's link is tested whatever the core version).
-   */
-  recordUrl?: string;
+
 }
 
 const json = (status: number, body: unknown) =>
@@ -104,11 +100,6 @@ export function fakeBackend(options: FakeBackendOptions) {
       if (unknown.length) return inputError(`unknown scheme ${unknown.join(', ')}`);
       const validator = validatorFor(names && names.length > 1 ? names : undefined);
       const results: Verdict[] = await validator.validateMany(values, names?.length === 1 ? { scheme: names[0] } : {});
-      if (options.recordUrl) {
-        for (const r of results) {
-          if (r.record) (r.record as { url?: string }).url = options.recordUrl.replace('{id}', encodeURIComponent(r.record.id));
-        }
-      }
       return json(200, { results });
     }
     return json(404, { error: { name: 'NotFoundError', message: `no route ${method} ${path}` } });

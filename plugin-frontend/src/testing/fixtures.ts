@@ -12,13 +12,15 @@ export const registry: Array<Record<string, string>> = JSON.parse(
 
 /**
  * The demo policy: the backend's `assetId` of the dev app (plugin-frontend/app-config.yaml, read by the
- * stand-in backend), with the registry's records inline as the backend would look them up.
+ * stand-in backend), with the registry's records inline as the backend would look them up, and a
+ * `lookup.recordUrl` (the card's link).
  */
+export const DEMO_RECORD_URL = 'https://cmdb.example.com/records/{id}';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const appConfig = require('../../app-config.yaml') as { assetId: JsonObject };
 export const demoPolicy: JsonObject = {
   ...appConfig.assetId,
-  lookup: { source: 'registry', registry: { records: registry } },
+  lookup: { source: 'registry', recordUrl: DEMO_RECORD_URL, registry: { records: registry } },
 };
 
 /**

@@ -17,6 +17,8 @@ jest.setTimeout(30_000);
 
 const ANNOTATION = 'example.com/asset-id';
 const RECORD_URL = 'https://acme.service-now.com/nav_to.do?uri=cmdb_ci_business_app.do?sysparm_query=number={id}';
+// the backend's policy with lookup.recordUrl: the core fills record.url
+const policy: JsonObject = { ...demoPolicy, lookup: { ...(demoPolicy.lookup as JsonObject), recordUrl: RECORD_URL } };
 
 function system(assetId?: string): Entity {
   return {
@@ -35,7 +37,7 @@ const outage: JsonObject = {
 type System = 'legacy' | 'new';
 
 async function renderCard(frontend: System, entity: Entity, options: Partial<FakeBackendOptions> = {}) {
-  const backend = fakeBackend({ policy: demoPolicy, recordUrl: RECORD_URL, ...options });
+  const backend = fakeBackend({ policy, ...options });
   const discovery = { getBaseUrl: discoveryApi.getBaseUrl };
   if (frontend === 'legacy') {
     await renderInTestApp(
