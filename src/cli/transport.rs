@@ -1,6 +1,8 @@
-//! The native edge of the lookup: performs the GET requests the core's [`Engine`] plans, with
-//! `ureq`, and hands the raw status, headers and body back to the core. Nothing here interprets
-//! an answer: ServiceNow semantics, batching, retry decisions and error mapping stay in the core.
+//! The native transport of the lookup: performs the GET requests the core's [`Engine`] plans,
+//! with `ureq`, and hands the raw status, headers and body back to the core. Nothing here
+//! interprets an answer or decides: ServiceNow semantics, batching, the rounds, the time budget,
+//! retry decisions and error mapping are the core's ([`asset_id::lookup::driver`]); this file
+//! sends, sleeps when told to, and runs up to `lookup.maxConcurrency` requests side by side.
 //!
 //! Credentials come only from the environment (`ASSET_ID_TOKEN` -> `Authorization: Bearer`,
 //! `ASSET_ID_USERNAME` + `ASSET_ID_PASSWORD` -> `Authorization: Basic`, `ASSET_ID_CLIENT_ID` +
