@@ -74,6 +74,7 @@ export async function startApp({ log = true, timeoutMs = 300_000, env = {}, pack
     if (exited === null) try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
   };
   const deadline = Date.now() + timeoutMs;
+  let crashTimer;
   try {
     await Promise.race([
       (async () => {
@@ -81,12 +82,25 @@ export async function startApp({ log = true, timeoutMs = 300_000, env = {}, pack
         await waitFor(FRONTEND, deadline);
       })(),
       new Promise((_, reject) => child.once('exit', code => reject(new Error(`yarn start exited (${code}):\n${output.slice(-4000)}`)))),
+      // A crashed backend does not end `yarn start` (the dev server lives on): Node's crash report ends with
+      // "Node.js v<version>"; fail at once instead of waiting for the readiness timeout.
+      new Promise((_, reject) => {
+        crashTimer = setInterval(() => {
+          if (/^Node\.js v\d+/m.test(output)) {
+            clearInterval(crashTimer);
+            reject(new Error(`a process of yarn start crashed:\n${output.slice(-4000)}`));
+          }
+        }, 500);
+        crashTimer.unref();
+      }),
     ]);
   } catch (e) {
+    clearInterval(crashTimer);
     await stop();
-    if (!/yarn start exited/.test(String(e.message))) e.message += `\n--- last output of yarn start:\n${output.slice(-4000)}`;
+    if (!/yarn start exited|crashed/.test(String(e.message))) e.message += `\n--- last output of yarn start:\n${output.slice(-4000)}`;
     throw e;
   }
+  clearInterval(crashTimer);
   return { child, stop, output: () => output };
 }
 

@@ -2,22 +2,42 @@
 // the real scaffolder and catalog backends, started and stopped by this file.
 //   - the scaffolder API without the form: dry-run of the example template fails at asset-id:validate for
 //     an invalid ID with the verdict's message, and passes that step for a valid one
-//   - the catalog: the example Systems get the processor's verdicts
+//   - the catalog (processor mode flag, read through the catalog API): every example System is ingested with
+//     its status annotation; the catalog query on the status annotation lists exactly the retired one
 //   - the form on /create in headless Chromium: malformed, unknown, retired, wrong check digit, valid typed
-//     loosely (stored normalized), Next blocked until valid, the review shows the normalized ID
+//     loosely (stored normalized), Next blocked until valid, the review shows the normalized ID; the page
+//     asks /api/asset-id and never /api/proxy/; a template whose ui:options widen the policy
+//     (tests/e2e/fixtures/widening-template.yaml, added to the catalog for this run) gets the configuration
+//     error and never a verdict
+//   - the entity card on each example System's page, in the state of its verdict; screenshots of the card
+//     in docs/images/ (shown by README)
 // Run: node --test --test-concurrency=1 scripts/e2e-app.mjs
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { BACKEND, FRONTEND, REPO, guestToken, startApp } from './e2e-app-lib.mjs';
+import { BACKEND, FRONTEND, REPO, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TEMPLATE = 'template/default/asset-id-system';
+const WIDENING = join(REPO, 'tests', 'e2e', 'fixtures', 'widening-template.yaml');
+const SCREENSHOTS = join(REPO, 'docs', 'images');
+const STATUS = 'example.com/asset-id-status';
+// The example Systems (examples/backstage-app/examples/asset-id-systems.yaml) and their status annotation;
+// `examples` is create-app's own example System (examples/entities.yaml), which has no asset ID: in mode
+// flag it is ingested and flagged, not dropped.
+const SYSTEMS = {
+  examples: 'missing_annotation',
+  payments: 'valid',
+  'legacy-billing': 'retired',
+  'ghost-system': 'not_found',
+  'unlinked-system': 'missing_annotation',
+};
 
 let app;
+let scratch;
 let token;
 let template;
 
@@ -46,7 +66,15 @@ async function poll(fn, what, timeoutMs = 120_000) {
 before(async () => {
   // A placeholder GitHub token: the template's last step (publish:github:pull-request) wants one even in a
   // dry-run, where it opens nothing.
-  app = await startApp({ log: process.env.E2E_LOG === '1', env: { GITHUB_TOKEN: 'e2e-placeholder-not-a-token' } });
+  // app-config.yaml as is, plus the widening-template fixture in catalog.locations
+  scratch = mkdtempSync(join(tmpdir(), 'asset-id-e2e-app-'));
+  const config = join(scratch, 'app-config.e2e.yaml');
+  writeFileSync(config, appConfigText({ locations: [{ target: WIDENING, allow: ['Template'] }] }));
+  app = await startApp({
+    log: process.env.E2E_LOG === '1',
+    configs: [config],
+    env: { GITHUB_TOKEN: 'e2e-placeholder-not-a-token' },
+  });
   token = await guestToken();
   template = await poll(async () => {
     const r = await api(`/api/catalog/entities/by-name/${TEMPLATE}`);
@@ -56,6 +84,7 @@ before(async () => {
 
 after(async () => {
   await app?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 const values = assetId => ({
@@ -144,30 +173,33 @@ describe('the scaffolder tasks API without the form', { concurrency: false }, ()
   });
 });
 
-describe('the catalog processor on the example Systems', { concurrency: false }, () => {
-  it('the valid System is in the catalog without errors; the others carry the verdicts', async () => {
-    const valid = await poll(async () => {
-      const r = await api('/api/catalog/entities/by-name/system/default/payments');
-      return { done: r.status === 200, value: r.body };
-    }, 'System payments');
-    assert.equal(valid.metadata.annotations['example.com/asset-id'], 'APM0001234');
-    // Errors of the processor (mode: error) are processing errors of the location's refresh; the catalog
-    // logs them and keeps such entities out. Read them from the catalog's entity list: none of the three
-    // invalid Systems is served.
-    for (const name of ['legacy-billing', 'ghost-system', 'unlinked-system']) {
-      const r = await api(`/api/catalog/entities/by-name/system/default/${name}`);
-      if (r.status === 200) {
-        const errors = JSON.stringify(r.body.status ?? {});
-        assert.match(errors, /asset|retired|does not exist|annotation/i, `${name} is served without the processor's error: ${errors}`);
-      } else {
-        assert.equal(r.status, 404, `${name}: HTTP ${r.status}`);
-      }
-    }
-    const logs = app.output();
-    assert.match(logs, /APM0000042 \(Legacy Billing\) is retired/, 'the retired verdict reached the catalog');
-    assert.match(logs, /APM9999999 does not exist/, 'the unknown verdict reached the catalog');
-    assert.match(logs, /system:default\/unlinked-system has no 'example\.com\/asset-id' annotation/, 'missing annotation');
-    assert.doesNotMatch(logs, /system:default\/payments[^\n]*(not valid|annotation)/, 'no verdict against the valid System');
+describe('the catalog processor on the example Systems (mode flag, through the catalog API)', { concurrency: false }, () => {
+  const statuses = async () => {
+    const r = await api('/api/catalog/entities?filter=kind=system');
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
+    return Object.fromEntries(r.body.map(e => [e.metadata.name, e.metadata.annotations?.[STATUS] ?? null]));
+  };
+
+  it('every example System is ingested, each with its status annotation', async () => {
+    const got = await poll(async () => {
+      const s = await statuses();
+      return { done: Object.keys(SYSTEMS).every(n => s[n]), value: s };
+    }, 'the example Systems with their status annotation');
+    assert.deepEqual(got, SYSTEMS);
+  });
+
+  it(`the catalog query on ${STATUS}=retired lists exactly the retired System`, async () => {
+    const r = await api(`/api/catalog/entities?filter=kind=system,metadata.annotations.${STATUS}=retired`);
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
+    assert.deepEqual(r.body.map(e => e.metadata.name), ['legacy-billing']);
+    assert.equal(r.body[0].metadata.annotations['example.com/asset-id'], 'APM0000042');
+  });
+
+  it('a flagged System is served without processing errors (flag does not block)', async () => {
+    const r = await api('/api/catalog/entities/by-name/system/default/legacy-billing');
+    assert.equal(r.status, 200);
+    const errors = (r.body.status?.items ?? []).filter(i => i.level === 'error');
+    assert.deepEqual(errors, []);
   });
 });
 
@@ -176,8 +208,10 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
   let page;
   let profile;
   const pageErrors = [];
+  const requests = [];
 
   before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'asset-id-e2e-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -188,6 +222,7 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', e => pageErrors.push(String(e)));
+    page.on('request', r => requests.push(`${r.method()} ${r.url()}`));
   });
 
   after(async () => {
@@ -272,7 +307,51 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     assert.doesNotMatch(review, /apm-000 1234/, 'not the loosely typed value');
   });
 
-  it('raised no page errors', () => {
+  it('a template whose ui:options widen the policy: each field shows the configuration error naming its key, never a verdict', async () => {
+    await page.goto(`${FRONTEND}/create/templates/default/asset-id-widening`);
+    const fields = page.locator('[data-testid=validate-asset]');
+    await fields.first().waitFor({ timeout: 60_000 });
+    assert.equal(await fields.count(), 3);
+    const before = requests.filter(r => r.includes('/api/asset-id/v1/validate')).length;
+    for (const [i, key] of ['schemes', 'lookup', 'maxLength'].entries()) {
+      const field = fields.nth(i);
+      await field.locator('input').fill('APM0001234');
+      await page.waitForTimeout(800); // past the lookup's debounce
+      assert.equal(await field.getAttribute('data-state'), 'config-error', key);
+      const text = await field.innerText();
+      assert.match(text, new RegExp(`ui:options\\.${key}\\b[^\\n]*not allowed`), text);
+      assert.doesNotMatch(text, /Payments Gateway|is valid|does not exist/, text);
+    }
+    assert.equal(requests.filter(r => r.includes('/api/asset-id/v1/validate')).length, before, 'no verdict was asked for');
+    assert.ok(!requests.some(r => r.includes('attacker.example')), 'the widened lookup URL was never called');
+  });
+
+  for (const [name, state] of [['payments', 'valid'], ['legacy-billing', 'retired'], ['ghost-system', 'not-found'], ['unlinked-system', 'no-annotation']]) {
+    it(`the entity card on System ${name}'s page: ${state} (screenshot docs/images/entity-card-${state}.png)`, async () => {
+      await page.goto(`${FRONTEND}/catalog/default/system/${name}`);
+      const card = page.locator('[data-testid=asset-id-card]');
+      await card.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-card]')?.getAttribute('data-state') !== 'loading', null, { timeout: 20_000 });
+      assert.equal(await card.getAttribute('data-state'), state, await card.innerText());
+      const text = await card.innerText();
+      if (state === 'valid') {
+        assert.match(text, /APM0001234[\s\S]*Payments Gateway/, text);
+        // lookup.recordUrl of app-config.yaml, filled with the ID
+        assert.equal(await card.getByRole('link', { name: /CMDB/ }).getAttribute('href'), 'https://cmdb.example.com/assets/APM0001234');
+      }
+      if (state === 'retired') assert.match(text, /APM0000042[\s\S]*Legacy Billing[\s\S]*retired/i, text);
+      if (state === 'not-found') assert.match(text, /APM9999999/, text);
+      if (state === 'no-annotation') assert.match(text, /example\.com\/asset-id/, text);
+      // the whole card (its InfoCard), as people see it on the page
+      const infoCard = card.locator('xpath=ancestor::*[contains(@class, "MuiCard-root")][1]');
+      await (await infoCard.count() ? infoCard : card).screenshot({ path: join(SCREENSHOTS, `entity-card-${state}.png`) });
+    });
+  }
+
+  it('the page asked the asset-id backend, never /api/proxy/, and raised no page errors', () => {
+    assert.ok(requests.some(r => r.startsWith('GET ') && r.includes('/api/asset-id/v1/policy')), 'GET /api/asset-id/v1/policy');
+    assert.ok(requests.some(r => r.startsWith('POST ') && r.includes('/api/asset-id/v1/validate')), 'POST /api/asset-id/v1/validate');
+    assert.deepEqual(requests.filter(r => r.includes('/api/proxy/')), []);
     assert.deepEqual(pageErrors, []);
   });
 });

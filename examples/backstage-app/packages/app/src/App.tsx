@@ -1,7 +1,7 @@
 import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import scaffolderPlugin from '@backstage/plugin-scaffolder/alpha';
-import scaffolderAssetIdModule from '@asset-id/backstage-plugin-scaffolder-asset-id/alpha';
+import assetIdFeatures from '@asset-id/backstage-plugin-scaffolder-asset-id/alpha';
 import { navModule } from './modules/nav';
 import { homeModule } from './modules/home';
 
@@ -9,7 +9,7 @@ export default createApp({
   features: [
     catalogPlugin,
     scaffolderPlugin,
-    scaffolderAssetIdModule,
+    assetIdFeatures,
     navModule,
     homeModule,
   ],

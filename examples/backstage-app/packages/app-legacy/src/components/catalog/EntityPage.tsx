@@ -1,5 +1,5 @@
 /*
- * create-app's legacy EntityPage, without api-docs, techdocs and kubernetes.
+ * create-app's legacy EntityPage, without api-docs, techdocs and kubernetes; asset-id's card on Systems.
  */
 import { Grid } from '@material-ui/core';
 import {
@@ -39,6 +39,7 @@ import {
   RELATION_PART_OF,
   RELATION_PROVIDES_API,
 } from '@backstage/catalog-model';
+import { EntityAssetIdCard } from '@asset-id/backstage-plugin-scaffolder-asset-id';
 
 const entityWarningContent = (
   <>
@@ -147,6 +148,9 @@ const systemPage = (
         </Grid>
         <Grid item md={6}>
           <EntityHasResourcesCard />
+        </Grid>
+        <Grid item md={6}>
+          <EntityAssetIdCard />
         </Grid>
       </Grid>
     </EntityLayout.Route>
