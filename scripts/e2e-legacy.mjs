@@ -4,10 +4,12 @@
 // this file controls:
 //   - the ValidateAsset field on /create of the legacy app in headless Chromium: a retired ID blocks Next,
 //     a valid ID typed loosely opens the next step;
-//   - a CMDB outage: once the example Systems are in the catalog, the CMDB is switched off (every connection
-//     reset), each System is refreshed through the catalog API (POST /api/catalog/refresh) and looked up
-//     again (cacheTtlSeconds: 1), and every System that was there is still there (an outage never removes
-//     or blocks an entity, so one kept out for its verdict may come in while the CMDB cannot answer).
+//   - the asset card (EntityAssetIdCard in the legacy EntityPage) on System pages;
+//   - a CMDB outage (processor mode flag): once every System is in the catalog with its status annotation,
+//     the CMDB is switched off (every connection reset), each System is refreshed through the catalog API
+//     (POST /api/catalog/refresh) and looked up again (cacheTtlSeconds: 1), and a probe System's file is
+//     changed to an ID nobody has looked up: no System is removed, each keeps the status of its last known
+//     verdict, and the probe's new version is in, flagged `unavailable`.
 // Run: node --test --test-concurrency=1 scripts/e2e-legacy.mjs
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,25 @@ import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
 import { BACKEND, FRONTEND, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SYSTEMS = ['payments', 'legacy-billing', 'ghost-system', 'unlinked-system'];
+// The Systems of the app's catalog and their status before the outage (create-app's `examples` has no asset
+// ID); `outage-probe` is this file's own (a location in a scratch folder) and starts as Customer Portal.
+const EXPECTED = {
+  examples: 'missing_annotation',
+  'ghost-system': 'not_found',
+  'legacy-billing': 'retired',
+  'outage-probe': 'valid',
+  payments: 'valid',
+  'unlinked-system': 'missing_annotation',
+};
+const probeYaml = id => `apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: outage-probe
+  annotations:
+    example.com/asset-id: ${id}
+spec:
+  owner: group:default/platform-team
+`;
 
 /**
  * A TCP switch in front of the fake CMDB: while on, each connection is piped to it; while off, each
@@ -75,13 +95,16 @@ let cmdbSwitch;
 let app;
 let token;
 let scratch;
+let probeFile;
 
 before(async () => {
   cmdb = await startFakeCmdb({ port: 0 });
   cmdbSwitch = await startSwitch(cmdb);
   scratch = mkdtempSync(join(tmpdir(), 'asset-id-e2e-legacy-'));
   const config = join(scratch, 'app-config.http-cmdb.yaml');
-  const text = appConfigText({ lookup: httpLookup(cmdbSwitch.url) });
+  probeFile = join(scratch, 'outage-probe.yaml');
+  writeFileSync(probeFile, probeYaml('APM0002001'));
+  const text = appConfigText({ lookup: httpLookup(cmdbSwitch.url), locations: [{ target: probeFile, allow: ['System'] }] });
   assert.doesNotMatch(text, /source: registry/);
   writeFileSync(config, text);
   app = await startApp({
@@ -122,10 +145,12 @@ async function poll(fn, what, timeoutMs = 120_000) {
   throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(last?.value)?.slice(0, 500)})`);
 }
 
-const systemNames = async () => {
-  const r = await api('/api/catalog/entities?filter=kind=system&fields=metadata.name');
+const STATUS = 'example.com/asset-id-status';
+/** System name -> its status annotation, for every System in the catalog. */
+const statuses = async () => {
+  const r = await api('/api/catalog/entities?filter=kind=system');
   assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
-  return r.body.map(e => e.metadata.name).sort();
+  return Object.fromEntries(r.body.map(e => [e.metadata.name, e.metadata.annotations?.[STATUS] ?? null]).sort());
 };
 
 describe('the ValidateAsset field in the legacy app (headless Chromium)', { concurrency: false }, () => {
@@ -189,49 +214,59 @@ describe('the ValidateAsset field in the legacy app (headless Chromium)', { conc
     await page.locator('#root_name').waitFor({ timeout: 15_000 });
   });
 
+  for (const [name, state] of [['payments', 'valid'], ['legacy-billing', 'retired'], ['unlinked-system', 'no-annotation']]) {
+    it(`the asset card on System ${name}'s page of the legacy app: ${state}`, async () => {
+      await page.goto(`${FRONTEND}/catalog/default/system/${name}`);
+      const card = page.locator('[data-testid=asset-id-card]');
+      await card.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-card]')?.getAttribute('data-state') !== 'loading', null, { timeout: 20_000 });
+      assert.equal(await card.getAttribute('data-state'), state, await card.innerText());
+    });
+  }
+
   it('raised no page errors and sent nothing to /api/proxy/', () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(proxied, []);
   });
 });
 
-describe('the catalog during a CMDB outage', { concurrency: false }, () => {
-  it('every System in the catalog before the outage is still there after refreshes that met the outage', async () => {
-    // Wait until the example Systems the processor lets in are ingested (it looked them up in the CMDB).
+describe('the catalog during a CMDB outage (mode flag)', { concurrency: false }, () => {
+  it('no System is removed; cached verdicts keep their status; a value never looked up is flagged unavailable', async () => {
+    // Every System ingested with its status (the processor asked the CMDB through the switch).
     const before = await poll(async () => {
-      const names = await systemNames();
-      return { done: names.includes('payments'), value: names };
-    }, 'System payments in the catalog');
+      const s = await statuses();
+      return { done: Object.keys(EXPECTED).every(n => s[n]), value: s };
+    }, 'the Systems with their status annotation');
+    assert.deepEqual(before, EXPECTED);
     const looked = cmdb.stats().log.filter(l => l.path.startsWith('/assets/')).map(l => l.path);
     assert.ok(looked.includes('/assets/APM0001234'), `the processor asked the CMDB: ${JSON.stringify(looked)}`);
-    // Let every System's first processing settle, so that `before` is the full set.
-    await new Promise(r => setTimeout(r, 5000));
-    const settled = await systemNames();
-    assert.ok(settled.length >= before.length);
-    assert.ok(settled.every(n => SYSTEMS.includes(n)), `only the example Systems: ${settled.join(', ')}`);
 
     cmdbSwitch.off();
     await new Promise(r => setTimeout(r, 1500)); // past cacheTtlSeconds: the next check asks the CMDB
-    for (const name of SYSTEMS) {
-      const r = await api('/api/catalog/refresh', {
-        method: 'POST',
-        body: JSON.stringify({ entityRef: `system:default/${name}` }),
-      });
-      assert.ok([200, 204].includes(r.status), `refresh ${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    // The probe System's file now names an ID nobody has looked up: no verdict to fall back on.
+    writeFileSync(probeFile, probeYaml('APM0003117'));
+    const locations = (await api('/api/catalog/entities?filter=kind=location')).body
+      .filter(l => JSON.stringify(l.spec ?? {}).includes('outage-probe.yaml'));
+    assert.equal(locations.length, 1, 'the probe\'s location');
+    const refs = [...Object.keys(EXPECTED).map(n => `system:default/${n}`), `location:default/${locations[0].metadata.name}`];
+    for (const entityRef of refs) {
+      const r = await api('/api/catalog/refresh', { method: 'POST', body: JSON.stringify({ entityRef }) });
+      assert.ok([200, 204].includes(r.status), `refresh ${entityRef}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     }
-    // The refreshes reached the processor and met the outage (connections to the CMDB reset).
-    await poll(async () => ({ done: cmdbSwitch.refused() > 0, value: cmdbSwitch.refused() }),
-      'a lookup during the outage', 60_000);
-    // Then, for a while, the catalog still serves every System it served before the outage.
-    for (let i = 0; i < 5; i++) {
+    // The refreshes reached the processor and met the outage (connections to the CMDB reset), and the
+    // probe, re-read with its new ID, is flagged unavailable.
+    const during = await poll(async () => {
+      const s = await statuses();
+      return { done: cmdbSwitch.refused() > 0 && s['outage-probe'] === 'unavailable', value: { refused: cmdbSwitch.refused(), s } };
+    }, 'a lookup during the outage and the probe flagged unavailable', 90_000);
+    assert.ok(during.refused > 0);
+    // Then, for a while, every System is still served, each with the status it had (the probe: unavailable).
+    for (let i = 0; i < 4; i++) {
       await new Promise(r => setTimeout(r, 2000));
-      const now = await systemNames();
-      const missing = settled.filter(n => !now.includes(n));
-      assert.deepEqual(missing, [], `after ${(i + 1) * 2} s of outage, removed: ${missing.join(', ')}`);
+      assert.deepEqual(await statuses(), { ...EXPECTED, 'outage-probe': 'unavailable' }, `after ${(i + 1) * 2} s of outage`);
     }
-    for (const name of settled) {
-      const r = await api(`/api/catalog/entities/by-name/system/default/${name}`);
-      assert.equal(r.status, 200, `${name} by name during the outage`);
-    }
+    const probe = await api('/api/catalog/entities/by-name/system/default/outage-probe');
+    assert.equal(probe.status, 200);
+    assert.equal(probe.body.metadata.annotations['example.com/asset-id'], 'APM0003117', 'the new version is in');
   });
 });
