@@ -12,6 +12,8 @@
 //! [`Fault`] a transport reports for it. An unknown scenario fails the case.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use asset_id::lookup::driver::{self, Attempts, Lookup, Round, Step};
 use asset_id::lookup::{Engine, Fault, Outcome, Request, Response, Ticket};
 use asset_id::{Input, Validator, Verdict};
@@ -394,54 +396,6 @@ impl Cmdb {
     }
 }
 
-fn ids_of(case: &Value) -> Vec<String> {
-    if let Some([Value::String(p), from, to]) = case["ids"]["$range"].as_array().map(Vec::as_slice)
-    {
-        let (from, to) = (from.as_u64().expect("from"), to.as_u64().expect("to"));
-        return (from..=to).map(|n| format!("{p}{n:07}")).collect();
-    }
-    case["ids"]
-        .as_array()
-        .expect("ids")
-        .iter()
-        .map(|v| v.as_str().expect("an id").to_string())
-        .collect()
-}
-
-/// The case's policy, as tests/js/suite.mjs `lookupPolicy` writes it.
-fn policy(case: &Value) -> String {
-    let base = match case["scenario"].as_str() {
-        Some(s) => format!("{BASE}/scenario/{s}"),
-        None => BASE.to_string(),
-    };
-    let mut schemes = vec![
-        json!({"name": "business-app", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase", "strip-hyphens"]}),
-        json!({"name": "business-service", "pattern": "BSN\\d{7}", "normalize": ["trim", "uppercase"]}),
-    ];
-    if case["permissive"] == json!(true) {
-        schemes.push(json!({"name": "anything", "pattern": ".+"}));
-    }
-    let source = case["source"].as_str().unwrap_or("servicenow");
-    let section = match source {
-        "servicenow" => {
-            json!({"baseUrl": base, "batchSize": case["batchSize"].as_u64().unwrap_or(50)})
-        }
-        "http" => json!({"url": format!("{base}/assets/{{id}}"), "recordPointer": "/data"}),
-        "registry" => json!({"url": format!("{base}/registry.json")}),
-        other => panic!("unknown source {other}"),
-    };
-    let mut lookup = json!({
-        "source": source,
-        "timeoutMs": case["timeoutMs"].as_u64().unwrap_or(3000),
-        "onUnavailable": case["onUnavailable"].as_str().unwrap_or("error"),
-    });
-    lookup[source] = section;
-    if let Some(n) = case["maxResponseBytes"].as_u64() {
-        lookup["maxResponseBytes"] = n.into();
-    }
-    json!({"schemes": schemes, "lookup": lookup}).to_string()
-}
-
 /// The engine, the scripted CMDB and the virtual clock of one case.
 struct World {
     validator: Validator,
@@ -543,8 +497,9 @@ impl World {
 /// Run one case; the first thing that differs from its expectations, if any.
 fn run_case(case: &Value) -> Result<(), String> {
     let name = case["name"].as_str().expect("a case name");
-    let mut w = World::new(&policy(case)).map_err(|e| format!("{name}: {e}"))?;
-    let ids = ids_of(case);
+    let mut w =
+        World::new(&common::lookup_policy(case, BASE)).map_err(|e| format!("{name}: {e}"))?;
+    let ids = common::lookup_ids(case);
     let verdicts: Vec<Verdict> = match case["concurrent"].as_u64() {
         Some(n) => {
             let batches = vec![vec![ids[0].clone()]; n as usize];

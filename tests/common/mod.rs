@@ -1,7 +1,8 @@
-//! Shared by the native and WASM runners of the behaviour suite (tests/cases/format.json).
+//! Shared by the native and WASM runners of the behaviour suite (tests/cases/format.json) and of
+//! the lookup suite (tests/cases/lookup.json).
 #![allow(dead_code)]
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const SUITE: &str = include_str!("../cases/format.json");
 
@@ -100,4 +101,54 @@ pub fn compare(case: &Value, verdict: &Value) -> Result<(), String> {
         return fail("every issue needs a message");
     }
     Ok(())
+}
+
+/// A lookup case's IDs: its list, or `{"$range": [prefix, from, to]}` = prefix + 7-digit numbers.
+pub fn lookup_ids(case: &Value) -> Vec<String> {
+    if let Some([Value::String(p), from, to]) = case["ids"]["$range"].as_array().map(Vec::as_slice)
+    {
+        let (from, to) = (from.as_u64().expect("from"), to.as_u64().expect("to"));
+        return (from..=to).map(|n| format!("{p}{n:07}")).collect();
+    }
+    case["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("an id").to_string())
+        .collect()
+}
+
+/// A lookup case's policy against the CMDB at `server` (tests/js/suite.mjs `lookupPolicy`): schemes
+/// APM/BSN (plus `.+` when permissive), the section of the case's source only, as users write it.
+pub fn lookup_policy(case: &Value, server: &str) -> String {
+    let base = match case["scenario"].as_str() {
+        Some(s) => format!("{server}/scenario/{s}"),
+        None => server.to_string(),
+    };
+    let mut schemes = vec![
+        json!({"name": "business-app", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase", "strip-hyphens"]}),
+        json!({"name": "business-service", "pattern": "BSN\\d{7}", "normalize": ["trim", "uppercase"]}),
+    ];
+    if case["permissive"] == json!(true) {
+        schemes.push(json!({"name": "anything", "pattern": ".+"}));
+    }
+    let source = case["source"].as_str().unwrap_or("servicenow");
+    let section = match source {
+        "servicenow" => {
+            json!({"baseUrl": base, "batchSize": case["batchSize"].as_u64().unwrap_or(50)})
+        }
+        "http" => json!({"url": format!("{base}/assets/{{id}}"), "recordPointer": "/data"}),
+        "registry" => json!({"url": format!("{base}/registry.json")}),
+        other => panic!("unknown source {other}"),
+    };
+    let mut lookup = json!({
+        "source": source,
+        "timeoutMs": case["timeoutMs"].as_u64().unwrap_or(3000),
+        "onUnavailable": case["onUnavailable"].as_str().unwrap_or("error"),
+    });
+    lookup[source] = section;
+    if let Some(n) = case["maxResponseBytes"].as_u64() {
+        lookup["maxResponseBytes"] = n.into();
+    }
+    json!({"schemes": schemes, "lookup": lookup}).to_string()
 }

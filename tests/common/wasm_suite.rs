@@ -119,60 +119,15 @@ async fn http(method: &str, url: &str) -> Value {
     serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
-fn ids_of(case: &Value) -> Vec<String> {
-    if let Some([Value::String(p), from, to]) = case["ids"]["$range"].as_array().map(Vec::as_slice) {
-        return (from.as_u64().unwrap()..=to.as_u64().unwrap()).map(|n| format!("{p}{n:07}")).collect();
-    }
-    case["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
 fn lookup_policy(case: &Value) -> String {
-    let base = match case["scenario"].as_str() {
-        Some(s) => format!("{}/scenario/{s}", server()),
-        None => server().to_string(),
-    };
-    let mut schemes = vec![
-        json!({"name": "business-app", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase", "strip-hyphens"]}),
-        json!({"name": "business-service", "pattern": "BSN\\d{7}", "normalize": ["trim", "uppercase"]}),
-    ];
-    if case["permissive"] == json!(true) {
-        schemes.push(json!({"name": "anything", "pattern": ".+"}));
-    }
-    let source = case["source"].as_str().unwrap_or("servicenow");
-    json!({
-        "schemes": schemes,
-        "lookup": {
-            "source": source,
-            "servicenow": {"baseUrl": base, "batchSize": case["batchSize"].as_u64().unwrap_or(50)},
-            "http": {"url": format!("{base}/assets/{{id}}"), "recordPointer": "/data"},
-            "registry": {"url": format!("{base}/registry.json")},
-            "timeoutMs": case["timeoutMs"].as_u64().unwrap_or(3000),
-            // null (absent) keeps the default
-            "maxResponseBytes": case["maxResponseBytes"],
-            "onUnavailable": case["onUnavailable"].as_str().unwrap_or("error"),
-        }
-    })
-    .to_string()
-}
-
-/// Keep only the lookup section of the source in use, as users write policies.
-fn tidy(policy: String, source: &str) -> String {
-    let mut v: Value = serde_json::from_str(&policy).unwrap();
-    let l = v["lookup"].as_object_mut().unwrap();
-    for s in ["servicenow", "http", "registry"] {
-        if s != source {
-            l.remove(s);
-        }
-    }
-    v.to_string()
+    common::lookup_policy(case, server())
 }
 
 async fn run_lookup_case(case: &Value) -> Result<(), String> {
     let name = case["name"].as_str().unwrap();
-    let source = case["source"].as_str().unwrap_or("servicenow");
     http("POST", &format!("{}/__reset", server())).await;
-    let v = validator(&tidy(lookup_policy(case), source)).map_err(|e| format!("{name}: policy refused: {:?}", to_json(&e)))?;
-    let ids = ids_of(case);
+    let v = validator(&lookup_policy(case)).map_err(|e| format!("{name}: policy refused: {:?}", to_json(&e)))?;
+    let ids = common::lookup_ids(case);
     let values = Array::new();
     for id in &ids {
         values.push(&id.into());
@@ -263,7 +218,7 @@ async fn lookup_suite_against_local_cmdb() {
 #[wasm_bindgen_test]
 async fn injected_fetch_is_used() {
     http("POST", &format!("{}/__reset", server())).await;
-    let v = validator(&tidy(lookup_policy(&json!({})), "servicenow")).unwrap();
+    let v = validator(&lookup_policy(&json!({}))).unwrap();
     // A fetch wrapper that counts its calls, as Backstage's fetchApi.fetch would wrap requests.
     let counter = Function::new_with_args("url, init", "globalThis.__assetIdFetches = (globalThis.__assetIdFetches || 0) + 1; return fetch(url, init);");
     let opts = Object::new();
@@ -292,7 +247,7 @@ fn first_message(verdict: &Value) -> &str {
 
 #[wasm_bindgen_test]
 async fn timeout_holds_when_fetch_ignores_its_signal() {
-    let policy = tidy(lookup_policy(&json!({"timeoutMs": 500})), "servicenow");
+    let policy = lookup_policy(&json!({"timeoutMs": 500}));
     // Never settles, whatever the signal says.
     let (verdict, ms) = validate_with(&policy, "return new Promise(() => {});").await;
     assert_eq!(verdict["issues"][0]["code"], "lookup_unavailable", "{verdict}");
@@ -307,7 +262,7 @@ async fn timeout_holds_when_fetch_ignores_its_signal() {
 
 #[wasm_bindgen_test]
 async fn an_endless_stream_from_fetch_stops_at_the_cap() {
-    let mut p: Value = serde_json::from_str(&tidy(lookup_policy(&json!({})), "servicenow")).unwrap();
+    let mut p: Value = serde_json::from_str(&lookup_policy(&json!({}))).unwrap();
     p["lookup"]["maxResponseBytes"] = json!(65536);
     let body = "let n = 0; return Promise.resolve(new Response(new ReadableStream({ pull(c) { n += 1; c.enqueue(new Uint8Array(4096)); } }), { headers: { 'content-type': 'application/json' } }));";
     let (verdict, _) = validate_with(&p.to_string(), body).await;
@@ -316,7 +271,7 @@ async fn an_endless_stream_from_fetch_stops_at_the_cap() {
 
 #[wasm_bindgen_test]
 async fn an_invalid_status_is_an_error_not_a_wrapped_number() {
-    let policy = tidy(lookup_policy(&json!({})), "servicenow");
+    let policy = lookup_policy(&json!({}));
     let (verdict, _) = validate_with(&policy, "return Promise.resolve({ status: 70000, headers: new Headers(), text: () => Promise.resolve('{\"result\":[]}') });").await;
     assert_eq!(verdict["issues"][0]["code"], "lookup_unavailable", "{verdict}");
     assert!(first_message(&verdict).contains("invalid HTTP status (70000)"), "{verdict}");
@@ -325,7 +280,7 @@ async fn an_invalid_status_is_an_error_not_a_wrapped_number() {
 #[wasm_bindgen_test]
 async fn concurrent_validations_in_one_tick_share_batched_requests() {
     http("POST", &format!("{}/__reset", server())).await;
-    let v = validator(&tidy(lookup_policy(&json!({"batchSize": 50})), "servicenow")).unwrap();
+    let v = validator(&lookup_policy(&json!({"batchSize": 50}))).unwrap();
     let all = Array::new();
     for n in 1..=120 {
         all.push(&v.validate(format!("APM{n:07}").into(), None).into());
