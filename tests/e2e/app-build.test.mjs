@@ -1,7 +1,7 @@
 // After `yarn build:all` in examples/backstage-app (make app-build): the production builds of both apps on
 // the packed packages (packages/app: new frontend system; packages/app-legacy: legacy) each emit the asset-id
-// .wasm exactly once, byte-identical to the package's, referenced from the bundle; the field's config schema
-// is in each app's schema; the backend bundle is built.
+// .wasm exactly once, byte-identical to the package's, referenced from the bundle; nothing of app-config's
+// `assetId` (backend-only) is in the app's config schema or bundle; the backend bundle is built.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,10 +23,17 @@ for (const pkg of ['app', 'app-legacy']) {
     assert.ok(referencing.length >= 1, `${name} is referenced from the bundle`);
   });
 
-  test(`packages/${pkg}: the app config schema carries the field package's assetId schema`, () => {
+  test(`packages/${pkg}: no assetId configuration reaches the browser (backend-only config)`, () => {
+    // The frontend package declares no config schema; app-config's `assetId` (the policy, the CMDB's records
+    // and URLs, credentials) is read by the asset-id backend plugin only.
     const schema = readFileSync(join(dist, '.config-schema.json'), 'utf8');
-    assert.match(schema, /"assetId"/);
-    assert.match(schema, /@asset-id\/backstage-plugin-scaffolder-asset-id/);
+    assert.doesNotMatch(schema, /"assetId"/);
+    for (const f of files.filter(f => /\.(js|html|json)$/.test(f))) {
+      const text = readFileSync(join(dist, f), 'utf8');
+      for (const secretish of ['team-payments', 'cmdb.example.com']) {
+        assert.ok(!text.includes(secretish), `packages/${pkg}/dist/${f} contains ${secretish} (from app-config assetId)`);
+      }
+    }
   });
 }
 
