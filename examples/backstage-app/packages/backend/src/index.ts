@@ -1,7 +1,8 @@
 /*
  * The asset-id example backend: create-app's backend (Backstage 1.55), without the plugins this example
  * does not use (kubernetes, techdocs, notifications, signals, MCP actions, the Postgres search engine),
- * plus asset-id's modules.
+ * plus asset-id's backend plugin and modules. The proxy plugin stays as create-app has it, with no endpoint:
+ * asset-id needs none (the browser asks /api/asset-id, the backend calls the CMDB).
  */
 
 import { createBackend } from '@backstage/backend-defaults';
@@ -40,7 +41,7 @@ backend.add(import('@backstage/plugin-search-backend-module-catalog'));
 // user settings plugin
 backend.add(import('@backstage/plugin-user-settings-backend'));
 
-// asset-id: scaffolder action asset-id:validate + catalog processor (both modules)
+// asset-id: backend plugin (/api/asset-id) + scaffolder action asset-id:validate + catalog processor
 backend.add(import('@asset-id/backstage-plugin-asset-id-backend'));
 
 backend.start();
