@@ -1,7 +1,9 @@
 //! Sans-IO CMDB lookup. The engine plans requests for a set of IDs, the edge performs them and
 //! hands back status, headers and body, and the engine turns those into [`Outcome`]s. Time is
 //! passed in. ServiceNow semantics, batching, lifecycle, caching, coalescing and error mapping
-//! live here once, whatever edge performs the I/O.
+//! live here once, whatever edge performs the I/O. What an edge does around the engine for a
+//! batch of values (distinct IDs, rounds, attempts within the time budget, 429 retries, applying
+//! the outcomes) is the sans-IO batch driver, [`driver`].
 //!
 //! ```
 //! use asset_id::{lookup::{Engine, Outcome}, Policy};
