@@ -244,18 +244,6 @@ impl AssetIdValidator {
         names.into()
     }
 
-    /// The policy's `catalog.annotation` (the key that holds the asset ID), or null.
-    #[wasm_bindgen(getter)]
-    pub fn annotation(&self) -> Option<String> {
-        self.inner
-            .validator
-            .policy()
-            .catalog
-            .as_ref()?
-            .annotation
-            .clone()
-    }
-
     /// The catalog rules for one entity (format only, synchronous): whether the policy checks it
     /// (apiVersion `backstage.io/*`, kind in `catalog.kinds`), and what its annotation says. Reads
     /// only `apiVersion`, `kind` and `metadata.annotations[catalog.annotation]`, own data
@@ -267,11 +255,11 @@ impl AssetIdValidator {
         #[wasm_bindgen(unchecked_param_type = "unknown")] entity: JsValue,
     ) -> Result<EntityCheckOut, JsValue> {
         let check = check_entity(&self.inner, &entity, None)?;
-        Ok(to_js(&check).unchecked_into())
+        Ok(entity_js(&check).unchecked_into())
     }
 
-    /// [`Self::check_entity`] for many entities, then one batched lookup for their distinct
-    /// valid IDs (as `validateMany`); the checks come back in input order.
+    /// `checkEntity` for many entities, then one batched lookup for their distinct valid IDs
+    /// (as `validateMany`); the checks come back in input order.
     #[wasm_bindgen(js_name = validateEntities)]
     pub fn validate_entities(
         &self,
@@ -300,6 +288,24 @@ fn own(obj: &JsValue, key: &str) -> JsValue {
         .ok()
         .filter(|d| d.is_object())
         .map_or(JsValue::UNDEFINED, |d| get(&d, "value"))
+}
+
+/// An `EntityCheck` as a JS object, built from the verdict's own JSON (no second serializer).
+#[inline(never)]
+fn entity_js(c: &EntityCheck) -> JsValue {
+    let out = Object::new();
+    let text = |s: Option<&str>| s.map_or(JsValue::NULL, JsValue::from_str);
+    let verdict = c.verdict.as_ref().map_or(JsValue::NULL, to_js);
+    for (key, value) in [
+        ("checked", JsValue::from_bool(c.checked)),
+        ("value", text(c.value())),
+        ("issues", to_js(&c.issues())),
+        ("verdict", verdict),
+        ("status", text(c.status())),
+    ] {
+        let _ = Reflect::set(&out, &JsValue::from_str(key), &value);
+    }
+    out.into()
 }
 
 /// The catalog rules for one JS entity.
@@ -420,7 +426,11 @@ fn finish_job(finish: Finish, mut verdicts: Vec<Verdict>) -> JsValue {
             for (i, v) in at.into_iter().zip(verdicts) {
                 checks[i].verdict = Some(v);
             }
-            to_js(&checks)
+            let out = Array::new();
+            for c in &checks {
+                out.push(&entity_js(c));
+            }
+            out.into()
         }
     }
 }
