@@ -279,6 +279,14 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     assert.match(await waitForState('invalid'), /APM0000042 \(Legacy Billing\) is retired/);
     await clickNext();
     assert.ok(await onFirstStep());
+    // After the blocked Next the field shows the verdict once (its helper text does not repeat the line the
+    // form lists under it). The scaffolder's own error banner above the form still repeats it (rjsf's
+    // showErrorList, not the field's to turn off): twice on the page, not three times as before.
+    const text = await page.evaluate(() => document.body.innerText);
+    const banner = (text.match(/'Asset ID' [^\n]*is retired/g) ?? []).length; // rjsf's list: "'<title>' <message>"
+    const total = (text.match(/is retired/g) ?? []).length;
+    assert.equal(total - banner, 1, `once in and under the field:\n${text.slice(0, 2000)}`);
+    assert.ok(banner <= 1, `the banner lists it once at most:\n${text.slice(0, 2000)}`);
   });
 
   it('wrong check digit: AST0001238; Next blocked', async () => {
