@@ -181,8 +181,9 @@ impl Validator {
         }
     }
 
-    /// Apply the catalog rules to one entity (format only; a lookup then adds to its verdict). Errors for a caller's mistake: an unknown `scheme`,
-    /// or a policy without `catalog.annotation`.
+    /// Apply the catalog rules to one entity (format only; a lookup then adds to its verdict).
+    /// Errors for a caller's mistake, whatever the entity: an unknown `scheme`, or a policy
+    /// without `catalog.annotation`.
     #[cold]
     pub fn check_entity(
         &self,
