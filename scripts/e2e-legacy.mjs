@@ -9,7 +9,8 @@
 //     the CMDB is switched off (every connection reset), each System is refreshed through the catalog API
 //     (POST /api/catalog/refresh) and looked up again (cacheTtlSeconds: 1), and a probe System's file is
 //     changed to an ID nobody has looked up: no System is removed, each keeps the status of its last known
-//     verdict, and the probe's new version is in, flagged `unavailable`.
+//     verdict, and the probe's new version is in, flagged `unavailable`; its card says the CMDB is unavailable
+//     (screenshot docs/images/entity-card-unavailable.png).
 // Run: node --test --test-concurrency=1 scripts/e2e-legacy.mjs
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
-import { BACKEND, FRONTEND, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
+import { BACKEND, FRONTEND, REPO, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The Systems of the app's catalog and their status before the outage (create-app's `examples` has no asset
@@ -268,5 +269,24 @@ describe('the catalog during a CMDB outage (mode flag)', { concurrency: false },
     const probe = await api('/api/catalog/entities/by-name/system/default/outage-probe');
     assert.equal(probe.status, 200);
     assert.equal(probe.body.metadata.annotations['example.com/asset-id'], 'APM0003117', 'the new version is in');
+ 
+    // Its page, during the outage: the card says the CMDB is unavailable (screenshot for README).
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${FRONTEND}/catalog/default/system/outage-probe`);
+      const enter = page.getByRole('button', { name: 'Enter' });
+      const card = page.locator('[data-testid=asset-id-card]');
+      await Promise.race([enter.waitFor({ timeout: 60_000 }), card.waitFor({ timeout: 60_000 })]);
+      if (await enter.isVisible()) await enter.click();
+      await card.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-card]')?.getAttribute('data-state') !== 'loading', null, { timeout: 30_000 });
+      assert.equal(await card.getAttribute('data-state'), 'unavailable', await card.innerText());
+      assert.match(await card.innerText(), /APM0003117/);
+      const infoCard = card.locator('xpath=ancestor::*[contains(@class, "MuiCard-root")][1]');
+      await (await infoCard.count() ? infoCard : card).screenshot({ path: join(REPO, 'docs', 'images', 'entity-card-unavailable.png') });
+    } finally {
+      await browser.close();
+    }
   });
 });
