@@ -98,7 +98,7 @@ export interface Config {
 
     /** The backend's verdict cache (the shared store is Backstage's `backend.cache`). */
     cache?: {
-      /** Entries of the in-process, least-recently-used layer (default 10000). */
+      /** Entries with a record in the in-process, least-recently-used layer (default 10000); as many again without one. */
       memoryEntries?: number;
       /** How long past its TTL a last known verdict is served while the CMDB cannot answer (default 86400). */
       staleIfErrorSeconds?: number;

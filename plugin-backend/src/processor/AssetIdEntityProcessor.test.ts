@@ -155,6 +155,32 @@ describe('catalog processor policy options', () => {
     }
   });
 
+  it('owns the status annotation: a status written in the entity itself never survives (no forged valid)', async () => {
+    const forged = (e: Entity): Entity => ({
+      ...e,
+      metadata: { ...e.metadata, annotations: { ...e.metadata.annotations, [STATUS]: 'valid', other: 'kept' } },
+    });
+    for (const required of [true, false]) {
+      const h = await harness(samplePolicy(cmdb.url, {}, { required }));
+      try {
+        const cases: Array<[Entity, string | undefined]> = [
+          [forged(systemEntity('none')), required ? 'missing_annotation' : undefined],
+          [forged(systemEntity('blank', '  ')), required ? 'empty' : undefined],
+          [forged(systemEntity('old', 'APM0000042')), 'retired'],
+          [forged(systemEntity('component', 'APM0000042', 'Component')), undefined],
+          [forged(systemEntity('custom', 'APM0000042', 'System', 'example.com/v1')), undefined],
+        ];
+        for (const [entity, status] of cases) {
+          const { entity: out } = await h.run(entity);
+          expect([entity.metadata.name, required, statusOf(out)]).toEqual([entity.metadata.name, required, status]);
+          expect(out.metadata.annotations?.other).toBe('kept');
+        }
+      } finally {
+        await h.stop();
+      }
+    }
+  });
+
   it('defaults to mode flag, and writes catalog.statusAnnotation when it is set', async () => {
     const h = await harness(samplePolicy(cmdb.url, {}, { statusAnnotation: 'acme.io/cmdb-status' }));
     try {

@@ -70,9 +70,11 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
     } catch (error) {
       // Not a verdict: a fault of ours. Never let it drop the entity.
       this.logger.warn(`asset-id: could not check ${safeRef(entity)}: ${error instanceof Error ? error.message : error}`);
-      return entity;
+      return this.withStatus(entity, null);
     }
-    if (!check.checked || check.status === null) return entity;
+    // The status annotation is this processor's alone: one written in the entity's own YAML (e.g. a forged
+    // `valid` on a System without an asset ID) is removed when the processor has no status to write.
+    if (!check.checked || check.status === null) return this.withStatus(entity, null);
 
     const ref = safeRef(entity);
     const verdict = check.verdict as AssetIdVerdict | null;
@@ -93,13 +95,20 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
         `asset-id: ${ref}: the CMDB could not answer (${verdict.stale.reason}); kept the verdict from ${verdict.stale.since}`,
       );
     }
-    return {
-      ...entity,
-      metadata: {
-        ...entity.metadata,
-        annotations: { ...entity.metadata.annotations, [this.statusAnnotation]: check.status },
-      },
-    };
+    return this.withStatus(entity, check.status);
+  }
+
+  /** The entity with the status annotation set to `status`, or without it (null). */
+  private withStatus(entity: Entity, status: string | null): Entity {
+    const metadata: unknown = (entity as { metadata?: unknown }).metadata;
+    if (typeof metadata !== 'object' || metadata === null) return entity;
+    const annotations = entity.metadata.annotations;
+    if (status === null) {
+      if (!annotations || !Object.prototype.hasOwnProperty.call(annotations, this.statusAnnotation)) return entity;
+      const { [this.statusAnnotation]: _forged, ...rest } = annotations;
+      return { ...entity, metadata: { ...entity.metadata, annotations: rest } };
+    }
+    return { ...entity, metadata: { ...entity.metadata, annotations: { ...annotations, [this.statusAnnotation]: status } } };
   }
 }
 

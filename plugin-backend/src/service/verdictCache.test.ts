@@ -91,6 +91,71 @@ describe('VerdictCache', () => {
     expect(calls).toEqual([['A1']]);
   });
 
+  it('a flood of made-up IDs (not found) never evicts the records that stale-if-error serves during an outage', async () => {
+    let down = false;
+    const unavailable = (value: string): Verdict => ({
+      input: value,
+      valid: false,
+      value: null,
+      scheme: 's',
+      issues: [{ code: 'lookup_unavailable', severity: 'error', message: 'could not check: HTTP 503' }],
+    });
+    let now = 1_000_000;
+    const c = new VerdictCache({
+      lookup: async (_scheme, values) =>
+        values.map(v => (down ? unavailable(v) : v.startsWith('X') ? notFound(v) : found(v))),
+      namespace: 'test',
+      foundTtlMs: 300_000,
+      notFoundTtlMs: 60_000,
+      staleIfErrorMs: 3_600_000,
+      memoryEntries: 10,
+      batchWindowMs: 0,
+      logger: mockServices.logger.mock(),
+      now: () => now,
+    });
+    await Promise.all(['A1', 'A2', 'A3'].map(v => c.get('s', v)));
+    // An attacker (any signed-in user) submits 1,000 distinct IDs that pass the format and exist nowhere.
+    for (let n = 0; n < 1000; n += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => c.get('s', `X${n + i}`)));
+    }
+    expect(c.memorySize).toBeLessThanOrEqual(20);
+    now += 400_000; // past the TTL, within stale-if-error
+    down = true;
+    const during = await Promise.all(['A1', 'A2', 'A3'].map(v => c.get('s', v)));
+    expect(during.map(v => [v.valid, v.stale?.reason])).toEqual([
+      [true, 'could not check: HTTP 503'],
+      [true, 'could not check: HTTP 503'],
+      [true, 'could not check: HTTP 503'],
+    ]);
+  });
+
+  it('refuses a shared-store entry whose verdict is for another ID or scheme, and bounds its lifetime by the TTLs', async () => {
+    const store = mapStore();
+    let now = 1_000_000;
+    const forged = (verdict: Verdict, freshUntil = 9e15) =>
+      ({ v: 1, verdict: verdict as unknown as JsonValue, checkedAt: now, freshUntil, staleUntil: 9e15 }) as JsonValue;
+    // Another ID's valid verdict under this key, another scheme's, and a not-found one claiming to be valid.
+    store.data.set('verdict:test:s:X1', forged(found('A1')));
+    store.data.set('verdict:test:s:X2', forged({ ...found('X2'), scheme: 'other' }));
+    store.data.set('verdict:test:s:X3', forged({ ...notFound('X3'), value: 'A1' }));
+    const { c, calls } = cache({ store, now: () => now });
+    const got = await Promise.all(['X1', 'X2', 'X3'].map(v => c.get('s', v)));
+    expect(got.map(v => [v.valid, v.issues.map(i => i.code)])).toEqual([
+      [false, ['not_found']],
+      [false, ['not_found']],
+      [false, ['not_found']],
+    ]);
+    expect(calls).toEqual([['X1', 'X2', 'X3']]);
+    // A well-formed entry that claims to stay fresh for ever is fresh for the policy's TTL at most.
+    store.data.set('verdict:test:s:A9', forged(found('A9')));
+    const { c: other, calls: otherCalls } = cache({ store, now: () => now });
+    expect((await other.get('s', 'A9')).valid).toBe(true);
+    expect(otherCalls).toEqual([]);
+    now += 300_001;
+    await other.get('s', 'A9');
+    expect(otherCalls).toEqual([['A9']]);
+  });
+
   it('serves from the CMDB when the shared store fails, and logs that once', async () => {
     const broken: CacheService = {
       get: async () => {

@@ -2,8 +2,11 @@
  * The backend's verdict cache for CMDB lookups: one per backend process, shared by the router, the scaffolder
  * action and the catalog processor.
  *
- *   in-process layer   least-recently-used (lru-cache), `assetId.cache.memoryEntries` entries: a burst of
- *                      distinct IDs (dry-runs) evicts the oldest, it never flushes the whole cache
+ *   in-process layer   least-recently-used (lru-cache), `assetId.cache.memoryEntries` entries for answers with
+ *                      a record and as many again for the others (not found, ambiguous): a burst of distinct IDs
+ *                      (dry-runs) evicts the oldest, it never flushes the whole cache, and a flood of made-up IDs
+ *                      (anyone can type them; each is a not-found answer) evicts only other not-found answers,
+ *                      never the records that stale-if-error needs during an outage
  *   shared store       Backstage's cache service for plugin `asset-id` when the app configures `backend.cache`
  *                      (Redis, Valkey, memcache): backend replicas share verdicts. Its keys carry a fingerprint of
  *                      the policy, so replicas running different policies (a rolling deploy) never share.
@@ -63,6 +66,8 @@ export interface VerdictCacheOptions {
 }
 
 const SEP = '\u0000';
+/** How far in the future a shared-store entry's `checkedAt` may be (another replica's clock). */
+const CLOCK_SKEW_MS = 60_000;
 
 export function isFault(verdict: Verdict): boolean {
   return verdict.issues.some(issue => issue.code === 'lookup_unavailable');
@@ -84,8 +89,11 @@ export function fingerprint(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
 }
 
-/** Reads a stored entry defensively: the store is shared, a malformed value is a miss. */
-function parseEntry(value: JsonValue | undefined): Entry | undefined {
+/**
+ * Reads a stored entry defensively: the store is shared, a malformed value is a miss, and so is an entry whose
+ * verdict is for another ID or scheme than its key (a valid verdict must be for exactly this value).
+ */
+function parseEntry(value: JsonValue | undefined, scheme: string, id: string): Entry | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const { v, verdict, checkedAt, freshUntil, staleUntil } = value;
   if (v !== 1 || typeof checkedAt !== 'number' || typeof freshUntil !== 'number' || typeof staleUntil !== 'number') {
@@ -93,11 +101,18 @@ function parseEntry(value: JsonValue | undefined): Entry | undefined {
   }
   if (typeof verdict !== 'object' || verdict === null || Array.isArray(verdict)) return undefined;
   if (typeof verdict.valid !== 'boolean' || !Array.isArray(verdict.issues)) return undefined;
+  if (verdict.scheme !== scheme || (verdict.value !== id && (verdict.valid || verdict.value !== null))) return undefined;
+  if (verdict.record !== undefined && verdict.record !== null && (typeof verdict.record !== 'object' || Array.isArray(verdict.record))) {
+    return undefined;
+  }
   return { verdict: verdict as unknown as Verdict, checkedAt, freshUntil, staleUntil };
 }
 
 export class VerdictCache {
+  /** Answers with a record (found, retired). */
   private readonly memory: LRUCache<string, Entry>;
+  /** Answers without a record (not found, ambiguous): a separate layer, so made-up IDs cannot evict records. */
+  private readonly negative: LRUCache<string, Entry>;
   private readonly loader: DataLoader<string, AssetIdVerdict, string>;
   private readonly now: () => number;
   private storeFailureLogged = false;
@@ -105,6 +120,7 @@ export class VerdictCache {
   constructor(private readonly options: VerdictCacheOptions) {
     this.now = options.now ?? Date.now;
     this.memory = new LRUCache<string, Entry>({ max: options.memoryEntries });
+    this.negative = new LRUCache<string, Entry>({ max: options.memoryEntries });
     this.loader = new DataLoader<string, AssetIdVerdict, string>(keys => this.loadMany(keys), {
       maxBatchSize: 1000,
       batchScheduleFn: callback => setTimeout(callback, options.batchWindowMs),
@@ -124,7 +140,33 @@ export class VerdictCache {
 
   /** Entries in the in-process layer (for tests and metrics). */
   get memorySize(): number {
-    return this.memory.size;
+    return this.memory.size + this.negative.size;
+  }
+
+  private layerFor(verdict: Verdict): LRUCache<string, Entry> {
+    return verdict.record ? this.memory : this.negative;
+  }
+
+  private memoryGet(key: string): Entry | undefined {
+    return this.memory.get(key) ?? this.negative.get(key);
+  }
+
+  private memorySet(key: string, entry: Entry): void {
+    // One layer per key: an ID that was not found and is now found (or the reverse) moves.
+    (entry.verdict.record ? this.negative : this.memory).delete(key);
+    this.layerFor(entry.verdict).set(key, entry);
+  }
+
+  /**
+   * A stored entry's times, bounded by this process's TTLs: a shared entry cannot claim to live longer than
+   * its TTL from when it was checked, nor to have been checked in the future (beyond a minute of clock skew).
+   */
+  private bounded(entry: Entry): Entry | undefined {
+    const ttl = entry.verdict.record ? this.options.foundTtlMs : this.options.notFoundTtlMs;
+    if (entry.checkedAt > this.now() + CLOCK_SKEW_MS) return undefined;
+    const freshUntil = Math.min(entry.freshUntil, entry.checkedAt + ttl);
+    const staleUntil = Math.min(entry.staleUntil, freshUntil + this.options.staleIfErrorMs);
+    return { ...entry, freshUntil, staleUntil };
   }
 
   private storeKey(key: string): string {
@@ -143,9 +185,10 @@ export class VerdictCache {
   private async readStore(key: string): Promise<Entry | undefined> {
     if (!this.options.store) return undefined;
     try {
-      const entry = parseEntry(await this.options.store.get<JsonValue>(this.storeKey(key)));
+      const at = key.indexOf(SEP);
+      const entry = parseEntry(await this.options.store.get<JsonValue>(this.storeKey(key)), key.slice(0, at), key.slice(at + 1));
       this.storeFailureLogged = false;
-      return entry;
+      return entry && this.bounded(entry);
     } catch (error) {
       this.logStoreFailure(error);
       return undefined;
@@ -171,7 +214,7 @@ export class VerdictCache {
     const now = this.now();
     const ttl = verdict.record ? this.options.foundTtlMs : this.options.notFoundTtlMs;
     const entry: Entry = { verdict, checkedAt: now, freshUntil: now + ttl, staleUntil: now + ttl + this.options.staleIfErrorMs };
-    this.memory.set(key, entry);
+    this.memorySet(key, entry);
     return entry;
   }
 
@@ -184,7 +227,7 @@ export class VerdictCache {
     // 1. The in-process layer, then the shared store.
     const fromStore: number[] = [];
     keys.forEach((key, i) => {
-      const entry = this.memory.get(key);
+      const entry = this.memoryGet(key);
       if (entry && entry.freshUntil > now) results[i] = entry.verdict;
       else {
         if (entry && entry.staleUntil > now) stale.set(i, entry);
@@ -195,7 +238,7 @@ export class VerdictCache {
     fromStore.forEach((i, n) => {
       const entry = stored[n];
       if (entry && entry.freshUntil > now) {
-        this.memory.set(keys[i], entry);
+        this.memorySet(keys[i], entry);
         results[i] = entry.verdict;
         return;
       }
