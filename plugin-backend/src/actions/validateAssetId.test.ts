@@ -93,6 +93,38 @@ describe('asset-id:validate', () => {
     expect(ctx.output).toHaveBeenCalledWith('value', 'BSN0001001');
   });
 
+  it('a hostile value (1 MB, newlines, terminal escapes, bidi controls) is cut and escaped in the failure message', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    const hostile = `APM1\n2026-12-02 INFO forged log line\u001b[2J\u202e${'9'.repeat(1_000_000)}`;
+    const error = await action.handler(context({ assetId: hostile })).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/^Asset ID 'APM1\\u\{A\}2026-12-02 INFO forged log line\\u\{1B\}\[2J\\u\{202E\}9+…' is not valid: /);
+    expect(error!.message.length).toBeLessThan(2_000);
+    expect(error!.message).not.toMatch(/[\n\u001b\u202e]/);
+    expect((await cmdb.stats()).requests).toBe(0);
+  });
+
+  it('scheme input abuse: a list with duplicates, 10,000 names, a 100 KB name, an empty list or a non-string', async () => {
+    const action = actionFor(samplePolicy(cmdb.url));
+    const dup = context({ assetId: 'APM0001234', scheme: ['business-app', 'business-app'] });
+    await action.handler(dup);
+    expect(dup.output).toHaveBeenCalledWith('value', 'APM0001234');
+    const many = await action
+      .handler(context({ assetId: 'APM0001234', scheme: Array.from({ length: 10_000 }, (_, i) => `s${i}`) }))
+      .catch((e: Error) => e);
+    expect(many).toMatchObject({ name: 'InputError', code: 'unknown_scheme' });
+    expect((many as Error).message.length).toBeLessThan(4_000);
+    const long = await action.handler(context({ assetId: 'APM0001234', scheme: 'x'.repeat(100_000) })).catch((e: Error) => e);
+    expect(long).toMatchObject({ name: 'InputError', code: 'unknown_scheme' });
+    expect((long as Error).message.length).toBeLessThan(1_000);
+    for (const scheme of [[], [42]] as unknown as string[][]) {
+      await expect(action.handler(context({ assetId: 'APM0001234', scheme }))).rejects.toMatchObject({ name: 'InputError' });
+    }
+    expect((await cmdb.stats()).requests).toBe(1);
+  });
+
   it('takes a list of schemes (string | string[], like ui:options.scheme): only those accept', async () => {
     const action = actionFor(samplePolicy(cmdb.url));
     const listed = context({ assetId: ' bsn-0001001 ', scheme: ['business-service', 'legacy-asset'] });

@@ -10,7 +10,7 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { AssetIdService } from '../service/AssetIdService';
 import { AssetIdInputError } from '../service/errors';
-import { formatIssue, formatIssues } from '../service/messages';
+import { formatIssue, formatIssues, shownValue } from '../service/messages';
 import { listedFields, publicVerdict } from '../service/publicVerdict';
 
 export const VALIDATE_ACTION_ID = 'asset-id:validate';
@@ -86,7 +86,7 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
             .filter(i => i.severity === 'error')
             .map(i => `${formatIssue(i)} [${i.code}]`)
             .join('; ') || 'not valid';
-        throw new InputError(`Asset ID '${value}' is not valid: ${errors}`);
+        throw new InputError(`Asset ID '${shownValue(value)}' is not valid: ${errors}`);
       }
       if (warnings) ctx.logger.warn(`Asset ID ${verdict.value}: ${warnings}`);
 

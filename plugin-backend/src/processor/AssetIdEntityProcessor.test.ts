@@ -181,6 +181,19 @@ describe('catalog processor policy options', () => {
     }
   });
 
+  it('cuts and escapes a hostile annotation value (100 KB, a newline) in the processing error', async () => {
+    const h = await harness({ ...samplePolicy(cmdb.url), processor: { mode: 'error' } });
+    try {
+      const { entity, emitted } = await h.run(systemEntity('hostile', `APM1\nforged line${'9'.repeat(100_000)}`));
+      expect(statusOf(entity)).toBe('too_long');
+      const [message] = errorMessages(emitted);
+      expect(message).toMatch(/asset ID 'APM1\\u\{A\}forged line9+…' in annotation/);
+      expect(message.length).toBeLessThan(2_000);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('defaults to mode flag, and writes catalog.statusAnnotation when it is set', async () => {
     const h = await harness(samplePolicy(cmdb.url, {}, { statusAnnotation: 'acme.io/cmdb-status' }));
     try {

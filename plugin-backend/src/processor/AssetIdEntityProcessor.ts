@@ -26,7 +26,7 @@ import type { EntityCheck, Issue } from 'asset-id';
 import type { AssetIdService } from '../service/AssetIdService';
 import type { ProcessorMode } from '../service/config';
 import { AssetIdConfigError } from '../service/errors';
-import { formatIssue } from '../service/messages';
+import { formatIssue, shownValue } from '../service/messages';
 import type { AssetIdVerdict } from '../service/verdictCache';
 
 export interface AssetIdProcessorOptions {
@@ -85,7 +85,7 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
           `ingested with ${this.statusAnnotation}=unavailable: ${describe(check.issues)}`,
       );
     } else if (problems.length > 0) {
-      const value = verdict?.input === undefined || verdict?.input === null ? '' : ` '${verdict.input}'`;
+      const value = typeof verdict?.input === 'string' ? ` '${shownValue(verdict.input)}'` : '';
       const message = `${ref}: asset ID${value} in annotation '${this.annotation}' is not valid: ${describe(problems)}`;
       if (this.mode === 'error') emit(processingResult.inputError(location, message));
       else if (this.mode === 'warn') this.logger.warn(`asset-id: ${message}`);

@@ -23,6 +23,7 @@ import { LRUCache } from 'lru-cache';
 import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
 import { statusOf } from './entity';
 import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
+import { shownValue } from './messages';
 import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
 import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
 
@@ -181,7 +182,11 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     const unknown = list.filter(s => !names.includes(s));
     if (unknown.length > 0) {
       throw new AssetIdInputError(
-        `unknown scheme ${unknown.map(s => `'${s.slice(0, 64)}'`).join(', ')}; the policy's schemes are: ${names.join(', ')}`,
+        `unknown scheme ${unknown
+          .slice(0, 5)
+          .map(s => `'${shownValue(s.slice(0, 64))}'`)
+          .join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}; ` +
+          `the policy's schemes are: ${names.join(', ')}`,
         'unknown_scheme',
         'scheme',
       );

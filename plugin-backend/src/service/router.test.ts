@@ -168,6 +168,13 @@ describe('POST /v1/validate and GET /v1/policy', () => {
       body: JSON.stringify({ values: ['APM0001234'] }),
     });
     expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { name: 'InputError', message: expect.stringMatching(/Content-Type 'application\/json'/) } });
+  });
+
+  it('an unknown scheme list names at most five of its unknown names, escaped', async () => {
+    const scheme = Array.from({ length: 64 }, (_, i) => `nope${i}\n`);
+    const r = await b.validate({ values: ['APM0001234'], scheme });
+    expectInputError(r, /^unknown scheme 'nope0\\u\{A\}', 'nope1\\u\{A\}', 'nope2\\u\{A\}', 'nope3\\u\{A\}', 'nope4\\u\{A\}' and 59 more; /);
   });
 });
 

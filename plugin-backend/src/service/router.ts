@@ -77,7 +77,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     next();
   };
   const parseJson = express.json({ limit: MAX_BODY_BYTES });
-  const json: RequestHandler = (req, res, next) =>
+  const json: RequestHandler = (req, res, next) => {
+    if (!req.is('application/json')) {
+      next(new InputError("the request body must be JSON, sent with Content-Type 'application/json'"));
+      return;
+    }
     parseJson(req, res, (error?: unknown) => {
       if (error === undefined || error === null) {
         next();
@@ -92,6 +96,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         ),
       );
     });
+  };
 
   router.get('/v1/policy', authenticate, async (_req: Request, res: Response) => {
     res.json({ policy: assetId.formatPolicy() });
