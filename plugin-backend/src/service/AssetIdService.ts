@@ -170,7 +170,9 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
 
   // A list of schemes narrows by compiling the policy's format rules with only those schemes (in policy order),
   // so the core decides; the lookup then runs on the main validator with the scheme that accepted the value.
-  const narrowed = new LRUCache<string, AssetIdValidator>({ max: 32 });
+  // Bounded: a caller can name any of 2^n combinations; an evicted validator's WASM memory is freed at once
+  // (it is only used synchronously, within validateMany), not left to the garbage collector.
+  const narrowed = new LRUCache<string, AssetIdValidator>({ max: 32, dispose: evicted => evicted.free() });
   const formatOnly: Pick<Policy, 'maxLength'> = policy.maxLength === undefined ? {} : { maxLength: policy.maxLength };
 
   function resolveScheme(option: SchemeOption | undefined): { check: AssetIdValidator; scheme?: string } {
