@@ -291,6 +291,37 @@ describe('the shared cache', () => {
     }
   });
 
+  it('never tells a caller why a lookup failed (internal addresses, the CMDB URL, the token endpoint\'s text)', async () => {
+    let down = false;
+    let clock = Date.now();
+    const leaky: FetchLike = (input, init) =>
+      down
+        ? Promise.reject(new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 10.20.30.40:443') }))
+        : fetch(input, init);
+    const b = await startAssetIdBackend(samplePolicy(cmdb.url, { cacheTtlSeconds: 60 }), { fetch: leaky, now: () => clock });
+    try {
+      await b.validate({ values: ['APM0001234'] });
+      down = true;
+      clock += 61_000;
+      const r = await b.validate({ values: ['APM0001234', 'APM0002001'] });
+      expect(r.status).toBe(200);
+      const [stale, unknown] = r.body.results as unknown as Array<Verdict & { stale?: { reason: string } }>;
+      expect(stale.stale?.reason).toBe('the CMDB could not answer (the reason is in the backend log)');
+      expect(unknown.issues).toEqual([
+        expect.objectContaining({
+          code: 'lookup_unavailable',
+          message: 'could not check APM0002001 in the CMDB: the CMDB could not answer (the reason is in the backend log)',
+        }),
+      ]);
+      const text = JSON.stringify(r.body);
+      for (const secret of ['10.20.30.40', 'ECONNREFUSED', 'fetch failed', new URL(cmdb.url).host]) {
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('stale-if-error: during an outage the last known verdict is served (and says so), never a failure', async () => {
     let down = false;
     let clock = Date.now();

@@ -156,6 +156,31 @@ describe('VerdictCache', () => {
     expect(otherCalls).toEqual([['A9']]);
   });
 
+  it('logs why a lookup failed (callers are not told), once a minute per reason', async () => {
+    const logger = mockServices.logger.mock();
+    const c = new VerdictCache({
+      lookup: async (_scheme, values) =>
+        values.map(v => ({
+          input: v,
+          valid: false,
+          value: null,
+          scheme: 's',
+          issues: [{ code: 'lookup_unavailable', severity: 'error', message: `could not check ${v} in the CMDB: connect ECONNREFUSED 10.0.0.5:443` }],
+        })),
+      namespace: 'test',
+      foundTtlMs: 1,
+      notFoundTtlMs: 1,
+      staleIfErrorMs: 0,
+      memoryEntries: 10,
+      batchWindowMs: 0,
+      logger,
+    });
+    await Promise.all(['A1', 'A2'].map(v => c.get('s', v)));
+    await c.get('s', 'A3');
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/lookup failed: connect ECONNREFUSED 10\.0\.0\.5:443/));
+  });
+
   it('serves from the CMDB when the shared store fails, and logs that once', async () => {
     const broken: CacheService = {
       get: async () => {

@@ -116,6 +116,8 @@ export class VerdictCache {
   private readonly loader: DataLoader<string, AssetIdVerdict, string>;
   private readonly now: () => number;
   private storeFailureLogged = false;
+  /** When each lookup-failure reason was last logged (callers outside the backend never see the reason). */
+  private readonly faultsLogged = new LRUCache<string, true>({ max: 100, ttl: 60_000 });
 
   constructor(private readonly options: VerdictCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -180,6 +182,14 @@ export class VerdictCache {
       `asset-id: the shared cache store failed (${error instanceof Error ? error.message : String(error)}); ` +
         'verdicts are served from this process and the CMDB until it answers again (logged once)',
     );
+  }
+
+  private logFault(message: string): void {
+    // The ID is part of the core's message; one line per reason, not per ID.
+    const reason = message.replace(/^could not check .* in (the CMDB|the asset registry): /s, '');
+    if (this.faultsLogged.has(reason)) return;
+    this.faultsLogged.set(reason, true);
+    this.options.logger.warn(`asset-id: a CMDB lookup failed: ${reason} (logged once a minute per reason)`);
   }
 
   private async readStore(key: string): Promise<Entry | undefined> {
@@ -267,6 +277,11 @@ export class VerdictCache {
           const verdict = verdicts?.[n];
           const last = stale.get(i);
           if (verdict === undefined || isFault(verdict)) {
+            this.logFault(
+              verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ??
+                failure?.message ??
+                'no verdict',
+            );
             if (last) {
               const reason =
                 verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ??
