@@ -214,6 +214,19 @@ describe('catalog processor policy options', () => {
       /assetId.processor.mode.*'flag', 'error' or 'warn'/,
     );
   });
+
+  it('refuses to start with a status annotation the catalog would reject (it would freeze every System)', async () => {
+    for (const statusAnnotation of ['asset id status', 'a/b/c', `example.com/${'x'.repeat(64)}`]) {
+      await expect(harness(samplePolicy(cmdb.url, {}, { statusAnnotation }))).rejects.toThrow(
+        /status annotation '.*' is not a valid Backstage annotation key.*set app-config 'assetId.catalog.statusAnnotation'/,
+      );
+    }
+    // The default, <annotation>-status, can be too long even when the annotation itself is fine.
+    const annotation = `example.com/${'a'.repeat(60)}`;
+    await expect(harness(samplePolicy(cmdb.url, {}, { annotation }))).rejects.toThrow(
+      /'assetId.catalog.annotation' \+ '-status'/,
+    );
+  });
 });
 
 describe.each(['500', 'slow'])('CMDB outage (scenario %s)', scenario => {

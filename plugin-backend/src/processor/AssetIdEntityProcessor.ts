@@ -15,7 +15,7 @@
  * has one (stale-if-error), else `unavailable`.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
+import { makeValidator, stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import type { LocationSpec } from '@backstage/plugin-catalog-common';
 import {
   processingResult,
@@ -53,6 +53,20 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
           '(the annotation key that holds the asset ID, e.g. example.com/asset-id)',
         'invalid_policy',
         'assetId.catalog.annotation',
+      );
+    }
+    // An invalid key would fail the catalog's own validation of every checked entity: in any mode, new Systems
+    // would stay out and existing ones freeze. Refuse it at startup instead.
+    if (!makeValidator().isValidAnnotationKey(status)) {
+      const configured = options.assetId.settings.policy.catalog !== undefined && status !== `${annotation}-status`;
+      throw new AssetIdConfigError(
+        `asset-id catalog processor: the status annotation '${status}' is not a valid Backstage annotation key ` +
+          '(an optional DNS-name prefix, a slash, and a name of at most 63 characters of letters, digits, -, _ and .); ' +
+          (configured
+            ? "set app-config 'assetId.catalog.statusAnnotation' to a valid key"
+            : `it is 'assetId.catalog.annotation' + '-status': set 'assetId.catalog.statusAnnotation' to a valid key`),
+        'invalid_policy',
+        'assetId.catalog.statusAnnotation',
       );
     }
     this.annotation = annotation;
