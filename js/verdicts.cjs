@@ -51,12 +51,10 @@ function argumentError(message) {
   return e;
 }
 
+// The `scheme` option as given (a name or a list of names): the core checks it.
 function schemeOf(options) {
   if (options === null || typeof options !== 'object') return undefined;
-  const s = options.scheme;
-  if (s === undefined || s === null) return undefined;
-  if (typeof s !== 'string') throw argumentError('options.scheme must be a string');
-  return s;
+  return options.scheme;
 }
 
 // Per validator: its scheme names and the common tail of pattern_mismatch messages.
@@ -95,7 +93,11 @@ function install(AssetIdValidator) {
   };
   proto.checkFormatMany = function checkFormatMany(values, options) {
     const scheme = schemeOf(options);
-    if (!Array.isArray(values)) throw argumentError('checkFormatMany expects an array');
+    if (!Array.isArray(values)) {
+      // A bad scheme option is reported first, as by the other methods.
+      this.checkManyPacked('', new Uint32Array(0), scheme);
+      throw argumentError('checkFormatMany expects an array');
+    }
     const n = values.length;
     const lens = new Uint32Array(n);
     let joined = '';

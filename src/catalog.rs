@@ -188,7 +188,7 @@ impl Validator {
     pub fn check_entity(
         &self,
         entity: &Entity<'_>,
-        scheme: Option<&str>,
+        scheme: Option<&[&str]>,
     ) -> Result<EntityCheck, Error> {
         let mut default = None;
         let spec = spec(self.policy(), &mut default);
@@ -232,7 +232,7 @@ impl Validator {
         &self,
         raw: &str,
         verdict: &Verdict,
-        scheme: Option<&str>,
+        scheme: Option<&[&str]>,
     ) -> Option<(String, bool, Verdict)> {
         if verdict.valid {
             let to = verdict.value.clone()?;
@@ -382,7 +382,7 @@ mod tests {
             system(Some(Input::Str("APM0001234"))),
         ] {
             assert_eq!(
-                v.check_entity(&e, Some("nope")).unwrap_err().code(),
+                v.check_entity(&e, Some(&["nope"])).unwrap_err().code(),
                 "unknown_scheme"
             );
         }

@@ -112,12 +112,19 @@ struct Common {
     /// Policy file (YAML or JSON). Default: ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Accept only this scheme of the policy (by name).
+    /// Accept only this scheme of the policy (by name); repeat to accept any of several.
     #[arg(long, value_name = "NAME")]
-    scheme: Option<String>,
+    scheme: Vec<String>,
     /// Check the format only; no CMDB or registry lookup.
     #[arg(long)]
     offline: bool,
+}
+
+impl Common {
+    /// The `--scheme` names as the core's `scheme` option (`None`: every scheme).
+    fn scheme_names(&self) -> Option<Vec<&str>> {
+        (!self.scheme.is_empty()).then(|| self.scheme.iter().map(String::as_str).collect())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -468,7 +475,8 @@ fn lookup_outcomes(
 
 fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
     let config = load_config(args.common.config.as_deref())?;
-    let scheme = args.common.scheme.as_deref();
+    let names = args.common.scheme_names();
+    let scheme = names.as_deref();
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(args.ids.len());
     for id in &args.ids {
         verdicts.push(
@@ -511,14 +519,13 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     let annotation = catalog_spec.annotation.as_deref().ok_or_else(|| {
         format!("{shown}: catalog.annotation is required for `check`: name the annotation that holds the asset ID (e.g. example.com/asset-id)")
     })?;
-    let scheme = args.common.scheme.as_deref();
-    if let Some(name) = scheme {
-        // Refuse an unknown scheme before reading any file.
-        config
-            .validator
-            .check_scheme(Some(name))
-            .map_err(|e| e.to_string())?;
-    }
+    let names = args.common.scheme_names();
+    let scheme = names.as_deref();
+    // Refuse an unknown scheme before reading any file.
+    config
+        .validator
+        .check_scheme(scheme)
+        .map_err(|e| e.to_string())?;
     let settings = catalog::CheckSettings {
         validator: &config.validator,
         annotation,

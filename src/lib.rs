@@ -18,5 +18,5 @@ pub mod verdict;
 pub mod wasm;
 
 pub use policy::Policy;
-pub use validator::{Input, Scheme, Validator};
+pub use validator::{Input, Scheme, Validator, MAX_SCHEME_NAMES};
 pub use verdict::{AssetRecord, CallerErrorCode, Error, Issue, IssueCode, Severity, Verdict};

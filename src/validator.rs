@@ -37,6 +37,20 @@ impl<'a> Input<'a> {
     }
 }
 
+/// At most this many names in a `scheme` option (duplicates count): a longer list is the
+/// caller error `invalid_argument`, refused before any name is looked at.
+pub const MAX_SCHEME_NAMES: usize = 1024;
+
+/// The caller error for a `scheme` list of `n` names that is empty or too long.
+#[cold]
+pub(crate) fn scheme_list_error(n: usize) -> Error {
+    Error::invalid_argument(if n == 0 {
+        "the scheme option lists no scheme: name at least one, or leave it out to accept every scheme".to_string()
+    } else {
+        format!("the scheme option lists {n} names; at most {MAX_SCHEME_NAMES} are allowed")
+    })
+}
+
 /// A scheme, compiled.
 #[derive(Clone, Debug)]
 pub struct Scheme {
@@ -90,6 +104,8 @@ pub struct Validator {
     schemes: Vec<Scheme>,
     /// What every scheme expects ("APM followed by ..., or ..."), built once for messages.
     expected: String,
+    /// `0..schemes.len()`: the selection when the caller narrows nothing.
+    all: Vec<usize>,
 }
 
 /// Outcome of running one scheme over a normalized value.
@@ -157,15 +173,17 @@ impl Validator {
             .map(Scheme::shape)
             .collect::<Vec<_>>()
             .join(", or ");
+        let all = (0..schemes.len()).collect();
         let v = Validator {
             policy,
             schemes,
             expected,
+            all,
         };
         // Every example must pass its own scheme.
         for (i, s) in v.schemes.iter().enumerate() {
             if let Some(ex) = &s.spec.example {
-                let verdict = v.check_format(Input::Str(ex), Some(s.name()))?;
+                let verdict = v.check_format(Input::Str(ex), Some(&[s.name()]))?;
                 if !verdict.valid {
                     let why = verdict
                         .issues
@@ -206,8 +224,8 @@ impl Validator {
         self.schemes.iter().map(Scheme::name)
     }
 
-    /// The index of the scheme named `name` (the caller's `scheme` option), or the caller error
-    /// `unknown_scheme`.
+    /// The index of the scheme named `name` (one name of the caller's `scheme` option), or the
+    /// caller error `unknown_scheme`.
     pub fn scheme_index(&self, name: &str) -> Result<usize, Error> {
         self.schemes
             .iter()
@@ -218,23 +236,36 @@ impl Validator {
             })
     }
 
-    /// Refuse an unknown `scheme` option (before any value is checked).
-    pub fn check_scheme(&self, scheme: Option<&str>) -> Result<(), Error> {
-        scheme.map_or(Ok(()), |name| self.scheme_index(name).map(drop))
+    /// Refuse a bad `scheme` option (before any value is checked): an unknown name
+    /// (`unknown_scheme`) or an empty list (`invalid_argument`).
+    pub fn check_scheme(&self, scheme: Option<&[&str]>) -> Result<(), Error> {
+        self.select(scheme).map(drop)
     }
 
-    /// Resolve the caller's `scheme` option.
-    fn select(&self, scheme: Option<&str>) -> Result<&[Scheme], Error> {
-        match scheme {
-            None => Ok(&self.schemes),
-            Some(name) => {
-                let i = self.scheme_index(name)?;
-                Ok(&self.schemes[i..=i])
-            }
+    /// Resolve the caller's `scheme` option to the indices of the schemes a check runs, in
+    /// policy order (duplicates count once). No option borrows the whole list: no allocation.
+    fn select(&self, scheme: Option<&[&str]>) -> Result<Cow<'_, [usize]>, Error> {
+        let Some(names) = scheme else {
+            return Ok(Cow::Borrowed(&self.all));
+        };
+        if names.is_empty() || names.len() > MAX_SCHEME_NAMES {
+            return Err(scheme_list_error(names.len()));
         }
+        let mut picked = vec![false; self.schemes.len()];
+        for name in names {
+            picked[self.scheme_index(name)?] = true;
+        }
+        if picked.iter().all(|p| *p) {
+            return Ok(Cow::Borrowed(&self.all));
+        }
+        Ok(Cow::Owned(
+            self.all.iter().copied().filter(|&i| picked[i]).collect(),
+        ))
     }
 
-    /// Check the format of one value. Errors only for an unknown `scheme` option.
+    /// Check the format of one value, with every scheme or only those `scheme` names (one or
+    /// more, in any order, duplicates allowed; messages then name only those). Errors only for
+    /// a bad `scheme` option: an unknown name, or an empty list.
     ///
     /// ```
     /// use asset_id::{Validator, Input, IssueCode};
@@ -244,8 +275,15 @@ impl Validator {
     /// assert_eq!(ok.value.as_deref(), Some("APM0001234"));
     /// let bad = v.check_format(Input::Str("APM12"), None).unwrap();
     /// assert_eq!(bad.codes(), vec![IssueCode::PatternMismatch]);
+    /// let only = v.check_format(Input::Str("APM0001234"), Some(&["apm"])).unwrap();
+    /// assert!(only.valid);
+    /// assert_eq!(v.check_format(Input::Str("APM0001234"), Some(&[])).unwrap_err().code(), "invalid_argument");
     /// ```
-    pub fn check_format(&self, input: Input<'_>, scheme: Option<&str>) -> Result<Verdict, Error> {
+    pub fn check_format(
+        &self,
+        input: Input<'_>,
+        scheme: Option<&[&str]>,
+    ) -> Result<Verdict, Error> {
         Ok(match self.check(input, scheme)? {
             Checked::Verdict(v) => v,
             Checked::Valid { scheme, value } => Verdict {
@@ -265,8 +303,16 @@ impl Validator {
     /// [`Self::check_format`] without building a verdict for a valid value: the index of the
     /// accepting scheme and the normalized value (borrowed when normalization changed nothing).
     /// The WASM edge packs valid values straight from this; invalid ones get their verdict.
-    pub fn check<'v>(&self, input: Input<'v>, scheme: Option<&str>) -> Result<Checked<'v>, Error> {
-        let candidates = self.select(scheme)?;
+    pub fn check<'v>(
+        &self,
+        input: Input<'v>,
+        scheme: Option<&[&str]>,
+    ) -> Result<Checked<'v>, Error> {
+        let selected = self.select(scheme)?;
+        let candidates = Candidates {
+            schemes: &self.schemes,
+            ids: &selected,
+        };
         // Verdicts are built only for invalid values (the valid path allocates nothing).
         // Every format issue is an error.
         let fail = |input: Option<&str>, issue: Issue| {
@@ -324,7 +370,7 @@ impl Validator {
         let mut value: Cow<'_, str> = Cow::Borrowed("");
         let mut normalized_by: Option<&[Step]> = None;
         let mut value_hidden = false;
-        for s in candidates {
+        for (index, s) in candidates.iter() {
             let steps = s.spec.normalize.as_slice();
             if normalized_by != Some(steps) {
                 value = normalize::normalize(raw, steps);
@@ -336,9 +382,8 @@ impl Validator {
             }
             match run_scheme(s, &value) {
                 SchemeResult::Accepted => {
-                    let index = self.schemes.iter().position(|x| std::ptr::eq(x, s));
                     return Ok(Checked::Valid {
-                        scheme: index.unwrap_or(0),
+                        scheme: index,
                         value,
                     });
                 }
@@ -388,12 +433,16 @@ impl Validator {
             Issue::error(IssueCode::ChecksumMismatch, message)
                 .with_hint("check for a mistyped or swapped digit")
         } else {
-            let one;
-            let expected = if candidates.len() == self.schemes.len() {
+            let some;
+            let expected = if candidates.ids.len() == self.schemes.len() {
                 &self.expected
             } else {
-                one = candidates[0].shape();
-                &one
+                some = candidates
+                    .iter()
+                    .map(|(_, s)| s.shape())
+                    .collect::<Vec<_>>()
+                    .join(", or ");
+                &some
             };
             let message = [
                 "\"",
@@ -415,7 +464,7 @@ impl Validator {
     pub fn check_format_many<'a>(
         &self,
         inputs: impl IntoIterator<Item = Input<'a>>,
-        scheme: Option<&str>,
+        scheme: Option<&[&str]>,
     ) -> Result<Vec<Verdict>, Error> {
         self.select(scheme)?;
         inputs
@@ -425,8 +474,8 @@ impl Validator {
     }
 
     /// The normalized value if some candidate scheme accepts `value` as is.
-    fn accepts(&self, value: &str, candidates: &[Scheme]) -> Option<String> {
-        candidates.iter().find_map(|s| {
+    fn accepts(&self, value: &str, candidates: Candidates<'_>) -> Option<String> {
+        candidates.iter().find_map(|(_, s)| {
             let v = normalize::normalize(value, &s.spec.normalize);
             accepted(s, &v).then(|| v.into_owned())
         })
@@ -436,14 +485,14 @@ impl Validator {
     ///
     /// Only for invalid values, so it may allocate; it skips every (scheme, normalized value)
     /// already known to fail (the value itself, or an earlier variant normalizing the same way).
-    fn suggest(&self, raw: &str, candidates: &[Scheme]) -> Option<(String, &'static str)> {
+    fn suggest(&self, raw: &str, candidates: Candidates<'_>) -> Option<(String, &'static str)> {
         let trimmed = normalize::trim(raw);
         // Normalizing ASCII never makes it longer, and no variant below is longer than `trimmed`:
         // fixed-shape schemes longer than that accept none of them.
         if trimmed.is_ascii()
             && candidates
                 .iter()
-                .all(|s| s.fixed.as_ref().is_some_and(|f| f.len() > trimmed.len()))
+                .all(|(_, s)| s.fixed.as_ref().is_some_and(|f| f.len() > trimmed.len()))
         {
             return None;
         }
@@ -467,7 +516,7 @@ impl Validator {
         ];
         let mut tried: Vec<(usize, Cow<'_, str>)> = Vec::new();
         let mut previous: Option<(&[Step], Cow<'_, str>)> = None;
-        for (k, s) in candidates.iter().enumerate() {
+        for (k, s) in candidates.iter() {
             let base = match &previous {
                 Some((steps, v)) if *steps == s.spec.normalize.as_slice() => v.clone(),
                 _ => normalize::normalize(raw, &s.spec.normalize),
@@ -481,7 +530,7 @@ impl Validator {
             }
             let mut value: Cow<'_, str> = Cow::Borrowed("");
             let mut normalized_by: Option<&[Step]> = None;
-            for (k, s) in candidates.iter().enumerate() {
+            for (k, s) in candidates.iter() {
                 let steps = s.spec.normalize.as_slice();
                 if normalized_by != Some(steps) {
                     value = normalize::normalize(v, steps);
@@ -497,6 +546,22 @@ impl Validator {
             }
         }
         None
+    }
+}
+
+/// The schemes a check runs: indices into the policy's schemes, in policy order.
+#[derive(Clone, Copy)]
+struct Candidates<'a> {
+    schemes: &'a [Scheme],
+    ids: &'a [usize],
+}
+
+impl<'a> Candidates<'a> {
+    /// Each candidate with its index in the policy.
+    fn iter(self) -> impl Iterator<Item = (usize, &'a Scheme)> {
+        self.ids
+            .iter()
+            .filter_map(move |&i| Some((i, self.schemes.get(i)?)))
     }
 }
 

@@ -223,8 +223,8 @@ pub enum CallerErrorCode {
     InvalidPolicy,
     /// The `scheme` option names no scheme of the policy.
     UnknownScheme,
-    /// An argument of the wrong type (a `TypeError` in JS: `checkFormatMany` without an array,
-    /// a `scheme` option that is not a string).
+    /// An argument of the wrong type or empty (a `TypeError` in JS: `checkFormatMany` without
+    /// an array, a `scheme` option that is neither a name nor a non-empty list of names).
     InvalidArgument,
 }
 
@@ -253,10 +253,12 @@ pub enum Error {
     InvalidPolicy { path: String, message: String },
     /// The `scheme` option names no scheme of the policy.
     UnknownScheme { name: String, known: Vec<String> },
+    /// An argument the API cannot use (an empty `scheme` list).
+    InvalidArgument { message: String },
 }
 
 impl Error {
-    /// Stable code: `invalid_policy` or `unknown_scheme`.
+    /// Stable code: `invalid_policy`, `unknown_scheme` or `invalid_argument`.
     pub fn code(&self) -> &'static str {
         self.kind().code()
     }
@@ -266,6 +268,7 @@ impl Error {
         match self {
             Error::InvalidPolicy { .. } => CallerErrorCode::InvalidPolicy,
             Error::UnknownScheme { .. } => CallerErrorCode::UnknownScheme,
+            Error::InvalidArgument { .. } => CallerErrorCode::InvalidArgument,
         }
     }
     // Error paths only: `cold` keeps them out of their callers (size of the speed-built `.wasm`).
@@ -273,6 +276,13 @@ impl Error {
     pub(crate) fn policy(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidPolicy {
             path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
             message: message.into(),
         }
     }
@@ -296,6 +306,7 @@ impl fmt::Display for Error {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            Error::InvalidArgument { message } => f.write_str(message),
         }
     }
 }

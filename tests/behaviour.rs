@@ -7,13 +7,22 @@ use asset_id::lookup::{self, Engine};
 use asset_id::{Input, Validator};
 use serde_json::Value;
 
+/// A case's `scheme` option (a name or a list of names) as the core's.
+fn scheme_of(case: &Value) -> Option<Vec<&str>> {
+    match &case["options"]["scheme"] {
+        Value::String(s) => Some(vec![s.as_str()]),
+        Value::Array(names) => Some(names.iter().map(|n| n.as_str().unwrap()).collect()),
+        _ => None,
+    }
+}
+
 fn run_case(suite: &Value, case: &Value) -> Result<Value, String> {
     let validator = Validator::from_json_str(&common::policy_json(suite, &case["policy"]))
         .map_err(|e| e.to_string())?;
     let input = common::materialize(&case["input"]);
-    let scheme = case["options"]["scheme"].as_str();
+    let scheme = scheme_of(case);
     let mut verdict = validator
-        .check_format(Input::from_json(&input), scheme)
+        .check_format(Input::from_json(&input), scheme.as_deref())
         .map_err(|e| format!("{}: {e}", e.code()))?;
     if case["lookup"] == Value::Bool(true) {
         let mut engine = Engine::new(validator.policy());
@@ -82,7 +91,7 @@ fn caller_errors_are_errors_not_verdicts() {
             Validator::from_json_str(&common::policy_json(&suite, &case["policy"])).unwrap();
         let input = common::materialize(&case["input"]);
         let err = validator
-            .check_format(Input::from_json(&input), case["options"]["scheme"].as_str())
+            .check_format(Input::from_json(&input), scheme_of(case).as_deref())
             .unwrap_err();
         assert_eq!(err.code(), case["code"].as_str().unwrap());
         assert!(
@@ -90,4 +99,36 @@ fn caller_errors_are_errors_not_verdicts() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_scheme_list_that_is_empty_or_too_long_is_a_caller_error() {
+    let suite = common::suite();
+    let v = Validator::from_json_str(&common::policy_json(&suite, &serde_json::json!("sample")))
+        .unwrap();
+    let empty = v
+        .check_format(Input::Str("APM0001234"), Some(&[]))
+        .unwrap_err();
+    assert_eq!(empty.code(), "invalid_argument");
+    assert!(empty.to_string().contains("lists no scheme"), "{empty}");
+    // Hostile: more names than the limit is refused before any is looked up (even unknown ones).
+    let many = vec!["nope"; asset_id::MAX_SCHEME_NAMES + 1];
+    let e = v
+        .check_format(Input::Str("APM0001234"), Some(&many))
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_argument");
+    assert!(e.to_string().contains("at most 1024"), "{e}");
+    let at_limit = vec!["business-app"; asset_id::MAX_SCHEME_NAMES];
+    assert!(
+        v.check_format(Input::Str("APM0001234"), Some(&at_limit))
+            .unwrap()
+            .valid
+    );
+    assert_eq!(
+        v.check_scheme(Some(&[])).unwrap_err().code(),
+        "invalid_argument"
+    );
+    assert!(v
+        .check_scheme(Some(&["business-app", "legacy-asset"]))
+        .is_ok());
 }

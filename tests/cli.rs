@@ -192,6 +192,65 @@ fn validate_with_scheme() {
     assert!(r.stderr.contains("unknown scheme \"nope\""), "{}", r.stderr);
 }
 
+#[test]
+fn validate_with_a_repeated_scheme_accepts_any_of_them() {
+    let t = TempDir::new();
+    t.write(
+        "asset-id.yaml",
+        "schemes:\n  - {name: business-app, pattern: 'APM\\d{7}', hint: APM followed by 7 digits}\n  - {name: business-service, pattern: 'BSN\\d{7}', hint: BSN followed by 7 digits}\n  - {name: legacy-asset, pattern: 'AST\\d{7}', checksum: luhn, hint: AST with a check digit}\ncatalog: {annotation: example.com/asset-id}\n",
+    );
+    let args = |ids: &[&'static str]| {
+        let mut a = vec![
+            "validate",
+            "--offline",
+            "--format",
+            "json",
+            "--scheme",
+            "legacy-asset",
+            "--scheme",
+            "business-service",
+            "--scheme",
+            "legacy-asset",
+        ];
+        a.extend_from_slice(ids);
+        a
+    };
+    let r = run(t.path(), &args(&["AST0001239", "BSN0001001"]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    let schemes: Vec<&str> = v["results"]
+        .as_array()
+        .or_else(|| v.as_array())
+        .expect("a list of verdicts")
+        .iter()
+        .map(|x| x["scheme"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(schemes, ["legacy-asset", "business-service"], "{v}");
+    let r = run(t.path(), &args(&["APM0001234"]));
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    // The message names only the listed schemes, in policy order.
+    assert!(
+        r.stdout
+            .contains("expected BSN followed by 7 digits, or AST with a check digit")
+            && !r.stdout.contains("APM followed"),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        t.path(),
+        &[
+            "check",
+            "--offline",
+            "--scheme",
+            "business-app",
+            "--scheme",
+            "nope",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown scheme \"nope\""), "{}", r.stderr);
+}
+
 // ------------------------------------------------------------------ exit codes and configuration
 
 #[test]

@@ -106,7 +106,7 @@ pub struct CheckSettings<'a> {
     pub validator: &'a Validator,
     /// The policy's `catalog.annotation` (required for `check`), for findings and hints.
     pub annotation: &'a str,
-    pub scheme: Option<&'a str>,
+    pub scheme: Option<&'a [&'a str]>,
     pub limits: Limits,
     pub fix: fix::Mode,
     /// `--diff`: build a unified diff of what `--fix` changes.

@@ -5,7 +5,7 @@ use super::lookup::{self, Flight, Tick};
 use super::types::*;
 use crate::catalog::{Entity, EntityCheck};
 use crate::lookup::{Engine, Ticket};
-use crate::validator::{Input, Validator};
+use crate::validator::{scheme_list_error, Input, Validator, MAX_SCHEME_NAMES};
 use crate::verdict::{CallerErrorCode, Error, Verdict};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use std::cell::{Cell, RefCell};
@@ -33,6 +33,9 @@ pub struct AssetIdValidator {
 }
 
 pub(super) fn js_error(e: &Error) -> JsValue {
+    if let Error::InvalidArgument { message } = e {
+        return type_error(message);
+    }
     let err = js_sys::Error::new(&e.to_string());
     let _ = Reflect::set(&err, &"code".into(), &e.code().into());
     if let Error::InvalidPolicy { path, .. } = e {
@@ -78,7 +81,11 @@ fn type_name(v: &JsValue) -> String {
 
 /// Check one JS value.
 #[inline(never)]
-fn check_one(validator: &Validator, v: &JsValue, scheme: Option<&str>) -> Result<Verdict, Error> {
+fn check_one(
+    validator: &Validator,
+    v: &JsValue,
+    scheme: Option<&[&str]>,
+) -> Result<Verdict, Error> {
     if let Some(s) = v.as_string() {
         validator.check_format(Input::Str(&s), scheme)
     } else if v.is_null() || v.is_undefined() {
@@ -97,15 +104,41 @@ pub(super) fn get(obj: &JsValue, key: &str) -> JsValue {
     }
 }
 
-fn scheme_option(options: &JsValue) -> Result<Option<String>, JsValue> {
-    let s = get(options, "scheme");
+const SCHEME_TYPE: &str = "options.scheme must be a scheme name or a list of scheme names";
+
+/// The `scheme` option of `options` (see [`scheme_value`]).
+fn scheme_option(options: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
+    scheme_value(&get(options, "scheme"))
+}
+
+/// A `scheme` option: absent, one name, or a list of names (the core refuses an empty list
+/// and unknown names). Anything else is a `TypeError`.
+fn scheme_value(s: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
     if s.is_undefined() || s.is_null() {
-        Ok(None)
-    } else {
-        s.as_string()
-            .map(Some)
-            .ok_or_else(|| type_error("options.scheme must be a string"))
+        return Ok(None);
     }
+    if let Some(one) = s.as_string() {
+        return Ok(Some(vec![one]));
+    }
+    if !Array::is_array(s) {
+        return Err(type_error(SCHEME_TYPE));
+    }
+    let list: &Array = s.unchecked_ref();
+    let n = list.length() as usize;
+    if n > MAX_SCHEME_NAMES {
+        return Err(js_error(&scheme_list_error(n)));
+    }
+    list.iter()
+        .map(|x| x.as_string().ok_or_else(|| type_error(SCHEME_TYPE)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The names as the core's `scheme` option.
+fn names(scheme: &Option<Vec<String>>) -> Option<Vec<&str>> {
+    scheme
+        .as_ref()
+        .map(|v| v.iter().map(String::as_str).collect())
 }
 
 pub(super) fn now() -> u64 {
@@ -151,6 +184,7 @@ impl AssetIdValidator {
         options: Option<CheckOptionsArg>,
     ) -> Result<VerdictOut, JsValue> {
         let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+        let scheme = names(&scheme);
         let v = check_one(&self.inner.validator, &value, scheme.as_deref())
             .map_err(|e| js_error(&e))?;
         Ok(to_js(&v).unchecked_into())
@@ -164,6 +198,11 @@ impl AssetIdValidator {
         options: Option<CheckOptionsArg>,
     ) -> Result<VerdictsOut, JsValue> {
         let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+        let scheme = names(&scheme);
+        self.inner
+            .validator
+            .check_scheme(scheme.as_deref())
+            .map_err(|e| js_error(&e))?;
         let values: JsValue = values.into();
         if !Array::is_array(&values) {
             return Err(type_error("checkFormatMany expects an array"));
@@ -188,8 +227,14 @@ impl AssetIdValidator {
         &self,
         joined: &str,
         lens: &[u32],
-        scheme: Option<String>,
+        scheme: JsValue,
     ) -> Result<String, JsValue> {
+        let scheme = scheme_value(&scheme)?;
+        let scheme = names(&scheme);
+        self.inner
+            .validator
+            .check_scheme(scheme.as_deref())
+            .map_err(|e| js_error(&e))?;
         let mut out = String::with_capacity(lens.len() * 16);
         let mut rest = joined;
         for &n in lens {
@@ -253,8 +298,11 @@ impl AssetIdValidator {
     pub fn check_entity(
         &self,
         #[wasm_bindgen(unchecked_param_type = "unknown")] entity: JsValue,
+        options: Option<CheckOptionsArg>,
     ) -> Result<EntityCheckOut, JsValue> {
-        let check = check_entity(&self.inner, &entity, None)?;
+        let scheme = scheme_option(&options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED))?;
+        let scheme = names(&scheme);
+        let check = check_entity(&self.inner, &entity, scheme.as_deref())?;
         Ok(entity_js(&check).unchecked_into())
     }
 
@@ -313,7 +361,7 @@ fn entity_js(c: &EntityCheck) -> JsValue {
 fn check_entity(
     inner: &Inner,
     entity: &JsValue,
-    scheme: Option<&str>,
+    scheme: Option<&[&str]>,
 ) -> Result<EntityCheck, JsValue> {
     let validator = &inner.validator;
     let catalog = validator.policy().catalog.as_ref();
@@ -381,6 +429,7 @@ fn prepare(
     options: &JsValue,
 ) -> Result<(Vec<Verdict>, Finish), JsValue> {
     let scheme = scheme_option(options)?;
+    let scheme = names(&scheme);
     let scheme = scheme.as_deref();
     if !Array::is_array(input) {
         return Err(type_error(match job {

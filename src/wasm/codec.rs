@@ -66,7 +66,7 @@ pub fn check(
     v: &Validator,
     out: &mut String,
     input: Input<'_>,
-    scheme: Option<&str>,
+    scheme: Option<&[&str]>,
 ) -> Result<(), Error> {
     let raw = match input {
         Input::Str(s) => Some(s),

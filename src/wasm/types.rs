@@ -93,8 +93,12 @@ export interface Policy {
   catalog?: CatalogPolicy;
 }
 export interface CheckOptions {
-  /** Restrict to this scheme; an unknown name throws (code "unknown_scheme"). */
-  scheme?: string;
+  /**
+   * Accept only this scheme, or any of these (in policy order; duplicates count once; at most
+   * 1024 names). An unknown name throws (code "unknown_scheme"); an empty list, a longer one or
+   * a name that is not a string throws a TypeError (code "invalid_argument").
+   */
+  scheme?: string | string[];
 }
 /** A fetch-compatible function, e.g. Backstage's `fetchApi.fetch`. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;

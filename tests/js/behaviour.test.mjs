@@ -106,3 +106,30 @@ test('require() gives the same synchronous package', () => {
   assert.equal(v.checkFormat(' apm-0001234').value, 'APM0001234');
   assert.deepEqual(v.schemeNames(), ['business-app', 'business-service', 'legacy-asset']);
 });
+
+test('a scheme list: every method takes it; empty, too long or not names is a TypeError (invalid_argument)', async () => {
+  const v = new AssetIdValidator(policyOf('sample'));
+  const list = ['legacy-asset', 'business-service'];
+  const sync = [
+    () => v.checkFormat('AST0001239', { scheme: list }),
+    () => v.checkFormatMany(['AST0001239'], { scheme: list })[0],
+  ];
+  for (const f of sync) assert.equal(f().scheme, 'legacy-asset');
+  for (const p of [v.validate('BSN0001001', { scheme: list }), v.validateMany(['BSN0001001'], { scheme: list }).then((r) => r[0])]) {
+    assert.equal((await p).scheme, 'business-service');
+  }
+  assert.deepEqual(v.checkFormat('APM0001234', { scheme: list }).issues.map((i) => i.code), ['pattern_mismatch']);
+  const argument = (e) => e instanceof TypeError && e.code === 'invalid_argument';
+  const bad = [[], ['business-app', 7], { 0: 'business-app' }, Array(1025).fill('business-app')];
+  for (const scheme of bad) {
+    assert.throws(() => v.checkFormat('APM0001234', { scheme }), argument, JSON.stringify(scheme).slice(0, 40));
+    assert.throws(() => v.checkFormatMany([], { scheme }), argument);
+    // the option is reported before the values' type, as by the other methods
+    assert.throws(() => v.checkFormatMany('APM0001234', { scheme }), (e) => argument(e) && !/expects an array/.test(e.message));
+    await assert.rejects(v.validate('APM0001234', { scheme }), argument);
+    await assert.rejects(v.validateMany(['APM0001234'], { scheme }), argument);
+  }
+  assert.throws(() => v.checkFormat('APM0001234', { scheme: [] }), /lists no scheme/);
+  assert.throws(() => v.checkFormat('APM0001234', { scheme: Array(1025).fill('x') }), /at most 1024/);
+  assert.equal(v.checkFormat('APM0001234', { scheme: Array(1024).fill('business-app') }).valid, true);
+});

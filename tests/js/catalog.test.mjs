@@ -104,3 +104,17 @@ test('errors keep their code (and path) on every method', async () => {
   const noAnnotation = new AssetIdValidator({ schemes: [{ name: 'a', pattern: 'A' }] });
   assert.throws(() => noAnnotation.checkEntity(system('A')), (e) => e.code === 'invalid_policy' && e.path === 'catalog.annotation');
 });
+
+test('checkEntity and validateEntities take the scheme option (a name or a list)', async () => {
+  const v = validators.get('required');
+  assert.equal(v.checkEntity(system('BSN0001001'), { scheme: ['business-service'] }).status, 'valid');
+  assert.equal(v.checkEntity(system('BSN0001001'), { scheme: 'business-app' }).status, 'pattern_mismatch');
+  assert.equal(v.checkEntity(system('BSN0001001'), { scheme: ['business-app', 'business-service'] }).status, 'valid');
+  const [one] = await v.validateEntities([system('APM0001234')], { scheme: ['business-service'] });
+  assert.equal(one.status, 'pattern_mismatch');
+  // a caller's mistake whatever the entity (even one without the annotation)
+  const bare = { apiVersion: 'backstage.io/v1alpha1', kind: 'System', metadata: { name: 'x' } };
+  assert.throws(() => v.checkEntity(bare, { scheme: ['nope'] }), (e) => e.code === 'unknown_scheme');
+  assert.throws(() => v.checkEntity(bare, { scheme: [] }), (e) => e instanceof TypeError && e.code === 'invalid_argument');
+  await assert.rejects(v.validateEntities([bare], { scheme: [] }), (e) => e.code === 'invalid_argument');
+});
