@@ -138,14 +138,16 @@ describe('VerdictCache', () => {
     store.data.set('verdict:test:s:X1', forged(found('A1')));
     store.data.set('verdict:test:s:X2', forged({ ...found('X2'), scheme: 'other' }));
     store.data.set('verdict:test:s:X3', forged({ ...notFound('X3'), value: 'A1' }));
+    // Issues that are not issues (a crash later, in statusOf or the router), a valid verdict with an error, a
+    // record without an id.
+    store.data.set('verdict:test:s:X4', forged({ ...notFound('X4'), issues: [null] } as unknown as Verdict));
+    store.data.set('verdict:test:s:X5', forged({ ...found('X5'), issues: notFound('X5').issues }));
+    store.data.set('verdict:test:s:X6', forged({ ...found('X6'), record: { fields: {} } } as unknown as Verdict));
     const { c, calls } = cache({ store, now: () => now });
-    const got = await Promise.all(['X1', 'X2', 'X3'].map(v => c.get('s', v)));
-    expect(got.map(v => [v.valid, v.issues.map(i => i.code)])).toEqual([
-      [false, ['not_found']],
-      [false, ['not_found']],
-      [false, ['not_found']],
-    ]);
-    expect(calls).toEqual([['X1', 'X2', 'X3']]);
+    const keys = ['X1', 'X2', 'X3', 'X4', 'X5', 'X6'];
+    const got = await Promise.all(keys.map(v => c.get('s', v)));
+    expect(got.map(v => [v.valid, v.issues.map(i => i.code)])).toEqual(keys.map(() => [false, ['not_found']]));
+    expect(calls).toEqual([keys]);
     // A well-formed entry that claims to stay fresh for ever is fresh for the policy's TTL at most.
     store.data.set('verdict:test:s:A9', forged(found('A9')));
     const { c: other, calls: otherCalls } = cache({ store, now: () => now });

@@ -102,8 +102,20 @@ function parseEntry(value: JsonValue | undefined, scheme: string, id: string): E
   if (typeof verdict !== 'object' || verdict === null || Array.isArray(verdict)) return undefined;
   if (typeof verdict.valid !== 'boolean' || !Array.isArray(verdict.issues)) return undefined;
   if (verdict.scheme !== scheme || (verdict.value !== id && (verdict.valid || verdict.value !== null))) return undefined;
-  if (verdict.record !== undefined && verdict.record !== null && (typeof verdict.record !== 'object' || Array.isArray(verdict.record))) {
-    return undefined;
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const wellFormedIssue = (i: unknown) =>
+    isObj(i) &&
+    typeof i.code === 'string' &&
+    (i.severity === 'error' || i.severity === 'warning') &&
+    typeof i.message === 'string' &&
+    (i.hint === undefined || typeof i.hint === 'string');
+  if (!verdict.issues.every(wellFormedIssue)) return undefined;
+  // A valid verdict has no error; an invalid one has at least one.
+  if (verdict.valid === verdict.issues.some(i => isObj(i) && i.severity === 'error')) return undefined;
+  const record: unknown = verdict.record;
+  if (record !== undefined && record !== null) {
+    if (!isObj(record) || typeof record.id !== 'string') return undefined;
+    if (record.fields !== undefined && !isObj(record.fields)) return undefined;
   }
   return { verdict: verdict as unknown as Verdict, checkedAt, freshUntil, staleUntil };
 }
