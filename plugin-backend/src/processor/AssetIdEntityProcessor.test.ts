@@ -221,6 +221,10 @@ describe('catalog processor policy options', () => {
         /status annotation '.*' is not a valid Backstage annotation key.*set app-config 'assetId.catalog.statusAnnotation'/,
       );
     }
+    // A valid key, but Backstage's: it would overwrite e.g. the managed-by location of every System.
+    await expect(
+      harness(samplePolicy(cmdb.url, {}, { statusAnnotation: 'backstage.io/managed-by-location' })),
+    ).rejects.toThrow(/'backstage.io\/managed-by-location' is in Backstage's own backstage.io\/ namespace/);
     // The default, <annotation>-status, can be too long even when the annotation itself is fine.
     const annotation = `example.com/${'a'.repeat(60)}`;
     await expect(harness(samplePolicy(cmdb.url, {}, { annotation }))).rejects.toThrow(

@@ -69,6 +69,16 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
         'assetId.catalog.statusAnnotation',
       );
     }
+    // Backstage's own annotations (backstage.io/managed-by-location, backstage.io/techdocs-ref, ...) are not ours
+    // to overwrite on every System (the derived default, <annotation>-status, is left alone).
+    if (/^backstage\.io\//i.test(status) && status !== `${annotation}-status`) {
+      throw new AssetIdConfigError(
+        `asset-id catalog processor: the status annotation '${status}' is in Backstage's own backstage.io/ ` +
+          "namespace; set app-config 'assetId.catalog.statusAnnotation' to a key of your organization (e.g. example.com/asset-id-status)",
+        'invalid_policy',
+        'assetId.catalog.statusAnnotation',
+      );
+    }
     this.annotation = annotation;
     this.statusAnnotation = status;
   }
