@@ -102,7 +102,7 @@ describe('asset-id:validate', () => {
     );
     expect(error?.message).toMatch(/^Asset ID 'APM1\\u\{A\}2026-12-02 INFO forged log line\\u\{1B\}\[2J\\u\{202E\}9+…' is not valid: /);
     expect(error!.message.length).toBeLessThan(2_000);
-    expect(error!.message).not.toMatch(/[\n\u001b\u202e]/);
+    for (const raw of ['\n', '\u001b', '\u202e']) expect(error!.message).not.toContain(raw);
     expect((await cmdb.stats()).requests).toBe(0);
   });
 

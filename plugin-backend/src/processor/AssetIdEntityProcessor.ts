@@ -58,13 +58,11 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
     // An invalid key would fail the catalog's own validation of every checked entity: in any mode, new Systems
     // would stay out and existing ones freeze. Refuse it at startup instead.
     if (!makeValidator().isValidAnnotationKey(status)) {
-      const configured = options.assetId.settings.policy.catalog !== undefined && status !== `${annotation}-status`;
+      const derived = status === `${annotation}-status` ? "it is 'assetId.catalog.annotation' + '-status': " : '';
       throw new AssetIdConfigError(
         `asset-id catalog processor: the status annotation '${status}' is not a valid Backstage annotation key ` +
-          '(an optional DNS-name prefix, a slash, and a name of at most 63 characters of letters, digits, -, _ and .); ' +
-          (configured
-            ? "set app-config 'assetId.catalog.statusAnnotation' to a valid key"
-            : `it is 'assetId.catalog.annotation' + '-status': set 'assetId.catalog.statusAnnotation' to a valid key`),
+          `(an optional DNS-name prefix, a slash, and a name of at most 63 characters of letters, digits, -, _ and .); ` +
+          `${derived}set app-config 'assetId.catalog.statusAnnotation' to a valid key`,
         'invalid_policy',
         'assetId.catalog.statusAnnotation',
       );

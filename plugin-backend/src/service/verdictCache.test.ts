@@ -103,7 +103,10 @@ describe('VerdictCache', () => {
     let now = 1_000_000;
     const c = new VerdictCache({
       lookup: async (_scheme, values) =>
-        values.map(v => (down ? unavailable(v) : v.startsWith('X') ? notFound(v) : found(v))),
+        values.map(v => {
+          if (down) return unavailable(v);
+          return v.startsWith('X') ? notFound(v) : found(v);
+        }),
       namespace: 'test',
       foundTtlMs: 300_000,
       notFoundTtlMs: 60_000,
