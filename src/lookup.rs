@@ -183,8 +183,10 @@ impl Engine {
             .as_ref()
             .and_then(|s| s.retired_when.clone())
             .unwrap_or_else(default_retired_when);
+        // Only the configured source answers: a `registry` block beside `source: http` is ignored.
         let registry = spec
             .as_ref()
+            .filter(|s| s.source == Source::Registry)
             .and_then(|s| s.registry.as_ref())
             .and_then(|r| r.records.as_ref())
             .map(|records| Registry::from_records(records.iter().cloned().map(Value::Object)));
@@ -741,6 +743,21 @@ mod tests {
     }
 
     const HTTP: &str = r#"{"source":"http","http":{"url":"https://x/api/assets/{id}"}}"#;
+
+    #[test]
+    fn only_the_configured_source_answers() {
+        // A registry block left beside `source: http` must not answer for the HTTP API.
+        let mut e = engine(
+            r#"{"source":"http","http":{"url":"https://x/api/assets/{id}"},"registry":{"records":[{"id":"A1","name":"One"}]}}"#,
+        );
+        let plan = e.plan(&["A1".to_string()], 0);
+        assert_eq!(plan.requests.len(), 1, "asked the HTTP API: {plan:?}");
+        assert!(
+            plan.requests[0].url.starts_with("https://x/api/assets/"),
+            "{plan:?}"
+        );
+        assert!(plan.resolved.is_empty(), "the registry answered: {plan:?}");
+    }
 
     #[test]
     fn a_gateway_404_is_an_outage_a_json_404_is_not_found() {
