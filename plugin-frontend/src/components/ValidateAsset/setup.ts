@@ -94,17 +94,13 @@ function checkSchemeNames(validator: AssetIdValidator, names: string[]) {
   }
 }
 
-/** The format check for a narrowing: the core's `scheme` option for one name, a narrowed policy for a list. */
+/** The format check for a narrowing: the core's `scheme` option, one name or a list. */
 function formatChecker(policy: FormatPolicy, scheme: SchemeOption | undefined): (value: unknown) => Verdict {
   const validator = validatorFor(policy);
   if (scheme === undefined) return value => validator.checkFormat(value);
   const names = schemeList(scheme);
   checkSchemeNames(validator, names);
-  // as the backend narrows: every scheme named is no narrowing, one is the core's `scheme` option
-  if (validator.schemeNames().every(n => names.includes(n))) return value => validator.checkFormat(value);
-  if (names.length === 1) return value => validator.checkFormat(value, { scheme: names[0] });
-  const narrowed = validatorFor({ ...policy, schemes: policy.schemes.filter(s => names.includes(s.name)) });
-  return value => narrowed.checkFormat(value);
+  return value => validator.checkFormat(value, { scheme: names });
 }
 
 function requireApis(apis: AssetIdApis): { discoveryApi: DiscoveryApi; fetchApi: FetchApi } {
