@@ -5,7 +5,7 @@
  * - `debounceMs`: delay between the last keystroke and the backend lookup.
  *
  * A policy key (`schemes`, `maxLength`, `lookup`, `catalog`) or a key of the backend's `assetId` section
- * (`backend`, `credentials`, `processor`) is refused: the policy lives in ONE place, the backend's
+ * (`backend`, `credentials`, `processor`, `cache`; plugin-backend's BACKEND_ONLY_KEYS) is refused: the policy lives in ONE place, the backend's
  * app-config `assetId`. Other keys are rjsf's or the scaffolder's (`hideError`, `label`, ...) and left alone.
  */
 import type { Policy } from 'asset-id';
@@ -20,7 +20,7 @@ const everyPolicyKeyListed: [MissingPolicyKey] extends [never] ? true : never = 
 void everyPolicyKeyListed;
 
 /** Keys of the backend's `assetId` section that are not policy (backend-only settings). */
-export const BACKEND_SECTION_KEYS = ['backend', 'credentials', 'processor'] as const;
+export const BACKEND_SECTION_KEYS = ['backend', 'credentials', 'processor', 'cache'] as const;
 
 /** Default delay between the last keystroke and the backend lookup. */
 export const DEFAULT_DEBOUNCE_MS = 300;

@@ -111,6 +111,7 @@ describe('validateAssetValidation', () => {
       ['lookup', { lookup: { source: 'http', http: { url: 'https://evil.example/{id}' } } }],
       ['catalog', { catalog: { annotation: 'x' } }],
       ['credentials', { credentials: { servicenow: { token: 't' } } }],
+      ['cache', { cache: { memoryEntries: 1 } }],
     ])('ui:options.%s', async (key, uiOptions) => {
       const backend = backendWith();
       for (const value of ['APM0001234', 'APM12', 'APM0000042']) {
