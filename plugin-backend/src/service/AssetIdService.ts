@@ -19,7 +19,6 @@ import {
 import { CacheManager } from '@backstage/backend-defaults/cache';
 import type { JsonObject } from '@backstage/types';
 import { AssetIdValidator, type EntityCheck, type FetchLike, type Policy, type Verdict } from 'asset-id';
-import { LRUCache } from 'lru-cache';
 import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
 import { statusOf } from './entity';
 import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
@@ -168,15 +167,11 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     now: options.now,
   });
 
-  // A list of schemes narrows by compiling the policy's format rules with only those schemes (in policy order),
-  // so the core decides; the lookup then runs on the main validator with the scheme that accepted the value.
-  // Bounded: a caller can name any of 2^n combinations; an evicted validator's WASM memory is freed at once
-  // (it is only used synchronously, within validateMany), not left to the garbage collector.
-  const narrowed = new LRUCache<string, AssetIdValidator>({ max: 32, dispose: evicted => evicted.free() });
   const formatOnly: Pick<Policy, 'maxLength'> = policy.maxLength === undefined ? {} : { maxLength: policy.maxLength };
 
-  function resolveScheme(option: SchemeOption | undefined): { check: AssetIdValidator; scheme?: string } {
-    if (option === undefined) return { check: validator };
+  /** The caller's `scheme` option, checked at the boundary; the core narrows (one name or a list). */
+  function resolveScheme(option: SchemeOption | undefined): string[] | undefined {
+    if (option === undefined) return undefined;
     const list = typeof option === 'string' ? [option] : option;
     if (!Array.isArray(list) || list.length === 0 || list.some(s => typeof s !== 'string')) {
       throw new AssetIdInputError("'scheme' must be a scheme name or a non-empty list of scheme names", 'invalid_argument', 'scheme');
@@ -193,16 +188,11 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
         'scheme',
       );
     }
-    const wanted = names.filter(n => list.includes(n));
-    if (wanted.length === names.length) return { check: validator };
-    if (wanted.length === 1) return { check: validator, scheme: wanted[0] };
-    const key = wanted.join('\u0000');
-    let check = narrowed.get(key);
-    if (!check) {
-      check = compile({ schemes: policy.schemes.filter(s => wanted.includes(s.name)), ...formatOnly }, ' (narrowed)');
-      narrowed.set(key, check);
+    // the core's limit (MAX_SCHEME_NAMES), after the names so that unknown ones are named
+    if (list.length > 1024) {
+      throw new AssetIdInputError("'scheme' lists more than 1024 scheme names", 'invalid_argument', 'scheme');
     }
-    return { check };
+    return list;
   }
 
   async function lookupAll(formats: Verdict[]): Promise<AssetIdVerdict[]> {
@@ -217,8 +207,8 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   }
 
   const validateMany = (values: readonly unknown[], opts: AssetIdValidateOptions = {}) => {
-    const { check, scheme } = resolveScheme(opts.scheme);
-    const formats = check.checkFormatMany([...values], scheme === undefined ? undefined : { scheme });
+    const scheme = resolveScheme(opts.scheme);
+    const formats = validator.checkFormatMany([...values], scheme === undefined ? undefined : { scheme });
     return abortable(lookupAll(formats), opts.signal);
   };
 
