@@ -324,7 +324,7 @@ async fn catalog_cases() {
     for case in cases {
         let v = validator(&suite["policies"][case["policy"].as_str().unwrap()].to_string()).unwrap();
         let entity = from_json(&case["entity"]);
-        let sync = to_json(&v.check_entity(entity.clone()).map(JsValue::from).unwrap());
+        let sync = to_json(&v.check_entity(entity.clone(), None).map(JsValue::from).unwrap());
         let p: JsValue = v.validate_entities(Array::of1(&entity).into(), None).into();
         let looked = to_json(&JsFuture::from(Promise::from(p)).await.unwrap())[0].clone();
         let got = if suite["policies"][case["policy"].as_str().unwrap()]["lookup"].is_object() { looked } else {
