@@ -104,6 +104,35 @@ export async function startApp({ log = true, timeoutMs = 300_000, env = {}, pack
   return { child, stop, output: () => output };
 }
 
+/**
+ * A caller of the example backend's API with `Bearer <token()>` (the token is read on each call, so a
+ * script can sign in after creating the caller). Answers `{ status, body }`, body parsed when JSON.
+ */
+export function apiClient(token) {
+  return async function api(path, init = {}) {
+    const r = await fetch(`${BACKEND}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
+    const text = await r.text();
+    let body;
+    try { body = JSON.parse(text); } catch { body = text; }
+    return { status: r.status, body };
+  };
+}
+
+/** Calls `fn` every second until it answers `{ done: true, value }`; throws with the last value after `timeoutMs`. */
+export async function poll(fn, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last.done) return last.value;
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(last?.value)?.slice(0, 500)})`);
+}
+
 /** A guest user's Backstage token (the guest provider of the example app). */
 export async function guestToken() {
   const r = await fetch(`${BACKEND}/api/auth/guest/refresh?env=development`, {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { BACKEND, FRONTEND, REPO, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
+import { FRONTEND, REPO, apiClient, appConfigText, guestToken, poll, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TEMPLATE = 'template/default/asset-id-system';
@@ -41,27 +41,7 @@ let scratch;
 let token;
 let template;
 
-async function api(path, init = {}) {
-  const r = await fetch(`${BACKEND}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
-  });
-  const text = await r.text();
-  let body;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: r.status, body };
-}
-
-async function poll(fn, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.done) return last.value;
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(last?.value)?.slice(0, 500)})`);
-}
+const api = apiClient(() => token);
 
 before(async () => {
   // A placeholder GitHub token: the template's last step (publish:github:pull-request) wants one even in a

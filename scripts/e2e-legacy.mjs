@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
-import { BACKEND, FRONTEND, REPO, appConfigText, guestToken, startApp } from './e2e-app-lib.mjs';
+import { FRONTEND, REPO, apiClient, appConfigText, guestToken, poll, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The Systems of the app's catalog and their status before the outage (create-app's `examples` has no asset
@@ -124,27 +124,7 @@ after(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-async function api(path, init = {}) {
-  const r = await fetch(`${BACKEND}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
-  });
-  const text = await r.text();
-  let body;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: r.status, body };
-}
-
-async function poll(fn, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.done) return last.value;
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(last?.value)?.slice(0, 500)})`);
-}
+const api = apiClient(() => token);
 
 const STATUS = 'example.com/asset-id-status';
 /** System name -> its status annotation, for every System in the catalog. */
