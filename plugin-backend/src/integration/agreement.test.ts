@@ -1,11 +1,16 @@
 /*
- * Agreement: the router (what the ValidateAsset field calls), the scaffolder action and the native CLI give
- * the same `valid`, `value` and error codes for every case of tests/cases/format.json and for the IDs the fake
- * CMDB serves, without a scheme, narrowed to each scheme and to a list (--scheme repeated for the CLI). The CLI is target/release/asset-id; a missing binary
- * FAILS this test (build it with `cargo build --release --features cli --bin asset-id`).
+ * Agreement: the ValidateAsset FIELD (plugin-frontend's own validation code, its AssetIdClient talking to
+ * this test backend over HTTP), the router, the scaffolder action and the native CLI give the same `valid`,
+ * `value` and error codes for every case of tests/cases/format.json and for the IDs the fake CMDB serves,
+ * without a scheme, narrowed to each scheme and to a list (--scheme repeated for the CLI, `ui:options.scheme`
+ * for the field). The field's validator (`validateAssetValidation`) must add exactly the router's error lines
+ * (none for a blank value: required-ness is the template's). The field's modules are imported from
+ * plugin-frontend/src and resolve their packages from plugin-frontend/node_modules, so plugin-frontend must
+ * be installed (`npm run ci:install` there; `make test` does). The CLI is target/release/asset-id; a missing
+ * binary FAILS this test (build it with `cargo build --release --features cli --bin asset-id`).
  */
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { mockServices } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import type { JsonObject, JsonValue } from '@backstage/types';
 import type { Verdict } from 'asset-id';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +24,36 @@ import { createValidateAssetIdAction } from '../actions/validateAssetId';
 import { createAssetIdService } from '../service/AssetIdService';
 
 jest.setTimeout(120_000);
+
+/*
+ * The field's code, as the browser runs it, loaded from plugin-frontend/src at run time (plugin-frontend is
+ * not a dependency of this package, and its files are outside this package's tsc rootDir): what is used of
+ * it is typed here and checked by the comparison itself.
+ */
+const FRONTEND = path.join(REPO_ROOT, 'plugin-frontend');
+type Scheme = string | string[] | undefined;
+type Apis = { discoveryApi: { getBaseUrl(pluginId: string): Promise<string> }; fetchApi: { fetch: typeof fetch } };
+const frontend = (file: string): unknown => {
+  if (!existsSync(path.join(FRONTEND, 'node_modules'))) {
+    throw new Error('plugin-frontend is not installed (run `npm run ci:install` in plugin-frontend; this test never skips)');
+  }
+  return require(path.join(FRONTEND, file));
+};
+const { fieldVerdict, validateAssetValidation } = frontend('src/components/ValidateAsset/validation') as {
+  fieldVerdict(setup: unknown, value: unknown): Promise<Verdict>;
+  validateAssetValidation(value: string, validation: { addError(m: string): void }, context: unknown): Promise<void>;
+};
+const { resolveFieldSetup } = frontend('src/components/ValidateAsset/setup') as {
+  resolveFieldSetup(apis: Apis, uiOptions: unknown): Promise<unknown>;
+};
+const { errorLines, isBlank } = frontend('src/messages') as {
+  errorLines(v: Verdict): string[];
+  isBlank(v: unknown): boolean;
+};
+const { discoveryApiRef, fetchApiRef } = frontend('node_modules/@backstage/core-plugin-api') as Record<
+  'discoveryApiRef' | 'fetchApiRef',
+  { id: string }
+>;
 
 const CLI = path.join(REPO_ROOT, 'target', 'release', 'asset-id');
 const suite = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/cases/format.json'), 'utf8')) as {
@@ -55,7 +90,7 @@ function cli(policy: JsonObject, ids: string[], scheme: string | string[] | unde
   const file = path.join(dir, `policy-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(policy));
   // a list is --scheme repeated
-  const schemes = scheme === undefined ? [] : typeof scheme === 'string' ? [scheme] : scheme;
+  const schemes = [scheme ?? []].flat();
   const args = ['validate', '--config', file, '--format', 'json', ...schemes.flatMap(s => ['--scheme', s]), '--', ...ids];
   const r = spawnSync(CLI, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0 && r.status !== 1) throw new Error(`asset-id exited ${r.status}: ${r.stderr}`);
@@ -79,9 +114,43 @@ async function action(policy: JsonObject, id: string, scheme: string | string[] 
   return { valid: true, value, codes: [] };
 }
 
+/** The field on a page whose discoveryApi/fetchApi reach the test backend (a signed-in user's fetch). */
+function fieldOn(base: string) {
+  const discoveryApi = { getBaseUrl: async (pluginId: string) => base.replace(/asset-id$/, pluginId) };
+  const fetchApi = {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+      fetch(input, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string> | undefined), authorization: mockCredentials.user.header() },
+      }),
+  };
+  const apis: Apis = { discoveryApi, fetchApi };
+  const byRef = new Map<string, unknown>([
+    [discoveryApiRef.id, discoveryApi],
+    [fetchApiRef.id, fetchApi],
+  ]);
+  const apiHolder = { get: (ref: { id: string }) => byRef.get(ref.id) };
+  return {
+    /** What the field decides on (format in WASM, then the backend's verdict). */
+    async verdict(id: string, scheme: Scheme): Promise<Verdict> {
+      const setup = await resolveFieldSetup(apis, scheme === undefined ? undefined : { scheme });
+      return fieldVerdict(setup, id);
+    },
+    /** The lines the scaffolder's validator adds for `id`. */
+    async validatorErrors(id: string, scheme: Scheme): Promise<string[]> {
+      const errors: string[] = [];
+      const validation = { addError: (message: string) => errors.push(message) };
+      const context = { apiHolder, uiSchema: scheme === undefined ? {} : { 'ui:options': { scheme } } };
+      await validateAssetValidation(id, validation, context);
+      return errors;
+    },
+  };
+}
+
 async function compare(policy: JsonObject, ids: string[]) {
   const names = (policy.schemes as Array<{ name: string }>).map(s => s.name);
   const b = await startAssetIdBackend(policy);
+  const field = fieldOn(b.base);
   let compared = 0;
   try {
     // No narrowing, each scheme, and (with several) a list in reverse policy order with a duplicate.
@@ -92,12 +161,20 @@ async function compare(policy: JsonObject, ids: string[]) {
         const chunk = ids.slice(i, i + 100);
         const r = await b.validate({ values: chunk, ...(scheme ? { scheme } : {}) });
         expect(r.status).toBe(200);
-        const fromRouter = (r.body.results as unknown as Verdict[]).map(outcome);
+        const routerVerdicts = r.body.results as unknown as Verdict[];
+        const fromRouter = routerVerdicts.map(outcome);
         for (const [n, id] of chunk.entries()) {
           const fromAction = await action(policy, id, scheme);
+          const fromField = outcome(await field.verdict(id, scheme));
           const want = { id, scheme, outcome: fromCli[i + n] };
           expect({ id, scheme, outcome: fromRouter[n] }).toEqual(want);
           expect({ id, scheme, outcome: fromAction }).toEqual(want);
+          expect({ id, scheme, outcome: fromField }).toEqual(want);
+          expect({ id, scheme, errors: await field.validatorErrors(id, scheme) }).toEqual({
+            id,
+            scheme,
+            errors: isBlank(id) ? [] : errorLines(routerVerdicts[n]),
+          });
           compared += 1;
         }
       }
@@ -108,7 +185,7 @@ async function compare(policy: JsonObject, ids: string[]) {
   return compared;
 }
 
-describe('router, action and CLI agree', () => {
+describe('field, router, action and CLI agree', () => {
   const byPolicy = new Map<string, string[]>();
   for (const c of suite.cases) {
     const input = expandInput(c.input);
