@@ -22,6 +22,7 @@ import { REPO_ROOT, startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCm
 import { samplePolicy } from '../__testUtils__/policy';
 import { createValidateAssetIdAction } from '../actions/validateAssetId';
 import { createAssetIdService } from '../service/AssetIdService';
+import { BACKEND_ONLY_KEYS } from '../service/config';
 
 jest.setTimeout(120_000);
 
@@ -54,6 +55,15 @@ const { discoveryApiRef, fetchApiRef } = frontend('node_modules/@backstage/core-
   'discoveryApiRef' | 'fetchApiRef',
   { id: string }
 >;
+
+const { BACKEND_SECTION_KEYS } = frontend('src/components/ValidateAsset/options') as {
+  BACKEND_SECTION_KEYS: readonly string[];
+};
+
+// The field refuses the backend-only keys of `assetId` in ui:options; its list must be this package's.
+test('the field refuses exactly the backend-only keys of assetId', () => {
+  expect([...BACKEND_SECTION_KEYS].sort()).toEqual([...BACKEND_ONLY_KEYS].sort());
+});
 
 const CLI = path.join(REPO_ROOT, 'target', 'release', 'asset-id');
 const suite = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/cases/format.json'), 'utf8')) as {
