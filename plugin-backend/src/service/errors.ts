@@ -32,8 +32,14 @@ export class AssetIdConfigError extends Error {
   }
 }
 
-const CALLER_ERROR_CODES: readonly CallerErrorCode[] = ['invalid_policy', 'unknown_scheme', 'invalid_argument'];
-const isCallerErrorCode = (v: unknown): v is CallerErrorCode => CALLER_ERROR_CODES.some(c => c === v);
+// Keyed by the core's union, so tsc fails when the core adds or drops a caller-error code.
+const CALLER_ERROR_CODES: Record<CallerErrorCode, true> = {
+  invalid_policy: true,
+  unknown_scheme: true,
+  invalid_argument: true,
+};
+const isCallerErrorCode = (v: unknown): v is CallerErrorCode =>
+  typeof v === 'string' && Object.prototype.hasOwnProperty.call(CALLER_ERROR_CODES, v);
 
 /** The `code` and `path` of an error thrown by the npm package (`AssetIdError`), when it has them. */
 export function coreErrorParts(error: unknown): { message: string; code?: CallerErrorCode; path?: string } {
