@@ -21,13 +21,20 @@ export interface AssetIdTestBackend {
 
 export async function startAssetIdBackend(
   assetId: JsonObject,
-  options: { fetch?: FetchLike; store?: CacheService | null; now?: () => number; features?: BackendFeature[] } = {},
+  options: {
+    fetch?: FetchLike;
+    store?: CacheService | null;
+    now?: () => number;
+    features?: BackendFeature[];
+    /** More app-config beside `assetId` (e.g. `backend.rateLimit`). */
+    config?: JsonObject;
+  } = {},
 ): Promise<AssetIdTestBackend> {
   const backend = await startTestBackend({
     features: [
       assetIdPlugin,
       assetIdServiceFactory({ fetch: options.fetch, store: options.store, now: options.now }),
-      mockServices.rootConfig.factory({ data: { assetId } }),
+      mockServices.rootConfig.factory({ data: { ...options.config, assetId } }),
       // As in a real backend: a request without credentials has none (the mock's default is a user).
       mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
       ...(options.features ?? []),

@@ -178,6 +178,29 @@ describe('POST /v1/validate and GET /v1/policy', () => {
   });
 });
 
+describe("Backstage's per-plugin rate limit (backend.rateLimit.plugin.asset-id)", () => {
+  it('bounds the requests a caller makes in a window: 429 in Backstage\'s error shape, no verdict, no CMDB request', async () => {
+    const rateLimit = { window: { minutes: 1 }, incomingRequestLimit: 3, ipAllowList: [] };
+    const b = await startAssetIdBackend(samplePolicy(cmdb.url), {
+      config: { backend: { rateLimit: { plugin: { 'asset-id': rateLimit } } } },
+    });
+    try {
+      for (const id of ['APM0001234', 'APM0000042', 'APM0000007']) {
+        expect((await b.validate({ values: [id] })).status).toBe(200);
+      }
+      const before = (await cmdb.stats()).requests;
+      const limited = await b.validate({ values: ['APM0000001'] });
+      expect(limited.status).toBe(429);
+      expect(limited.body).toEqual({ error: { name: 'Error', message: expect.stringMatching(/too many requests/i) }, response: { statusCode: 429 } });
+      expect(limited.body.results).toBeUndefined();
+      expect((await cmdb.stats()).requests).toBe(before);
+      expect((await b.get('/v1/policy')).status).toBe(429);
+    } finally {
+      await b.stop();
+    }
+  });
+});
+
 describe('verdicts equal to the core for every case of tests/cases/format.json', () => {
   const byPolicy = new Map<string, FormatCase[]>();
   for (const c of suite.cases) byPolicy.set(c.policy, [...(byPolicy.get(c.policy) ?? []), c]);
