@@ -234,12 +234,12 @@ impl Engine {
 
     /// What `id` needs without I/O: an answer, a wait on a request in flight, or a new request.
     fn step(&self, id: &str, now_ms: u64) -> Step {
-        let dot = self
+        let escape = self
             .spec
             .as_ref()
             .and_then(|s| s.http.as_ref().filter(|_| s.source == Source::Http))
-            .is_some_and(|h| http::dot_segment(h, id));
-        if let Some(c) = unsafe_char(id).or(dot.then_some('.')) {
+            .and_then(|h| http::path_escape(&h.url, id));
+        if let Some(c) = unsafe_char(id).or(escape) {
             Step::Resolved(Outcome::Unsafe(c))
         } else if let Some(hit) = self.cache.get(id, now_ms) {
             Step::Resolved(hit)
@@ -850,15 +850,21 @@ mod tests {
     }
 
     #[test]
-    fn dot_segment_ids_are_never_sent() {
+    fn ids_that_leave_the_url_path_are_never_sent() {
         let mut e = engine(HTTP);
-        let ids: Vec<String> = [".", "..", "A.B"].map(String::from).to_vec();
+        let ids: Vec<String> = [".", "..", "A.B", "A/..", "A\\B"]
+            .map(String::from)
+            .to_vec();
         let plan = e.plan(&ids, 0);
-        assert_eq!(plan.resolved.len(), 2, "{plan:?}");
-        assert!(plan
-            .resolved
-            .iter()
-            .all(|(_, o)| *o == Outcome::Unsafe('.')));
+        assert_eq!(plan.resolved.len(), 4, "{plan:?}");
+        let unsafe_as: Vec<Outcome> = ['.', '.', '/', '\\'].map(Outcome::Unsafe).to_vec();
+        assert_eq!(
+            plan.resolved
+                .iter()
+                .map(|(_, o)| o.clone())
+                .collect::<Vec<_>>(),
+            unsafe_as
+        );
         assert_eq!(plan.requests.len(), 1);
         assert_eq!(plan.requests[0].url, "https://x/api/assets/A.B");
         assert!(!e.needs_request("A.B", 0), "in flight already");

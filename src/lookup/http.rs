@@ -12,12 +12,12 @@ pub fn fill(template: &str, id: &str) -> String {
     template.replace("{id}", &utf8_percent_encode(id, QUERY).to_string())
 }
 
-/// `lookup.recordUrl` filled for `id` (`record.url`); none for an ID that would be a `.` or `..`
-/// path segment (see [`dot_segment`]).
+/// `lookup.recordUrl` filled for `id` (`record.url`); none for an ID that would leave the
+/// template's path (see [`path_escape`]).
 pub fn record_url(template: &str, id: &str) -> Option<String> {
-    let path = template.find(['?', '#']).unwrap_or(template.len());
-    let dots = (id == "." || id == "..") && template.find("{id}").is_some_and(|at| at < path);
-    (!dots).then(|| fill(template, id))
+    path_escape(template, id)
+        .is_none()
+        .then(|| fill(template, id))
 }
 
 /// `https://cmdb.example/api/assets/{id}` with the ID percent-encoded.
@@ -32,12 +32,20 @@ pub fn request(h: &HttpSpec, ticket: Ticket, id: &str) -> Request {
     }
 }
 
-/// Whether `id` in the path of `lookup.http.url` could make a `.` or `..` segment (`/assets/..`
-/// is `/`). URL parsers (WHATWG in browsers and Node, and most servers) resolve such segments,
-/// `%2E` and `%2e%2E` too, so no encoding keeps them inside the template: such IDs are never sent.
-pub fn dot_segment(h: &HttpSpec, id: &str) -> bool {
-    let path = h.url.find(['?', '#']).unwrap_or(h.url.len());
-    (id == "." || id == "..") && h.url.find("{id}").is_some_and(|at| at < path)
+/// The character of `id` that could take a request out of `template`'s path when `{id}` is in
+/// the path: `.` for a `.` or `..` segment (`/assets/..` is `/`; URL parsers, WHATWG in browsers
+/// and Node and most servers, resolve them, `%2E` too, so no encoding keeps them inside), or a `/`
+/// or `\` (sent as `%2F` / `%5C`, which many servers and reverse proxies decode before routing).
+/// Such IDs are never sent. In the query they are just characters.
+pub fn path_escape(template: &str, id: &str) -> Option<char> {
+    let path = template.find(['?', '#']).unwrap_or(template.len());
+    if !template.find("{id}").is_some_and(|at| at < path) {
+        return None;
+    }
+    if id == "." || id == ".." {
+        return Some('.');
+    }
+    id.chars().find(|c| matches!(c, '/' | '\\'))
 }
 
 /// The outcome for `id` from the answer (`None` body = a not-found status).
@@ -97,25 +105,35 @@ mod tests {
 
     #[test]
     fn encodes_the_id() {
-        let r = request(&spec("", None), 3, "A/B%C");
-        assert_eq!(r.url, "https://cmdb.example/api/assets/A%2FB%25C?x=1");
+        let r = request(&spec("", None), 3, "A&B%C");
+        assert_eq!(r.url, "https://cmdb.example/api/assets/A%26B%25C?x=1");
     }
 
     #[test]
-    fn dot_segments_never_leave_the_template() {
+    fn ids_never_leave_the_template_path() {
         let h = spec("", None);
         for id in [".", ".."] {
-            assert!(dot_segment(&h, id), "{id}");
+            assert_eq!(path_escape(&h.url, id), Some('.'), "{id}");
         }
-        for id in ["...", "A.B", ".A", "", "A"] {
-            assert!(!dot_segment(&h, id), "{id}");
+        for (id, c) in [("A/B", '/'), ("../x", '/'), ("A\\B", '\\'), ("/", '/')] {
+            assert_eq!(path_escape(&h.url, id), Some(c), "{id}");
         }
-        // In the query a dot is just a character.
-        let mut q = spec("", None);
-        q.url = "https://cmdb.example/api/assets?id={id}".into();
-        assert!(!dot_segment(&q, ".."));
-        q.url = "https://cmdb.example/api/{id}#x".into();
-        assert!(dot_segment(&q, ".."));
+        for id in ["...", "A.B", ".A", "", "A", "A%2FB"] {
+            assert_eq!(path_escape(&h.url, id), None, "{id}");
+        }
+        // In the query they are just characters.
+        let q = "https://cmdb.example/api/assets?id={id}";
+        assert_eq!(path_escape(q, ".."), None);
+        assert_eq!(path_escape(q, "A/B"), None);
+        assert_eq!(
+            path_escape("https://cmdb.example/api/{id}#x", ".."),
+            Some('.')
+        );
+        assert_eq!(record_url("https://cmdb.example/ui/{id}", "A/B"), None);
+        assert_eq!(
+            record_url("https://cmdb.example/ui?id={id}", "A/B").as_deref(),
+            Some("https://cmdb.example/ui?id=A%2FB")
+        );
     }
 
     #[test]
