@@ -166,3 +166,22 @@ export function appConfigText({ lookup, locations = [] } = {}) {
   }
   return text;
 }
+
+/**
+ * In a Playwright page: open the example template, signing in as guest when the sign-in page shows, and wait
+ * until the Asset ID field has loaded its policy. `input()` locates the field's text box.
+ */
+export async function openTemplateForm(page, input, { timeoutMs = 120_000 } = {}) {
+  await page.goto(`${FRONTEND}/create/templates/default/asset-id-system`);
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await Promise.race([enter.waitFor({ timeout: timeoutMs }), input().waitFor({ timeout: timeoutMs })]);
+  if (await enter.isVisible()) await enter.click();
+  await input().waitFor({ timeout: 60_000 });
+  await page.waitForSelector('[data-testid=validate-asset][data-ready=true]', { timeout: 30_000 });
+}
+
+/** Press the step's Next button and give the scaffolder's validators a moment. */
+export async function clickNext(page) {
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.waitForTimeout(1000);
+}

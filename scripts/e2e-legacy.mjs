@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { startFakeCmdb } from '../tests/support/fake-cmdb.mjs';
-import { FRONTEND, REPO, apiClient, appConfigText, guestToken, poll, startApp } from './e2e-app-lib.mjs';
+import { FRONTEND, REPO, apiClient, appConfigText, clickNext as clickNextIn, guestToken, openTemplateForm, poll, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The Systems of the app's catalog and their status before the outage (create-app's `examples` has no asset
@@ -167,18 +167,10 @@ describe('the ValidateAsset field in the legacy app (headless Chromium)', { conc
       wanted, { timeout: 20_000 });
     return page.evaluate(() => document.querySelector('[data-testid=validate-asset]')?.innerText ?? '');
   };
-  const clickNext = async () => {
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.waitForTimeout(1000);
-  };
+  const clickNext = () => clickNextIn(page);
 
   it('guest sign-in, then the template form of the legacy app opens with the Asset ID field', async () => {
-    await page.goto(`${FRONTEND}/create/templates/default/asset-id-system`);
-    const enter = page.getByRole('button', { name: 'Enter' });
-    await Promise.race([enter.waitFor({ timeout: 180_000 }), input().waitFor({ timeout: 180_000 })]);
-    if (await enter.isVisible()) await enter.click();
-    await input().waitFor({ timeout: 60_000 });
-    await page.waitForSelector('[data-testid=validate-asset][data-ready=true]', { timeout: 30_000 });
+    await openTemplateForm(page, input, { timeoutMs: 180_000 });
   });
 
   it('retired (through the HTTP CMDB): Legacy Billing is retired; Next blocked', async () => {

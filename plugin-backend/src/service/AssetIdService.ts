@@ -94,13 +94,13 @@ function seconds(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
 }
 
-function compile(policy: Policy | JsonObject, what: string): AssetIdValidator {
+function compile(policy: Policy | JsonObject): AssetIdValidator {
   try {
     return new AssetIdValidator(policy as Policy);
   } catch (error) {
     const { message, code, path } = coreErrorParts(error);
     throw new AssetIdConfigError(
-      `Invalid asset-id policy in app-config 'assetId'${what}: ${message}`,
+      `Invalid asset-id policy in app-config 'assetId': ${message}`,
       code ?? 'invalid_policy',
       path === undefined ? undefined : `assetId.${path}`,
     );
@@ -138,8 +138,8 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     hasLookup && policy.lookup
       ? { ...policy, lookup: { ...policy.lookup, cacheTtlSeconds: 0, notFoundTtlSeconds: 0 } }
       : policy;
-  compile(policy, '').free(); // refused keys are reported as written, not as the TTL-less copy
-  const validator = compile(corePolicy, '');
+  compile(policy).free(); // refused keys are reported as written, not as the TTL-less copy
+  const validator = compile(corePolicy);
   const names = validator.schemeNames();
 
   assertBackendUrls(settings);

@@ -181,8 +181,9 @@ describe('POST /v1/validate and GET /v1/policy', () => {
 describe("Backstage's per-plugin rate limit (backend.rateLimit.plugin.asset-id)", () => {
   it('bounds the requests a caller makes in a window: 429 in Backstage\'s error shape, no verdict, no CMDB request', async () => {
     const rateLimit = { window: { minutes: 1 }, incomingRequestLimit: 3, ipAllowList: [] };
+    // as the README shows it: `global: false`, or every plugin of the backend gets Backstage's global limit
     const b = await startAssetIdBackend(samplePolicy(cmdb.url), {
-      config: { backend: { rateLimit: { plugin: { 'asset-id': rateLimit } } } },
+      config: { backend: { rateLimit: { global: false, plugin: { 'asset-id': rateLimit } } } },
     });
     try {
       for (const id of ['APM0001234', 'APM0000042', 'APM0000007']) {
