@@ -8,7 +8,7 @@ import {
 import { Stepper } from '@backstage/plugin-scaffolder-react/alpha';
 import type { JsonValue } from '@backstage/types';
 import { ValidateAssetFieldExtension } from '../src';
-import { templateManifest } from './template';
+import { template, templateManifest } from './template';
 
 const TRY = [
   ['APM0001234', 'valid: Payments Gateway'],
@@ -20,15 +20,18 @@ const TRY = [
   ['AST0001238', 'wrong check digit'],
 ];
 
-/** The scaffolder's own Stepper rendering the example template, with the legacy field extension. */
-export const DemoPage = () => {
+/**
+ * The scaffolder's own Stepper rendering the example template (or `entity`, a variant of it), with the legacy
+ * field extension.
+ */
+export const DemoPage = ({ entity = template }: { entity?: typeof template }) => {
   // The field is registered exactly as an app does it (legacy frontend system).
   const extensions = useCustomFieldExtensions(
     <ScaffolderFieldExtensions>
       <ValidateAssetFieldExtension />
     </ScaffolderFieldExtensions>,
   );
-  const manifest = useMemo(() => templateManifest(), []);
+  const manifest = useMemo(() => templateManifest(entity), [entity]);
   const [created, setCreated] = useState<Record<string, JsonValue>>();
 
   return (
