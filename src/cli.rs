@@ -112,6 +112,11 @@ struct Common {
     /// Policy file (YAML or JSON). Default: ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Read the policy (and its lookup.registry.path) as committed in git revision REV, not from
+    /// the work tree, so that a pull request cannot loosen the rules it is checked against
+    /// (e.g. HEAD^1, the base of GitHub's pull-request merge commit).
+    #[arg(long, value_name = "REV")]
+    config_rev: Option<String>,
     /// Accept only this scheme of the policy (by name); repeat to accept any of several.
     #[arg(long, value_name = "NAME")]
     scheme: Vec<String>,
@@ -307,30 +312,81 @@ fn write_stdout(text: &str) {
 /// The loaded policy and where relative paths in it start.
 struct Config {
     validator: Validator,
-    file: PathBuf,
+    /// The policy file as named in messages (`asset-id.yaml`, `HEAD^1:asset-id.yaml`).
+    shown: String,
     dir: PathBuf,
+    /// `--config-rev`: the policy and its registry file come from this git revision.
+    rev: Option<String>,
 }
 
-fn find_config(explicit: Option<&Path>) -> Result<PathBuf, Fatal> {
-    if let Some(p) = explicit {
-        return Ok(p.to_path_buf());
+/// Where the policy and its registry file are read from: the work tree, or a git revision.
+#[derive(Clone, Copy)]
+enum PolicySource<'a> {
+    WorkTree,
+    Rev(&'a str),
+}
+
+impl PolicySource<'_> {
+    /// A file of at most `cap` bytes, UTF-8; `Ok(None)` when it does not exist (in the revision).
+    fn read(self, path: &Path, cap: u64) -> Result<Option<String>, String> {
+        match self {
+            PolicySource::WorkTree => {
+                if std::fs::symlink_metadata(path).is_err() {
+                    return Ok(None);
+                }
+                read_text(path, cap).map(Some)
+            }
+            PolicySource::Rev(rev) => match git::show(Path::new("."), rev, path, cap)? {
+                None => Ok(None),
+                Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
+                    format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to())
+                }),
+            },
+        }
     }
-    CONFIG_NAMES
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Fatal(
-                "no policy: pass --config FILE or create ./asset-id.yaml (see docs/cli.md)".into(),
-            )
-        })
+
+    /// How a path read from here is named in messages (`HEAD^1:asset-id.yaml`).
+    fn show(self, path: &Path) -> String {
+        match self {
+            PolicySource::WorkTree => path.display().to_string(),
+            PolicySource::Rev(rev) => {
+                format!("{rev}:{}", path.strip_prefix(".").unwrap_or(path).display())
+            }
+        }
+    }
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
-    let file = find_config(explicit)?;
-    let shown = file.display().to_string();
-    let text =
-        read_text(&file, MAX_POLICY_BYTES).map_err(|e| format!("cannot read {shown}: {e}"))?;
+fn load_config(common: &Common) -> Result<Config, Fatal> {
+    let source = common
+        .config_rev
+        .as_deref()
+        .map_or(PolicySource::WorkTree, PolicySource::Rev);
+    let candidates: Vec<PathBuf> = match &common.config {
+        Some(p) => vec![p.clone()],
+        None => CONFIG_NAMES.iter().map(PathBuf::from).collect(),
+    };
+    let mut found = None;
+    for file in candidates {
+        let read = source
+            .read(&file, MAX_POLICY_BYTES)
+            .map_err(|e| format!("cannot read {}: {e}", source.show(&file)))?;
+        if let Some(text) = read {
+            found = Some((file, text));
+            break;
+        }
+    }
+    let Some((file, text)) = found else {
+        return Err(Fatal(match (&common.config, source) {
+            (Some(p), _) => format!("cannot read {}: no such file", source.show(p)),
+            (None, PolicySource::WorkTree) => {
+                "no policy: pass --config FILE or create ./asset-id.yaml (see docs/cli.md)".into()
+            }
+            (None, PolicySource::Rev(rev)) => format!(
+                "no policy in {rev}: none of ./asset-id.yaml, ./asset-id.yml, ./asset-id.json is committed there (or pass --config FILE)"
+            ),
+        }));
+    };
+    let shown = source.show(&file);
     let is_json = file
         .extension()
         .and_then(|e| e.to_str())
@@ -367,8 +423,9 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, Fatal> {
         .unwrap_or_else(|| PathBuf::from("."));
     Ok(Config {
         validator,
-        file,
+        shown,
         dir,
+        rev: common.config_rev.clone(),
     })
 }
 
@@ -377,11 +434,6 @@ pub const MAX_REGISTRY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Largest policy file read.
 const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
-
-/// A registry file: a regular file of at most [`MAX_REGISTRY_BYTES`], UTF-8.
-fn read_registry(path: &Path) -> Result<String, String> {
-    read_text(path, MAX_REGISTRY_BYTES)
-}
 
 /// A regular file of at most `cap` bytes, UTF-8 (never blocks on a FIFO, never reads a device).
 fn read_text(path: &Path, cap: u64) -> Result<String, String> {
@@ -411,23 +463,27 @@ fn engine_for(config: &Config, offline: bool) -> Result<Option<Engine>, Fatal> {
     }
     if let Some(rel) = engine.registry_path().map(str::to_string) {
         let path = config.dir.join(&rel);
-        let text = read_registry(&path).map_err(|e| {
-            format!(
-                "{}: lookup.registry.path {rel:?}: cannot read {}: {e}",
-                config.file.display(),
-                path.display(),
-            )
-        })?;
+        let source = config
+            .rev
+            .as_deref()
+            .map_or(PolicySource::WorkTree, PolicySource::Rev);
+        let text = source
+            .read(&path, MAX_REGISTRY_BYTES)
+            .and_then(|t| t.ok_or_else(|| "no such file".to_string()))
+            .map_err(|e| {
+                format!(
+                    "{}: lookup.registry.path {rel:?}: cannot read {}: {e}",
+                    config.shown,
+                    source.show(&path),
+                )
+            })?;
         let json = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        engine.load_registry(&text, json).map_err(|e| {
-            format!(
-                "{}: lookup.registry.path {rel:?}: {e}",
-                config.file.display()
-            )
-        })?;
+        engine
+            .load_registry(&text, json)
+            .map_err(|e| format!("{}: lookup.registry.path {rel:?}: {e}", config.shown))?;
     }
     Ok(Some(engine))
 }
@@ -474,7 +530,7 @@ fn lookup_outcomes(
 }
 
 fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
-    let config = load_config(args.common.config.as_deref())?;
+    let config = load_config(&args.common)?;
     let names = args.common.scheme_names();
     let scheme = names.as_deref();
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(args.ids.len());
@@ -510,8 +566,8 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
 }
 
 fn check(args: CheckArgs) -> Result<i32, Fatal> {
-    let config = load_config(args.common.config.as_deref())?;
-    let shown = config.file.display().to_string();
+    let config = load_config(&args.common)?;
+    let shown = config.shown.clone();
     let policy = config.validator.policy();
     let catalog_spec = policy.catalog.as_ref().ok_or_else(|| {
         format!("{shown}: catalog.annotation is required for `check` (e.g. catalog: {{annotation: example.com/asset-id}})")

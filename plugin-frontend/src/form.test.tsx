@@ -6,6 +6,7 @@ import React from 'react';
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import type { JsonObject } from '@backstage/types';
 import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import { DemoPage } from '../dev/DemoPage';
 import { template, templateManifest } from '../dev/template';
@@ -33,13 +34,10 @@ async function renderDemo(entity = template) {
 
 describe('the example template in the scaffolder form', () => {
   it('a template without ui:hideError: the message once at the field (rjsf\'s list) and once in the step summary', async () => {
-    const first = template.spec.parameters[0] as { properties: Record<string, Record<string, unknown>> };
-    const { 'ui:hideError': hidden, ...assetId } = first.properties.assetId;
-    expect(hidden).toBe(true);
-    const entity = {
-      ...template,
-      spec: { ...template.spec, parameters: [{ ...first, properties: { ...first.properties, assetId } }, ...template.spec.parameters.slice(1)] },
-    };
+    const entity: typeof template = JSON.parse(JSON.stringify(template));
+    const assetId = (entity.spec.parameters[0].properties as JsonObject).assetId as JsonObject;
+    expect(assetId['ui:hideError']).toBe(true);
+    delete assetId['ui:hideError'];
     const { user } = await renderDemo(entity);
     const root = () => screen.getByTestId('validate-asset');
     await user.type(screen.getByRole('textbox', { name: /Asset ID/ }), 'APM0000042');

@@ -115,3 +115,87 @@ fn os_str(bytes: &[u8]) -> &OsStr {
     // git prints UTF-8 paths on other systems.
     OsStr::new(std::str::from_utf8(bytes).unwrap_or(""))
 }
+
+/// The bytes of `path` (relative to `dir`) as committed in revision `rev`: what `--config-rev`
+/// reads instead of the work tree, so that a pull request cannot loosen the policy it is checked
+/// against. `Ok(None)` when the revision has no such path. An unknown revision, a path that is
+/// not a regular file there (a symbolic link, a directory, a submodule) or a blob above `cap`
+/// bytes is an error.
+pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u8>>, String> {
+    if rev.is_empty() || rev.starts_with('-') {
+        return Err(format!("--config-rev {rev:?}: not a revision"));
+    }
+    let run = |args: &[&OsStr]| -> Result<std::process::Output, String> {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("--config-rev: cannot run git: {e}"))
+    };
+    let spec = format!("{rev}^{{commit}}");
+    let commit = run(&[
+        OsStr::new("rev-parse"),
+        OsStr::new("--verify"),
+        OsStr::new("--quiet"),
+        OsStr::new("--end-of-options"),
+        OsStr::new(&spec),
+    ])?;
+    if !commit.status.success() {
+        return Err(format!(
+            "--config-rev {rev:?}: not a commit of the repository at {} (fetch it first; in GitHub Actions, actions/checkout with fetch-depth: 2 has the base as HEAD^1)",
+            dir.display()
+        ));
+    }
+    let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
+    let listed = run(&[
+        OsStr::new("ls-tree"),
+        OsStr::new("-z"),
+        OsStr::new(&commit),
+        OsStr::new("--"),
+        path.as_os_str(),
+    ])?;
+    if !listed.status.success() {
+        return Err(format!(
+            "--config-rev {rev:?}: git ls-tree {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&listed.stderr).trim()
+        ));
+    }
+    // "<mode> <type> <object>\t<path>\0", one entry for a file
+    let entry = listed.stdout.split(|b| *b == 0).next().unwrap_or_default();
+    if entry.is_empty() {
+        return Ok(None);
+    }
+    let head = String::from_utf8_lossy(entry.split(|b| *b == b'\t').next().unwrap_or_default())
+        .into_owned();
+    let mut parts = head.split(' ');
+    let (mode, kind, object) = (parts.next(), parts.next(), parts.next());
+    let (Some("100644" | "100755"), Some("blob"), Some(object)) = (mode, kind, object) else {
+        return Err(format!(
+            "{rev}:{}: not a regular file in that revision (a symbolic link, a directory or a submodule)",
+            path.display()
+        ));
+    };
+    let size = run(&[OsStr::new("cat-file"), OsStr::new("-s"), OsStr::new(object)])?;
+    let size: u64 = String::from_utf8_lossy(&size.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| format!("{rev}:{}: git cat-file -s failed", path.display()))?;
+    if size > cap {
+        return Err(format!(
+            "{rev}:{}: the file is too large ({size} bytes, cap {cap})",
+            path.display()
+        ));
+    }
+    let blob = run(&[
+        OsStr::new("cat-file"),
+        OsStr::new("blob"),
+        OsStr::new(object),
+    ])?;
+    if !blob.status.success() || blob.stdout.len() as u64 != size {
+        return Err(format!("{rev}:{}: git cat-file failed", path.display()));
+    }
+    Ok(Some(blob.stdout))
+}
