@@ -620,7 +620,8 @@ fn location_targets_are_followed_or_reported() {
             outside.path().join("outside.yaml").display()
         ),
     );
-    // Any extension; a Location pointing back is read once (no loop).
+    // Any extension; a Location pointing back is read once (no loop). The absolute path is read
+    // from the repository's root, as Backstage does (so here it is missing).
     t.write(
         "systems.txt",
         format!("{}---\napiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {{name: back}}\nspec: {{target: ./catalog-info.yaml}}\n", system("txt", "BAD")),
@@ -657,7 +658,7 @@ fn location_targets_are_followed_or_reported() {
                 .collect();
             let want = [
                 "catalog-info.yaml:9 warning invalid_yaml null",
-                "catalog-info.yaml:10 warning invalid_yaml null",
+                "catalog-info.yaml:10 error invalid_yaml null",
                 "catalog-info.yaml:11 error invalid_yaml null",
                 "systems.txt:6 error pattern_mismatch \"BAD\"",
                 "sub/evil.json:1 error pattern_mismatch \"BAD2\"",
@@ -665,7 +666,7 @@ fn location_targets_are_followed_or_reported() {
             assert_eq!(got, want, "git {in_git} {args:?}: {v}");
             let messages = v["findings"].to_string();
             assert!(messages.contains("is a URL"), "{messages}");
-            assert!(messages.contains("is outside the "), "{messages}");
+            assert!(messages.contains("from the root of the "), "{messages}");
             assert!(messages.contains("does not exist"), "{messages}");
             assert!(
                 !messages.contains("\"outside\""),
