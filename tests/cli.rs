@@ -676,6 +676,269 @@ fn location_targets_are_followed_or_reported() {
     }
 }
 
+/// A Location (`spec.targets`, YAML single-quoted) at `location`, next to `files`, checked out of
+/// git and in git: per run, the exit code and the findings (`file:line severity code value:
+/// message`). `{outside}` in a target is the name of a sibling directory of the repository
+/// holding `outside.yaml` (an invalid System).
+fn check_location(
+    location: &str,
+    targets: &[&str],
+    files: &[(&str, String)],
+) -> Vec<(i32, Vec<String>)> {
+    let outside = TempDir::new();
+    outside.write("outside.yaml", system("outside", "BAD_OUTSIDE"));
+    let outside_name = outside
+        .path()
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let mut out = Vec::new();
+    for in_git in [false, true] {
+        let t = TempDir::new();
+        t.write("asset-id.yaml", FORMAT_POLICY);
+        let list: String = targets
+            .iter()
+            .map(|x| {
+                let x = x.replace("{outside}", &outside_name);
+                format!("    - '{}'\n", x.replace('\'', "''"))
+            })
+            .collect();
+        t.write(
+            location,
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\nspec:\n  targets:\n{list}"),
+        );
+        for (path, text) in files {
+            t.write(path, text);
+        }
+        if in_git {
+            git(t.path(), &["init", "-q"]);
+            git(t.path(), &["add", "-A"]);
+        }
+        let r = run(t.path(), &["check", "--offline", "--format", "json"]);
+        let v = json_of(&r);
+        let found: Vec<String> = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{} {} {} {}: {}",
+                    f["file"].as_str().unwrap_or(""),
+                    f["line"],
+                    f["severity"].as_str().unwrap_or(""),
+                    f["code"].as_str().unwrap_or(""),
+                    f["value"],
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        assert!(
+            !r.stdout.contains("BAD_OUTSIDE"),
+            "read outside the repository: {}",
+            r.stdout
+        );
+        out.push((r.code, found));
+    }
+    out
+}
+
+/// Each target alone blocks the run (exit 1) with a finding starting with each of `want`, in and
+/// out of git.
+fn assert_blocked(location: &str, target: &str, files: &[(&str, String)], want: &[&str]) {
+    for (code, found) in check_location(location, &[target], files) {
+        assert_eq!(code, 1, "{target:?}: {found:#?}");
+        for w in want {
+            assert!(
+                found.iter().any(|f| f.starts_with(w)),
+                "{target:?}: no {w:?} in {found:#?}"
+            );
+        }
+    }
+}
+
+fn evil(name: &str) -> String {
+    system(name, "BAD")
+}
+
+fn decoy() -> String {
+    system("decoy", "APM0001234")
+}
+
+#[test]
+fn location_absolute_targets_start_at_the_repository_root() {
+    // Backstage reads `/sys/evil.txt` from the repository's root, wherever the Location is.
+    let files = [("sys/evil.txt", evil("evil"))];
+    assert_blocked(
+        "team/catalog-info.yaml",
+        "/sys/evil.txt",
+        &files,
+        &["sys/evil.txt:6 error pattern_mismatch \"BAD\""],
+    );
+    assert_blocked(
+        "catalog-info.yaml",
+        "/team/../sys/./evil.txt",
+        &files,
+        &["sys/evil.txt:6 error pattern_mismatch \"BAD\""],
+    );
+}
+
+#[test]
+fn location_queries_and_fragments_are_cut() {
+    let files = [
+        ("sys/evil2.txt", evil("evil2")),
+        ("sys/evil2.txt?", decoy()),
+        ("sys/evil3.txt", evil("evil3")),
+        ("sys/evil4.txt", evil("evil4")),
+    ];
+    for (target, file) in [
+        ("./sys/evil2.txt?", "sys/evil2.txt"),
+        ("./sys/evil3.txt?ref=main", "sys/evil3.txt"),
+        ("./sys/evil4.txt#L1", "sys/evil4.txt"),
+        ("sys/evil4.txt#a?b", "sys/evil4.txt"),
+    ] {
+        let want = format!("{file}:6 error pattern_mismatch \"BAD\"");
+        assert_blocked("catalog-info.yaml", target, &files, &[&want]);
+    }
+    // From the root, `?` and `#` stay in the file's name for Backstage: not resolved exactly.
+    assert_blocked(
+        "catalog-info.yaml",
+        "/sys/evil2.txt?",
+        &files,
+        &["catalog-info.yaml:7 error invalid_yaml null: the Location's target \"/sys/evil2.txt?\" starts with `/` and has a `?` or `#`"],
+    );
+}
+
+#[test]
+fn location_patterns_are_matched_against_the_repositorys_files() {
+    let files = [
+        ("sys/a.txt", evil("a")),
+        ("sys/b.md", evil("b")),
+        ("sys/deeper/c.txt", evil("c")),
+        ("one/evil.txt", evil("one")),
+        ("two/evil.txt", evil("two")),
+        ("deep/x/y/evil.txt", evil("deep")),
+    ];
+    // Two files that are not YAML, both checked; `*` stays within a directory.
+    for (code, found) in check_location("catalog-info.yaml", &["./sys/*"], &files) {
+        assert_eq!(code, 1, "{found:#?}");
+        let files: Vec<&str> = found.iter().filter_map(|f| f.split(':').next()).collect();
+        assert_eq!(files, ["sys/a.txt", "sys/b.md"], "{found:#?}");
+    }
+    for (target, file) in [
+        ("./sys/*.txt", "sys/a.txt"),
+        ("./one/[e]vil.txt", "one/evil.txt"),
+        ("./{two,three}/evil.txt", "two/evil.txt"),
+        ("./deep/**/evil.txt", "deep/x/y/evil.txt"),
+        ("/sys/**/c.txt", "sys/deeper/c.txt"),
+        ("./x/../sys/%2A.txt", "sys/a.txt"),
+    ] {
+        let want = format!("{file}:6 error pattern_mismatch \"BAD\"");
+        assert_blocked("catalog-info.yaml", target, &files, &[&want]);
+    }
+    // A pattern relative to the Location's directory; one that matches nothing is a warning.
+    let files = [("sys/a.txt", evil("a")), ("sys/sub/b.txt", evil("b"))];
+    assert_blocked(
+        "sys/catalog-info.yaml",
+        "./sub/*.txt",
+        &files,
+        &["sys/sub/b.txt:6 error pattern_mismatch \"BAD\""],
+    );
+    for (code, found) in check_location("catalog-info.yaml", &["./*.txt", "./sys/*.yaml"], &files) {
+        assert_eq!(code, 0, "{found:#?}");
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found.iter().all(|f| f.contains("warning invalid_yaml")
+                && f.contains("is a pattern that matches no file of ")),
+            "{found:#?}"
+        );
+    }
+}
+
+#[test]
+fn location_backslashes_are_slashes() {
+    // A decoy named literally `.\sys\evil.txt` used to be read instead.
+    let files = [
+        ("sys/evil.txt", evil("evil")),
+        (".\\sys\\evil.txt", decoy()),
+    ];
+    assert_blocked(
+        "catalog-info.yaml",
+        ".\\sys\\evil.txt",
+        &files,
+        &["sys/evil.txt:6 error pattern_mismatch \"BAD\""],
+    );
+    // A leading `\` is the host's root for Backstage: outside the repository.
+    assert_blocked(
+        "catalog-info.yaml",
+        "\\sys\\evil.txt",
+        &files,
+        &["catalog-info.yaml:7 error invalid_yaml null: the Location's target \"\\\\sys\\\\evil.txt\" starts with `\\`"],
+    );
+}
+
+#[test]
+fn location_percent_encoding_is_decoded() {
+    // A decoy named literally `sys/%65vil.txt` used to be read instead.
+    let files = [
+        ("sys/evil.txt", evil("evil")),
+        ("sys/%65vil.txt", decoy()),
+        ("sys/%zzvil.txt", decoy()),
+        ("sys/%FFvil.txt", decoy()),
+        ("sys%2Fevil.txt", decoy()),
+    ];
+    assert_blocked(
+        "catalog-info.yaml",
+        "./sys/%65vil.txt",
+        &files,
+        &["sys/evil.txt:6 error pattern_mismatch \"BAD\""],
+    );
+    for (target, why) in [
+        ("./sys/%zzvil.txt", "is not followed by two hex digits"),
+        ("./sys/%FFvil.txt", "not UTF-8"),
+        ("./sys%2Fevil.txt", "has an encoded `/`"),
+    ] {
+        let want = format!(
+            "catalog-info.yaml:7 error invalid_yaml null: the Location's target {target:?} "
+        );
+        for (code, found) in check_location("catalog-info.yaml", &[target], &files) {
+            assert_eq!(code, 1, "{target}: {found:#?}");
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.starts_with(&want) && f.contains(why)),
+                "{target}: {found:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn location_targets_that_cannot_be_resolved_are_errors() {
+    let files = [("sys/evil.txt", evil("evil"))];
+    for (target, why) in [
+        ("", "is empty (once a query"),
+        ("?ref=main", "is empty (once a query"),
+        ("#x", "is empty (once a query"),
+        ("../{outside}/outside.yaml", "leaves the "),
+        ("/../{outside}/outside.yaml", "leaves the "),
+        ("/", "names the root of the "),
+        ("./sys", "is a directory, not a file"),
+    ] {
+        for (code, found) in check_location("catalog-info.yaml", &[target], &files) {
+            assert_eq!(code, 1, "{target:?}: {found:#?}");
+            assert_eq!(found.len(), 1, "{target:?}: {found:#?}");
+            assert!(
+                found[0].starts_with(
+                    "catalog-info.yaml:7 error invalid_yaml null: the Location's target "
+                ) && found[0].contains(why),
+                "{target:?}: {found:#?}"
+            );
+            assert!(!found[0].contains("sparse checkout"), "{found:#?}");
+        }
+    }
+}
+
 #[test]
 fn markdown_summary_stays_under_githubs_1_mib_limit() {
     // 520 findings whose cells are all punctuation: every character escapes to `&#38;`.
