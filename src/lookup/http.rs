@@ -12,12 +12,10 @@ pub fn fill(template: &str, id: &str) -> String {
     template.replace("{id}", &utf8_percent_encode(id, QUERY).to_string())
 }
 
-/// `lookup.recordUrl` filled for `id` (`record.url`); none for an ID that would leave the
-/// template's path (see [`path_escape`]).
+/// `lookup.recordUrl` filled for `id` (`record.url`); none for an ID that would be a `.` or `..`
+/// path segment of the template (a link, never a request: a `/` in the ID stays `%2F`).
 pub fn record_url(template: &str, id: &str) -> Option<String> {
-    path_escape(template, id)
-        .is_none()
-        .then(|| fill(template, id))
+    (path_escape(template, id) != Some('.')).then(|| fill(template, id))
 }
 
 /// `https://cmdb.example/api/assets/{id}` with the ID percent-encoded.
@@ -129,7 +127,11 @@ mod tests {
             path_escape("https://cmdb.example/api/{id}#x", ".."),
             Some('.')
         );
-        assert_eq!(record_url("https://cmdb.example/ui/{id}", "A/B"), None);
+        assert_eq!(record_url("https://cmdb.example/ui/{id}", ".."), None);
+        assert_eq!(
+            record_url("https://cmdb.example/ui/{id}", "A/B").as_deref(),
+            Some("https://cmdb.example/ui/A%2FB")
+        );
         assert_eq!(
             record_url("https://cmdb.example/ui?id={id}", "A/B").as_deref(),
             Some("https://cmdb.example/ui?id=A%2FB")
