@@ -6,15 +6,15 @@
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "common/cli.rs"]
 mod common_cli;
-use common_cli::{fields, root, run, run_env, FakeCmdb, Run, TempDir};
+use common_cli::{fields, git, root, run, run_env, FakeCmdb, Run, TempDir};
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/catalog")
@@ -424,18 +424,6 @@ fn optional_annotation() {
 }
 
 // ------------------------------------------------------------------ the walk and YAML edge cases
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "git {args:?} failed (is git installed?)");
-}
 
 /// The files with findings, sorted.
 fn files_with_findings(v: &Value) -> Vec<String> {

@@ -3,12 +3,9 @@
 //! editing the policy, adding a policy file that takes precedence, or adding a registry row.
 #![cfg(feature = "cli")]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 #[path = "common/cli.rs"]
 mod common_cli;
-use common_cli::{run, Run, TempDir};
+use common_cli::{git, run, Run, TempDir};
 
 const POLICY: &str = "\
 schemes:
@@ -23,18 +20,6 @@ kind: System
 metadata: { name: evil, annotations: { example.com/asset-id: APM9999999 } }
 spec: { owner: team-a }
 ";
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "git {args:?} failed (is git installed?)");
-}
 
 /// A repository whose base commit holds the policy and the registry (policy file `name`), and
 /// whose work tree (the pull request) adds a System with an ID the registry does not know.

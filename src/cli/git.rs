@@ -13,7 +13,7 @@ pub struct Listing {
     pub top: PathBuf,
 }
 
-fn git(dir: &Path, args: &[&str]) -> std::io::Result<std::process::Output> {
+fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> std::io::Result<std::process::Output> {
     Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -125,15 +125,8 @@ pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u
     if rev.is_empty() || rev.starts_with('-') {
         return Err(format!("--config-rev {rev:?}: not a revision"));
     }
-    let run = |args: &[&OsStr]| -> Result<std::process::Output, String> {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("--config-rev: cannot run git: {e}"))
-    };
+    let run =
+        |args: &[&OsStr]| git(dir, args).map_err(|e| format!("--config-rev: cannot run git: {e}"));
     let spec = format!("{rev}^{{commit}}");
     let commit = run(&[
         OsStr::new("rev-parse"),

@@ -164,3 +164,16 @@ pub fn fields(a: &Value, keys: &[&str]) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// `git ARGS` in `dir`; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "git {args:?} failed (is git installed?)");
+}
