@@ -170,6 +170,10 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
     /// Files or directories to check.
+    /// A kind: Location whose target is a URL (another repository or host, which this check cannot
+    /// read) is a warning instead of an error.
+    #[arg(long)]
+    allow_url_locations: bool,
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
 }
@@ -601,6 +605,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             fix::Mode::Off
         },
         diff: args.diff,
+        allow_url_locations: args.allow_url_locations,
     };
     // Which fixes the printers announce: none in a plain run (markdown only marks findings).
     let fixing = match (args.fix || args.diff, settings.fix) {

@@ -645,7 +645,7 @@ fn location_targets_are_followed_or_reported() {
                 })
                 .collect();
             let want = [
-                "catalog-info.yaml:9 warning invalid_yaml null",
+                "catalog-info.yaml:9 error invalid_yaml null",
                 "catalog-info.yaml:10 error invalid_yaml null",
                 "catalog-info.yaml:11 error invalid_yaml null",
                 "systems.txt:6 error pattern_mismatch \"BAD\"",
@@ -824,7 +824,7 @@ fn location_patterns_are_matched_against_the_repositorys_files() {
         let want = format!("{file}:6 error pattern_mismatch \"BAD\"");
         assert_blocked("catalog-info.yaml", target, &files, &[&want]);
     }
-    // A pattern relative to the Location's directory; one that matches nothing is a warning.
+    // A pattern relative to the Location's directory; one that matches nothing is an error.
     let files = [("sys/a.txt", evil("a")), ("sys/sub/b.txt", evil("b"))];
     assert_blocked(
         "sys/catalog-info.yaml",
@@ -833,14 +833,102 @@ fn location_patterns_are_matched_against_the_repositorys_files() {
         &["sys/sub/b.txt:6 error pattern_mismatch \"BAD\""],
     );
     for (code, found) in check_location("catalog-info.yaml", &["./*.txt", "./sys/*.yaml"], &files) {
-        assert_eq!(code, 0, "{found:#?}");
+        assert_eq!(code, 1, "{found:#?}");
         assert_eq!(found.len(), 2, "{found:#?}");
         assert!(
-            found.iter().all(|f| f.contains("warning invalid_yaml")
+            found.iter().all(|f| f.contains("error invalid_yaml")
                 && f.contains("is a pattern that matches no file of ")),
             "{found:#?}"
         );
     }
+}
+
+#[test]
+fn location_patterns_in_minimatch_syntax_the_check_does_not_share_are_errors() {
+    // Backstage's readers match with minimatch: each of these reads sys/evil.txt (or every file),
+    // and a decoy named like the pattern itself used to be read instead.
+    let files = [
+        ("sys/evil.txt", evil("evil")),
+        ("sys/evil1.txt", evil("evil1")),
+        ("sys/@(evil).txt", decoy()),
+        ("sys/+(evil).txt", decoy()),
+    ];
+    for target in [
+        "./sys/@(evil).txt",
+        "./sys/+(evil).txt",
+        "./sys/*(evil).txt",
+        "./sys/%3F(evil).txt",
+        "./sys/!(x).txt",
+        "./!x*",
+        "/!x*",
+        "./sys/evil{1..3}.txt",
+    ] {
+        for (code, found) in check_location("catalog-info.yaml", &[target], &files) {
+            assert_eq!(code, 1, "{target:?}: {found:#?}");
+            assert!(
+                found.iter().any(|f| f.starts_with("catalog-info.yaml:")
+                    && f.contains("error invalid_yaml")
+                    && f.contains("this check does not")),
+                "{target:?}: {found:#?}"
+            );
+            assert!(
+                !found.iter().any(|f| f.contains("decoy")),
+                "{target:?}: {found:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn location_url_targets_are_errors_unless_allowed() {
+    // `https:host/...` without `//` is a URL too (WHATWG); a decoy at that path used to be read.
+    let files = [
+        ("sys/evil.txt", evil("evil")),
+        ("https:github.com/org/repo/blob/main/sys/evil.txt", decoy()),
+    ];
+    for target in [
+        "https:github.com/org/repo/blob/main/sys/evil.txt",
+        "https:/github.com/org/repo/blob/main/sys/evil.txt",
+        "https://github.com/org/repo/blob/main/sys/evil.txt",
+    ] {
+        for (code, found) in check_location("catalog-info.yaml", &[target], &files) {
+            assert_eq!(code, 1, "{target:?}: {found:#?}");
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.contains("error invalid_yaml") && f.contains("is a URL")),
+                "{target:?}: {found:#?}"
+            );
+        }
+    }
+    // --allow-url-locations: a warning, the run passes
+    let t = TempDir::new();
+    t.write("asset-id.yaml", FORMAT_POLICY);
+    t.write(
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec: {target: 'https://github.com/x/y/blob/main/c.yaml'}\n",
+    );
+    assert_eq!(run(t.path(), &["check", "--offline"]).code, 1);
+    let r = run(
+        t.path(),
+        &[
+            "check",
+            "--offline",
+            "--allow-url-locations",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v = json_of(&r);
+    assert_eq!(v["findings"][0]["severity"], "warning", "{v}");
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("is a URL"),
+        "{v}"
+    );
 }
 
 #[test]

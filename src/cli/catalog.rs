@@ -111,6 +111,8 @@ pub struct CheckSettings<'a> {
     pub fix: fix::Mode,
     /// `--diff`: build a unified diff of what `--fix` changes.
     pub diff: bool,
+    /// `--allow-url-locations`: a Location's URL target is a warning, not an error.
+    pub allow_url_locations: bool,
 }
 
 /// An annotation value waiting for its lookup.
@@ -655,7 +657,13 @@ pub fn check_files(
         }
         merge_results(&mut report, &mut pending, results)?;
         let targets = std::mem::take(&mut report.targets);
-        let next = follow(targets, &mut seen, &mut listings, &mut report);
+        let next = follow(
+            targets,
+            &mut seen,
+            &mut listings,
+            settings.allow_url_locations,
+            &mut report,
+        );
         if next.is_empty() {
             break;
         }
@@ -782,6 +790,25 @@ fn percent_decode(seg: &str) -> Result<String, &'static str> {
     String::from_utf8(out).map_err(|_| "is percent-encoded bytes that are not UTF-8")
 }
 
+/// Pattern syntax of minimatch (Backstage's URL readers' `search`) that globset does not share:
+/// an extglob (`@(a|b)`, `!(x)`, `+(x)`, `*(x)`, `?(x)`), a negation (`!x`), a `{1..3}` range.
+fn minimatch_only(seg: &str) -> Option<&'static str> {
+    let b = seg.as_bytes();
+    if b.windows(2)
+        .any(|w| b"@!+*?".contains(&w[0]) && w[1] == b'(')
+    {
+        return Some("an extglob (`@(...)`, `!(...)`, `+(...)`, `*(...)`, `?(...)`)");
+    }
+    if seg.starts_with('!') {
+        return Some("a negation (a leading `!`)");
+    }
+    let range = seg.split('{').skip(1).any(|rest| {
+        rest.split_once('}')
+            .is_some_and(|(inside, _)| inside.contains(".."))
+    });
+    range.then_some("a brace range (`{a..b}`)")
+}
+
 /// Resolve a target that is not a URL (see [`Resolved`]); `dir` is the Location's directory
 /// from the root (None when the Location's file is not inside it). `Err`: why it cannot be
 /// resolved exactly (the message after "the Location's target X ", and a hint).
@@ -849,6 +876,12 @@ fn resolve_target(
                 }
             }
             _ => {
+                if let Some(why) = minimatch_only(&seg) {
+                    return Err((
+                        format!("uses {why}, which Backstage's readers expand (minimatch) and this check does not: not read"),
+                        "use only * ? [...] {a,b} in patterns, or name the files",
+                    ));
+                }
                 let pattern = seg.contains(['*', '?', '[', '{']);
                 segments.push((seg.into(), pattern));
             }
@@ -896,6 +929,7 @@ fn follow(
     targets: Vec<Target>,
     seen: &mut HashSet<PathBuf>,
     listings: &mut HashMap<PathBuf, Result<Vec<PathBuf>, String>>,
+    allow_url_locations: bool,
     report: &mut Report,
 ) -> Vec<CatalogFile> {
     let mut out = Vec::new();
@@ -917,20 +951,30 @@ fn follow(
         let mut finding = |severity: Severity, message: String, hint: &str| {
             report.push_finding(&t.from, t.pos, severity, message, hint);
         };
+        // WHATWG URL parsing takes any `scheme:` as an absolute URL (`https:host/x` too, without
+        // `//`); Backstage then reads it from there, whatever this repository holds.
         let input = url_input(&t.target);
-        let is_url = input.split_once(':').is_some_and(|(scheme, rest)| {
+        let is_url = input.split_once(':').is_some_and(|(scheme, _)| {
             scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
                 && scheme
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-                && rest.starts_with("//")
         });
         if is_url {
-            finding(
-                Severity::Warning,
-                format!("the Location's target {shown:?} is a URL: Backstage reads it from there, this check does not"),
-                "check that repository too, or point the Location at a file of this one",
-            );
+            if allow_url_locations {
+                finding(
+                    Severity::Warning,
+                    format!("the Location's target {shown:?} is a URL: Backstage reads it from there, this check does not (--allow-url-locations)"),
+                    "check that repository too, or point the Location at a file of this one",
+                );
+            } else {
+                finding(
+                    Severity::Error,
+                    format!("the Location's target {shown:?} is a URL: Backstage reads the entities there, which this check cannot read, and a pull request can point it anywhere, this repository's default branch included"),
+                    "point the Location at a file of this repository (./path), or pass --allow-url-locations when such targets are reviewed otherwise",
+                );
+            }
             continue;
         }
         let (inside, what) = &t.inside;
@@ -1008,10 +1052,12 @@ fn follow(
             matched.dedup();
             if matched.is_empty() {
                 match matcher {
+                    // An error, not a warning: Backstage's readers match with minimatch, whose
+                    // rules differ from this check's in corners, so "nothing" cannot be vouched for.
                     Ok(_) => finding(
-                        Severity::Warning,
-                        format!("the Location's target {shown:?} is a pattern that matches no file of {what}: Backstage finds nothing either"),
-                        "fix the pattern, or remove the target",
+                        Severity::Error,
+                        format!("the Location's target {shown:?} is a pattern that matches no file of {what}"),
+                        "fix the pattern, name the files, or remove the target",
                     ),
                     Err(e) => finding(
                         Severity::Error,
