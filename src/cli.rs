@@ -58,6 +58,7 @@ Examples:
   asset-id check --format sarif > asset-id.sarif   # upload with github/codeql-action/upload-sarif
   asset-id check --format junit > asset-id.xml     # GitLab, Jenkins, Azure test reports
   asset-id check --format markdown                 # a pull-request summary (table per file)
+  asset-id check --config-rev HEAD^1               # the policy as on the pull request's base branch
   asset-id check --format github --summary \"$GITHUB_STEP_SUMMARY\"   # annotations + job summary
   asset-id check --fix                             # rewrite fixable values in place
   asset-id check --fix --dry-run                   # say what --fix would change, write nothing
