@@ -425,6 +425,30 @@ fn optional_annotation() {
 
 // ------------------------------------------------------------------ the walk and YAML edge cases
 
+/// A JSON report's findings, one line each: `file:line severity code value` (`: message`).
+fn finding_lines(v: &Value, with_message: bool) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let line = format!(
+                "{}:{} {} {} {}",
+                f["file"].as_str().unwrap_or(""),
+                f["line"],
+                f["severity"].as_str().unwrap_or(""),
+                f["code"].as_str().unwrap_or(""),
+                f["value"]
+            );
+            if with_message {
+                format!("{line}: {}", f["message"].as_str().unwrap_or(""))
+            } else {
+                line
+            }
+        })
+        .collect()
+}
+
 /// The files with findings, sorted.
 fn files_with_findings(v: &Value) -> Vec<String> {
     let mut files: Vec<String> = v["findings"]
@@ -629,21 +653,7 @@ fn location_targets_are_followed_or_reported() {
             let r = run(t.path(), &all);
             assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
             let v = json_of(&r);
-            let got: Vec<String> = v["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}:{} {} {} {}",
-                        f["file"].as_str().unwrap_or(""),
-                        f["line"],
-                        f["severity"].as_str().unwrap_or(""),
-                        f["code"].as_str().unwrap_or(""),
-                        f["value"]
-                    )
-                })
-                .collect();
+            let got = finding_lines(&v, false);
             let want = [
                 "catalog-info.yaml:9 error invalid_yaml null",
                 "catalog-info.yaml:10 error invalid_yaml null",
@@ -705,22 +715,7 @@ fn check_location(
         }
         let r = run(t.path(), &["check", "--offline", "--format", "json"]);
         let v = json_of(&r);
-        let found: Vec<String> = v["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|f| {
-                format!(
-                    "{}:{} {} {} {}: {}",
-                    f["file"].as_str().unwrap_or(""),
-                    f["line"],
-                    f["severity"].as_str().unwrap_or(""),
-                    f["code"].as_str().unwrap_or(""),
-                    f["value"],
-                    f["message"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
+        let found = finding_lines(&v, true);
         assert!(
             !r.stdout.contains("BAD_OUTSIDE"),
             "read outside the repository: {}",
