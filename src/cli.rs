@@ -170,11 +170,11 @@ struct CheckArgs {
     /// Also append a Markdown summary of the run to FILE (e.g. "$GITHUB_STEP_SUMMARY").
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
-    /// Files or directories to check.
     /// A kind: Location whose target is a URL (another repository or host, which this check cannot
     /// read) is a warning instead of an error.
     #[arg(long)]
     allow_url_locations: bool,
+    /// Files or directories to check.
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
 }

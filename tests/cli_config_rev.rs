@@ -117,7 +117,7 @@ fn what_cannot_be_read_from_the_revision_is_a_configuration_error() {
             &["--config-rev", "no-such-rev"],
             "not a commit of the repository",
         ),
-        (&["--config-rev=--output=x"], "not a revision"),
+        (&["--config-rev=--output=x"], "is not a revision"),
         (
             &["--config-rev", "HEAD", "--config", "missing.yaml"],
             "HEAD:missing.yaml: no such file",
@@ -173,6 +173,39 @@ fn a_symbolic_link_in_the_revision_is_not_followed() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("not a regular file in that revision"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn validate_reads_the_policy_from_the_revision_too() {
+    let t = repo("asset-id.yaml");
+    t.write(
+        "registry/assets.csv",
+        "id,name,status\nAPM9999999,Evil,operational\n",
+    );
+    assert_eq!(run(t.path(), &["validate", "APM9999999"]).code, 0);
+    let r = run(
+        t.path(),
+        &["validate", "--config-rev", "HEAD", "APM9999999"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("does not exist"), "{}", r.stdout);
+}
+
+#[test]
+fn a_policy_above_the_size_cap_in_the_revision_is_refused_before_it_is_read() {
+    let t = repo("asset-id.yaml");
+    // 16 MiB is the policy cap; a comment makes the file larger without changing what it says
+    let big = format!("{POLICY}#{}\n", "x".repeat(16 * 1024 * 1024));
+    t.write("asset-id.yaml", big);
+    git(t.path(), &["commit", "-q", "-am", "a huge policy"]);
+    let r = check(&t, &["--config-rev", "HEAD"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot read HEAD:asset-id.yaml: the file is too large"),
         "{}",
         r.stderr
     );

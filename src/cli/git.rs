@@ -123,7 +123,7 @@ fn os_str(bytes: &[u8]) -> &OsStr {
 /// bytes is an error.
 pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u8>>, String> {
     if rev.is_empty() || rev.starts_with('-') {
-        return Err(format!("--config-rev {rev:?}: not a revision"));
+        return Err(format!("--config-rev {rev:?} is not a revision"));
     }
     let run =
         |args: &[&OsStr]| git(dir, args).map_err(|e| format!("--config-rev: cannot run git: {e}"));
@@ -137,7 +137,7 @@ pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u
     ])?;
     if !commit.status.success() {
         return Err(format!(
-            "--config-rev {rev:?}: not a commit of the repository at {} (fetch it first; in GitHub Actions, actions/checkout with fetch-depth: 2 has the base as HEAD^1)",
+            "--config-rev {rev:?} is not a commit of the repository at {} (fetch it first; in GitHub Actions, actions/checkout with fetch-depth: 2 has the base as HEAD^1)",
             dir.display()
         ));
     }
@@ -151,8 +151,7 @@ pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u
     ])?;
     if !listed.status.success() {
         return Err(format!(
-            "--config-rev {rev:?}: git ls-tree {}: {}",
-            path.display(),
+            "git ls-tree failed: {}",
             String::from_utf8_lossy(&listed.stderr).trim()
         ));
     }
@@ -166,21 +165,18 @@ pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u
     let mut parts = head.split(' ');
     let (mode, kind, object) = (parts.next(), parts.next(), parts.next());
     let (Some("100644" | "100755"), Some("blob"), Some(object)) = (mode, kind, object) else {
-        return Err(format!(
-            "{rev}:{}: not a regular file in that revision (a symbolic link, a directory or a submodule)",
-            path.display()
-        ));
+        return Err(
+            "not a regular file in that revision (a symbolic link, a directory or a submodule)"
+                .into(),
+        );
     };
     let size = run(&[OsStr::new("cat-file"), OsStr::new("-s"), OsStr::new(object)])?;
     let size: u64 = String::from_utf8_lossy(&size.stdout)
         .trim()
         .parse()
-        .map_err(|_| format!("{rev}:{}: git cat-file -s failed", path.display()))?;
+        .map_err(|_| "git cat-file -s failed".to_string())?;
     if size > cap {
-        return Err(format!(
-            "{rev}:{}: the file is too large ({size} bytes, cap {cap})",
-            path.display()
-        ));
+        return Err(format!("the file is too large ({size} bytes, cap {cap})"));
     }
     let blob = run(&[
         OsStr::new("cat-file"),
@@ -188,7 +184,7 @@ pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u
         OsStr::new(object),
     ])?;
     if !blob.status.success() || blob.stdout.len() as u64 != size {
-        return Err(format!("{rev}:{}: git cat-file failed", path.display()));
+        return Err("git cat-file failed".into());
     }
     Ok(Some(blob.stdout))
 }
