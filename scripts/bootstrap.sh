@@ -77,6 +77,15 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   fi
 fi
 
+if [ ! -x /usr/bin/redis-server ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    log "installing redis-server (apt; the backend plugin's shared-cache tests start one on loopback)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "bootstrap: redis-server is needed at /usr/bin (apt-get install redis-server)" >&2; exit 2
+  fi
+fi
+
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package.json -nt node_modules/.package-lock.json ]; then
   log "installing root npm dev dependencies (binaryen's wasm-opt, typescript, playwright-core)"
   npm install --no-audit --no-fund --loglevel=error
