@@ -3,17 +3,19 @@
 //! Exit codes: 0 nothing wrong, 1 an error-severity issue or finding, 2 usage, configuration or
 //! I/O error. See docs/cli.md.
 
-mod catalog;
+mod check;
 mod fix;
 mod git;
 mod output;
 mod pool;
+mod text;
 mod transport;
 mod yaml;
 
 use asset_id::lookup::{driver, Engine, Outcome};
 use asset_id::{Input, Policy, Validator, Verdict};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fix::FixMode;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -278,7 +280,7 @@ pub fn main() -> i32 {
         Err(Fatal(msg)) => {
             // File names and CMDB text inside the message are data: escaped controls (a name
             // holding "\n::error::x" stays on one line) and no line a CI runner would execute.
-            let msg = output::neutralise(&output::clean(&msg));
+            let msg = text::neutralise(&text::clean(&msg));
             eprintln!("asset-id: error: {msg}");
             2
         }
@@ -442,17 +444,17 @@ const MAX_POLICY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A regular file of at most `cap` bytes, UTF-8 (never blocks on a FIFO, never reads a device).
 fn read_text(path: &Path, cap: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| catalog::io_message(&e))?;
+    let meta = std::fs::metadata(path).map_err(|e| text::io_message(&e))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
-    match catalog::read_capped(path, cap).map_err(|e| catalog::io_message(&e))? {
+    match check::read_capped(path, cap).map_err(|e| text::io_message(&e))? {
         Ok(bytes) => String::from_utf8(bytes)
             .map_err(|e| format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to())),
         Err(size) => Err(format!(
             "the file is too large ({}, cap {})",
-            catalog::human_bytes(size),
-            catalog::human_bytes(cap)
+            text::human_bytes(size),
+            text::human_bytes(cap)
         )),
     }
 }
@@ -587,33 +589,26 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         .validator
         .check_scheme(scheme)
         .map_err(|e| e.to_string())?;
-    let settings = catalog::CheckSettings {
+    let settings = check::CheckSettings {
         validator: &config.validator,
         annotation,
         scheme,
-        limits: catalog::Limits {
+        limits: check::Limits {
             max_file_bytes: args.max_file_bytes,
         },
         fix: if args.fix && !args.dry_run && !args.diff {
-            fix::Mode::Apply
-        } else if args.fix
-            || args.diff
-            || args.format == CheckFormat::Markdown
-            || args.summary.is_some()
-        {
-            fix::Mode::Preview
+            FixMode::Apply
+        } else if args.fix || args.diff {
+            FixMode::Preview
+        } else if args.format == CheckFormat::Markdown || args.summary.is_some() {
+            FixMode::Mark
         } else {
-            fix::Mode::Off
+            FixMode::Off
         },
         diff: args.diff,
         allow_url_locations: args.allow_url_locations,
     };
-    // Which fixes the printers announce: none in a plain run (markdown only marks findings).
-    let fixing = match (args.fix || args.diff, settings.fix) {
-        (true, fix::Mode::Apply) => output::Fixing::Applied,
-        (true, _) => output::Fixing::Preview,
-        (false, _) => output::Fixing::No,
-    };
+    let fixing = settings.fix;
     let mut engine = engine_for(&config, args.common.offline)?;
     let edge = match &engine {
         Some(e) => Some(transport::NativeEdge::new(
@@ -622,7 +617,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         )),
         None => None,
     };
-    let files = catalog::collect_files(&args.paths)?;
+    let files = check::collect_files(&args.paths)?;
     let progress = std::sync::Mutex::new(Progress::new());
     let lookup_deadline = args.lookup_deadline;
     let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
@@ -635,7 +630,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
             p.show("asset-id: files", n, total);
         }
     };
-    let report = catalog::check_files(&files, &settings, engine.as_mut(), &mut resolve, &show);
+    let report = check::check_files(&files, &settings, engine.as_mut(), &mut resolve, &show);
     if let Ok(mut p) = progress.lock() {
         p.clear();
     }
@@ -667,7 +662,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         // A patch must keep its lines exact (`git apply`), so a context line a CI runner would
         // execute (`  ::error::x` in a file) cannot be neutralised: it is written only when stdout
         // is a regular file (`--diff > fix.patch`), which no runner reads.
-        match output::runner_command_line(&report.diff) {
+        match text::runner_command_line(&report.diff) {
             Some(line) if !stdout_is_file() => {
                 eprint!("{text}");
                 eprintln!(
@@ -692,7 +687,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     }
     if !report.write_errors.is_empty() {
         for e in &report.write_errors {
-            eprintln!("asset-id: error: {}", output::clean(e));
+            eprintln!("asset-id: error: {}", text::clean(e));
         }
         return Ok(2);
     }
@@ -705,7 +700,7 @@ fn append_summary(path: &Path, text: &str) -> Result<(), Fatal> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| format!("--summary {}: {}", path.display(), catalog::io_message(&e)))?;
+        .map_err(|e| format!("--summary {}: {}", path.display(), text::io_message(&e)))?;
     f.write_all(text.as_bytes())
-        .map_err(|e| format!("--summary {}: {}", path.display(), catalog::io_message(&e)).into())
+        .map_err(|e| format!("--summary {}: {}", path.display(), text::io_message(&e)).into())
 }

@@ -37,16 +37,29 @@ pub struct Edit {
     pub text: String,
 }
 
-/// What `--fix` does with the files.
+/// What `--fix` does in a run (and what the report announces).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub enum FixMode {
     /// Plain `check`: nothing is computed.
     Off,
-    /// Compute fixes, write nothing (`--dry-run`, `--diff`, or `--format markdown` marking
-    /// fixable findings).
+    /// Compute fixes to mark fixable findings (`--format markdown`, `--summary`), announce none.
+    Mark,
+    /// Compute fixes and say what would change, write nothing (`--fix --dry-run`, `--diff`).
     Preview,
-    /// Write the fixed files.
+    /// Write the fixed files and say what changed (`--fix`).
     Apply,
+}
+
+impl FixMode {
+    /// Fixes are computed.
+    pub fn computes(self) -> bool {
+        self != FixMode::Off
+    }
+
+    /// The report says what changed (or would).
+    pub fn announces(self) -> bool {
+        matches!(self, FixMode::Preview | FixMode::Apply)
+    }
 }
 
 /// Byte offset of the start of each line of `body`.
@@ -408,7 +421,7 @@ pub fn hard_links(path: &Path) -> Option<String> {
 /// `was` is what was read: a file changed since (an editor saving it) is not overwritten.
 pub fn write_atomically(path: &Path, was: &[u8], bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
-    let io = |e: std::io::Error| super::catalog::io_message(&e);
+    let io = |e: std::io::Error| super::text::io_message(&e);
     let target = std::fs::canonicalize(path).map_err(io)?;
     let meta = std::fs::metadata(&target).map_err(io)?;
     if !meta.is_file() {

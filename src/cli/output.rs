@@ -8,78 +8,12 @@
 //! would take as a workflow command (`::` at the start, `##vso[`) with a backslash. JSON keeps
 //! the data exact (serde_json escapes control characters).
 
-use super::catalog::{Finding, Report};
-use super::fix::Fix;
+use super::check::{Finding, Report, Summary};
+use super::fix::{Fix, FixMode};
+use super::text::{clean, neutralise, visible};
 use asset_id::{IssueCode, Severity, Verdict};
 use serde_json::{json, Value};
-use std::borrow::Cow;
 use std::fmt::Write as _;
-
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Data made printable: `\n`, `\r`, `\t`, and `\u{1b}` for other control and bidi characters.
-pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// [`clean`], and hidden characters (zero-width, private-use, unassigned, ...) shown as
-/// `\u{200b}` too: for values, where an invisible character is the very thing to see.
-pub fn visible(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(asset_id::chars::is_hidden) {
-        return clean(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if asset_id::chars::is_hidden(c) && !matches!(c, '\n' | '\r' | '\t') {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push_str(&clean(c.encode_utf8(&mut [0; 4])));
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// Output lines that a CI runner would execute (GitHub: `::` after leading white space; Azure
-/// Pipelines: `##vso[`) get a leading backslash.
-pub fn neutralise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if t.starts_with("::") || t.starts_with("##vso[") || t.starts_with("##[") {
-            out.push('\\');
-        }
-        out.push_str(line);
-    }
-    out
-}
-
-/// The first line (1-based) of `text` that a CI runner would execute (see [`neutralise`]).
-pub fn runner_command_line(text: &str) -> Option<usize> {
-    text.split('\n')
-        .position(|line| {
-            let t = line.trim_start();
-            t.starts_with("::") || t.starts_with("##vso[") || t.starts_with("##[")
-        })
-        .map(|i| i + 1)
-}
 
 /// ANSI styling, enabled only for terminals without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
@@ -119,31 +53,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 // ---------------------------------------------------------------- check
 
-/// Which fixes a report announces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fixing {
-    /// Plain `check`: none.
-    No,
-    /// `--fix --dry-run`, `--diff`: what would change.
-    Preview,
-    /// `--fix`: what changed.
-    Applied,
-}
-
 /// `path:line:col: fixed: 'apm-000 1234' -> APM0001234` (`would fix` when previewing, `not
 /// fixed: ... : why` for a value --fix cannot rewrite).
-fn fix_line(f: &Fix, fixing: Fixing) -> String {
+fn fix_line(f: &Fix, fixing: FixMode) -> String {
     let head = format!("{}:{}:{}: ", clean(&f.file), f.pos.line, f.pos.column);
     let change = format!("'{}' -> {}", visible(&f.from), visible(&f.to));
     match (&f.edit, fixing) {
-        (Ok(_), Fixing::Applied) if f.applied => format!("{head}fixed: {change}"),
+        (Ok(_), FixMode::Apply) if f.applied => format!("{head}fixed: {change}"),
         (Ok(_), _) => format!("{head}would fix: {change}"),
         (Err(why), _) => format!("{head}not fixed: {change}: {}", clean(why)),
     }
 }
 
 /// `asset-id: fixed 3 values in 2 files` (and what was not auto-fixable).
-fn fix_summary(report: &Report, fixing: Fixing) -> String {
+fn fix_summary(report: &Report, fixing: FixMode) -> String {
     let fixed = report.fixed();
     let mut files: Vec<&str> = report
         .fixes
@@ -154,7 +77,7 @@ fn fix_summary(report: &Report, fixing: Fixing) -> String {
     files.dedup();
     let not = report.fixes.len() - fixed;
     let mut s = match fixing {
-        Fixing::Applied => format!(
+        FixMode::Apply => format!(
             "asset-id: fixed {} in {}",
             plural(fixed, "value", "values"),
             plural(files.len(), "file", "files")
@@ -173,8 +96,8 @@ fn fix_summary(report: &Report, fixing: Fixing) -> String {
 }
 
 /// The fix lines and their summary, for formats whose stdout is a document (on stderr).
-pub fn fix_lines(report: &Report, fixing: Fixing) -> String {
-    if fixing == Fixing::No {
+pub fn fix_lines(report: &Report, fixing: FixMode) -> String {
+    if !fixing.announces() {
         return String::new();
     }
     let mut out = String::new();
@@ -185,9 +108,9 @@ pub fn fix_lines(report: &Report, fixing: Fixing) -> String {
     neutralise(&out)
 }
 
-pub fn check_text(report: &Report, style: Style, fixing: Fixing) -> String {
+pub fn check_text(report: &Report, style: Style, fixing: FixMode) -> String {
     let mut out = String::new();
-    if fixing != Fixing::No {
+    if fixing.announces() {
         for f in &report.fixes {
             let _ = writeln!(out, "{}", fix_line(f, fixing));
         }
@@ -221,7 +144,7 @@ pub fn check_text(report: &Report, style: Style, fixing: Fixing) -> String {
         )
     };
     let _ = writeln!(out, "asset-id: {counts}: {verdict}");
-    if fixing != Fixing::No {
+    if fixing.announces() {
         out.push_str(&fix_summary(report, fixing));
     }
     neutralise(&out)
@@ -231,14 +154,14 @@ pub fn check_text(report: &Report, style: Style, fixing: Fixing) -> String {
 #[derive(serde::Serialize)]
 struct CheckDocument<'a> {
     findings: &'a [Finding],
-    summary: &'a super::catalog::Summary,
+    summary: &'a Summary,
     /// Fix modes only.
     #[serde(skip_serializing_if = "Option::is_none")]
     fixes: Option<Vec<Value>>,
 }
 
-pub fn check_json(report: &Report, fixing: Fixing) -> String {
-    let fixes = (fixing != Fixing::No).then(|| {
+pub fn check_json(report: &Report, fixing: FixMode) -> String {
+    let fixes = (fixing.announces()).then(|| {
         report
             .fixes
             .iter()
@@ -554,7 +477,7 @@ pub fn md_escape(s: &str) -> String {
 
 /// `--format markdown`: a pull-request summary (GitHub job summary, a merge-request note):
 /// counts, then a table of findings per file, fixable ones marked; with `--fix`, what changed.
-pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
+pub fn check_markdown(report: &Report, fixing: FixMode) -> String {
     let s = &report.summary;
     let mut out = String::from("## asset-id check\n\n");
     let verdict = if s.errors > 0 {
@@ -586,7 +509,7 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
         .iter()
         .filter(|f| !f.hidden && f.edit.is_ok() && !f.applied)
         .count();
-    if fixing == Fixing::No && normalizable > 0 {
+    if !fixing.announces() && normalizable > 0 {
         let _ = writeln!(
             out,
             "\n🔧 {} valid but not written in normalized form (`asset-id check --fix` rewrites {})",
@@ -594,9 +517,9 @@ pub fn check_markdown(report: &Report, fixing: Fixing) -> String {
             if normalizable == 1 { "it" } else { "them" }
         );
     }
-    if fixing != Fixing::No && !report.fixes.is_empty() {
+    if fixing.announces() && !report.fixes.is_empty() {
         let title = match fixing {
-            Fixing::Applied => "Fixed by `--fix`",
+            FixMode::Apply => "Fixed by `--fix`",
             _ => "`--fix` would change",
         };
         let _ = writeln!(
@@ -732,19 +655,6 @@ pub fn validate_json(verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_cannot_start_a_line_or_a_command() {
-        assert_eq!(
-            clean("Evil\n::error file=x::pwned\x1b[31m\u{202e}"),
-            "Evil\\n::error file=x::pwned\\u{1b}[31m\\u{202e}"
-        );
-        assert!(matches!(clean("plain APM0001234"), Cow::Borrowed(_)));
-        assert_eq!(
-            neutralise("ok\n  ::error::x\n##vso[task.setvariable]y\nz::w\n"),
-            "ok\n\\  ::error::x\n\\##vso[task.setvariable]y\nz::w\n"
-        );
-    }
 
     #[test]
     fn github_escaping() {
