@@ -62,7 +62,7 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff pkg test-wasm test-js test-frontend test-backend test-pack test-e2e
+test: bootstrap test-docs test-lint test-rust test-cli-diff test-action pkg test-wasm test-js test-frontend test-backend test-pack test-e2e
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -81,6 +81,11 @@ test-rust:
 # invalid_yaml: a few hundred generated and mutated files through target/release/asset-id.
 test-cli-diff: cli node
 	ASSET_ID_BIN=target/release/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
+
+# action.yml's "Run asset-id" step run as the GitHub runner runs it, with target/release/asset-id: a pull request
+# is judged by its base commit's policy (a head commit's CMDB gets no request), output: stays in the workspace.
+test-action: cli node
+	$(ON_NODE22) node --test tests/action/action.test.mjs
 
 test-wasm: node
 	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --node
