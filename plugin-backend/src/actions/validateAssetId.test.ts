@@ -100,10 +100,64 @@ describe('asset-id:validate', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(error?.message).toMatch(/^Asset ID 'APM1\\u\{A\}2026-12-02 INFO forged log line\\u\{1B\}\[2J\\u\{202E\}9+…' is not valid: /);
+    expect(error?.message).toMatch(/^Asset ID 'APM1\\n2026-12-02 INFO forged log line\\u\{1b\}\[2J\\u\{202e\}9+…' is not valid: /);
     expect(error!.message.length).toBeLessThan(2_000);
     for (const raw of ['\n', '\u001b', '\u202e']) expect(error!.message).not.toContain(raw);
     expect((await cmdb.stats()).requests).toBe(0);
+  });
+
+  it('escapes CMDB data (record name, status) in its log line and in the step error: one line, escapes visible', async () => {
+    const name = 'Payments\n2026-12-02 INFO forged \u001b[31mGateway\u001b[0m \u202etxt.exe';
+    const shownName = 'Payments\\n2026-12-02 INFO forged \\u{1b}[31mGateway\\u{1b}[0m \\u{202e}txt.exe';
+    const { lookup: _lookup, ...formatOnly } = samplePolicy(cmdb.url);
+    const action = actionFor({
+      ...formatOnly,
+      lookup: {
+        source: 'registry',
+        registry: {
+          records: [
+            { id: 'APM0001234', name, status: 'operational\r\n::error::forged' },
+            { id: 'APM0000042', name, status: 'retired' },
+          ],
+        },
+      },
+    });
+    const raw = /[\n\r\u001b\u202e]/;
+    const logged = (ctx: ReturnType<typeof context>) =>
+      (['debug', 'info', 'warn', 'error'] as const).flatMap(level =>
+        (ctx.logger[level] as jest.Mock).mock.calls.map(call => String(call[0])),
+      );
+
+    const ctx = context({ assetId: 'APM0001234' });
+    await action.handler(ctx);
+    const lines = logged(ctx);
+    expect(lines).toEqual([
+      `Asset ID APM0001234 is valid (scheme business-app, record ${shownName} [operational\\r\\n::error::forged])`,
+    ]);
+    for (const line of lines) expect(line).not.toMatch(raw);
+    // The step's outputs keep the exact data.
+    expect(ctx.output).toHaveBeenCalledWith('record', expect.objectContaining({ name, status: 'operational\r\n::error::forged' }));
+
+    const failed = context({ assetId: 'APM0000042' });
+    const error = await action.handler(failed).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toContain(`APM0000042 (${shownName}) is retired`);
+    expect(error?.message).not.toMatch(raw);
+    expect(logged(failed)).toEqual([]);
+  });
+
+  it('cuts a huge CMDB name in its log line', async () => {
+    const { lookup: _lookup, ...formatOnly } = samplePolicy(cmdb.url);
+    const action = actionFor({
+      ...formatOnly,
+      lookup: { source: 'registry', registry: { records: [{ id: 'APM0001234', name: `N${'\u202e'.repeat(100_000)}`, status: 'operational' }] } },
+    });
+    const ctx = context({ assetId: 'APM0001234' });
+    await action.handler(ctx);
+    const [line] = (ctx.logger.info as jest.Mock).mock.calls.map(call => String(call[0]));
+    expect(line).toMatch(/^Asset ID APM0001234 is valid \(scheme business-app, record N(\\u\{202e\}){199}… \[operational\]\)$/);
   });
 
   it('scheme input abuse: a list with duplicates, 10,000 names, a 100 KB name, an empty list or a non-string', async () => {

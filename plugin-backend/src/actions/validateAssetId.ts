@@ -5,13 +5,29 @@
  * `ValidateAsset` field's validator, so a direct call of the scaffolder API would bypass it. A template
  * runs this action as its first step to enforce the same rules (same WASM package, same policy) on the
  * server before anything is created.
+ *
+ * Whatever it logs or puts in the step's error that comes from the user or the CMDB (the typed value, the record's
+ * id, name and status, the verdict's value and scheme, issue messages and hints, which quote record names) goes
+ * through `logText`, the CLI's escaping rule: one line, control, bidirectional and other invisible characters shown
+ * as escapes (`\n`, `\u{1b}`, `\u{202e}`), long text cut. The step's outputs keep the exact values.
  */
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { Issue } from 'asset-id';
 import type { AssetIdService } from '../service/AssetIdService';
 import { AssetIdInputError } from '../service/errors';
-import { formatIssue, formatIssues, shownValue } from '../service/messages';
+import { logText } from '../service/logText';
+import { MAX_SHOWN_CHARS } from '../service/messages';
 import { listedFields, publicVerdict } from '../service/publicVerdict';
+
+/** Longest issue message or hint kept in a log line or the step's error (characters, before escaping). */
+const MAX_ISSUE_CHARS = 500;
+
+/** "message (hint)" of one issue, escaped for a log line (the message can quote a CMDB record's name). */
+function issueText(issue: Issue): string {
+  const message = logText(issue.message, MAX_ISSUE_CHARS);
+  return issue.hint ? `${message} (${logText(issue.hint, MAX_ISSUE_CHARS)})` : message;
+}
 
 export const VALIDATE_ACTION_ID = 'asset-id:validate';
 
@@ -78,22 +94,26 @@ export function createValidateAssetIdAction(options: { assetId: AssetIdService }
         throw error;
       }
 
-      const warnings = formatIssues(verdict, 'warning');
+      const shown = (v: string) => logText(v, MAX_SHOWN_CHARS);
+      const warnings = verdict.issues
+        .filter(i => i.severity === 'warning')
+        .map(issueText)
+        .join('; ');
       if (!verdict.valid || verdict.value === null) {
         // Each issue with its code in brackets, e.g. "... is retired (hint) [retired]": readable and greppable.
         const errors =
           verdict.issues
             .filter(i => i.severity === 'error')
-            .map(i => `${formatIssue(i)} [${i.code}]`)
+            .map(i => `${issueText(i)} [${i.code}]`)
             .join('; ') || 'not valid';
-        throw new InputError(`Asset ID '${shownValue(value)}' is not valid: ${errors}`);
+        throw new InputError(`Asset ID '${shown(value)}' is not valid: ${errors}`);
       }
-      if (warnings) ctx.logger.warn(`Asset ID ${verdict.value}: ${warnings}`);
+      if (warnings) ctx.logger.warn(`Asset ID ${shown(verdict.value)}: ${warnings}`);
 
       const record = verdict.record ?? null;
       ctx.logger.info(
-        `Asset ID ${verdict.value} is valid (scheme ${verdict.scheme ?? '?'}` +
-          `${record ? `, record ${record.name ?? record.id}${record.status ? ` [${record.status}]` : ''}` : ''})` +
+        `Asset ID ${shown(verdict.value)} is valid (scheme ${logText(verdict.scheme ?? '?')}` +
+          `${record ? `, record ${logText(record.name ?? record.id)}${record.status ? ` [${logText(record.status)}]` : ''}` : ''})` +
           `${ctx.isDryRun ? ' [dry run]' : ''}`,
       );
       ctx.output('value', verdict.value);

@@ -147,8 +147,9 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   for (const problem of problems) options.logger.warn(problem);
   const fetch = createCredentialedFetch(scopes, options.fetch, {
     policy,
-    // A rejected OAuth client fails every lookup with the same message; it is logged once.
+    // A rejected OAuth client fails every lookup with the same message; it is logged once per backoff step.
     onOAuthRejected: message => options.logger.error(message),
+    now: options.now,
   });
 
   const foundTtl = seconds(policy.lookup?.cacheTtlSeconds, 300);

@@ -222,8 +222,13 @@ export function authorizationFor(url: string, scopes: CredentialScope[]): string
 export interface CredentialedFetchOptions {
   /** Lookup limits for OAuth token requests (`lookup.timeoutMs`, `lookup.maxResponseBytes`). */
   policy?: Policy;
-  /** Told once when an OAuth client is rejected (a configuration error). */
+  /**
+   * Told when an OAuth client is rejected (a configuration error): once per rejected token request, so once per
+   * backoff step (30 s doubling to 5 min), never once per lookup. The message says when the endpoint is asked again.
+   */
   onOAuthRejected?: (message: string) => void;
+  /** The clock for OAuth token lifetimes and the rejected-client backoff (ms; default Date.now). */
+  now?: () => number;
 }
 
 /**
@@ -250,7 +255,9 @@ export function createCredentialedFetch(
           fetch: baseFetch,
           timeoutMs: num(lookup?.timeoutMs),
           maxResponseBytes: num(lookup?.maxResponseBytes),
-          onRejected: options.onOAuthRejected,
+          onRejected: (message, retryInMs) =>
+            options.onOAuthRejected?.(`${message} (the token endpoint is asked again in ${Math.round(retryInMs / 1000)} s)`),
+          now: options.now,
         });
       }
       return p;

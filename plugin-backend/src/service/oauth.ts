@@ -6,10 +6,14 @@
  * `grant_type=client_credentials&client_id=..&client_secret=..`; the answer's `access_token` is reused until
  * 60 s before `expires_in` (half of it for short-lived tokens); a 401 from the Table API drops it and the
  * request is tried once more with a fresh one. Concurrent callers share one token request. A rejected client
- * (`invalid_client` / `unauthorized_client`, or a bare 401) is a configuration error: logged once, never
- * asked again, and every lookup fails with that one message (lookup_unavailable). The token request follows
- * the lookup limits: `lookup.timeoutMs` (even if the network fetch ignores its signal),
- * `lookup.maxResponseBytes`, no redirects. The token is never logged.
+ * (`invalid_client` / `unauthorized_client`, or a bare 401) is a configuration error, but not a permanent one
+ * (a secret rotated in ServiceNow before the backend's config, an OAuth entity re-enabled): the token endpoint
+ * is asked again after a backoff of 30 s, doubling after each new rejection up to 5 min, and back to 30 s after
+ * a token is issued. While backing off no token request is sent and every lookup fails at once with the
+ * rejection's one message (lookup_unavailable); the rejection is logged once per backoff step (once per token
+ * request that was rejected), never once per lookup. The token request follows the lookup limits:
+ * `lookup.timeoutMs` (even if the network fetch ignores its signal), `lookup.maxResponseBytes`, no redirects.
+ * The token is never logged.
  *
  * (The core's interpretation is not called through the WASM package, to keep the .wasm small: the backend
  * is the only JS edge that holds client credentials.)
@@ -18,6 +22,11 @@ import type { FetchLike } from 'asset-id';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** The first wait after a rejected client (ms); each new rejection doubles it, up to REJECTED_BACKOFF_MAX_MS. */
+export const REJECTED_BACKOFF_MIN_MS = 30_000;
+/** The longest wait after a rejected client (ms). */
+export const REJECTED_BACKOFF_MAX_MS = 5 * 60_000;
 
 /** Where the rejected-client message tells the operator to look. */
 export const OAUTH_CONFIG_KEY = 'assetId.credentials.servicenow.clientId / clientSecret';
@@ -30,8 +39,11 @@ export interface OAuthClientOptions {
   fetch: FetchLike;
   timeoutMs?: number;
   maxResponseBytes?: number;
-  /** Told once about a rejected client. */
-  onRejected?: (message: string) => void;
+  /**
+   * Told about a rejected client once per rejected token request (so once per backoff step), with the message
+   * lookups fail with and when the token endpoint is asked again.
+   */
+  onRejected?: (message: string, retryInMs: number) => void;
   now?: () => number;
 }
 
@@ -123,7 +135,10 @@ async function readCapped(resp: Response, cap: number): Promise<string> {
 export class OAuthTokenSource {
   private cached?: { header: string; until?: number };
   private pending?: Promise<string>;
-  private rejected?: string;
+  /** The last rejection: its message, and until when no token request is sent. */
+  private rejected?: { message: string; until: number };
+  /** The wait after the next rejection (ms). */
+  private backoffMs = REJECTED_BACKOFF_MIN_MS;
   /** Token requests sent (for tests and stats). */
   requests = 0;
 
@@ -135,7 +150,8 @@ export class OAuthTokenSource {
 
   /** `Bearer <token>`, from the cache or one token request. Rejects with a message naming OAuth. */
   header(): Promise<string> {
-    if (this.rejected) return Promise.reject(new Error(this.rejected));
+    // Backing off after a rejected client: fail fast with its message, ask nobody.
+    if (this.rejected && this.now() < this.rejected.until) return Promise.reject(new Error(this.rejected.message));
     const c = this.cached;
     if (c && (c.until === undefined || this.now() < c.until)) return Promise.resolve(c.header);
     this.pending ??= this.request().finally(() => {
@@ -188,12 +204,18 @@ export class OAuthTokenSource {
       const header = `Bearer ${answer.accessToken}`;
       const reuse = reuseMs(answer.expiresInS);
       this.cached = { header, until: reuse === undefined ? undefined : this.now() + reuse };
+      // Issued: the client is good again, and a later rejection starts from the shortest wait.
+      this.rejected = undefined;
+      this.backoffMs = REJECTED_BACKOFF_MIN_MS;
       return header;
     }
     if (answer.rejected) {
-      this.rejected = `OAuth: ${answer.message} at ${tokenUrl}: check ${OAUTH_CONFIG_KEY}`;
-      this.options.onRejected?.(this.rejected);
-      throw new Error(this.rejected);
+      const message = `OAuth: ${answer.message} at ${tokenUrl}: check ${OAUTH_CONFIG_KEY}`;
+      const wait = this.backoffMs;
+      this.rejected = { message, until: this.now() + wait };
+      this.backoffMs = Math.min(wait * 2, REJECTED_BACKOFF_MAX_MS);
+      this.options.onRejected?.(message, wait);
+      throw new Error(message);
     }
     throw new Error(`OAuth: ${answer.message}`);
   }
