@@ -9,6 +9,7 @@
 const CODES = [
   'empty', 'invalid_type', 'too_long', 'invalid_characters', 'pattern_mismatch', 'checksum_mismatch',
   'not_found', 'retired', 'ambiguous', 'lookup_unavailable', 'missing_annotation', 'invalid_yaml',
+  'unreadable_file', 'invalid_location', 'invalid_placeholder', 'duplicate_asset_id',
 ];
 // Non-string kinds (src/wasm/codec.rs KINDS); lengths at or above KIND are kinds.
 const KIND = 0xffffff00;

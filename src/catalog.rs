@@ -260,6 +260,68 @@ fn missing(kind: &str, annotation: &str) -> Issue {
     ))
 }
 
+/// A placeholder of Backstage's catalog (`PlaceholderProcessor`): an object whose single key is
+/// `$text`, `$json` or `$yaml`, with a string value (where to read), is replaced by what that
+/// location holds, as text, parsed JSON, or the one YAML document there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placeholder {
+    Text,
+    Json,
+    Yaml,
+}
+
+impl Placeholder {
+    /// `$text`, `$json`, `$yaml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Placeholder::Text => "$text",
+            Placeholder::Json => "$json",
+            Placeholder::Yaml => "$yaml",
+        }
+    }
+}
+
+/// What the catalog does with one object (mapping), read before anything else in an entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectRule {
+    /// No key starts with `$`: an ordinary object, whose values are visited in turn.
+    Visit,
+    /// Left exactly as written, values included: several keys of which one starts with `$`, an
+    /// unknown `$` key, or a placeholder whose value is not a string (Backstage errs on the side of
+    /// leaving such data alone, e.g. a JSON Schema's `$ref`).
+    Leave,
+    /// Replaced by what the placeholder names; the content read is not visited again.
+    Resolve(Placeholder),
+}
+
+/// The rule for an object given its keys (`None` for a key that is not a string) and whether the
+/// value of a single key is a string. Resolving applies anywhere in an entity: `kind`, the whole
+/// `metadata.annotations` mapping, one annotation value.
+///
+/// ```
+/// use asset_id::catalog::{object_rule, ObjectRule, Placeholder};
+/// assert_eq!(object_rule(&[Some("$yaml")], true), ObjectRule::Resolve(Placeholder::Yaml));
+/// assert_eq!(object_rule(&[Some("$text")], false), ObjectRule::Leave);
+/// assert_eq!(object_rule(&[Some("$ref"), Some("type")], true), ObjectRule::Leave);
+/// assert_eq!(object_rule(&[Some("name"), None], true), ObjectRule::Visit);
+/// ```
+pub fn object_rule(keys: &[Option<&str>], single_value_is_string: bool) -> ObjectRule {
+    if !keys.iter().flatten().any(|k| k.starts_with('$')) {
+        return ObjectRule::Visit;
+    }
+    let placeholder = match keys {
+        [Some("$text")] => Placeholder::Text,
+        [Some("$json")] => Placeholder::Json,
+        [Some("$yaml")] => Placeholder::Yaml,
+        _ => return ObjectRule::Leave,
+    };
+    if single_value_is_string {
+        ObjectRule::Resolve(placeholder)
+    } else {
+        ObjectRule::Leave
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -343,7 +343,7 @@ impl PolicySource<'_> {
                 }
                 read_text(path, cap).map(Some)
             }
-            PolicySource::Rev(rev) => match git::show(Path::new("."), rev, path, cap)? {
+            PolicySource::Rev(rev) => match config_repo()?.show(Path::new("."), rev, path, cap)? {
                 None => Ok(None),
                 Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| {
                     format!("not UTF-8 text (at byte {})", e.utf8_error().valid_up_to())
@@ -617,7 +617,8 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         )),
         None => None,
     };
-    let files = check::collect_files(&args.paths)?;
+    let git = git::Git::locate()?;
+    let files = check::collect_files(&args.paths, &git)?;
     let progress = std::sync::Mutex::new(Progress::new());
     let lookup_deadline = args.lookup_deadline;
     let mut resolve = |engine: &mut Engine, ids: &[String]| match &edge {
@@ -703,4 +704,11 @@ fn append_summary(path: &Path, text: &str) -> Result<(), Fatal> {
         .map_err(|e| format!("--summary {}: {}", path.display(), text::io_message(&e)))?;
     f.write_all(text.as_bytes())
         .map_err(|e| format!("--summary {}: {}", path.display(), text::io_message(&e)).into())
+}
+
+/// `--config-rev`: the repository of the current directory, located as `check` locates it.
+fn config_repo() -> Result<std::sync::Arc<git::Repo>, String> {
+    git::Git::locate()?
+        .repo_for(Path::new("."))?
+        .ok_or_else(|| "--config-rev: the current directory is not inside a git repository".into())
 }

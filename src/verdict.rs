@@ -23,11 +23,15 @@ pub enum IssueCode {
     LookupUnavailable,
     MissingAnnotation,
     InvalidYaml,
+    UnreadableFile,
+    InvalidLocation,
+    InvalidPlaceholder,
+    DuplicateAssetId,
 }
 
 impl IssueCode {
     /// Every code, in the order of docs/design.md.
-    pub const ALL: [IssueCode; 12] = [
+    pub const ALL: [IssueCode; 16] = [
         IssueCode::Empty,
         IssueCode::InvalidType,
         IssueCode::TooLong,
@@ -40,6 +44,10 @@ impl IssueCode {
         IssueCode::LookupUnavailable,
         IssueCode::MissingAnnotation,
         IssueCode::InvalidYaml,
+        IssueCode::UnreadableFile,
+        IssueCode::InvalidLocation,
+        IssueCode::InvalidPlaceholder,
+        IssueCode::DuplicateAssetId,
     ];
 
     /// The stable string form, e.g. `"pattern_mismatch"`.
@@ -61,6 +69,10 @@ impl IssueCode {
             IssueCode::LookupUnavailable => "lookup_unavailable",
             IssueCode::MissingAnnotation => "missing_annotation",
             IssueCode::InvalidYaml => "invalid_yaml",
+            IssueCode::UnreadableFile => "unreadable_file",
+            IssueCode::InvalidLocation => "invalid_location",
+            IssueCode::InvalidPlaceholder => "invalid_placeholder",
+            IssueCode::DuplicateAssetId => "duplicate_asset_id",
         }
     }
 
@@ -80,7 +92,11 @@ impl IssueCode {
             IssueCode::Ambiguous => "More than one CMDB record has this ID.",
             IssueCode::LookupUnavailable => "The CMDB could not answer (timeout, server error, credentials, rate limit, non-JSON answer).",
             IssueCode::MissingAnnotation => "A catalog entity of a checked kind lacks the asset-ID annotation.",
-            IssueCode::InvalidYaml => "A catalog file cannot be parsed as YAML.",
+            IssueCode::InvalidYaml => "A catalog file cannot be parsed as YAML, or holds what Backstage's reader reads differently.",
+            IssueCode::UnreadableFile => "A catalog file is not read (too large, a link leaving the repository, not a regular file), or its checked-out copy differs from the committed bytes that were checked.",
+            IssueCode::InvalidLocation => "A kind: Location target that the check cannot resolve exactly (a URL, a path leaving the repository, a missing file, a pattern matching nothing).",
+            IssueCode::InvalidPlaceholder => "A $text, $json or $yaml placeholder that cannot be resolved inside the repository (a URL, an absolute path, a path leaving the repository, a missing file, malformed JSON or YAML).",
+            IssueCode::DuplicateAssetId => "The asset ID is claimed by more than one catalog entity.",
         }
     }
 }

@@ -92,7 +92,7 @@ fn check_sarif() {
     assert!(driver["informationUri"]
         .as_str()
         .is_some_and(|s| s.starts_with("https://")));
-    assert_eq!(driver["rules"].as_array().map(Vec::len), Some(12));
+    assert_eq!(driver["rules"].as_array().map(Vec::len), Some(16));
     let first = &v["runs"][0]["results"][0];
     assert_eq!(
         first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -314,7 +314,7 @@ fn warnings_alone_exit_0() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     let v = json_of(&r);
     assert_eq!(v["summary"]["warnings"], 2);
-    assert_eq!(v["findings"][0]["code"], "ambiguous");
+    assert_eq!(v["findings"][0]["code"], "duplicate_asset_id");
     assert_eq!(v["findings"][0]["severity"], "warning");
     assert!(
         v["findings"][0]["message"]
@@ -553,7 +553,7 @@ fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
         };
         assert_eq!(of("link.yaml").len(), 1, "git {in_git}: {found:?}");
         assert!(of("link.yaml")[0].starts_with("pattern_mismatch: \"APM13\""));
-        assert!(of("out.yaml")[0].starts_with("invalid_yaml: a symbolic link to "));
+        assert!(of("out.yaml")[0].starts_with("unreadable_file: a symbolic link to "));
         let outside = if in_git {
             "outside the repository"
         } else {
@@ -567,7 +567,7 @@ fn symbolic_links_are_followed_inside_the_repository_and_reported_outside() {
         let through = of("through-file.yaml");
         assert_eq!(through.len(), 1, "{found:?}");
         assert!(
-            through[0].starts_with("invalid_yaml: cannot be read (")
+            through[0].starts_with("unreadable_file: cannot be read (")
                 && through[0].contains("directory"),
             "{through:?}"
         );
@@ -597,7 +597,7 @@ fn fifos_and_devices_are_never_read() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let v = json_of(&r);
     assert_eq!(v["findings"][0]["file"], "pipe.yaml");
-    assert_eq!(v["findings"][0]["code"], "invalid_yaml");
+    assert_eq!(v["findings"][0]["code"], "unreadable_file");
     assert!(start.elapsed() < Duration::from_secs(20));
     // A registry must be a regular file of bounded size (/dev/zero never ends).
     for (registry, needle) in [
@@ -655,9 +655,9 @@ fn location_targets_are_followed_or_reported() {
             let v = json_of(&r);
             let got = finding_lines(&v, false);
             let want = [
-                "catalog-info.yaml:9 error invalid_yaml null",
-                "catalog-info.yaml:10 error invalid_yaml null",
-                "catalog-info.yaml:11 error invalid_yaml null",
+                "catalog-info.yaml:9 error invalid_location null",
+                "catalog-info.yaml:10 error invalid_location null",
+                "catalog-info.yaml:11 error invalid_location null",
                 "systems.txt:6 error pattern_mismatch \"BAD\"",
                 "sub/evil.json:1 error pattern_mismatch \"BAD2\"",
             ];
@@ -788,7 +788,7 @@ fn location_queries_and_fragments_are_cut() {
         "catalog-info.yaml",
         "/sys/evil2.txt?",
         &files,
-        &["catalog-info.yaml:7 error invalid_yaml null: the Location's target \"/sys/evil2.txt?\" starts with `/` and has a `?` or `#`"],
+        &["catalog-info.yaml:7 error invalid_location null: the Location's target \"/sys/evil2.txt?\" starts with `/` and has a `?` or `#`"],
     );
 }
 
@@ -831,7 +831,7 @@ fn location_patterns_are_matched_against_the_repositorys_files() {
         assert_eq!(code, 1, "{found:#?}");
         assert_eq!(found.len(), 2, "{found:#?}");
         assert!(
-            found.iter().all(|f| f.contains("error invalid_yaml")
+            found.iter().all(|f| f.contains("error invalid_location")
                 && f.contains("is a pattern that matches no file of ")),
             "{found:#?}"
         );
@@ -862,7 +862,7 @@ fn location_patterns_in_minimatch_syntax_the_check_does_not_share_are_errors() {
             assert_eq!(code, 1, "{target:?}: {found:#?}");
             assert!(
                 found.iter().any(|f| f.starts_with("catalog-info.yaml:")
-                    && f.contains("error invalid_yaml")
+                    && f.contains("error invalid_location")
                     && f.contains("this check does not")),
                 "{target:?}: {found:#?}"
             );
@@ -891,7 +891,7 @@ fn location_url_targets_are_errors_unless_allowed() {
             assert!(
                 found
                     .iter()
-                    .any(|f| f.contains("error invalid_yaml") && f.contains("is a URL")),
+                    .any(|f| f.contains("error invalid_location") && f.contains("is a URL")),
                 "{target:?}: {found:#?}"
             );
         }
@@ -944,7 +944,7 @@ fn location_backslashes_are_slashes() {
         "catalog-info.yaml",
         "\\sys\\evil.txt",
         &files,
-        &["catalog-info.yaml:7 error invalid_yaml null: the Location's target \"\\\\sys\\\\evil.txt\" starts with `\\`"],
+        &["catalog-info.yaml:7 error invalid_location null: the Location's target \"\\\\sys\\\\evil.txt\" starts with `\\`"],
     );
 }
 
@@ -970,7 +970,7 @@ fn location_percent_encoding_is_decoded() {
         ("./sys%2Fevil.txt", "has an encoded `/`"),
     ] {
         let want = format!(
-            "catalog-info.yaml:7 error invalid_yaml null: the Location's target {target:?} "
+            "catalog-info.yaml:7 error invalid_location null: the Location's target {target:?} "
         );
         for (code, found) in check_location("catalog-info.yaml", &[target], &files) {
             assert_eq!(code, 1, "{target}: {found:#?}");
@@ -1001,7 +1001,7 @@ fn location_targets_that_cannot_be_resolved_are_errors() {
             assert_eq!(found.len(), 1, "{target:?}: {found:#?}");
             assert!(
                 found[0].starts_with(
-                    "catalog-info.yaml:7 error invalid_yaml null: the Location's target "
+                    "catalog-info.yaml:7 error invalid_location null: the Location's target "
                 ) && found[0].contains(why),
                 "{target:?}: {found:#?}"
             );
@@ -1038,7 +1038,7 @@ fn markdown_summary_stays_under_githubs_1_mib_limit() {
 }
 
 #[test]
-fn tracked_files_missing_from_the_work_tree_are_findings() {
+fn tracked_files_missing_from_the_work_tree_are_checked_as_committed() {
     let t = TempDir::new();
     t.write("asset-id.yaml", FORMAT_POLICY);
     t.write("ok.yaml", system("ok", "APM0001234"));
@@ -1058,14 +1058,23 @@ fn tracked_files_missing_from_the_work_tree_are_findings() {
     let r = run(t.path(), &["check", "--offline", "--format", "json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let v = json_of(&r);
+    // The committed bytes are what Backstage reads: checked, with a note that the checkout
+    // lacks the file.
     let f = &v["findings"][0];
     assert_eq!(f["file"], "sparse/catalog-info.yaml", "{v}");
-    assert_eq!(f["code"], "invalid_yaml", "{v}");
-    assert_eq!(f["severity"], "error", "{v}");
+    assert_eq!(f["code"], "unreadable_file", "{v}");
+    assert_eq!(f["severity"], "warning", "{v}");
     assert!(
         f["message"].as_str().is_some_and(
-            |m| m.contains("tracked by git but not in the work tree (sparse checkout?)")
+            |m| m.contains("tracked by git but not in the work tree (a sparse checkout?): the committed bytes were checked")
         ),
+        "{v}"
+    );
+    let f = &v["findings"][1];
+    assert_eq!(f["file"], "sparse/catalog-info.yaml", "{v}");
+    assert_eq!(
+        (&f["code"], &f["value"]),
+        (&json!("pattern_mismatch"), &json!("BAD")),
         "{v}"
     );
 }
@@ -1163,7 +1172,7 @@ fn a_file_above_the_cap_is_a_finding_not_a_skip() {
     big.push_str(&format!("# {}\n", "x".repeat(5 * 1024 * 1024)));
     t.write("big.yaml", &big);
     let f = only_finding(&t, "big.yaml", &[]);
-    assert_eq!(f["code"], "invalid_yaml");
+    assert_eq!(f["code"], "unreadable_file");
     assert_eq!(
         f["message"].as_str().unwrap_or(""),
         "file too large (5.0 MiB, cap 4 MiB): not read; a catalog file is a few KiB (--max-file-bytes)"

@@ -12,6 +12,7 @@
 mod entity;
 mod files;
 mod location;
+mod placeholder;
 mod report;
 mod run;
 

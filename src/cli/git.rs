@@ -1,25 +1,492 @@
-//! What `check` reads inside a git work tree: `git ls-files -z --cached --others
-//! --exclude-standard`, i.e. every tracked file whatever `.gitignore` or `.ignore` say (the pull
-//! request's author controls those), plus the untracked files git does not ignore. That is what
-//! Backstage can ingest from the repository.
+//! Every git command `check` runs, on one repository located once, run so that nothing a pull
+//! request commits can steer it.
+//!
+//! - **Located once.** [`Git::locate`] finds the repository the run starts in (`git rev-parse`
+//!   from the current directory); a path outside it finds its own the same way. Every later
+//!   command names that repository explicitly (`--git-dir`, `--work-tree`): git never discovers
+//!   a repository again from a directory of the pull request, so a committed folder shaped like
+//!   a repository (`HEAD`, `objects/`, `refs/`, a `config`) is only files. A path inside a
+//!   separate repository nested in the work tree (a `.git` on the way) is refused.
+//! - **Not configurable by the repository.** `safe.bareRepository=explicit` (a bare-repository
+//!   lookalike is never discovered), `core.fsmonitor=false` (a configured monitor would be run as
+//!   a command), `core.hooksPath` to an empty location, `GIT_CONFIG_NOSYSTEM=1`, stdin closed.
+//!   Command-line `-c` settings win over every configuration file, the repository's included.
+//! - **Committed bytes.** Tracked files are read from git's object store (`git cat-file
+//!   --batch-command`, no `--filters`/`--textconv`): the bytes Backstage reads once the change is
+//!   merged, whatever `.gitattributes` (`working-tree-encoding`, `eol`, `ident`, `filter`) does
+//!   to the checked-out copy.
+//!
+//! What is listed: `git ls-files -z --cached --others --exclude-standard`, i.e. every tracked
+//! file whatever `.gitignore` or `.ignore` say (the pull request's author controls those), plus
+//! the untracked files git does not ignore.
 
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// The files git lists under a directory, and the work tree's top (canonical).
-pub struct Listing {
-    pub files: Vec<PathBuf>,
-    pub top: PathBuf,
+/// The settings every git command runs with (see the module's documentation).
+const SAFE: [&str; 8] = [
+    "-c",
+    "safe.bareRepository=explicit",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.untrackedCache=false",
+];
+
+/// How many symbolic links in a row a committed link may go through.
+const MAX_LINK_HOPS: usize = 40;
+
+fn base() -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args(SAFE)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_EXTERNAL_DIFF")
+        .stdin(Stdio::null());
+    cmd
 }
 
-fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> std::io::Result<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
+/// One entry of git's index (stage 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// `100644`, `100755`, `120000` (a symbolic link), `160000` (a submodule).
+    pub mode: String,
+    pub object: String,
+}
+
+impl IndexEntry {
+    pub fn is_file(&self) -> bool {
+        matches!(self.mode.as_str(), "100644" | "100755")
+    }
+    pub fn is_link(&self) -> bool {
+        self.mode == "120000"
+    }
+}
+
+/// What a tracked path holds as committed, links followed inside the repository.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Committed {
+    /// Not in the index: an untracked file (read from the work tree).
+    Untracked,
+    /// A regular file's blob.
+    File(IndexEntry),
+    /// Why it cannot be read as a file (a link leaving the repository, a loop, a submodule...).
+    Refused(String),
+}
+
+/// A repository, located once.
+pub struct Repo {
+    git_dir: PathBuf,
+    /// The work tree's top, canonical.
+    top: PathBuf,
+    index: OnceLock<Result<HashMap<PathBuf, IndexEntry>, String>>,
+    reader: Mutex<Option<BlobReader>>,
+}
+
+struct BlobReader {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for BlobReader {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("top", &self.top).finish()
+    }
+}
+
+impl Repo {
+    /// The top of the work tree (canonical).
+    pub fn top(&self) -> &Path {
+        &self.top
+    }
+
+    /// A git command on this repository, run in `dir`.
+    fn command(&self, dir: &Path) -> Command {
+        let mut cmd = base();
+        cmd.arg("--git-dir")
+            .arg(&self.git_dir)
+            .arg("--work-tree")
+            .arg(&self.top)
+            .current_dir(dir);
+        cmd
+    }
+
+    fn output(&self, dir: &Path, args: &[&OsStr]) -> Result<Vec<u8>, String> {
+        let out = self
+            .command(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "git {} failed: {}",
+                args.first()
+                    .map(|a| a.to_string_lossy())
+                    .unwrap_or_default(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(out.stdout)
+    }
+
+    /// The files under `dir` (a directory of the work tree) as git lists them, as `dir.join(..)`.
+    pub fn list(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
+        let out = self
+            .output(
+                dir,
+                &[
+                    OsStr::new("ls-files"),
+                    OsStr::new("-z"),
+                    OsStr::new("--cached"),
+                    OsStr::new("--others"),
+                    OsStr::new("--exclude-standard"),
+                ],
+            )
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files: Vec<PathBuf> = out
+            .split(|b| *b == 0)
+            .filter(|rel| !rel.is_empty())
+            // A tracked file missing from the work tree (a sparse checkout, a deletion not yet
+            // staged) stays listed: it is read from git's objects, as Backstage reads it.
+            .map(|rel| dir.join(os_str(rel)))
+            .collect();
+        files.sort();
+        files.dedup();
+        Ok(files)
+    }
+
+    /// The index (stage 0 entries), paths relative to the top; read once.
+    fn index(&self) -> Result<&HashMap<PathBuf, IndexEntry>, String> {
+        self.index
+            .get_or_init(|| {
+                let out = self.output(
+                    &self.top,
+                    &[
+                        OsStr::new("ls-files"),
+                        OsStr::new("-z"),
+                        OsStr::new("--stage"),
+                    ],
+                )?;
+                let mut map = HashMap::new();
+                // "<mode> <object> <stage>\t<path>\0"
+                for entry in out.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+                    let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&entry[..tab]).into_owned();
+                    let mut parts = head.split(' ');
+                    let (Some(mode), Some(object), Some("0")) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
+                        // A merge conflict's stages: no single committed version.
+                        continue;
+                    };
+                    map.insert(
+                        PathBuf::from(os_str(&entry[tab + 1..])),
+                        IndexEntry {
+                            mode: mode.to_string(),
+                            object: object.to_string(),
+                        },
+                    );
+                }
+                Ok(map)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// `path` (any spelling of a path under the work tree) relative to the top, lexically from
+    /// its canonical parent; None when it is not inside the work tree.
+    pub fn relative(&self, path: &Path) -> Option<PathBuf> {
+        let name = path.file_name()?;
+        let parent = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let parent = std::fs::canonicalize(parent).ok()?;
+        let rel = parent.strip_prefix(&self.top).ok()?.join(name);
+        Some(rel)
+    }
+
+    /// What the committed tree holds at `rel` (relative to the top), symbolic links followed
+    /// inside the repository as committed (not as checked out).
+    pub fn committed(&self, rel: &Path) -> Result<Committed, String> {
+        let index = self.index()?;
+        let mut rel = rel.to_path_buf();
+        for _ in 0..MAX_LINK_HOPS {
+            let Some(entry) = index.get(&rel) else {
+                return Ok(Committed::Untracked);
+            };
+            if entry.is_file() {
+                return Ok(Committed::File(entry.clone()));
+            }
+            if !entry.is_link() {
+                return Ok(Committed::Refused(format!(
+                    "not a file in git (mode {}, a submodule?): not read",
+                    entry.mode
+                )));
+            }
+            let target = self.blob(&entry.object, 4096)?.map_err(|_| {
+                "a symbolic link whose target is longer than 4 KiB: not read".to_string()
+            })?;
+            let target = PathBuf::from(os_string(target));
+            let Some(next) = join_inside(rel.parent().unwrap_or(Path::new("")), &target) else {
+                return Ok(Committed::Refused(format!(
+                    "a symbolic link to {}, outside the repository: not read (Backstage reads only the repository's own files)",
+                    target.display()
+                )));
+            };
+            match index.get(&next) {
+                Some(_) => rel = next,
+                None => {
+                    return Ok(Committed::Refused(format!(
+                        "a symbolic link to {}, which is not a committed file of the repository: not read",
+                        target.display()
+                    )))
+                }
+            }
+        }
+        Ok(Committed::Refused(
+            "a symbolic link loop: the link never reaches a file".into(),
+        ))
+    }
+
+    /// The bytes of a blob, `Ok(Err(size))` when it is larger than `cap`.
+    pub fn blob(&self, object: &str, cap: u64) -> Result<Result<Vec<u8>, u64>, String> {
+        if object.is_empty() || !object.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{object:?} is not an object name"));
+        }
+        let mut guard = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let mut child = self
+                .command(&self.top)
+                .args(["cat-file", "--batch-command"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+            let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+                return Err("cannot run git cat-file".into());
+            };
+            *guard = Some(BlobReader {
+                child,
+                stdin,
+                stdout: BufReader::new(stdout),
+            });
+        }
+        let result = guard.as_mut().map(|r| r.read(object, cap));
+        if !matches!(result, Some(Ok(_))) {
+            // A reader out of step is never reused.
+            *guard = None;
+        }
+        result.unwrap_or_else(|| Err("git cat-file is not running".into()))
+    }
+
+    /// The bytes of `path` (relative to `dir`) as committed in revision `rev`: what `--config-rev`
+    /// reads instead of the work tree, so that a pull request cannot loosen the policy it is
+    /// checked against. `Ok(None)` when the revision has no such path. An unknown revision, a
+    /// path that is not a regular file there (a symbolic link, a directory, a submodule) or a
+    /// blob above `cap` bytes is an error.
+    pub fn show(
+        &self,
+        dir: &Path,
+        rev: &str,
+        path: &Path,
+        cap: u64,
+    ) -> Result<Option<Vec<u8>>, String> {
+        if rev.is_empty() || rev.starts_with('-') {
+            return Err(format!("--config-rev {rev:?} is not a revision"));
+        }
+        let spec = format!("{rev}^{{commit}}");
+        let commit = self
+            .output(
+                dir,
+                &[
+                    OsStr::new("rev-parse"),
+                    OsStr::new("--verify"),
+                    OsStr::new("--quiet"),
+                    OsStr::new("--end-of-options"),
+                    OsStr::new(&spec),
+                ],
+            )
+            .map_err(|_| {
+                format!(
+                    "--config-rev {rev:?} is not a commit of the repository at {} (fetch it first; in GitHub Actions, actions/checkout with fetch-depth: 2 has the base as HEAD^1)",
+                    self.top.display()
+                )
+            })?;
+        let commit = String::from_utf8_lossy(&commit).trim().to_string();
+        let listed = self.output(
+            dir,
+            &[
+                OsStr::new("ls-tree"),
+                OsStr::new("-z"),
+                OsStr::new(&commit),
+                OsStr::new("--"),
+                path.as_os_str(),
+            ],
+        )?;
+        // "<mode> <type> <object>\t<path>\0", one entry for a file
+        let entry = listed.split(|b| *b == 0).next().unwrap_or_default();
+        if entry.is_empty() {
+            return Ok(None);
+        }
+        let head = String::from_utf8_lossy(entry.split(|b| *b == b'\t').next().unwrap_or_default())
+            .into_owned();
+        let mut parts = head.split(' ');
+        let (mode, kind, object) = (parts.next(), parts.next(), parts.next());
+        let (Some("100644" | "100755"), Some("blob"), Some(object)) = (mode, kind, object) else {
+            return Err(
+                "not a regular file in that revision (a symbolic link, a directory or a submodule)"
+                    .into(),
+            );
+        };
+        match self.blob(object, cap)? {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(size) => Err(format!("the file is too large ({size} bytes, cap {cap})")),
+        }
+    }
+}
+
+impl BlobReader {
+    /// `info <object>` for its size, then `contents <object>` when it is within `cap`.
+    fn read(&mut self, object: &str, cap: u64) -> Result<Result<Vec<u8>, u64>, String> {
+        let fail = |e: std::io::Error| format!("git cat-file: {e}");
+        writeln!(self.stdin, "info {object}").map_err(fail)?;
+        self.stdin.flush().map_err(fail)?;
+        let size = self.header(object)?;
+        if size > cap {
+            return Ok(Err(size));
+        }
+        writeln!(self.stdin, "contents {object}").map_err(fail)?;
+        self.stdin.flush().map_err(fail)?;
+        if self.header(object)? != size {
+            return Err("git cat-file: the object changed size".into());
+        }
+        let mut bytes = vec![0; size as usize + 1];
+        self.stdout.read_exact(&mut bytes).map_err(fail)?;
+        if bytes.pop() != Some(b'\n') {
+            return Err("git cat-file: unexpected output".into());
+        }
+        Ok(Ok(bytes))
+    }
+
+    /// "<object> blob <size>\n" (anything else is an error).
+    fn header(&mut self, object: &str) -> Result<u64, String> {
+        let mut line = String::new();
+        (&mut self.stdout)
+            .take(512)
+            .read_line(&mut line)
+            .map_err(|e| format!("git cat-file: {e}"))?;
+        let mut parts = line.trim_end().split(' ');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(o), Some("blob"), Some(size)) if o == object => size
+                .parse()
+                .map_err(|_| format!("git cat-file: unexpected answer {line:?}")),
+            _ => Err(format!(
+                "git cat-file: no blob {object} ({})",
+                line.trim_end()
+            )),
+        }
+    }
+}
+
+/// `base.join(target)` resolved lexically, if it stays inside the root (`base` is relative to it).
+fn join_inside(base: &Path, target: &Path) -> Option<PathBuf> {
+    if target.is_absolute() {
+        return None;
+    }
+    let mut out: Vec<&OsStr> = base
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    for c in target.components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out.into_iter().collect())
+}
+
+/// The repositories of a run: the one the run starts in, located once, and any other a path
+/// outside it belongs to.
+pub struct Git {
+    start: Option<Arc<Repo>>,
+    others: Mutex<HashMap<PathBuf, Option<Arc<Repo>>>>,
+}
+
+impl Git {
+    /// Locate the repository of the current directory (if any).
+    pub fn locate() -> Result<Git, String> {
+        Ok(Git {
+            start: discover(Path::new("."))?.map(Arc::new),
+            others: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The repository `dir` (an existing directory) is in; None outside git. A directory inside
+    /// the starting repository is that repository's, unless a separate repository is nested on the
+    /// way (a `.git` between its top and `dir`): that is an error, never a change of scope.
+    pub fn repo_for(&self, dir: &Path) -> Result<Option<Arc<Repo>>, String> {
+        let canonical = std::fs::canonicalize(dir)
+            .map_err(|e| format!("{}: {}", dir.display(), super::text::io_message(&e)))?;
+        if let Some(repo) = &self.start {
+            if let Ok(rel) = canonical.strip_prefix(&repo.top) {
+                let mut at = repo.top.clone();
+                for c in rel.components() {
+                    at.push(c);
+                    if std::fs::symlink_metadata(at.join(".git")).is_ok() {
+                        return Err(format!(
+                            "{} is inside {}, a separate git repository nested in {} (it has its own .git): Backstage does not read it as part of this repository; run asset-id check inside it",
+                            dir.display(),
+                            at.display(),
+                            repo.top.display()
+                        ));
+                    }
+                }
+                return Ok(Some(repo.clone()));
+            }
+        }
+        let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = others.get(&canonical) {
+            return Ok(found.clone());
+        }
+        let found = discover(&canonical)?.map(Arc::new);
+        // One Repo per repository, whatever directory named it.
+        let found = found.map(|r| {
+            others
+                .values()
+                .flatten()
+                .find(|o| o.top == r.top)
+                .cloned()
+                .unwrap_or(r)
+        });
+        others.insert(canonical, found.clone());
+        Ok(found)
+    }
 }
 
 /// Whether `dir` or one of its ancestors holds a `.git` entry.
@@ -30,78 +497,52 @@ fn looks_like_work_tree(dir: &Path) -> bool {
     dir.ancestors().any(|d| d.join(".git").exists())
 }
 
-/// The top of the git work tree `dir` is in (canonical), if any.
-pub fn top(dir: &Path) -> Option<PathBuf> {
-    let out = git(dir, &["rev-parse", "--show-toplevel"]).ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    std::fs::canonicalize(text.trim_end_matches(['\n', '\r'])).ok()
-}
-
-/// The files under `dir` as git sees them; None when `dir` is not inside a git work tree.
-/// A directory that looks like a work tree while `git` cannot list it is an error (exit 2):
+/// The repository whose work tree `dir` is in, located with the safe settings.
+/// A directory that looks like a work tree while git cannot read it is an error (exit 2):
 /// falling back to a walk would silently honour `.gitignore` again.
-pub fn list(dir: &Path) -> Result<Option<Listing>, String> {
-    let inside = git(
-        dir,
-        &["rev-parse", "--is-inside-work-tree", "--show-toplevel"],
-    );
-    let ok = match &inside {
+fn discover(dir: &Path) -> Result<Option<Repo>, String> {
+    let out = base()
+        .current_dir(dir)
+        .args([
+            "rev-parse",
+            "--is-inside-work-tree",
+            "--absolute-git-dir",
+            "--show-toplevel",
+        ])
+        .output();
+    let found = match &out {
         Ok(out) if out.status.success() => {
-            let text = String::from_utf8_lossy(&out.stdout);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
             let mut lines = text.lines();
-            (lines.next() == Some("true"))
-                .then(|| lines.next().map(PathBuf::from))
-                .flatten()
+            match (lines.next(), lines.next(), lines.next()) {
+                (Some("true"), Some(git_dir), Some(top)) => {
+                    Some((PathBuf::from(git_dir), PathBuf::from(top)))
+                }
+                _ => None,
+            }
         }
         _ => None,
     };
-    let Some(top) = ok else {
+    let Some((git_dir, top)) = found else {
         if looks_like_work_tree(dir) {
-            let why = match inside {
+            let why = match out {
                 Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
                 Err(e) => format!("cannot run git: {e}"),
             };
             return Err(format!(
-                "{} is inside a git repository, but `git ls-files` cannot list it ({why}); install git or fix the repository (e.g. git config --global --add safe.directory ...)",
+                "{} is inside a git repository, but git cannot read it ({why}); install git or fix the repository (e.g. git config --global --add safe.directory ...)",
                 dir.display()
             ));
         }
         return Ok(None);
     };
-    let out = git(
-        dir,
-        &[
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ],
-    )
-    .map_err(|e| format!("{}: cannot run git ls-files: {e}", dir.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{}: git ls-files failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let mut files: Vec<PathBuf> = out
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|rel| !rel.is_empty())
-        // A tracked file missing from the work tree (a sparse checkout, a deletion not yet
-        // staged) stays listed: the catalog reads the committed file, so the gate reports it
-        // (catalog.rs) rather than vouching for what it did not read.
-        .map(|rel| dir.join(os_str(rel)))
-        .collect();
-    files.sort();
-    files.dedup();
     let top = std::fs::canonicalize(&top).map_err(|e| format!("{}: {e}", top.display()))?;
-    Ok(Some(Listing { files, top }))
+    Ok(Some(Repo {
+        git_dir,
+        top,
+        index: OnceLock::new(),
+        reader: Mutex::new(None),
+    }))
 }
 
 #[cfg(unix)]
@@ -116,75 +557,28 @@ fn os_str(bytes: &[u8]) -> &OsStr {
     OsStr::new(std::str::from_utf8(bytes).unwrap_or(""))
 }
 
-/// The bytes of `path` (relative to `dir`) as committed in revision `rev`: what `--config-rev`
-/// reads instead of the work tree, so that a pull request cannot loosen the policy it is checked
-/// against. `Ok(None)` when the revision has no such path. An unknown revision, a path that is
-/// not a regular file there (a symbolic link, a directory, a submodule) or a blob above `cap`
-/// bytes is an error.
-pub fn show(dir: &Path, rev: &str, path: &Path, cap: u64) -> Result<Option<Vec<u8>>, String> {
-    if rev.is_empty() || rev.starts_with('-') {
-        return Err(format!("--config-rev {rev:?} is not a revision"));
+fn os_string(bytes: Vec<u8>) -> OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        OsString::from_vec(bytes)
     }
-    let run =
-        |args: &[&OsStr]| git(dir, args).map_err(|e| format!("--config-rev: cannot run git: {e}"));
-    let spec = format!("{rev}^{{commit}}");
-    let commit = run(&[
-        OsStr::new("rev-parse"),
-        OsStr::new("--verify"),
-        OsStr::new("--quiet"),
-        OsStr::new("--end-of-options"),
-        OsStr::new(&spec),
-    ])?;
-    if !commit.status.success() {
-        return Err(format!(
-            "--config-rev {rev:?} is not a commit of the repository at {} (fetch it first; in GitHub Actions, actions/checkout with fetch-depth: 2 has the base as HEAD^1)",
-            dir.display()
-        ));
+    #[cfg(not(unix))]
+    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_resolve_lexically_inside_the_root() {
+        let j = |b: &str, t: &str| join_inside(Path::new(b), Path::new(t));
+        assert_eq!(j("a/b", "c.yaml"), Some(PathBuf::from("a/b/c.yaml")));
+        assert_eq!(j("a/b", "../c.yaml"), Some(PathBuf::from("a/c.yaml")));
+        assert_eq!(j("a", "./x/../y"), Some(PathBuf::from("a/y")));
+        assert_eq!(j("a", "../../etc/passwd"), None);
+        assert_eq!(j("", "../x"), None);
+        assert_eq!(j("a", "/etc/passwd"), None);
     }
-    let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
-    let listed = run(&[
-        OsStr::new("ls-tree"),
-        OsStr::new("-z"),
-        OsStr::new(&commit),
-        OsStr::new("--"),
-        path.as_os_str(),
-    ])?;
-    if !listed.status.success() {
-        return Err(format!(
-            "git ls-tree failed: {}",
-            String::from_utf8_lossy(&listed.stderr).trim()
-        ));
-    }
-    // "<mode> <type> <object>\t<path>\0", one entry for a file
-    let entry = listed.stdout.split(|b| *b == 0).next().unwrap_or_default();
-    if entry.is_empty() {
-        return Ok(None);
-    }
-    let head = String::from_utf8_lossy(entry.split(|b| *b == b'\t').next().unwrap_or_default())
-        .into_owned();
-    let mut parts = head.split(' ');
-    let (mode, kind, object) = (parts.next(), parts.next(), parts.next());
-    let (Some("100644" | "100755"), Some("blob"), Some(object)) = (mode, kind, object) else {
-        return Err(
-            "not a regular file in that revision (a symbolic link, a directory or a submodule)"
-                .into(),
-        );
-    };
-    let size = run(&[OsStr::new("cat-file"), OsStr::new("-s"), OsStr::new(object)])?;
-    let size: u64 = String::from_utf8_lossy(&size.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| "git cat-file -s failed".to_string())?;
-    if size > cap {
-        return Err(format!("the file is too large ({size} bytes, cap {cap})"));
-    }
-    let blob = run(&[
-        OsStr::new("cat-file"),
-        OsStr::new("blob"),
-        OsStr::new(object),
-    ])?;
-    if !blob.status.success() || blob.stdout.len() as u64 != size {
-        return Err("git cat-file failed".into());
-    }
-    Ok(Some(blob.stdout))
 }

@@ -8,7 +8,8 @@ const TYPES: &'static str = r#"
 export type IssueCode =
   | 'empty' | 'invalid_type' | 'too_long' | 'invalid_characters' | 'pattern_mismatch'
   | 'checksum_mismatch' | 'not_found' | 'retired' | 'ambiguous' | 'lookup_unavailable'
-  | 'missing_annotation' | 'invalid_yaml';
+  | 'missing_annotation' | 'invalid_yaml'
+  | 'unreadable_file' | 'invalid_location' | 'invalid_placeholder' | 'duplicate_asset_id';
 /**
  * Stable codes of a caller's mistake, the `code` of a thrown {@link AssetIdError} (the Rust
  * `CallerErrorCode`; a test keeps the two equal): a refused policy, an unknown `scheme` option,

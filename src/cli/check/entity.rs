@@ -26,6 +26,8 @@ pub(super) struct Source<'t> {
     pub(super) bom: usize,
     /// Line starts of `body`, computed when a first value is fixable.
     pub(super) starts: Option<Vec<usize>>,
+    /// Positions of resolved placeholders (their content came from another file).
+    pub(super) resolved: std::collections::HashSet<Pos>,
 }
 
 pub(super) fn check_document(
@@ -139,7 +141,8 @@ pub(super) fn check_document(
         node.pos
     };
     let fix = match input {
-        Input::Str(raw) if settings.fix.computes() => {
+        // A value from a placeholder is not in this file: nothing to rewrite here.
+        Input::Str(raw) if settings.fix.computes() && !source.resolved.contains(&node.pos) => {
             let fixed = settings
                 .validator
                 .fixed_value(raw, &verdict, settings.scheme);

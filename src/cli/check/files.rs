@@ -1,7 +1,9 @@
 //! Which catalog files a run reads, and reading one within its limits.
 
+use crate::cli::git::{Committed, Git, Repo};
 use crate::cli::text::io_message;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A catalog file to read, with the name shown in reports.
 pub struct CatalogFile {
@@ -11,6 +13,28 @@ pub struct CatalogFile {
     /// walked) a symbolic link must stay inside, canonical, and what to call it in messages.
     /// None for files named on the command line.
     pub inside: Option<(PathBuf, &'static str)>,
+    /// The repository the file is in, and its path from the repository's top: a tracked file is
+    /// read as committed (see [`read`]).
+    pub git: Option<(Arc<Repo>, PathBuf)>,
+}
+
+impl CatalogFile {
+    /// A file named on the command line or reached by a Location: in `git`'s repository when its
+    /// directory is.
+    pub fn at(path: PathBuf, inside: Option<(PathBuf, &'static str)>, git: &Git) -> CatalogFile {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let repo = git.repo_for(dir).ok().flatten();
+        let git = repo.and_then(|r| r.relative(&path).map(|rel| (r, rel)));
+        CatalogFile {
+            display: display_path(&path),
+            path,
+            inside,
+            git,
+        }
+    }
 }
 
 /// Limits on what one file may cost.
@@ -80,17 +104,19 @@ fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
 /// `.gitignore` or `.ignore` say, and untracked files that are not ignored); elsewhere a walk
 /// like ripgrep's (`.ignore`, hidden files skipped). Sorted, without duplicates. A path that does
 /// not exist, or names a FIFO, socket or device, is an error (exit 2).
-pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
+pub fn collect_files(paths: &[PathBuf], git: &Git) -> Result<Vec<CatalogFile>, String> {
     let mut out: Vec<CatalogFile> = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root)
             .map_err(|e| format!("{}: {}", root.display(), io_message(&e)))?;
         if meta.is_file() {
-            out.push(CatalogFile {
-                display: display_path(root),
-                path: root.clone(),
-                inside: None,
-            });
+            let dir = root
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            // A nested repository on the way is refused (exit 2), never a change of scope.
+            git.repo_for(dir)?;
+            out.push(CatalogFile::at(root.clone(), None, git));
             continue;
         }
         if !meta.is_dir() {
@@ -100,20 +126,41 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<CatalogFile>, String> {
                 file_type_name(&meta)
             ));
         }
-        let (listed, inside) = match crate::cli::git::list(root)? {
-            Some(listing) => (listing.files, (listing.top, "the repository")),
-            None => (walk(root)?, (canonical(root)?, "the directory checked")),
-        };
-        out.extend(
-            listed
-                .into_iter()
-                .filter(|p| is_yaml(p))
-                .map(|p| CatalogFile {
-                    display: display_path(&p),
-                    path: p,
-                    inside: Some(inside.clone()),
-                }),
-        );
+        match git.repo_for(root)? {
+            Some(repo) => {
+                let base = canonical(root)?
+                    .strip_prefix(repo.top())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                let inside = (repo.top().to_path_buf(), "the repository");
+                for p in repo.list(root)?.into_iter().filter(|p| is_yaml(p)) {
+                    let rel = p
+                        .strip_prefix(root)
+                        .map(|r| base.join(same_file_key(r)))
+                        .ok();
+                    out.push(CatalogFile {
+                        display: display_path(&p),
+                        path: p,
+                        inside: Some(inside.clone()),
+                        git: rel.map(|rel| (repo.clone(), rel)),
+                    });
+                }
+            }
+            None => {
+                let inside = (canonical(root)?, "the directory checked");
+                out.extend(
+                    walk(root)?
+                        .into_iter()
+                        .filter(|p| is_yaml(p))
+                        .map(|p| CatalogFile {
+                            display: display_path(&p),
+                            path: p,
+                            inside: Some(inside.clone()),
+                            git: None,
+                        }),
+                );
+            }
+        }
     }
     // The same file named twice (`check . x.yaml`, `./x.yaml`) is read once. Compared on the
     // path's bytes, never on the display name: two names that differ only in bytes that are not
@@ -257,4 +304,69 @@ pub(super) fn refuse_listed(file: &CatalogFile) -> Result<Option<String>, String
         return Ok(Some(format!("{}: not read", file_type_name(&meta))));
     }
     Ok(None)
+}
+
+/// How the work tree's copy of a file compares with the bytes checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum WorkTree {
+    /// The bytes checked are the work tree's (an untracked file, or outside git).
+    Read,
+    /// A tracked file whose work-tree copy has the committed bytes.
+    Same,
+    /// A tracked file whose work-tree copy differs from the committed bytes (an edit not yet
+    /// staged, or a `.gitattributes` transform: `working-tree-encoding`, `eol`, `ident`, `filter`).
+    Differs,
+    /// A tracked file missing from the work tree (a sparse checkout, a deletion not yet staged).
+    Missing,
+}
+
+/// What reading a catalog file gave.
+pub(super) enum Read {
+    Bytes {
+        bytes: Vec<u8>,
+        worktree: WorkTree,
+    },
+    /// Larger than the cap (its size).
+    TooLarge(u64),
+    /// Not read, and why (a link leaving the repository, a special file, a submodule...).
+    Refused(String),
+}
+
+/// The bytes of a catalog file that the check judges: in git, a tracked file's committed blob (as
+/// staged in the index: in CI, the checked-out commit), which is what Backstage reads after the
+/// merge; an untracked file, or one outside git, from the work tree. `Err`: an I/O error that
+/// stops the run.
+pub(super) fn read(file: &CatalogFile, cap: u64) -> Result<Read, String> {
+    if let Some((repo, rel)) = &file.git {
+        let at = |e: String| format!("{}: {e}", file.display);
+        match repo.committed(rel).map_err(at)? {
+            Committed::File(entry) => {
+                let bytes = match repo.blob(&entry.object, cap).map_err(at)? {
+                    Ok(bytes) => bytes,
+                    Err(size) => return Ok(Read::TooLarge(size)),
+                };
+                let worktree = match std::fs::symlink_metadata(&file.path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => WorkTree::Missing,
+                    _ => match read_capped(&file.path, cap) {
+                        Ok(Ok(w)) if w == bytes => WorkTree::Same,
+                        _ => WorkTree::Differs,
+                    },
+                };
+                return Ok(Read::Bytes { bytes, worktree });
+            }
+            Committed::Refused(why) => return Ok(Read::Refused(why)),
+            Committed::Untracked => {}
+        }
+    }
+    if let Some(why) = refuse_listed(file)? {
+        return Ok(Read::Refused(why));
+    }
+    match read_capped(&file.path, cap) {
+        Ok(Ok(bytes)) => Ok(Read::Bytes {
+            bytes,
+            worktree: WorkTree::Read,
+        }),
+        Ok(Err(size)) => Ok(Read::TooLarge(size)),
+        Err(e) => Err(format!("{}: {}", file.display, io_message(&e))),
+    }
 }

@@ -2,11 +2,13 @@
 
 use super::files::{display_path, walk, CatalogFile};
 use super::report::Report;
+use crate::cli::git::Repo;
 use crate::cli::text::{clean, io_message};
 use crate::cli::yaml::{Node, Pos, Spanned};
-use asset_id::Severity;
+use asset_id::{IssueCode, Severity};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A `spec.target` / `spec.targets` entry of a `kind: Location` entity.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub(super) struct Target {
     pub(super) target: String,
     /// What a followed file must stay inside (canonical), and what to call it.
     pub(super) inside: (PathBuf, &'static str),
+    /// The repository the Location is in (whose top is `inside`).
+    pub(super) repo: Option<Arc<Repo>>,
 }
 
 /// The targets written in a `kind: Location` entity (`spec.target`, `spec.targets`), with their
@@ -54,28 +58,52 @@ pub(super) fn location_targets(root: &Spanned) -> Vec<(Pos, String)> {
 
 /// For a file named on the command line: what the files its Locations point at must stay inside
 /// (its git work tree, else the current directory).
-pub(super) fn named_file_inside(path: &Path) -> (PathBuf, &'static str) {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Some(top) = crate::cli::git::top(dir) {
-        return (top, "the repository");
+pub(super) fn inside_of(file: &CatalogFile) -> (PathBuf, &'static str) {
+    if let Some(inside) = &file.inside {
+        return inside.clone();
+    }
+    if let Some((repo, _)) = &file.git {
+        return (repo.top().to_path_buf(), "the repository");
     }
     let cwd = std::fs::canonicalize(".").unwrap_or_else(|_| PathBuf::from("."));
     (cwd, "the current directory")
 }
 
+/// Whether WHATWG URL parsing takes `target` as an absolute URL: any `scheme:` (`https:host/x`
+/// too, without `//`). Backstage then reads it from there, whatever this repository holds.
+pub(super) fn is_url(target: &str) -> bool {
+    url_input(target)
+        .split_once(':')
+        .is_some_and(|(scheme, _)| {
+            scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        })
+}
+
+/// The directory of `path` from `inside` (canonical), when it is inside.
+pub(super) fn dir_from(path: &Path, inside: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(
+        path.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    )
+    .ok()
+    .and_then(|d| d.strip_prefix(inside).ok().map(Path::to_path_buf))
+}
+
 /// A Location's target as Backstage reads it for a repository registered by URL
 /// (`@backstage/integration`'s `defaultScmResolveUrl`, WHATWG `new URL(target, base)`): the path
 /// it names from the repository's root, one segment per entry.
-struct Resolved {
+pub(super) struct Resolved {
     segments: Vec<(std::ffi::OsString, bool)>,
 }
 
 impl Resolved {
     /// The path from the root, `/`-separated (for messages).
-    fn shown(&self) -> String {
+    pub(super) fn shown(&self) -> String {
         let parts: Vec<String> = self
             .segments
             .iter()
@@ -84,7 +112,7 @@ impl Resolved {
         parts.join("/")
     }
 
-    fn path(&self) -> PathBuf {
+    pub(super) fn path(&self) -> PathBuf {
         self.segments.iter().map(|(s, _)| s.as_os_str()).collect()
     }
 
@@ -96,7 +124,7 @@ impl Resolved {
 /// What WHATWG URL parsing removes before anything else: leading and trailing C0 controls and
 /// spaces (not for the path setter Backstage uses for a target starting with `/`), and every tab
 /// and line break.
-fn url_input(target: &str) -> String {
+pub(super) fn url_input(target: &str) -> String {
     let s = if target.starts_with('/') {
         target
     } else {
@@ -159,7 +187,7 @@ fn minimatch_only(seg: &str) -> Option<&'static str> {
 /// Resolve a target that is not a URL (see [`Resolved`]); `dir` is the Location's directory
 /// from the root (None when the Location's file is not inside it). `Err`: why it cannot be
 /// resolved exactly (the message after "the Location's target X ", and a hint).
-fn resolve_target(
+pub(super) fn resolve_target(
     target: &str,
     dir: Option<&Path>,
     what: &str,
@@ -248,16 +276,12 @@ fn resolve_target(
 fn root_files<'c>(
     cache: &'c mut HashMap<PathBuf, Result<Vec<PathBuf>, String>>,
     root: &Path,
-    what: &str,
+    repo: Option<&Repo>,
 ) -> &'c Result<Vec<PathBuf>, String> {
     cache.entry(root.to_path_buf()).or_insert_with(|| {
-        let listed = if what == "the repository" {
-            match crate::cli::git::list(root)? {
-                Some(listing) => listing.files,
-                None => walk(root)?,
-            }
-        } else {
-            walk(root)?
+        let listed = match repo {
+            Some(repo) => repo.list(root)?,
+            None => walk(root)?,
         };
         Ok(listed
             .into_iter()
@@ -282,33 +306,35 @@ pub(super) fn follow(
     let mut out = Vec::new();
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
     // A file under the root, named relative to the current directory when it is inside it.
-    let file_at = |abs: PathBuf, inside: &(PathBuf, &'static str)| {
+    let file_at = |rel: &Path, t: &Target| {
+        let abs = t.inside.0.join(rel);
         let path = match cwd.as_deref().and_then(|c| abs.strip_prefix(c).ok()) {
-            Some(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+            Some(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
             _ => abs,
         };
         CatalogFile {
             display: display_path(&path),
             path,
-            inside: Some(inside.clone()),
+            inside: Some(t.inside.clone()),
+            // The root is the repository's top when the Location is in one.
+            git: t.repo.clone().map(|r| (r, rel.to_path_buf())),
         }
     };
     for t in targets {
         let shown = clean(&t.target).into_owned();
         let mut finding = |severity: Severity, message: String, hint: &str| {
-            report.push_finding(&t.from, t.pos, severity, message, hint);
+            report.push_finding(
+                &t.from,
+                t.pos,
+                IssueCode::InvalidLocation,
+                severity,
+                message,
+                hint,
+            );
         };
         // WHATWG URL parsing takes any `scheme:` as an absolute URL (`https:host/x` too, without
         // `//`); Backstage then reads it from there, whatever this repository holds.
-        let input = url_input(&t.target);
-        let is_url = input.split_once(':').is_some_and(|(scheme, _)| {
-            scheme.len() > 1
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-        });
-        if is_url {
+        if is_url(&t.target) {
             if allow_url_locations {
                 finding(
                     Severity::Warning,
@@ -325,14 +351,7 @@ pub(super) fn follow(
             continue;
         }
         let (inside, what) = &t.inside;
-        let dir = std::fs::canonicalize(
-            t.from_path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new(".")),
-        )
-        .ok()
-        .and_then(|d| d.strip_prefix(inside).ok().map(Path::to_path_buf));
+        let dir = dir_from(&t.from_path, inside);
         let resolved = match resolve_target(&t.target, dir.as_deref(), what) {
             Ok(r) => r,
             Err((why, hint)) => {
@@ -373,7 +392,7 @@ pub(super) fn follow(
                 .map(|g| g.compile_matcher());
             let mut matched: Vec<PathBuf> = Vec::new();
             if let Ok(m) = &matcher {
-                match root_files(listings, inside, what) {
+                match root_files(listings, inside, t.repo.as_deref()) {
                     Ok(files) => matched.extend(
                         files
                             .iter()
@@ -420,7 +439,7 @@ pub(super) fn follow(
                 let abs = inside.join(&rel);
                 let key = std::fs::canonicalize(&abs).unwrap_or_else(|_| abs.clone());
                 if seen.insert(key) {
-                    out.push(file_at(abs, &t.inside));
+                    out.push(file_at(&rel, &t));
                 }
             }
             continue;
@@ -471,7 +490,7 @@ pub(super) fn follow(
             continue;
         }
         if seen.insert(canonical) {
-            out.push(file_at(literal, &t.inside));
+            out.push(file_at(&resolved.path(), &t));
         }
     }
     out

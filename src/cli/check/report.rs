@@ -87,6 +87,7 @@ impl Report {
         &mut self,
         file: &str,
         pos: Pos,
+        code: IssueCode,
         severity: Severity,
         message: String,
         hint: &str,
@@ -100,7 +101,7 @@ impl Report {
             name: None,
             annotation: None,
             value: Value::Null,
-            code: IssueCode::InvalidYaml,
+            code,
             severity,
             message,
             hint: Some(hint.into()),
@@ -109,8 +110,15 @@ impl Report {
         });
     }
 
-    pub(super) fn push_file_error(&mut self, file: &str, pos: Pos, message: String, hint: &str) {
+    pub(super) fn push_file_error(
+        &mut self,
+        file: &str,
+        pos: Pos,
+        code: IssueCode,
+        message: String,
+        hint: &str,
+    ) {
         self.broken_files.push(file.to_string());
-        self.push_finding(file, pos, Severity::Error, message, hint);
+        self.push_finding(file, pos, code, Severity::Error, message, hint);
     }
 }

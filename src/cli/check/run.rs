@@ -2,12 +2,13 @@
 //! duplicates, and the findings in file order.
 
 use super::entity::{check_document, Pending, Source};
-use super::files::{diff_path, read_capped, refuse_listed, CatalogFile, Limits};
-use super::location::{follow, location_targets, named_file_inside, Target};
+use super::files::{diff_path, read, CatalogFile, Limits, Read, WorkTree};
+use super::location::{follow, inside_of, location_targets, Target};
+use super::placeholder::Placeholders;
 use super::report::{Finding, Report};
 use crate::cli::fix::{self, Fix, FixMode};
-use crate::cli::text::{human_bytes, io_message};
-use crate::cli::yaml::{self, Pos};
+use crate::cli::text::human_bytes;
+use crate::cli::yaml::{self, Pos, Spanned};
 use asset_id::lookup::{driver, Engine, Outcome};
 use asset_id::{Issue, IssueCode, Severity, Validator};
 use serde_json::Value;
@@ -38,24 +39,26 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     let mut report = Report::default();
     let mut pending: Vec<Pending> = Vec::new();
     let start = Pos { line: 1, column: 1 };
-    if let Some(why) = refuse_listed(file)? {
-        report.summary.files += 1;
-        report.push_file_error(
-            &file.display,
-            start,
-            why,
-            "commit the catalog file itself in the repository; the other files were still checked",
-        );
-        return Ok((report, pending));
-    }
     let cap = settings.limits.max_file_bytes;
-    let bytes = match read_capped(&file.path, cap) {
-        Ok(Ok(b)) => b,
-        Ok(Err(size)) => {
+    let (bytes, worktree) = match read(file, cap)? {
+        Read::Bytes { bytes, worktree } => (bytes, worktree),
+        Read::Refused(why) => {
             report.summary.files += 1;
             report.push_file_error(
                 &file.display,
                 start,
+                IssueCode::UnreadableFile,
+                why,
+                "commit the catalog file itself in the repository; the other files were still checked",
+            );
+            return Ok((report, pending));
+        }
+        Read::TooLarge(size) => {
+            report.summary.files += 1;
+            report.push_file_error(
+                &file.display,
+                start,
+                IssueCode::UnreadableFile,
                 format!(
                     "file too large ({}, cap {}): not read; a catalog file is a few KiB (--max-file-bytes)",
                     human_bytes(size),
@@ -65,8 +68,26 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             );
             return Ok((report, pending));
         }
-        Err(e) => return Err(format!("{}: {}", file.display, io_message(&e))),
     };
+    match worktree {
+        WorkTree::Differs => report.push_finding(
+            &file.display,
+            start,
+            IssueCode::UnreadableFile,
+            Severity::Warning,
+            "the checked-out copy differs from the file as committed (staged in git's index): the committed bytes were checked, which is what Backstage reads; an edit not yet staged, or a .gitattributes transform (working-tree-encoding, eol, ident, filter)".into(),
+            "stage the file (git add) to check an edit; the other files were still checked",
+        ),
+        WorkTree::Missing => report.push_finding(
+            &file.display,
+            start,
+            IssueCode::UnreadableFile,
+            Severity::Warning,
+            "tracked by git but not in the work tree (a sparse checkout?): the committed bytes were checked".into(),
+            "nothing to do unless the deletion is meant: then stage it (git rm)",
+        ),
+        WorkTree::Read | WorkTree::Same => {}
+    }
     report.summary.files += 1;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -76,6 +97,7 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             report.push_file_error(
                 &file.display,
                 yaml::pos_after(before),
+                IssueCode::InvalidYaml,
                 "the file is not UTF-8 text (Backstage would read a replacement character here)"
                     .into(),
                 "save the file as UTF-8; the other files were still checked",
@@ -88,14 +110,36 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
     let _one_at_a_time = (text.len() > LARGE_FILE_BYTES)
         .then(|| LARGE_FILE.lock().unwrap_or_else(|p| p.into_inner()));
     let stream = yaml::parse_stream(&text);
+    // Placeholders first, as Backstage's catalog resolves them before anything else.
+    let mut placeholders = Placeholders::new(file, cap);
+    let roots: Vec<Spanned> = stream
+        .documents
+        .iter()
+        .map(|d| {
+            placeholders
+                .document(&d.root)
+                .unwrap_or_else(|| d.root.clone())
+        })
+        .collect();
+    for p in std::mem::take(&mut placeholders.problems) {
+        report.push_finding(
+            &file.display,
+            p.pos,
+            IssueCode::InvalidPlaceholder,
+            Severity::Error,
+            p.message,
+            p.hint,
+        );
+    }
     let mut source = Source {
         body: text.strip_prefix('\u{feff}').unwrap_or(&text),
         bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
         starts: None,
+        resolved: placeholders.positions,
     };
-    for doc in &stream.documents {
+    for root in &roots {
         check_document(
-            &doc.root,
+            root,
             &file.display,
             settings,
             &mut report,
@@ -103,16 +147,16 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             &mut source,
         );
     }
-    let targets: Vec<(Pos, String)> = stream
-        .documents
-        .iter()
-        .flat_map(|d| location_targets(&d.root))
-        .collect();
+    let targets: Vec<(Pos, String)> = roots.iter().flat_map(location_targets).collect();
     if !targets.is_empty() {
-        let inside = match &file.inside {
-            Some(inside) => inside.clone(),
-            None => named_file_inside(&file.path),
-        };
+        let inside = inside_of(file);
+        // Files a Location names are read from the repository when its top is what they must
+        // stay inside.
+        let repo = file
+            .git
+            .as_ref()
+            .filter(|(r, _)| r.top() == inside.0)
+            .map(|(r, _)| r.clone());
         report
             .targets
             .extend(targets.into_iter().map(|(pos, target)| Target {
@@ -121,15 +165,25 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
                 pos,
                 target,
                 inside: inside.clone(),
+                repo: repo.clone(),
             }));
     }
     if settings.fix.computes() {
-        fix_file(file, settings, &text, &stream, &mut pending, &mut report);
+        fix_file(
+            file,
+            settings,
+            &text,
+            &stream,
+            worktree,
+            &mut pending,
+            &mut report,
+        );
     }
     if let Some(err) = stream.error {
         report.push_file_error(
             &file.display,
             err.pos,
+            IssueCode::InvalidYaml,
             format!("invalid YAML: {}", err.message),
             "fix the syntax; the other files were still checked",
         );
@@ -144,6 +198,7 @@ fn fix_file(
     settings: &CheckSettings<'_>,
     text: &str,
     stream: &yaml::Stream,
+    worktree: WorkTree,
     pending: &mut [Pending],
     report: &mut Report,
 ) {
@@ -161,6 +216,12 @@ fn fix_file(
     };
     if stream.error.is_some() {
         refuse(&mut fixes, "the file has a YAML error; fix it first");
+    }
+    if matches!(worktree, WorkTree::Differs | WorkTree::Missing) {
+        refuse(
+            &mut fixes,
+            "the checked-out file differs from the committed one (or is missing); --fix edits only a checkout that matches",
+        );
     }
     if let Some(why) = fix::hard_links(&file.path) {
         refuse(&mut fixes, &why);
@@ -404,7 +465,7 @@ fn finish(
         let resolved = issues.len();
         if let Some(msg) = duplicate_notes.remove(&i) {
             issues.push(
-                Issue::warning(IssueCode::Ambiguous, msg)
+                Issue::warning(IssueCode::DuplicateAssetId, msg)
                     .with_hint("give each System its own asset, or merge the Systems"),
             );
         }
