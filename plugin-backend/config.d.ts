@@ -92,8 +92,28 @@ export interface Config {
        * warn: like flag, plus a warning in the log. A CMDB outage is never an error in any mode.
        */
       mode?: 'flag' | 'error' | 'warn';
-      /** Milliseconds during which IDs are gathered into one lookup (default 20). */
+      /** Milliseconds during which IDs are gathered into one lookup that a caller waits for (default 20). */
       batchWindowMs?: number;
+      /**
+       * Modes flag and warn: on a cache miss the processor does not wait; the ID is queued and looked up when
+       * batchSize IDs are queued or after this many milliseconds (default 2000). The entity gets the status
+       * `pending` until its next processing pass.
+       */
+      queueWaitMs?: number;
+      /**
+       * The refresh-ahead task (Backstage's scheduler): pages through the catalog's checked entities and looks up
+       * the IDs whose verdicts expire before its next run, in full batches. On by default when a lookup is
+       * configured (frequency and timeout: lookup.cacheTtlSeconds); false turns it off.
+       */
+      refresh?:
+        | false
+        | {
+            /** e.g. { minutes: 5 }, an ISO duration (PT5M) or { cron: '...' }; default lookup.cacheTtlSeconds. */
+            frequency?: { [unit: string]: number } | string | { cron: string };
+            /** Default lookup.cacheTtlSeconds. */
+            timeout?: { [unit: string]: number } | string;
+            initialDelay?: { [unit: string]: number } | string;
+          };
     };
 
     /** The backend's verdict cache (the shared store is Backstage's `backend.cache`). */

@@ -13,12 +13,16 @@ export { assetIdPlugin } from './plugin';
 export { catalogModuleAssetId, scaffolderModuleAssetId } from './modules';
 export { createValidateAssetIdAction, VALIDATE_ACTION_ID } from './actions/validateAssetId';
 export { AssetIdEntityProcessor, type AssetIdProcessorOptions } from './processor/AssetIdEntityProcessor';
+export { refreshOnce, REFRESH_TASK_ID, type RefreshTaskOptions } from './processor/refreshTask';
 export {
   assetIdServiceRef,
   assetIdServiceFactory,
   createAssetIdService,
   defaultVerdictStore,
+  type AssetIdEntityCheck,
+  type AssetIdEntityCheckOptions,
   type AssetIdFormatPolicy,
+  type AssetIdRefreshResult,
   type AssetIdService,
   type AssetIdServiceOptions,
   type AssetIdValidateOptions,
@@ -38,6 +42,7 @@ export {
   readAssetIdSettings,
   type AssetIdBackendSettings,
   type AssetIdCacheSettings,
+  type AssetIdProcessorSettings,
   type CmdbCredential,
   type CmdbCredentials,
   type ProcessorMode,

@@ -1,8 +1,9 @@
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { catalogProcessingExtensionPoint, catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createValidateAssetIdAction } from './actions/validateAssetId';
 import { AssetIdEntityProcessor } from './processor/AssetIdEntityProcessor';
+import { scheduleRefreshTask } from './processor/refreshTask';
 import { assetIdServiceRef } from './service/AssetIdService';
 
 /** Registers the scaffolder action `asset-id:validate`. */
@@ -19,7 +20,10 @@ export const scaffolderModuleAssetId = createBackendModule({
   },
 });
 
-/** Registers the catalog processor that writes the asset-ID status of Systems (policy `catalog`). */
+/**
+ * Registers the catalog processor that writes the asset-ID status of Systems (policy `catalog`), and the
+ * refresh-ahead task that keeps their verdicts in the cache (`assetId.processor.refresh`).
+ */
 export const catalogModuleAssetId = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'asset-id',
@@ -29,9 +33,14 @@ export const catalogModuleAssetId = createBackendModule({
         catalog: catalogProcessingExtensionPoint,
         assetId: assetIdServiceRef,
         logger: coreServices.logger,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
+        auth: coreServices.auth,
+        catalogService: catalogServiceRef,
       },
-      async init({ catalog, assetId, logger }) {
+      async init({ catalog, assetId, logger, scheduler, lifecycle, auth, catalogService }) {
         catalog.addProcessor(new AssetIdEntityProcessor({ assetId, logger }));
+        scheduleRefreshTask({ assetId, logger, scheduler, lifecycle, auth, catalog: catalogService });
       },
     });
   },

@@ -27,11 +27,21 @@ type Harness = {
   logger: ReturnType<typeof mockServices.logger.mock>;
   /** Runs postProcessEntity and returns what the processor emitted. */
   run(entity: Entity): Promise<{ entity: Entity; emitted: CatalogProcessorResult[] }>;
+  /**
+   * Like the catalog's processing passes: runs postProcessEntity again while the status is `pending` (modes flag
+   * and warn queue a lookup on a miss instead of waiting), and returns the first pass with a final status.
+   */
+  settle(entity: Entity): Promise<{ entity: Entity; emitted: CatalogProcessorResult[] }>;
   stop(): Promise<void>;
 };
 
-/** Starts a test backend with only the catalog module, capturing the processor it registers. */
-async function harness(assetId: JsonObject): Promise<Harness> {
+/**
+ * Starts a test backend with only the catalog module, capturing the processor it registers. There is no catalog
+ * here for the refresh-ahead task to page through (refreshTask.test.ts and the integration tests cover it), and
+ * queued lookups leave after 10 ms instead of 2 s.
+ */
+async function harness(given: JsonObject): Promise<Harness> {
+  const assetId = { ...given, processor: { refresh: false, queueWaitMs: 10, ...(given.processor as JsonObject | undefined) } };
   const processors: CatalogProcessor[] = [];
   const logger = mockServices.logger.mock();
   const backend = await startTestBackend({
@@ -49,7 +59,7 @@ async function harness(assetId: JsonObject): Promise<Harness> {
   });
   expect(processors).toHaveLength(1);
   const processor = processors[0];
-  return {
+  const h: Harness = {
     processor,
     logger,
     async run(entity) {
@@ -60,8 +70,16 @@ async function harness(assetId: JsonObject): Promise<Harness> {
       } as never);
       return { entity: out, emitted };
     },
+    async settle(entity) {
+      for (let pass = 0; ; pass++) {
+        const result = await h.run(entity);
+        if (statusOf(result.entity) !== 'pending' || pass === 100) return result;
+        await new Promise(r => setTimeout(r, 20));
+      }
+    },
     stop: () => backend.stop(),
   };
+  return h;
 }
 
 function errorMessages(emitted: CatalogProcessorResult[]): string[] {
@@ -84,7 +102,7 @@ describe.each(['flag', 'error', 'warn'] as const)('catalog processor, mode %s', 
    * an InputError in mode error, a warning (and no emit) in mode warn, nothing in mode flag.
    */
   async function expectFlagged(entity: Entity, status: string, pattern: RegExp) {
-    const { entity: out, emitted } = await h.run(entity);
+    const { entity: out, emitted } = await h.settle(entity);
     expect(statusOf(out)).toBe(status);
     expect({ ...out, metadata: { ...out.metadata, annotations: entity.metadata.annotations } }).toEqual(entity);
     if (mode === 'error') {
@@ -101,7 +119,7 @@ describe.each(['flag', 'error', 'warn'] as const)('catalog processor, mode %s', 
 
   it('writes status valid on a System with a valid ID, and reports nothing', async () => {
     const entity = systemEntity('payments', 'APM0001234');
-    const { entity: out, emitted } = await h.run(entity);
+    const { entity: out, emitted } = await h.settle(entity);
     expect(statusOf(out)).toBe('valid');
     expect(out.metadata.annotations?.['example.com/asset-id']).toBe('APM0001234');
     expect(emitted).toEqual([]);
@@ -171,7 +189,7 @@ describe('catalog processor policy options', () => {
           [forged(systemEntity('custom', 'APM0000042', 'System', 'example.com/v1')), undefined],
         ];
         for (const [entity, status] of cases) {
-          const { entity: out } = await h.run(entity);
+          const { entity: out } = await h.settle(entity);
           expect([entity.metadata.name, required, statusOf(out)]).toEqual([entity.metadata.name, required, status]);
           expect(out.metadata.annotations?.other).toBe('kept');
         }
@@ -242,7 +260,7 @@ describe.each(['500', 'slow'])('CMDB outage (scenario %s)', scenario => {
       });
       try {
         const entities = [systemEntity('a', 'APM0001234'), systemEntity('b', 'APM0000042')];
-        const results = await Promise.all(entities.map(e => h.run(e)));
+        const results = await Promise.all(entities.map(e => h.settle(e)));
         for (const { entity, emitted } of results) {
           expect(statusOf(entity)).toBe('unavailable');
           expect(emitted).toEqual([]);
@@ -279,6 +297,60 @@ describe('batching and caching', () => {
       // Second round (the catalog's next refresh): served from the backend's verdict cache.
       await Promise.all(entities.map(e => h.run(e)));
       expect((await cmdb.stats()).requests).toBe(1);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('a first catalog pass: the catalog processes about ten entities at a time', () => {
+  // 120 distinct IDs in waves of 10 concurrent postProcessEntity calls, as the catalog's processing loop
+  // (highWatermark 10) hands them over. None is cached yet.
+  const ids = Array.from({ length: 120 }, (_, i) => `APM${String(200_000 + i).padStart(7, '0')}`);
+  const entities = ids.map((id, i) => systemEntity(`s${i}`, id));
+  async function inWaves(h: Harness) {
+    const out: Array<{ entity: Entity; emitted: CatalogProcessorResult[] }> = [];
+    for (let i = 0; i < entities.length; i += 10) out.push(...(await Promise.all(entities.slice(i, i + 10).map(e => h.run(e)))));
+    return out;
+  }
+  /** The request count once it has not changed for 1.5 s (longer than the queue's wait). */
+  async function requestsSettled(): Promise<number> {
+    let last = -1;
+    for (;;) {
+      const now = (await cmdb.stats()).requests;
+      if (now === last) return now;
+      last = now;
+      await new Promise(r => setTimeout(r, 1_500));
+    }
+  }
+
+  it.each(['flag', 'warn'] as const)(
+    'mode %s: misses are queued into full batches, ceil(120 / batchSize 50) = 3 requests; the next pass is final',
+    async mode => {
+      const h = await harness({ ...samplePolicy(cmdb.url), processor: { mode, queueWaitMs: 1_000 } });
+      try {
+        const first = await inWaves(h);
+        expect(first.map(r => statusOf(r.entity))).toEqual(ids.map(() => 'pending'));
+        expect(first.flatMap(r => r.emitted)).toEqual([]);
+        expect(await requestsSettled()).toBe(3);
+        const { log } = await cmdb.stats();
+        expect(log.map(l => (l.sysparm_query ?? '').split(',').length)).toEqual([50, 50, 20]);
+        // The next pass: every status is final, from the cache, with no more requests.
+        const second = await inWaves(h);
+        expect(second.map(r => statusOf(r.entity))).toEqual(ids.map(() => 'not_found'));
+        expect((await cmdb.stats()).requests).toBe(3);
+      } finally {
+        await h.stop();
+      }
+    },
+  );
+
+  it('mode error: a new entity must not enter unchecked, so each wave waits for its own request', async () => {
+    const h = await harness({ ...samplePolicy(cmdb.url), processor: { mode: 'error' } });
+    try {
+      const first = await inWaves(h);
+      expect(first.map(r => statusOf(r.entity))).toEqual(ids.map(() => 'not_found'));
+      expect(await requestsSettled()).toBe(12);
     } finally {
       await h.stop();
     }

@@ -13,6 +13,12 @@
  * - `warn`: like `flag`, plus a warning in the backend log.
  * A CMDB outage is never an error in any mode: the entity is ingested with its last known status when the cache
  * has one (stale-if-error), else `unavailable`.
+ *
+ * At scale: the catalog processes about ten entities at a time, so a processor that waits for each lookup gets
+ * a few IDs per CMDB request and slows ingestion down. In modes flag and warn the processor therefore never waits
+ * for the CMDB: it answers from the verdict cache (kept warm by the refresh-ahead task, refreshTask.ts); on a miss
+ * the ID is queued for a full batch and the entity gets the status `pending` until its next processing pass. In
+ * mode error an entity must not enter before it is checked, so the processor waits (a batched lookup).
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { makeValidator, stringifyEntityRef, type Entity } from '@backstage/catalog-model';
@@ -22,8 +28,8 @@ import {
   type CatalogProcessor,
   type CatalogProcessorEmit,
 } from '@backstage/plugin-catalog-node';
-import type { EntityCheck, Issue } from 'asset-id';
-import type { AssetIdService } from '../service/AssetIdService';
+import type { Issue } from 'asset-id';
+import type { AssetIdEntityCheck, AssetIdService } from '../service/AssetIdService';
 import type { ProcessorMode } from '../service/config';
 import { AssetIdConfigError } from '../service/errors';
 import { formatIssue, shownValue } from '../service/messages';
@@ -86,9 +92,9 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
   }
 
   async postProcessEntity(entity: Entity, location: LocationSpec, emit: CatalogProcessorEmit): Promise<Entity> {
-    let check: EntityCheck;
+    let check: AssetIdEntityCheck;
     try {
-      check = await this.assetId.validateEntity(entity);
+      check = await this.assetId.validateEntity(entity, { wait: this.mode === 'error' });
     } catch (error) {
       // Not a verdict: a fault of ours. Never let it drop the entity.
       this.logger.warn(`asset-id: could not check ${safeRef(entity)}: ${error instanceof Error ? error.message : error}`);
@@ -97,6 +103,8 @@ export class AssetIdEntityProcessor implements CatalogProcessor {
     // The status annotation is this processor's alone: one written in the entity's own YAML (e.g. a forged
     // `valid` on a System without an asset ID) is removed when the processor has no status to write.
     if (!check.checked || check.status === null) return this.withStatus(entity, null);
+    // Queued for a batched lookup: the next processing pass finds the verdict in the cache.
+    if (check.status === 'pending') return this.withStatus(entity, 'pending');
 
     const ref = safeRef(entity);
     const verdict = check.verdict as AssetIdVerdict | null;

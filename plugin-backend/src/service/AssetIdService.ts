@@ -14,6 +14,7 @@ import {
   createServiceRef,
   type CacheService,
   type LoggerService,
+  type RootLifecycleService,
   type RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { CacheManager } from '@backstage/backend-defaults/cache';
@@ -42,12 +43,39 @@ export interface AssetIdFormatPolicy {
   catalog?: Policy['catalog'];
 }
 
+/** Options of `AssetIdService.validateEntity`. */
+export interface AssetIdEntityCheckOptions {
+  /**
+   * true (default): wait for the CMDB when the verdict is not cached. false (the catalog processor in modes flag
+   * and warn): answer from the cache; on a miss the ID is queued for a batched lookup and the check's status is
+   * `pending` (the entity's next processing pass finds the verdict).
+   */
+  wait?: boolean;
+}
+
+/** The core's entity check, with `pending` when the lookup was queued instead of awaited. */
+export interface AssetIdEntityCheck extends Omit<EntityCheck, 'status'> {
+  status: EntityCheck['status'] | 'pending';
+}
+
+/** What the refresh-ahead task did in one run. */
+export interface AssetIdRefreshResult {
+  /** Distinct IDs of checked entities with a valid format. */
+  ids: number;
+  /** Of these, the ones looked up (verdict missing or expiring within the horizon). */
+  due: number;
+  /** Of these, the ones the CMDB could not answer. */
+  failed: number;
+}
+
 /** The backend's access to the asset-id rules. */
 export interface AssetIdService {
   /** Settings read from app-config `assetId` (policy plus backend-only keys). */
   readonly settings: AssetIdBackendSettings;
   /** Whether the policy has a CMDB lookup. */
   readonly hasLookup: boolean;
+  /** Whether verdicts are kept in a shared store (Backstage's cache service) that replicas share. */
+  readonly sharedCache: boolean;
   /** The policy's format rules (schemes, maxLength, catalog). */
   formatPolicy(): AssetIdFormatPolicy;
   /** The policy's scheme names, in order. */
@@ -58,6 +86,17 @@ export interface AssetIdService {
   validateMany(values: readonly unknown[], options?: AssetIdValidateOptions): Promise<AssetIdVerdict[]>;
   /** The core's catalog rules for one entity, with the annotation's lookup through the shared cache. */
   validateEntity(entity: unknown): Promise<EntityCheck>;
+  validateEntity(entity: unknown, options: AssetIdEntityCheckOptions): Promise<AssetIdEntityCheck>;
+  /**
+   * Refresh-ahead (the catalog module's scheduled task): the asset IDs of `entities` whose verdicts are missing
+   * or expire within `dueWithinMs` are looked up in full batches into the cache.
+   */
+  refreshEntities(entities: Iterable<unknown>, dueWithinMs: number): Promise<AssetIdRefreshResult>;
+  /**
+   * While a refresh task runs every `graceMs` or more often, the processor serves a verdict up to `graceMs` past
+   * its TTL without a lookup of its own (the task renews it); 0 turns this off.
+   */
+  setRefreshGrace(graceMs: number): void;
 }
 
 export interface AssetIdServiceOptions {
@@ -72,6 +111,8 @@ export interface AssetIdServiceOptions {
   store?: CacheService | null;
   /** Clock (tests). */
   now?: () => number;
+  /** The root lifecycle: at shutdown the lookup queue stops. */
+  lifecycle?: RootLifecycleService;
 }
 
 /**
@@ -164,9 +205,13 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     staleIfErrorMs: settings.cache.staleIfErrorSeconds * 1000,
     memoryEntries: settings.cache.memoryEntries,
     batchWindowMs: settings.processor.batchWindowMs,
+    queueBatchSize: batchSizeOf(policy),
+    queueWaitMs: settings.processor.queueWaitMs,
     logger: options.logger,
     now: options.now,
   });
+
+  options.lifecycle?.addShutdownHook(() => cache.close());
 
   const formatOnly: Pick<Policy, 'maxLength'> = policy.maxLength === undefined ? {} : { maxLength: policy.maxLength };
 
@@ -213,9 +258,38 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     return abortable(lookupAll(formats), opts.signal);
   };
 
+  function validateEntity(entity: unknown): Promise<EntityCheck>;
+  function validateEntity(entity: unknown, opts: AssetIdEntityCheckOptions): Promise<AssetIdEntityCheck>;
+  async function validateEntity(entity: unknown, opts: AssetIdEntityCheckOptions = {}): Promise<AssetIdEntityCheck> {
+    // The core's catalog rules (apiVersion, kind, annotation, required, blank and non-string values).
+    const check = validator.checkEntity(entity);
+    const format = check.verdict;
+    if (!check.checked || !hasLookup || !format || !format.valid || format.value === null || format.scheme === null) {
+      return check;
+    }
+    if (opts.wait === false) {
+      const cached = await cache.cached(format.scheme, format.value);
+      if (cached === undefined) {
+        // Not checked yet: the format's verdict, status pending (no lookup issue: nothing failed).
+        return { ...check, status: 'pending' };
+      }
+      const verdict: AssetIdVerdict = { ...cached, input: format.input };
+      return { checked: true, value: verdict.valid ? verdict.value : null, issues: verdict.issues, verdict, status: statusOf(verdict) };
+    }
+    const [verdict] = await lookupAll([format]);
+    return {
+      checked: true,
+      value: verdict.valid ? verdict.value : null,
+      issues: verdict.issues,
+      verdict,
+      status: statusOf(verdict),
+    };
+  }
+
   return {
     settings,
     hasLookup,
+    sharedCache: store !== undefined,
     formatPolicy: () => ({
       schemes: policy.schemes,
       ...formatOnly,
@@ -224,23 +298,27 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     schemeNames: () => [...names],
     validate: async (value, opts) => (await validateMany([value], opts))[0],
     validateMany,
-    async validateEntity(entity) {
-      // The core's catalog rules (apiVersion, kind, annotation, required, blank and non-string values).
-      const check = validator.checkEntity(entity);
-      const format = check.verdict;
-      if (!check.checked || !hasLookup || !format || !format.valid || format.value === null || format.scheme === null) {
-        return check;
+    validateEntity,
+    async refreshEntities(entities, dueWithinMs) {
+      const pairs: Array<readonly [string, string]> = [];
+      if (hasLookup) {
+        for (const entity of entities) {
+          const format = validator.checkEntity(entity).verdict;
+          if (format?.valid && format.value !== null && format.scheme !== null) pairs.push([format.scheme, format.value]);
+        }
       }
-      const [verdict] = await lookupAll([format]);
-      return {
-        checked: true,
-        value: verdict.valid ? verdict.value : null,
-        issues: verdict.issues,
-        verdict,
-        status: statusOf(verdict),
-      };
+      const ids = new Set(pairs.map(([scheme, value]) => `${scheme}\u0000${value}`)).size;
+      const { due, failed } = await cache.refresh(pairs, dueWithinMs);
+      return { ids, due, failed };
     },
+    setRefreshGrace: graceMs => cache.setRefreshGrace(graceMs),
   };
+}
+
+/** IDs per CMDB request: the ServiceNow source's batchSize (default 50); other sources batch nothing (50). */
+function batchSizeOf(policy: Policy): number {
+  const size: unknown = (policy.lookup?.servicenow as { batchSize?: unknown } | undefined)?.batchSize;
+  return typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : 50;
 }
 
 /**
@@ -280,9 +358,9 @@ export const assetIdServiceRef = createServiceRef<AssetIdService>({
   defaultFactory: async service =>
     createServiceFactory({
       service,
-      deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger },
-      factory: ({ config, logger }) =>
-        createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }) }),
+      deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger, lifecycle: coreServices.rootLifecycle },
+      factory: ({ config, logger, lifecycle }) =>
+        createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }), lifecycle }),
     }),
 });
 
@@ -290,8 +368,8 @@ export const assetIdServiceRef = createServiceRef<AssetIdService>({
 export function assetIdServiceFactory(options: Pick<AssetIdServiceOptions, 'fetch' | 'store' | 'now'> = {}) {
   return createServiceFactory({
     service: assetIdServiceRef,
-    deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger },
-    factory: ({ config, logger }) =>
-      createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }), ...options }),
+    deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger, lifecycle: coreServices.rootLifecycle },
+    factory: ({ config, logger, lifecycle }) =>
+      createAssetIdService({ config, logger: logger.child({ service: 'asset-id' }), lifecycle, ...options }),
   });
 }

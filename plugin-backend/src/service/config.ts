@@ -6,14 +6,22 @@
  * that are stripped before the policy reaches the WASM core (which refuses unknown keys):
  *
  *   assetId.processor.mode            'flag' (default) | 'error' | 'warn'
- *   assetId.processor.batchWindowMs   how long IDs are gathered into one lookup (default 20)
+ *   assetId.processor.batchWindowMs   how long IDs are gathered into one lookup that a caller waits for (default 20)
+ *   assetId.processor.queueWaitMs     how long an ID the processor did not find in the cache waits for batchSize - 1
+ *                                     others before its lookup is sent (default 2000)
+ *   assetId.processor.refresh         the refresh-ahead task: false, or { frequency, timeout, initialDelay }
+ *                                     (default: on when a lookup is configured, every lookup.cacheTtlSeconds)
  *   assetId.catalog.statusAnnotation  the annotation the processor writes (default `<catalog.annotation>-status`)
  *   assetId.cache.memoryEntries       size of each in-process verdict layer, with and without a record (LRU; 10000)
  *   assetId.cache.staleIfErrorSeconds how long a last known verdict is served while the CMDB is down (default 86400)
  *   assetId.credentials.<source>      CMDB credentials (visibility secret), see fetch.ts
  *   assetId.backend.lookup            DEPRECATED (the proxy setup): deep-merged over `lookup`, with a warning
  */
-import type { Config } from '@backstage/config';
+import {
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+  type SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
+import { ConfigReader, type Config } from '@backstage/config';
 import type { JsonObject, JsonValue } from '@backstage/types';
 import type { Policy } from 'asset-id';
 
@@ -55,10 +63,25 @@ export interface AssetIdCacheSettings {
   staleIfErrorSeconds: number;
 }
 
+/** The catalog processor's settings (`assetId.processor`, and `catalog.statusAnnotation`). */
+export interface AssetIdProcessorSettings {
+  mode: ProcessorMode;
+  /** How long IDs are gathered into one lookup that a caller waits for (router, action, processor mode error). */
+  batchWindowMs: number;
+  /** How long a queued ID (a cache miss of the processor in modes flag and warn) waits for a full batch. */
+  queueWaitMs: number;
+  statusAnnotation: string | null;
+  /**
+   * The refresh-ahead task's schedule (coreServices.scheduler), or null when it is off (`refresh: false`, or no
+   * lookup is configured).
+   */
+  refresh: SchedulerServiceTaskScheduleDefinition | null;
+}
+
 export interface AssetIdBackendSettings {
   /** The policy handed to `new AssetIdValidator(policy)`. */
   policy: Policy;
-  processor: { mode: ProcessorMode; batchWindowMs: number; statusAnnotation: string | null };
+  processor: AssetIdProcessorSettings;
   cache: AssetIdCacheSettings;
   credentials: CmdbCredentials;
   /** Problems worth a startup warning (deprecated keys). */
@@ -168,6 +191,8 @@ export function readAssetIdSettings(rootConfig: Config): AssetIdBackendSettings 
     );
   }
   const batchWindowMs = readNumber(section, 'processor.batchWindowMs', 20, 0, 10_000);
+  const queueWaitMs = readNumber(section, 'processor.queueWaitMs', 2_000, 0, 60_000);
+  const refresh = readRefresh(section, policy);
   const cache: AssetIdCacheSettings = {
     memoryEntries: readNumber(section, 'cache.memoryEntries', 10_000, 1, 10_000_000),
     staleIfErrorSeconds: readNumber(section, 'cache.staleIfErrorSeconds', 86_400, 0, 30 * 86_400),
@@ -186,9 +211,37 @@ export function readAssetIdSettings(rootConfig: Config): AssetIdBackendSettings 
   return {
     // The core validates the shape; the cast only hands the JSON over.
     policy: policy as unknown as Policy,
-    processor: { mode, batchWindowMs, statusAnnotation },
+    processor: { mode, batchWindowMs, queueWaitMs, statusAnnotation, refresh },
     cache,
     credentials,
     warnings,
   };
+}
+
+/**
+ * `assetId.processor.refresh`: `false` turns the refresh-ahead task off; an object sets its schedule (Backstage's
+ * task schedule config: `frequency`, `timeout`, `initialDelay`, as `{ minutes: 5 }`, an ISO duration or a cron).
+ * Default, when the policy has a lookup: every `lookup.cacheTtlSeconds` (300), timeout the same, no initial delay.
+ */
+function readRefresh(section: Config, policy: JsonObject): SchedulerServiceTaskScheduleDefinition | null {
+  const lookup = isObject(policy.lookup) ? policy.lookup : undefined;
+  const source = lookup?.source;
+  if (source === undefined || source === 'none') return null;
+  const raw = section.getOptional<JsonValue>('processor.refresh');
+  if (raw === false) return null;
+  if (raw !== undefined && raw !== true && !isObject(raw)) {
+    throw new Error(`Invalid config at 'assetId.processor.refresh': expected false or { frequency, timeout, initialDelay }`);
+  }
+  const ttl = typeof lookup?.cacheTtlSeconds === 'number' && lookup.cacheTtlSeconds > 0 ? lookup.cacheTtlSeconds : 300;
+  const given = isObject(raw) ? raw : {};
+  const unknown = Object.keys(given).filter(k => !['frequency', 'timeout', 'initialDelay'].includes(k));
+  if (unknown.length > 0) {
+    throw new Error(`Invalid config at 'assetId.processor.refresh': unknown key '${unknown[0]}' (frequency, timeout, initialDelay)`);
+  }
+  const withDefaults: JsonObject = { frequency: { seconds: ttl }, timeout: { seconds: ttl }, ...given };
+  try {
+    return readSchedulerServiceTaskScheduleDefinitionFromConfig(new ConfigReader(withDefaults));
+  } catch (error) {
+    throw new Error(`Invalid config at 'assetId.processor.refresh': ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -14,6 +14,12 @@
  *                      `processor.batchWindowMs` are looked up together (the core plans ceil(N / batchSize)
  *                      requests). Its own memo is cleared as soon as a lookup settles: the layers above are the
  *                      cache, with TTLs.
+ *   queue              the catalog processor does not wait on a miss (`cached`): the ID joins a queue that is
+ *                      looked up when it holds `batchSize` IDs or after `processor.queueWaitMs`, so the catalog's
+ *                      first pass (which processes about ten entities at a time) costs about ceil(N / batchSize)
+ *                      requests; the entity gets its status at its next processing pass
+ *   refresh-ahead      `refresh(pairs, dueWithinMs)`: the refresh task (refreshTask.ts) looks up the catalog's IDs
+ *                      whose verdicts expire within `dueWithinMs`, in full batches, so processing passes find them
  *   TTLs               the policy's: `lookup.cacheTtlSeconds` (default 300) for answers with a record,
  *                      `lookup.notFoundTtlSeconds` (default 60, capped by the former) for the others. Faults
  *                      (`lookup_unavailable`) are never stored.
@@ -61,6 +67,10 @@ export interface VerdictCacheOptions {
   staleIfErrorMs: number;
   memoryEntries: number;
   batchWindowMs: number;
+  /** IDs per queued lookup (the source's batchSize). Default 50. */
+  queueBatchSize?: number;
+  /** How long a queued ID waits for a full batch. Default 2000. */
+  queueWaitMs?: number;
   logger: LoggerService;
   now?: () => number;
 }
@@ -130,11 +140,30 @@ export class VerdictCache {
   private storeFailureLogged = false;
   /** When each lookup-failure reason was last logged (callers outside the backend never see the reason). */
   private readonly faultsLogged = new LRUCache<string, true>({ max: 100, ttl: 60_000 });
+  /** The last fault per key, until the next answer (what `cached` reports for an ID never answered). */
+  private readonly faults: LRUCache<string, Verdict>;
+  /** Keys waiting for a queued lookup, in arrival order, and keys whose queued lookup is in flight. */
+  private readonly queue = new Set<string>();
+  private readonly queuedInFlight = new Set<string>();
+  private queueTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly queueBatchSize: number;
+  private readonly queueWaitMs: number;
+  /**
+   * While a refresh task renews the catalog's verdicts, `cached` serves an expired verdict up to this long past
+   * its TTL without queueing a lookup of its own (the task will renew it); 0: no task.
+   */
+  private refreshGraceMs = 0;
+  private closed = false;
+  /** Queued lookups sent, and the IDs in them (tests, metrics). */
+  readonly queueStats = { lookups: 0, ids: 0 };
 
   constructor(private readonly options: VerdictCacheOptions) {
     this.now = options.now ?? Date.now;
     this.memory = new LRUCache<string, Entry>({ max: options.memoryEntries });
     this.negative = new LRUCache<string, Entry>({ max: options.memoryEntries });
+    this.faults = new LRUCache<string, Verdict>({ max: options.memoryEntries, ttl: Math.max(options.notFoundTtlMs, 1_000) });
+    this.queueBatchSize = Math.max(1, options.queueBatchSize ?? 50);
+    this.queueWaitMs = Math.max(0, options.queueWaitMs ?? 2_000);
     this.loader = new DataLoader<string, AssetIdVerdict, string>(keys => this.loadMany(keys), {
       maxBatchSize: 1000,
       batchScheduleFn: callback => setTimeout(callback, options.batchWindowMs),
@@ -149,6 +178,110 @@ export class VerdictCache {
     } finally {
       // Settled: later callers read the cache layers (with TTLs), not DataLoader's memo.
       this.loader.clear(key);
+    }
+  }
+
+  /**
+   * The catalog processor's read (modes flag and warn): never waits for the CMDB. A fresh verdict from the
+   * in-process layer or the shared store; otherwise the ID is queued for a batched lookup (unless a refresh task
+   * covers it) and the answer is the last known verdict, else the last fault, else undefined (not checked yet).
+   */
+  async cached(scheme: string, value: string): Promise<AssetIdVerdict | undefined> {
+    const key = `${scheme}${SEP}${value}`;
+    const now = this.now();
+    const memory = this.memoryGet(key);
+    if (memory && memory.freshUntil > now) return memory.verdict;
+    const stored = await this.readStore(key);
+    if (stored && stored.freshUntil > now) {
+      this.memorySet(key, stored);
+      return stored.verdict;
+    }
+    const candidates = [memory, stored].filter((e): e is Entry => e !== undefined && e.staleUntil > now);
+    const last = candidates.sort((a, b) => b.checkedAt - a.checkedAt)[0];
+    if (!last || now - last.freshUntil >= this.refreshGraceMs) this.enqueue(key);
+    return last?.verdict ?? this.faults.get(key);
+  }
+
+  /**
+   * Refresh-ahead: looks up, in full batches, the keys among `pairs` whose verdict is missing or expires within
+   * `dueWithinMs` (in this process and in the shared store). Returns how many were due and how many the CMDB
+   * could not answer.
+   */
+  async refresh(
+    pairs: ReadonlyArray<readonly [scheme: string, value: string]>,
+    dueWithinMs: number,
+  ): Promise<{ due: number; failed: number }> {
+    const now = this.now();
+    const keys = [...new Set(pairs.map(([scheme, value]) => `${scheme}${SEP}${value}`))];
+    const notFresh = keys.filter(key => (this.memoryGet(key)?.freshUntil ?? 0) <= now + dueWithinMs);
+    const stored = await Promise.all(notFresh.map(key => this.readStore(key)));
+    const due: string[] = [];
+    const stale = new Map<string, Entry>();
+    notFresh.forEach((key, n) => {
+      const entry = stored[n];
+      if (entry && entry.freshUntil > now + dueWithinMs) {
+        this.memorySet(key, entry);
+        return;
+      }
+      const last = [this.memoryGet(key), entry]
+        .filter((e): e is Entry => e !== undefined && e.staleUntil > now)
+        .sort((a, b) => b.checkedAt - a.checkedAt)[0];
+      if (last) stale.set(key, last);
+      due.push(key);
+    });
+    let failed = 0;
+    // Chunks of whole batches, so that every request but the last carries batchSize IDs.
+    const chunk = this.queueBatchSize * 8;
+    for (let i = 0; i < due.length; i += chunk) {
+      const results = await this.lookupKeys(due.slice(i, i + chunk), stale);
+      failed += results.filter(r => r instanceof Error || isFault(r) || r.stale !== undefined).length;
+    }
+    return { due: due.length, failed };
+  }
+
+  /** Turns on (grace > 0) or off the refresh task's coverage of expired verdicts in `cached`. */
+  setRefreshGrace(graceMs: number): void {
+    this.refreshGraceMs = Math.max(0, graceMs);
+  }
+
+  /** Stops queueing (backend shutdown): queued IDs are dropped, no timer is left behind. */
+  close(): void {
+    this.closed = true;
+    this.queue.clear();
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
+  }
+
+  private enqueue(key: string): void {
+    if (this.closed || this.queue.has(key) || this.queuedInFlight.has(key)) return;
+    this.queue.add(key);
+    if (this.queue.size >= this.queueBatchSize) this.flushQueue(false);
+    else if (this.queueTimer === undefined) {
+      this.queueTimer = setTimeout(() => {
+        this.queueTimer = undefined;
+        this.flushQueue(true);
+      }, this.queueWaitMs);
+      this.queueTimer.unref?.();
+    }
+  }
+
+  /** Sends every full batch of the queue (and, with `all`, the rest). */
+  private flushQueue(all: boolean): void {
+    while (this.queue.size >= this.queueBatchSize || (all && this.queue.size > 0)) {
+      const keys = [...this.queue].slice(0, this.queueBatchSize);
+      for (const key of keys) {
+        this.queue.delete(key);
+        this.queuedInFlight.add(key);
+      }
+      this.queueStats.lookups += 1;
+      this.queueStats.ids += keys.length;
+      this.loadMany(keys)
+        .catch(() => undefined)
+        .finally(() => keys.forEach(key => this.queuedInFlight.delete(key)));
+    }
+    if (this.queue.size === 0 && this.queueTimer !== undefined) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = undefined;
     }
   }
 
@@ -268,12 +401,29 @@ export class VerdictCache {
       misses.push(i);
     });
 
-    // 2. The CMDB, one validateMany per scheme (the core batches and coalesces within it).
+    // 2. The CMDB.
+    const looked = await this.lookupKeys(
+      misses.map(i => keys[i]),
+      new Map(misses.flatMap(i => (stale.has(i) ? [[keys[i], stale.get(i)!] as const] : []))),
+    );
+    misses.forEach((i, n) => {
+      results[i] = looked[n];
+    });
+    return results;
+  }
+
+  /**
+   * Looks `keys` up in the CMDB (one validateMany per scheme: the core plans ceil(n / batchSize) requests and
+   * coalesces with lookups in flight) and stores the answers. A fault is answered with the key's entry in
+   * `stale` (marked stale) when there is one; it is never stored, only remembered for `cached`.
+   */
+  private async lookupKeys(keys: readonly string[], stale: ReadonlyMap<string, Entry>): Promise<Array<AssetIdVerdict | Error>> {
+    const results = new Array<AssetIdVerdict | Error>(keys.length);
     const byScheme = new Map<string, number[]>();
-    for (const i of misses) {
-      const scheme = keys[i].slice(0, keys[i].indexOf(SEP));
+    keys.forEach((key, i) => {
+      const scheme = key.slice(0, key.indexOf(SEP));
       byScheme.set(scheme, [...(byScheme.get(scheme) ?? []), i]);
-    }
+    });
     const writes: Array<Promise<void>> = [];
     await Promise.all(
       [...byScheme].map(async ([scheme, indexes]) => {
@@ -287,24 +437,23 @@ export class VerdictCache {
         }
         indexes.forEach((i, n) => {
           const verdict = verdicts?.[n];
-          const last = stale.get(i);
+          const last = stale.get(keys[i]);
           if (verdict === undefined || isFault(verdict)) {
-            this.logFault(
-              verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ??
-                failure?.message ??
-                'no verdict',
-            );
+            const reason =
+              verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ?? failure?.message;
+            this.logFault(reason ?? 'no verdict');
+            if (verdict) this.faults.set(keys[i], verdict);
             if (last) {
-              const reason =
-                verdict?.issues.find(issue => issue.code === 'lookup_unavailable')?.message ??
-                failure?.message ??
-                'the CMDB could not answer';
-              results[i] = { ...last.verdict, stale: { since: new Date(last.checkedAt).toISOString(), reason } };
+              results[i] = {
+                ...last.verdict,
+                stale: { since: new Date(last.checkedAt).toISOString(), reason: reason ?? 'the CMDB could not answer' },
+              };
             } else {
               results[i] = verdict ?? failure ?? new Error(`asset-id: no verdict for '${values[n]}'`);
             }
             return;
           }
+          this.faults.delete(keys[i]);
           const entry = this.remember(keys[i], verdict);
           writes.push(this.writeStore(keys[i], entry));
           results[i] = verdict;
