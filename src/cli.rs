@@ -154,7 +154,7 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
-    /// Largest catalog file read (bytes; K, M, KiB, MiB suffixes); a larger one is an invalid_yaml finding.
+    /// Largest catalog file read (bytes; K, M, KiB, MiB suffixes); a larger one is an unreadable_file finding.
     #[arg(long, value_name = "BYTES", default_value = "4MiB", value_parser = parse_bytes)]
     max_file_bytes: u64,
     /// Time for all lookups of the run (e.g. 60s, 500ms, 2m); IDs not asked by then are lookup_unavailable.

@@ -104,8 +104,9 @@ fn file_type_name(meta: &std::fs::Metadata) -> &'static str {
 /// `.gitignore` or `.ignore` say, and untracked files that are not ignored); elsewhere a walk
 /// like ripgrep's (`.ignore`, hidden files skipped). Sorted, without duplicates. A path that does
 /// not exist, or names a FIFO, socket or device, is an error (exit 2).
-pub fn collect_files(paths: &[PathBuf], git: &Git) -> Result<Vec<CatalogFile>, String> {
+pub fn collect_files(paths: &[PathBuf], git: &Git) -> Result<Collected, String> {
     let mut out: Vec<CatalogFile> = Vec::new();
+    let mut lookalikes: Vec<String> = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root)
             .map_err(|e| format!("{}: {}", root.display(), io_message(&e)))?;
@@ -133,7 +134,9 @@ pub fn collect_files(paths: &[PathBuf], git: &Git) -> Result<Vec<CatalogFile>, S
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
                 let inside = (repo.top().to_path_buf(), "the repository");
-                for p in repo.list(root)?.into_iter().filter(|p| is_yaml(p)) {
+                let listed = repo.list(root)?;
+                lookalikes.extend(repository_lookalikes(&listed).map(|p| display_path(&p)));
+                for p in listed.into_iter().filter(|p| is_yaml(p)) {
                     let rel = p
                         .strip_prefix(root)
                         .map(|r| base.join(same_file_key(r)))
@@ -171,7 +174,40 @@ pub fn collect_files(paths: &[PathBuf], git: &Git) -> Result<Vec<CatalogFile>, S
             .then_with(|| same_file_key(&a.path).cmp(&same_file_key(&b.path)))
     });
     out.dedup_by(|a, b| same_file_key(&a.path) == same_file_key(&b.path));
-    Ok(out)
+    lookalikes.sort();
+    lookalikes.dedup();
+    Ok(Collected {
+        files: out,
+        lookalikes,
+    })
+}
+
+/// What a run reads: catalog files, and the `HEAD` files of folders shaped like a git repository.
+pub struct Collected {
+    pub files: Vec<CatalogFile>,
+    /// `HEAD` files of folders that hold `HEAD`, `objects/` and `refs/` (what git takes for a
+    /// repository): reported, since a git run there would be steered by the folder's `config`.
+    pub lookalikes: Vec<String>,
+}
+
+/// The `HEAD` of every listed folder that also lists files under `objects/` and `refs/`.
+fn repository_lookalikes(listed: &[PathBuf]) -> impl Iterator<Item = PathBuf> + '_ {
+    use std::collections::HashSet;
+    let dirs_with = |sub: &str| -> HashSet<&Path> {
+        listed
+            .iter()
+            .filter_map(|p| {
+                p.ancestors()
+                    .find(|a| a.file_name().is_some_and(|n| n == sub))
+                    .and_then(Path::parent)
+            })
+            .collect()
+    };
+    let (objects, refs) = (dirs_with("objects"), dirs_with("refs"));
+    listed.iter().filter_map(move |p| {
+        let dir = p.parent()?;
+        (p.file_name()? == "HEAD" && objects.contains(dir) && refs.contains(dir)).then(|| p.clone())
+    })
 }
 
 /// A path without its `.` components (`./a/./b` is `a/b`): the bytes two names of one file

@@ -168,7 +168,12 @@ impl<'a> Placeholders<'a> {
         }
         let (inside, what) = inside_of(self.file);
         let dir = dir_from(&self.file.path, &inside);
-        let resolved = resolve_target(target, dir.as_deref(), what)?;
+        let resolved = resolve_target(target, dir.as_deref(), what).map_err(|(why, _)| {
+            (
+                why,
+                "name a file of this repository, relative to the catalog file (./path) or from its root (/path)",
+            )
+        })?;
         // A placeholder is read as a URL, never matched as a pattern.
         let rel = resolved.path();
         let named = clean(&resolved.shown()).into_owned();

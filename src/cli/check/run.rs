@@ -2,7 +2,7 @@
 //! duplicates, and the findings in file order.
 
 use super::entity::{check_document, Pending, Source};
-use super::files::{diff_path, read, CatalogFile, Limits, Read, WorkTree};
+use super::files::{diff_path, read, CatalogFile, Collected, Limits, Read, WorkTree};
 use super::location::{follow, inside_of, location_targets, Target};
 use super::placeholder::Placeholders;
 use super::report::{Finding, Report};
@@ -306,13 +306,24 @@ fn check_all_files(
 
 /// Read and check every file. I/O errors (an unreadable file) abort the run; parse errors are findings.
 pub fn check_files(
-    files: &[CatalogFile],
+    collected: &Collected,
     settings: &CheckSettings<'_>,
     engine: Option<&mut Engine>,
     resolve: &mut Resolver<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Report, String> {
+    let files = &collected.files;
     let mut report = Report::default();
+    for head in &collected.lookalikes {
+        report.push_finding(
+            head,
+            Pos { line: 1, column: 1 },
+            IssueCode::UnreadableFile,
+            Severity::Warning,
+            "this folder is shaped like a git repository (HEAD, objects/, refs/), which git would take for one: asset-id runs git only on the repository's own .git, and checked its files as files of this repository".into(),
+            "remove the folder unless it is a test fixture that must look like a repository",
+        );
+    }
     let mut pending: Vec<Pending> = Vec::new();
     // Every file is read once: those listed, then the files Locations point at (loop-safe).
     let mut seen: HashSet<PathBuf> = files
