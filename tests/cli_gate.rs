@@ -69,14 +69,15 @@ fn a_working_tree_encoding_cannot_hide_a_committed_annotation() {
     // Committed (UTF-8): the annotation key comes from an alias; Backstage reads NOT-VALID.
     t.write(
         "catalog-info.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: sneaky\n  labels: { a: &k example.com/asset-id }\n  annotations:\n    *k : NOT-VALID\nspec: { owner: team-a }\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: sneaky\n  labels:\n    a: &k example.com/asset-id\n  annotations:\n    *k : NOT-VALID\nspec:\n  owner: team-a\n",
     );
     t.write(
         ".gitattributes",
         "catalog-info.yaml working-tree-encoding=UTF-7\n",
     );
     commit(&t);
-    // A fresh checkout writes the file through the attribute (`&` is `+ACY-`, `*` `+ACo-`).
+    // A fresh checkout writes the file through the attribute (`&` is `+ACY-`, `*` `+ACo-`): the
+    // checkout reads as a harmless label and an unrelated key (the gate before 0.2 passed it).
     std::fs::remove_file(t.path().join("catalog-info.yaml")).expect("rm");
     git(t.path(), &["checkout", "--", "catalog-info.yaml"]);
     let checked_out = std::fs::read_to_string(t.path().join("catalog-info.yaml")).expect("read");
@@ -87,7 +88,7 @@ fn a_working_tree_encoding_cannot_hide_a_committed_annotation() {
         found(&v),
         [
             "catalog-info.yaml 1 warning unreadable_file null",
-            "catalog-info.yaml 7 error pattern_mismatch \"NOT-VALID\"",
+            "catalog-info.yaml 8 error pattern_mismatch \"NOT-VALID\"",
         ],
         "{v}"
     );
