@@ -323,6 +323,76 @@ fn placeholders_are_resolved_as_backstage_resolves_them() {
 }
 
 #[test]
+fn committed_symbolic_links_are_refused_the_host_serves_their_text() {
+    use std::os::unix::fs::symlink;
+    let t = repo();
+    // The link's text (what a git host serves) is the bad ID; its target holds a good one.
+    t.write("NOT-AN-ASSET-ID", "APM0000001");
+    symlink("NOT-AN-ASSET-ID", t.path().join("id.txt")).expect("symlink");
+    t.write(
+        "catalog-info.yaml",
+        system("s", "{ example.com/asset-id: { $text: ./id.txt } }"),
+    );
+    t.write(
+        "real.yaml",
+        system("r", "{ example.com/asset-id: APM0000002 }"),
+    );
+    symlink("real.yaml", t.path().join("link.yaml")).expect("symlink");
+    commit(&t);
+    let (r, v) = check(&t, &["--offline"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        found(&v),
+        [
+            "catalog-info.yaml 5 error invalid_placeholder null",
+            // The placeholder stays, as Backstage would fail on it: not a string.
+            "catalog-info.yaml 5 error invalid_type {\"$text\":\"./id.txt\"}",
+            "link.yaml 1 error unreadable_file null",
+        ],
+        "{v}"
+    );
+    assert!(v["findings"][2]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("serves the link's own text")));
+}
+
+#[test]
+fn placeholders_read_at_most_the_file_cap_in_all() {
+    let t = repo();
+    t.write("big.txt", "x".repeat(3000));
+    let many: Vec<String> = (0..4)
+        .map(|i| format!("l{i}: {{ $text: ./big.txt }}"))
+        .collect();
+    t.write(
+        "catalog-info.yaml",
+        system(
+            "s",
+            &format!(
+                "{{ example.com/asset-id: APM0000001, {} }}",
+                many.join(", ")
+            ),
+        ),
+    );
+    commit(&t);
+    let (r, v) = check(&t, &["--offline", "--max-file-bytes", "8K"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let over: Vec<&Value> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "invalid_placeholder")
+        .collect();
+    // 8 KiB in all: two reads of 3000 bytes fit, the third and fourth do not.
+    assert_eq!(over.len(), 2, "{v}");
+    assert!(
+        over[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 8 KiB in all")),
+        "{v}"
+    );
+}
+
+#[test]
 fn placeholders_outside_git_are_read_inside_the_directory_only() {
     let t = TempDir::new();
     t.write("asset-id.yaml", POLICY);

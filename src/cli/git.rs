@@ -14,16 +14,16 @@
 //! - **Committed bytes.** Tracked files are read from git's object store (`git cat-file
 //!   --batch-command`, no `--filters`/`--textconv`): the bytes Backstage reads once the change is
 //!   merged, whatever `.gitattributes` (`working-tree-encoding`, `eol`, `ident`, `filter`) does
-//!   to the checked-out copy.
+//!   to the checked-out copy. A committed symbolic link is refused: the git host serves its text.
 //!
 //! What is listed: `git ls-files -z --cached --others --exclude-standard`, i.e. every tracked
 //! file whatever `.gitignore` or `.ignore` say (the pull request's author controls those), plus
 //! the untracked files git does not ignore.
 
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -38,9 +38,6 @@ const SAFE: [&str; 8] = [
     "-c",
     "core.untrackedCache=false",
 ];
-
-/// How many symbolic links in a row a committed link may go through.
-const MAX_LINK_HOPS: usize = 40;
 
 fn base() -> Command {
     let mut cmd = Command::new("git");
@@ -222,47 +219,27 @@ impl Repo {
         Some(rel)
     }
 
-    /// What the committed tree holds at `rel` (relative to the top), symbolic links followed
-    /// inside the repository as committed (not as checked out).
+    /// What the committed tree holds at `rel` (relative to the top).
+    ///
+    /// A committed symbolic link is refused, never followed: a git host serves the link's own
+    /// blob (its target's path, as text) where Backstage reads the file, so following it would
+    /// judge other bytes than Backstage ingests (a path can itself be a YAML entity).
     pub fn committed(&self, rel: &Path) -> Result<Committed, String> {
-        let index = self.index()?;
-        let mut rel = rel.to_path_buf();
-        for _ in 0..MAX_LINK_HOPS {
-            let Some(entry) = index.get(&rel) else {
-                return Ok(Committed::Untracked);
-            };
-            if entry.is_file() {
-                return Ok(Committed::File(entry.clone()));
-            }
-            if !entry.is_link() {
-                return Ok(Committed::Refused(format!(
-                    "not a file in git (mode {}, a submodule?): not read",
-                    entry.mode
-                )));
-            }
-            let target = self.blob(&entry.object, 4096)?.map_err(|_| {
-                "a symbolic link whose target is longer than 4 KiB: not read".to_string()
-            })?;
-            let target = PathBuf::from(os_string(target));
-            let Some(next) = join_inside(rel.parent().unwrap_or(Path::new("")), &target) else {
-                return Ok(Committed::Refused(format!(
-                    "a symbolic link to {}, outside the repository: not read (Backstage reads only the repository's own files)",
-                    target.display()
-                )));
-            };
-            match index.get(&next) {
-                Some(_) => rel = next,
-                None => {
-                    return Ok(Committed::Refused(format!(
-                        "a symbolic link to {}, which is not a committed file of the repository: not read",
-                        target.display()
-                    )))
-                }
-            }
+        let Some(entry) = self.index()?.get(rel) else {
+            return Ok(Committed::Untracked);
+        };
+        if entry.is_file() {
+            return Ok(Committed::File(entry.clone()));
         }
-        Ok(Committed::Refused(
-            "a symbolic link loop: the link never reaches a file".into(),
-        ))
+        if entry.is_link() {
+            return Ok(Committed::Refused(
+                "a symbolic link committed in git: the git host serves the link's own text (its target's path) where Backstage reads this file, not the target; not read".into(),
+            ));
+        }
+        Ok(Committed::Refused(format!(
+            "not a file in git (mode {}, a submodule?): not read",
+            entry.mode
+        )))
     }
 
     /// The bytes of a blob, `Ok(Err(size))` when it is larger than `cap`.
@@ -406,31 +383,6 @@ impl BlobReader {
     }
 }
 
-/// `base.join(target)` resolved lexically, if it stays inside the root (`base` is relative to it).
-fn join_inside(base: &Path, target: &Path) -> Option<PathBuf> {
-    if target.is_absolute() {
-        return None;
-    }
-    let mut out: Vec<&OsStr> = base
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s),
-            _ => None,
-        })
-        .collect();
-    for c in target.components() {
-        match c {
-            Component::Normal(s) => out.push(s),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop()?;
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out.into_iter().collect())
-}
-
 /// The repositories of a run: the one the run starts in, located once, and any other a path
 /// outside it belongs to.
 pub struct Git {
@@ -555,30 +507,4 @@ fn os_str(bytes: &[u8]) -> &OsStr {
 fn os_str(bytes: &[u8]) -> &OsStr {
     // git prints UTF-8 paths on other systems.
     OsStr::new(std::str::from_utf8(bytes).unwrap_or(""))
-}
-
-fn os_string(bytes: Vec<u8>) -> OsString {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt;
-        OsString::from_vec(bytes)
-    }
-    #[cfg(not(unix))]
-    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_resolve_lexically_inside_the_root() {
-        let j = |b: &str, t: &str| join_inside(Path::new(b), Path::new(t));
-        assert_eq!(j("a/b", "c.yaml"), Some(PathBuf::from("a/b/c.yaml")));
-        assert_eq!(j("a/b", "../c.yaml"), Some(PathBuf::from("a/c.yaml")));
-        assert_eq!(j("a", "./x/../y"), Some(PathBuf::from("a/y")));
-        assert_eq!(j("a", "../../etc/passwd"), None);
-        assert_eq!(j("", "../x"), None);
-        assert_eq!(j("a", "/etc/passwd"), None);
-    }
 }

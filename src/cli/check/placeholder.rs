@@ -7,7 +7,8 @@
 //! bytes in git, the same size cap). A URL, an absolute path, a path leaving the repository, a
 //! missing or unreadable file, text that is not UTF-8, malformed JSON, or YAML that is not exactly
 //! one valid document is an `invalid_placeholder` error, never a pass. At most
-//! [`MAX_PLACEHOLDERS`] are resolved per file.
+//! [`MAX_PLACEHOLDERS`] are resolved per file, reading at most `--max-file-bytes` in all (so one
+//! file's placeholders cost no more than one more catalog file).
 //!
 //! Resolved content is placed at the placeholder's position (findings point there) and is never
 //! rewritten by `--fix`.
@@ -41,6 +42,8 @@ pub(super) struct Placeholders<'a> {
     cap: u64,
     resolved: usize,
     copied: usize,
+    /// Bytes read for this file's placeholders so far (at most `cap` in all).
+    read: u64,
     /// Positions of resolved placeholders: content there came from another file.
     pub positions: HashSet<Pos>,
     pub problems: Vec<Problem>,
@@ -53,6 +56,7 @@ impl<'a> Placeholders<'a> {
             cap,
             resolved: 0,
             copied: 0,
+            read: 0,
             positions: HashSet::new(),
             problems: Vec::new(),
         }
@@ -210,12 +214,14 @@ impl<'a> Placeholders<'a> {
                 }
             }
         };
-        let bytes = match read(&file, self.cap) {
+        // What one file's placeholders read is bounded in all, like one catalog file.
+        let left = self.cap.saturating_sub(self.read);
+        let bytes = match read(&file, left) {
             Ok(Read::Bytes { bytes, .. }) => bytes,
             Ok(Read::TooLarge(size)) => {
                 return Err((
                     format!(
-                        "names {named:?}, which is too large ({}, cap {}): not read",
+                        "names {named:?} ({}), and the placeholders of one file read at most {} in all (--max-file-bytes): not read",
                         human_bytes(size),
                         human_bytes(self.cap)
                     ),
@@ -229,6 +235,7 @@ impl<'a> Placeholders<'a> {
                 ))
             }
         };
+        self.read += bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|_| {
             (
                 format!("names {named:?}, which is not UTF-8 text"),
