@@ -40,6 +40,6 @@ describe('logText (the CLI visible rule)', () => {
     expect(logText('\n'.repeat(10), 2)).toBe('\\n\\n…');
     const worst = logText('\u{10ffff}'.repeat(100_000));
     expect(worst.length).toBeLessThanOrEqual(LOG_TEXT_MAX_CHARS * '\\u{10ffff}'.length + 1);
-    expect(worst).not.toMatch(/[\n\r\u001b\u202e]/);
+    expect(worst).not.toContain('\u{10ffff}');
   });
 });
