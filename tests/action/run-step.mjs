@@ -8,7 +8,7 @@
 // paths, !, ==, !=, &&, ||, parentheses, format()); anything else throws, so a new expression in action.yml
 // fails the test until it is understood here.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,7 +158,7 @@ export function interpolate(text, ctx) {
  *   event        { name, payload }: GITHUB_EVENT_NAME and the JSON written to GITHUB_EVENT_PATH
  *   inputs       the `with:` of the workflow (the action's defaults fill the rest)
  *   env          the workflow step's `env:` (e.g. ASSET_ID_TOKEN)
- * Resolves to { code, stdout, stderr, outputs: {name: value}, summary, env (the step's, evaluated), cwd, runnerTemp }.
+ * Resolves to { code, stdout, stderr, outputs: {name: value}, summary, env (the step's, evaluated), cwd }; RUNNER_TEMP is removed.
  */
 export async function runStep({ workspace, event = { name: 'push', payload: {} }, inputs = {}, env = {}, step = 'Run asset-id' }) {
   const s = actionStep(step);
@@ -228,5 +228,7 @@ export async function runStep({ workspace, event = { name: 'push', payload: {} }
     const eq = line.indexOf('=');
     if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
   }
-  return { code, stdout, stderr, outputs, summary: readFileSync(stepSummary, 'utf8'), env: stepEnv, cwd, runnerTemp };
+  const summary = readFileSync(stepSummary, 'utf8');
+  rmSync(runnerTemp, { recursive: true, force: true });
+  return { code, stdout, stderr, outputs, summary, env: stepEnv, cwd };
 }
