@@ -46,12 +46,19 @@ describe('config.d.ts', () => {
       assetId: {
         ...fullPolicy,
         catalog: { ...(fullPolicy.catalog as JsonObject), statusAnnotation: 'example.com/asset-id-status' },
-        processor: { mode: 'flag', batchWindowMs: 20 },
+        processor: {
+          mode: 'flag',
+          batchWindowMs: 20,
+          queueWaitMs: 2000,
+          refresh: { frequency: { minutes: 5 }, timeout: 'PT5M', initialDelay: { seconds: 10 } },
+        },
         cache: { memoryEntries: 100, staleIfErrorSeconds: 60 },
       },
     };
     const [backend] = schema.process([{ context: 'test', data: all }], { visibility: ['backend', 'secret'] });
     expect(backend.data).toEqual(all);
+    const off = { assetId: { ...fullPolicy, processor: { refresh: false } } };
+    expect(schema.process([{ context: 'test', data: off }], { visibility: ['backend'] })[0].data).toEqual(off);
     // A value of the wrong type is a schema error.
     expect(() =>
       schema.process([{ context: 'test', data: { assetId: { ...fullPolicy, processor: { mode: 'block' } } } }]),

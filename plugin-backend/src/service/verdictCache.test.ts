@@ -41,7 +41,7 @@ function mapStore(): CacheService & { data: Map<string, JsonValue> } {
   return store;
 }
 
-function cache(options: { store?: CacheService; now?: () => number } = {}) {
+function cache(options: { store?: CacheService; now?: () => number; queueWaitMs?: number; queueBatchSize?: number } = {}) {
   const calls: string[][] = [];
   const logger = mockServices.logger.mock();
   const c = new VerdictCache({
@@ -56,6 +56,8 @@ function cache(options: { store?: CacheService; now?: () => number } = {}) {
     staleIfErrorMs: 3_600_000,
     memoryEntries: 100,
     batchWindowMs: 0,
+    queueWaitMs: options.queueWaitMs,
+    queueBatchSize: options.queueBatchSize,
     logger,
     now: options.now,
   });
@@ -212,5 +214,117 @@ describe('VerdictCache', () => {
       mockServices.rootConfig({ data: { backend: { cache: { store: 'redis', connection: 'redis://127.0.0.1:1' } } } }),
     );
     expect(typeof redis?.get).toBe('function');
+  });
+});
+
+describe('VerdictCache at catalog scale: the queue (cached) and refresh-ahead (refresh)', () => {
+  const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `A${from + i}`);
+  const settle = () => new Promise(r => setTimeout(r, 50));
+
+  it('cached never waits: misses are undefined and queued into full batches; the rest leaves after queueWaitMs', async () => {
+    const { c, calls } = cache({ queueWaitMs: 30, queueBatchSize: 50 });
+    // 120 misses arriving a few at a time, as the catalog processes entities.
+    const first: unknown[] = [];
+    for (let i = 0; i < 120; i += 6) first.push(...(await Promise.all(ids(6, i).map(v => c.cached('s', v)))));
+    expect(first).toEqual(ids(120).map(() => undefined));
+    expect(calls.map(batch => batch.length)).toEqual([50, 50]);
+    await settle();
+    expect(calls.map(batch => batch.length)).toEqual([50, 50, 20]);
+    expect(c.queueStats).toEqual({ lookups: 3, ids: 120 });
+    // Answered: the next read is from the cache, with no lookup; a repeated miss is queued only once.
+    expect((await c.cached('s', 'A119'))?.valid).toBe(true);
+    await Promise.all([c.cached('s', 'B1'), c.cached('s', 'B1')]);
+    await settle();
+    expect(calls).toHaveLength(4);
+    expect(calls[3]).toEqual(['B1']);
+  });
+
+  it('cached answers with the last fault until the CMDB answers (a never-checked ID is then unavailable, not pending)', async () => {
+    let down = true;
+    const c = new VerdictCache({
+      lookup: async (_scheme, values) =>
+        values.map(v =>
+          down
+            ? { input: v, valid: false, value: null, scheme: 's', issues: [{ code: 'lookup_unavailable', severity: 'error' as const, message: 'HTTP 503' }] }
+            : found(v),
+        ),
+      namespace: 'test',
+      foundTtlMs: 300_000,
+      notFoundTtlMs: 60_000,
+      staleIfErrorMs: 0,
+      memoryEntries: 10,
+      batchWindowMs: 0,
+      queueWaitMs: 5,
+      logger: mockServices.logger.mock(),
+    });
+    expect(await c.cached('s', 'A1')).toBeUndefined();
+    await settle();
+    expect((await c.cached('s', 'A1'))?.issues.map(i => i.code)).toEqual(['lookup_unavailable']);
+    down = false;
+    await settle(); // the second read queued it again
+    expect((await c.cached('s', 'A1'))?.valid).toBe(true);
+  });
+
+  it('refresh looks up only what expires within the horizon (the core splits them into batchSize requests)', async () => {
+    let now = 1_000_000;
+    const { c, calls } = cache({ now: () => now, queueBatchSize: 50 });
+    const pairs = ids(90).map(v => ['s', v] as const);
+    expect(await c.refresh(pairs, 60_000)).toEqual({ due: 90, failed: 0 });
+    expect(calls).toEqual([ids(90)]);
+    // Fresh for 300 s: nothing expires within the next 60 s.
+    now += 100_000;
+    expect(await c.refresh(pairs, 60_000)).toEqual({ due: 0, failed: 0 });
+    // 250 s after the lookup, all of them expire within 60 s: due again (and their duplicates are looked up once).
+    now += 150_000;
+    expect(await c.refresh([...pairs, ...pairs], 60_000)).toEqual({ due: 90, failed: 0 });
+    expect(calls).toEqual([ids(90), ids(90)]);
+    expect(await Promise.all(ids(90).map(v => c.cached('s', v)))).toEqual(ids(90).map(v => found(v)));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('refresh hands the lookup whole batches: chunks of 8 x batchSize IDs', async () => {
+    const { c, calls } = cache({ queueBatchSize: 5 });
+    await c.refresh(ids(95).map(v => ['s', v] as const), 0);
+    expect(calls.map(batch => batch.length)).toEqual([40, 40, 15]);
+  });
+
+  it('refresh skips what another replica renewed in the shared store', async () => {
+    const store = mapStore();
+    const now = 1_000_000;
+    const { c: a, calls: aCalls } = cache({ store, now: () => now });
+    const { c: b, calls: bCalls } = cache({ store, now: () => now });
+    const pairs = ids(60).map(v => ['s', v] as const);
+    await a.refresh(pairs, 60_000);
+    expect(aCalls.flat()).toHaveLength(60);
+    expect(await b.refresh(pairs, 60_000)).toEqual({ due: 0, failed: 0 });
+    expect(bCalls).toEqual([]);
+    // ... and b's processor reads them from the store without a lookup.
+    expect((await b.cached('s', 'A3'))?.valid).toBe(true);
+    await settle();
+    expect(bCalls).toEqual([]);
+  });
+
+  it('while a refresh task covers it, an expired verdict is served without a lookup of its own; without one it is queued', async () => {
+    let now = 1_000_000;
+    const { c, calls } = cache({ now: () => now, queueWaitMs: 5 });
+    await c.refresh([['s', 'A1']], 0);
+    now += 300_001; // expired
+    c.setRefreshGrace(60_000);
+    expect(await c.cached('s', 'A1')).toEqual(found('A1'));
+    await settle();
+    expect(calls).toHaveLength(1);
+    c.setRefreshGrace(0);
+    expect(await c.cached('s', 'A1')).toEqual(found('A1')); // the last known verdict, while the lookup is queued
+    await settle();
+    expect(calls).toEqual([['A1'], ['A1']]);
+  });
+
+  it('close drops the queue and leaves no timer', async () => {
+    const { c, calls } = cache({ queueWaitMs: 5 });
+    expect(await c.cached('s', 'A1')).toBeUndefined();
+    c.close();
+    await c.cached('s', 'A2');
+    await settle();
+    expect(calls).toEqual([]);
   });
 });
