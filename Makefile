@@ -129,7 +129,7 @@ bench: bootstrap pkg cli
 	$(ON_NODE22) node bench/lookup-bench.mjs
 
 ## bench-catalog: the backend plugin's catalog-at-scale figures (N = 2000 and 10000 Systems in a real catalog
-## backend; about 20 minutes; BENCH_N=500 for a quick run; see plugin-backend/README.md "The catalog at scale")
+## backend; about 30 minutes; BENCH_N=500 for a quick run; see plugin-backend/README.md "The catalog at scale")
 .PHONY: bench-catalog
 bench-catalog: pkg node
 	cd plugin-backend && $(ON_NODE22) npm run ci:install

@@ -111,7 +111,7 @@ describe('the catalog at scale', () => {
       const perRun = Math.ceil(n / 50);
       // At most one run per TTL period (+1 for a run at the window's edge), each of ceil(n / batchSize) requests.
       expect(cmdb.stats.requests).toBeLessThanOrEqual(4 * perRun);
-      expect(cmdb.stats.requests).toBeGreaterThanOrEqual(2 * perRun); // the task did run
+      expect(cmdb.stats.requests).toBeGreaterThanOrEqual(perRun); // the task did run
       expect(cmdb.stats.ids).toBe(cmdb.stats.requests / perRun * n);
       expect(await statuses()).toEqual({ valid: n });
     } finally {

@@ -1,11 +1,15 @@
 /*
  * Refresh-ahead: a scheduled task (coreServices.scheduler of the catalog plugin) that pages through the catalog's
- * checked entities, collects their asset IDs, and looks up those whose verdicts are missing or expire before the
- * next run, in full batches of `batchSize`, into the verdict cache. The processor then answers from the cache.
+ * checked entities, collects their asset IDs, and looks up those whose verdicts are missing or have less than a
+ * tenth of the task's frequency left, in full batches of `batchSize`, into the verdict cache. The processor then
+ * answers from the cache; between runs it serves a verdict past its TTL (at most frequency + timeout) rather than
+ * looking it up itself: renewing it is the task's job.
  *
- * Load on the CMDB: ceil(due IDs / batchSize) requests per run. With the default schedule (every
- * `lookup.cacheTtlSeconds`) every verdict is due at each run: ceil(N / batchSize) requests per TTL period for N
- * distinct IDs, whatever the number of processing passes.
+ * Load on the CMDB: ceil(due IDs / batchSize) requests per run. A verdict renewed by a run expires about one TTL
+ * later and is renewed by the first run from then on (minus a tenth of the frequency): with the default schedule
+ * (every `lookup.cacheTtlSeconds`) each ID is looked up once per TTL period, ceil(N / batchSize) requests per TTL
+ * period for N distinct IDs, whatever the number of processing passes. A verdict the processor's queue fetched
+ * between runs is not due at the next run unless it expires by then: the first pass is not looked up twice.
  *
  * Replicas: with a shared cache store (`backend.cache.store` redis, valkey, memcache) the task is `global`: the
  * scheduler runs it on one replica at a time (a lock in the catalog's database) and every replica reads the
@@ -80,7 +84,7 @@ export function scheduleRefreshTask(
       fn: async () => {
         const started = Date.now();
         try {
-          const r = await refreshOnce(options, frequencyMs);
+          const r = await refreshOnce(options, frequencyMs / 10);
           logger.info(
             `asset-id: refreshed ${r.due} of ${r.ids} catalog asset IDs in ${Date.now() - started} ms` +
               (r.failed > 0 ? ` (${r.failed} not answered by the CMDB: last known verdicts kept)` : ''),
