@@ -102,15 +102,15 @@ export interface Config {
       queueWaitMs?: number;
       /**
        * The refresh-ahead task (Backstage's scheduler): pages through the catalog's checked entities and looks up
-       * the IDs whose verdicts expire before its next run, in full batches. On by default when a lookup is
-       * configured (frequency and timeout: lookup.cacheTtlSeconds); false turns it off.
+       * the IDs whose verdicts are about to expire, in full batches. On by default when a lookup is configured
+       * (frequency and timeout: lookup.notFoundTtlSeconds, at most lookup.cacheTtlSeconds); false turns it off.
        */
       refresh?:
         | false
         | {
-            /** e.g. { minutes: 5 }, an ISO duration (PT5M) or { cron: '...' }; default lookup.cacheTtlSeconds. */
+            /** e.g. { minutes: 5 }, an ISO duration (PT5M) or { cron: '...' }; default lookup.notFoundTtlSeconds. */
             frequency?: { [unit: string]: number } | string | { cron: string };
-            /** Default lookup.cacheTtlSeconds. */
+            /** Default: the frequency. */
             timeout?: { [unit: string]: number } | string;
             initialDelay?: { [unit: string]: number } | string;
           };

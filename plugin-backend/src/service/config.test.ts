@@ -10,11 +10,13 @@ import { readAssetIdSettings } from './config';
 const read = (assetId: JsonObject) => readAssetIdSettings(mockServices.rootConfig({ data: { assetId } }));
 
 describe('assetId.processor at scale', () => {
-  it('turns the refresh task on by default when a lookup is configured, every lookup.cacheTtlSeconds', () => {
-    const settings = read(samplePolicy('https://cmdb.example', { cacheTtlSeconds: 120 }));
-    expect(settings.processor.refresh).toEqual({ frequency: { seconds: 120 }, timeout: { seconds: 120 } });
+  it('turns the refresh task on by default when a lookup is configured, every notFoundTtlSeconds (at most the TTL)', () => {
+    const settings = read(samplePolicy('https://cmdb.example', { cacheTtlSeconds: 120, notFoundTtlSeconds: 30 }));
+    expect(settings.processor.refresh).toEqual({ frequency: { seconds: 30 }, timeout: { seconds: 30 } });
     expect(settings.processor.queueWaitMs).toBe(2000);
-    expect(read(samplePolicy('https://cmdb.example')).processor.refresh?.frequency).toEqual({ seconds: 300 });
+    expect(read(samplePolicy('https://cmdb.example')).processor.refresh?.frequency).toEqual({ seconds: 60 });
+    const capped = read(samplePolicy('https://cmdb.example', { cacheTtlSeconds: 20, notFoundTtlSeconds: 60 }));
+    expect(capped.processor.refresh?.frequency).toEqual({ seconds: 20 });
   });
 
   it('has no refresh task without a lookup, or with refresh: false', () => {

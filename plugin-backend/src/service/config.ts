@@ -10,7 +10,7 @@
  *   assetId.processor.queueWaitMs     how long an ID the processor did not find in the cache waits for batchSize - 1
  *                                     others before its lookup is sent (default 2000)
  *   assetId.processor.refresh         the refresh-ahead task: false, or { frequency, timeout, initialDelay }
- *                                     (default: on when a lookup is configured, every lookup.cacheTtlSeconds)
+ *                                     (default: on when a lookup is configured, every lookup.notFoundTtlSeconds)
  *   assetId.catalog.statusAnnotation  the annotation the processor writes (default `<catalog.annotation>-status`)
  *   assetId.cache.memoryEntries       size of each in-process verdict layer, with and without a record (LRU; 10000)
  *   assetId.cache.staleIfErrorSeconds how long a last known verdict is served while the CMDB is down (default 86400)
@@ -221,7 +221,8 @@ export function readAssetIdSettings(rootConfig: Config): AssetIdBackendSettings 
 /**
  * `assetId.processor.refresh`: `false` turns the refresh-ahead task off; an object sets its schedule (Backstage's
  * task schedule config: `frequency`, `timeout`, `initialDelay`, as `{ minutes: 5 }`, an ISO duration or a cron).
- * Default, when the policy has a lookup: every `lookup.cacheTtlSeconds` (300), timeout the same, no initial delay.
+ * Default, when the policy has a lookup: every `lookup.notFoundTtlSeconds` (60; at most `cacheTtlSeconds`), timeout
+ * the same, no initial delay.
  */
 function readRefresh(section: Config, policy: JsonObject): SchedulerServiceTaskScheduleDefinition | null {
   const lookup = isObject(policy.lookup) ? policy.lookup : undefined;
@@ -232,7 +233,12 @@ function readRefresh(section: Config, policy: JsonObject): SchedulerServiceTaskS
   if (raw !== undefined && raw !== true && !isObject(raw)) {
     throw new Error(`Invalid config at 'assetId.processor.refresh': expected false or { frequency, timeout, initialDelay }`);
   }
-  const ttl = typeof lookup?.cacheTtlSeconds === 'number' && lookup.cacheTtlSeconds > 0 ? lookup.cacheTtlSeconds : 300;
+  // Every notFoundTtlSeconds (default 60, at most cacheTtlSeconds): a verdict is renewed only when it is about to
+  // expire, so answers with a record are still looked up once per cacheTtlSeconds, and not-found ones once per
+  // notFoundTtlSeconds, as without the task.
+  const found = typeof lookup?.cacheTtlSeconds === 'number' && lookup.cacheTtlSeconds > 0 ? lookup.cacheTtlSeconds : 300;
+  const notFound = typeof lookup?.notFoundTtlSeconds === 'number' && lookup.notFoundTtlSeconds > 0 ? lookup.notFoundTtlSeconds : 60;
+  const ttl = Math.min(found, notFound);
   const given = isObject(raw) ? raw : {};
   const unknown = Object.keys(given).filter(k => !['frequency', 'timeout', 'initialDelay'].includes(k));
   if (unknown.length > 0) {
