@@ -14,6 +14,7 @@ export type {
   HttpLookup,
   RegistryRecord,
   RegistryLookup,
+  SearchPolicy,
   LookupPolicy,
   CatalogPolicy,
   Policy,

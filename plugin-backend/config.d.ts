@@ -48,6 +48,10 @@ export interface Config {
         recordPointer?: string;
         notFoundStatus?: number[];
         idField?: string;
+        /** Search URL template with {q} (percent-encoded) in its query part. */
+        searchUrl?: string;
+        /** JSON pointer to the list of records in a search answer (default: the whole body). */
+        searchPointer?: string;
       };
       registry?: {
         url?: string;
@@ -64,6 +68,21 @@ export interface Config {
       onUnavailable?: 'error' | 'warning';
       /** Link to a record in the CMDB's UI: an absolute http(s) URL template with {id} (record.url). */
       recordUrl?: string;
+      /** Finding records by name (absent: no search). */
+      search?: {
+        /** Fields matched (default [name, <idField>]). */
+        fields?: string[];
+        /** Shortest text searched (default 2). */
+        minLength?: number;
+        /** Results per search (default 10, at most 50). */
+        limit?: number;
+        /** Retired records are results too (default false). */
+        includeRetired?: boolean;
+        /** How long an answer is reused, in seconds (default 60). */
+        cacheTtlSeconds?: number;
+      };
+      /** Where a developer asks for a new asset ID: a link shown when nothing matches, never requested. */
+      requestUrl?: string;
     };
 
     /**

@@ -108,6 +108,40 @@ enum Command {
     /// Check the asset-ID annotation of every catalog entity under PATHs (default: .).
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Find CMDB records by (part of) their name or ID (the policy's lookup.search).
+    #[command(after_help = SEARCH_AFTER_HELP)]
+    Search(SearchArgs),
+}
+
+const SEARCH_AFTER_HELP: &str = "\
+Examples:
+  asset-id search payments gateway
+  asset-id search --format json --limit 5 APM00012
+
+Every word must occur in one of the policy's search fields (lookup.search.fields), ignoring
+case; records whose ID does not pass the policy's format, and retired ones (unless
+lookup.search.includeRetired), are left out.
+
+Exit status: 0 something matched, 1 nothing matched, 2 usage, configuration or I/O error
+(a CMDB outage included).";
+
+#[derive(Args, Debug)]
+struct SearchArgs {
+    /// Policy file (YAML or JSON). Default: ./asset-id.yaml, ./asset-id.yml or ./asset-id.json.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only records whose ID passes this scheme of the policy; repeat for several.
+    #[arg(long, value_name = "NAME")]
+    scheme: Vec<String>,
+    /// At most N records (default lookup.search.limit; at most 50).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ValidateFormat::Text)]
+    format: ValidateFormat,
+    /// The text to search for (words are joined with one space).
+    #[arg(value_name = "TEXT", required = true)]
+    text: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -274,6 +308,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Validate(a) => validate(a),
         Command::Check(a) => check(a),
+        Command::Search(a) => search(a),
     };
     match result {
         Ok(code) => code,
@@ -570,6 +605,53 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
     } else {
         1
     })
+}
+
+fn search(args: SearchArgs) -> Result<i32, Fatal> {
+    let common = Common {
+        config: args.config.clone(),
+        config_rev: None,
+        scheme: args.scheme.clone(),
+        offline: false,
+    };
+    let config = load_config(&common)?;
+    let names = common.scheme_names();
+    let scheme = names.as_deref();
+    config
+        .validator
+        .check_scheme(scheme)
+        .map_err(|e| e.to_string())?;
+    let Some(mut engine) = engine_for(&config, false)? else {
+        return Err(format!(
+            "{}: the policy has no lookup (lookup.source), so there is nothing to search",
+            config.shown
+        )
+        .into());
+    };
+    let text = args.text.join(" ");
+    let planned = engine
+        .search(&text, args.limit)
+        .map_err(|e| format!("{}: {e}", config.shown))?;
+    let answer = planned.request.as_ref().map(|req| {
+        let edge = transport::NativeEdge::new(transport::Credentials::from_env()?, engine.spec());
+        let timeout =
+            std::time::Duration::from_millis(engine.spec().map_or(5000, |s| s.timeout_ms));
+        if let Some(why) = edge.fatal() {
+            return Err(Fatal(why));
+        }
+        Ok(edge.fetch(req, timeout))
+    });
+    let answer = answer.transpose()?;
+    let result = engine.finish_search(&planned, &config.validator, scheme, answer);
+    if let Some(issue) = result.issues.first() {
+        return Err(issue.message.clone().into());
+    }
+    let out = match args.format {
+        ValidateFormat::Text => output::search_text(&result, output::Style { color: use_color() }),
+        ValidateFormat::Json => output::search_json(&result),
+    };
+    write_stdout(&out);
+    Ok(if result.records.is_empty() { 1 } else { 0 })
 }
 
 fn check(args: CheckArgs) -> Result<i32, Fatal> {

@@ -21,6 +21,7 @@ pub mod driver;
 pub mod http;
 pub mod oauth;
 pub mod registry;
+pub mod search;
 pub mod servicenow;
 
 use crate::policy::{default_retired_when, LookupSpec, OnUnavailable, Policy, Source};

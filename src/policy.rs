@@ -104,6 +104,32 @@ pub struct LookupSpec {
     /// Link to a record in the CMDB's own UI: an absolute http(s) URL template with `{id}`,
     /// which the core fills into `record.url` (the ID percent-encoded as in `lookup.http.url`).
     pub record_url: Option<String>,
+    /// Finding records by name (`lookup.search`); None: no search.
+    pub search: Option<SearchSpec>,
+    /// Where a developer asks for a new asset ID (a link shown when nothing matches; never
+    /// requested).
+    pub request_url: Option<String>,
+}
+
+/// Largest `lookup.search.limit`.
+pub const MAX_SEARCH_LIMIT: usize = 50;
+/// Longest search text (characters).
+pub const MAX_SEARCH_CHARS: usize = 64;
+
+/// `lookup.search`: finding records by (part of) their name or ID.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchSpec {
+    /// Record fields matched (ServiceNow columns; default `[name, <idField>]`, `[name, id]` for
+    /// the other sources).
+    pub fields: Option<Vec<String>>,
+    /// Shortest text searched (characters, default 2).
+    pub min_length: usize,
+    /// Results per search (default 10, at most 50).
+    pub limit: usize,
+    /// Retired records are results too (default false).
+    pub include_retired: bool,
+    /// How long an answer is reused (default 60).
+    pub cache_ttl_seconds: u64,
 }
 
 fn default_table() -> String {
@@ -136,6 +162,10 @@ fn default_not_found_status() -> Vec<u16> {
 pub struct HttpSpec {
     /// URL template; `{id}` is replaced by the percent-encoded ID.
     pub url: String,
+    /// Search URL template; `{q}` (in the query part only) is replaced by the percent-encoded text.
+    pub search_url: Option<String>,
+    /// JSON pointer to the list of records in a search answer; empty = the whole body.
+    pub search_pointer: String,
     /// JSON pointer (RFC 6901) to the record in the answer; empty = the whole body.
     pub record_pointer: String,
     pub not_found_status: Vec<u16>,

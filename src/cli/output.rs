@@ -652,6 +652,52 @@ pub fn validate_json(verdicts: &[Verdict]) -> String {
     s
 }
 
+// ---------------------------------------------------------------- search
+
+/// `APM0001234  Payments Gateway  (operational)  owned_by=team-payments`, one line per record,
+/// then a count (`more` when the CMDB had more).
+pub fn search_text(result: &asset_id::lookup::search::SearchResult, style: Style) -> String {
+    let mut out = String::new();
+    for r in &result.records {
+        let _ = write!(out, "{}", style.bold(&visible(&r.id)));
+        if let Some(name) = &r.name {
+            let _ = write!(out, "  {}", clean(name));
+        }
+        if let Some(status) = &r.status {
+            let _ = write!(out, "  {}", style.dim(&format!("({})", clean(status))));
+        }
+        for (k, v) in &r.fields {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let _ = write!(out, "  {}={}", clean(k), clean(&v));
+        }
+        out.push('\n');
+    }
+    let n = result.records.len();
+    let _ = writeln!(
+        out,
+        "asset-id: {} for {:?}{}",
+        plural(n, "record", "records"),
+        clean(&result.query),
+        if result.more {
+            " (more matched: narrow the text or raise --limit)"
+        } else {
+            ""
+        }
+    );
+    neutralise(&out)
+}
+
+/// `{"query": "...", "results": [AssetRecord...], "more": bool}`
+pub fn search_json(result: &asset_id::lookup::search::SearchResult) -> String {
+    let doc = json!({ "query": result.query, "results": result.records, "more": result.more });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

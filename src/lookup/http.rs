@@ -98,6 +98,8 @@ mod tests {
             record_pointer: pointer.into(),
             not_found_status: vec![404],
             id_field: id_field.map(String::from),
+            search_url: None,
+            search_pointer: String::new(),
         }
     }
 

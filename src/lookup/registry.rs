@@ -101,6 +101,11 @@ impl Registry {
         self.len == 0
     }
 
+    /// Every record, in no particular order.
+    pub fn records(&self) -> impl Iterator<Item = &Map<String, Value>> {
+        self.by_id.values().flatten()
+    }
+
     pub fn outcome(&self, id: &str, retired_when: &BTreeMap<String, Vec<String>>) -> Outcome {
         match self.by_id.get(id).map(Vec::as_slice) {
             None | Some([]) => Outcome::NotFound,

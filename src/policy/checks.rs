@@ -177,6 +177,79 @@ fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
     if let Some(url) = &lookup.record_url {
         check_record_url(url)?;
     }
+    if let Some(url) = &lookup.request_url {
+        check_link("lookup.requestUrl", url)?;
+    }
+    if let Some(s) = &lookup.search {
+        if s.limit == 0 || s.limit > MAX_SEARCH_LIMIT {
+            return Err(Error::policy(
+                "lookup.search.limit",
+                "must be between 1 and 50",
+            ));
+        }
+        if s.min_length == 0 || s.min_length > MAX_SEARCH_CHARS {
+            return Err(Error::policy(
+                "lookup.search.minLength",
+                "must be between 1 and 64",
+            ));
+        }
+        if let Some(fields) = &s.fields {
+            if fields.is_empty() {
+                return Err(Error::policy("lookup.search.fields", "must not be empty"));
+            }
+            if let Some(i) = fields.iter().position(|f| !is_identifier(f)) {
+                return Err(Error::policy(
+                    format!("lookup.search.fields[{i}]"),
+                    "must be a field name (letters, digits, _ and .)",
+                ));
+            }
+        }
+        if lookup.source == Source::Http
+            && lookup.http.as_ref().is_some_and(|h| h.search_url.is_none())
+        {
+            return Err(Error::policy(
+                "lookup.http.searchUrl",
+                "is required when lookup.search is set for the http source",
+            ));
+        }
+    }
+    if let Some(url) = lookup.http.as_ref().and_then(|h| h.search_url.as_deref()) {
+        check_link("lookup.http.searchUrl", url)?;
+        let query = url.find('?');
+        match (url.find("{q}"), query) {
+            (Some(at), Some(q)) if at > q && !url[..q].contains("{q}") => {}
+            _ => {
+                return Err(Error::policy(
+                    "lookup.http.searchUrl",
+                    "must contain the placeholder {q} in its query part (after ?)",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An absolute `http:`/`https:` URL with a host, without white space.
+fn check_link(path: &str, url: &str) -> Result<(), Error> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return Err(Error::policy(
+            path,
+            "must be an absolute http:// or https:// URL",
+        ));
+    };
+    let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if host.is_empty() || host.contains('{') {
+        return Err(Error::policy(path, "must name a host before the path"));
+    }
+    if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(Error::policy(
+            path,
+            "must not contain white space or control characters",
+        ));
+    }
     Ok(())
 }
 
@@ -193,6 +266,46 @@ mod tests {
 
     fn with(section: &str) -> String {
         format!(r#"{{"schemes":[{{"name":"a","pattern":"A\\d"}}],{section}}}"#)
+    }
+
+    #[test]
+    fn search_settings_are_bounded_and_explained() {
+        let sn = r#""source":"servicenow","servicenow":{"baseUrl":"https://x"}"#;
+        for (section, path) in [
+            (format!(r#""lookup":{{{sn},"search":{{"limit":51}}}}"#), "lookup.search.limit"),
+            (format!(r#""lookup":{{{sn},"search":{{"limit":0}}}}"#), "lookup.search.limit"),
+            (format!(r#""lookup":{{{sn},"search":{{"minLength":65}}}}"#), "lookup.search.minLength"),
+            (format!(r#""lookup":{{{sn},"search":{{"fields":[]}}}}"#), "lookup.search.fields"),
+            (format!(r#""lookup":{{{sn},"search":{{"fields":["name^OR"]}}}}"#), "lookup.search.fields[0]"),
+            (format!(r#""lookup":{{{sn},"search":{{"includeRetired":"yes"}}}}"#), "lookup.search.includeRetired"),
+            (format!(r#""lookup":{{{sn},"search":{{"limt":5}}}}"#), "lookup.search"),
+            (format!(r#""lookup":{{{sn},"requestUrl":"mailto:cmdb@x"}}"#), "lookup.requestUrl"),
+            (r#""lookup":{"source":"http","http":{"url":"https://x/{id}"},"search":{}}"#.to_string(), "lookup.http.searchUrl"),
+            (r#""lookup":{"source":"http","http":{"url":"https://x/{id}","searchUrl":"https://x/{q}"},"search":{}}"#.to_string(), "lookup.http.searchUrl"),
+        ] {
+            let (p, message) = refused(&with(&section));
+            assert_eq!(p, path, "{section}: {message}");
+        }
+        let v = Validator::from_json_str(&with(&format!(
+            r#""lookup":{{{sn},"search":{{}},"requestUrl":"https://x/new"}}"#
+        )))
+        .unwrap();
+        let l = v.policy().lookup.as_ref().unwrap();
+        let s = l.search.as_ref().unwrap();
+        assert_eq!(
+            (
+                s.min_length,
+                s.limit,
+                s.include_retired,
+                s.cache_ttl_seconds
+            ),
+            (2, 10, false, 60)
+        );
+        assert_eq!(l.request_url.as_deref(), Some("https://x/new"));
+        Validator::from_json_str(&with(
+            r#""lookup":{"source":"http","http":{"url":"https://x/{id}","searchUrl":"https://x/s?q={q}","searchPointer":"/items"},"search":{"fields":["title","id"]}}"#,
+        ))
+        .unwrap();
     }
 
     #[test]

@@ -257,7 +257,7 @@ fn step(v: &Value, path: &str) -> Result<Step, Error> {
 
 #[cold]
 fn lookup(v: &Value) -> Result<LookupSpec, Error> {
-    const KEYS: [&str; 12] = [
+    const KEYS: [&str; 14] = [
         "source",
         "servicenow",
         "http",
@@ -270,6 +270,8 @@ fn lookup(v: &Value) -> Result<LookupSpec, Error> {
         "maxConcurrency",
         "onUnavailable",
         "recordUrl",
+        "search",
+        "requestUrl",
     ];
     let p = "lookup";
     let m = object(v, p, &KEYS, &["source"])?;
@@ -319,6 +321,34 @@ fn lookup(v: &Value) -> Result<LookupSpec, Error> {
             )?,
         },
         record_url: opt_string(m, p, "recordUrl")?,
+        search: field(m, "search").map(search).transpose()?,
+        request_url: opt_string(m, p, "requestUrl")?,
+    })
+}
+
+#[cold]
+fn search(v: &Value) -> Result<SearchSpec, Error> {
+    let p = "lookup.search";
+    let keys = [
+        "fields",
+        "minLength",
+        "limit",
+        "includeRetired",
+        "cacheTtlSeconds",
+    ];
+    let m = object(v, p, &keys, &[])?;
+    Ok(SearchSpec {
+        fields: field(m, "fields")
+            .map(|f| strings(f, &at(p, "fields")))
+            .transpose()?,
+        min_length: size(m, p, "minLength", 2)?,
+        limit: size(m, p, "limit", 10)?,
+        include_retired: match field(m, "includeRetired") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(invalid("lookup.search.includeRetired", other, "a boolean")),
+        },
+        cache_ttl_seconds: number(m, p, "cacheTtlSeconds", 60)?,
     })
 }
 
@@ -347,7 +377,14 @@ fn servicenow(v: &Value) -> Result<ServiceNowSpec, Error> {
 #[cold]
 fn http(v: &Value) -> Result<HttpSpec, Error> {
     let p = "lookup.http";
-    let keys = ["url", "recordPointer", "notFoundStatus", "idField"];
+    let keys = [
+        "url",
+        "recordPointer",
+        "notFoundStatus",
+        "idField",
+        "searchUrl",
+        "searchPointer",
+    ];
     let m = object(v, p, &keys, &["url"])?;
     let not_found_status = match field(m, "notFoundStatus") {
         None => default_not_found_status(),
@@ -361,6 +398,8 @@ fn http(v: &Value) -> Result<HttpSpec, Error> {
         record_pointer: opt_string(m, p, "recordPointer")?.unwrap_or_default(),
         not_found_status,
         id_field: opt_string(m, p, "idField")?,
+        search_url: opt_string(m, p, "searchUrl")?,
+        search_pointer: opt_string(m, p, "searchPointer")?.unwrap_or_default(),
     })
 }
 

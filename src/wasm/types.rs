@@ -59,6 +59,23 @@ export interface ServiceNowLookup {
 }
 export interface HttpLookup {
   url: string; recordPointer?: string; notFoundStatus?: number[]; idField?: string;
+  /** Search URL template with `{q}` (percent-encoded) in its query part. */
+  searchUrl?: string;
+  /** JSON pointer to the list of records in a search answer (default: the whole body). */
+  searchPointer?: string;
+}
+/** `lookup.search`: finding records by (part of) their name or ID. */
+export interface SearchPolicy {
+  /** Fields matched (default `[name, <idField>]`). */
+  fields?: string[];
+  /** Shortest text searched (default 2). */
+  minLength?: number;
+  /** Results per search (default 10, at most 50). */
+  limit?: number;
+  /** Retired records are results too (default false). */
+  includeRetired?: boolean;
+  /** How long an answer is reused (default 60). */
+  cacheTtlSeconds?: number;
 }
 export interface RegistryRecord { id: string; [field: string]: string | number | boolean | null | undefined }
 export interface RegistryLookup { records?: RegistryRecord[]; path?: string; url?: string }
@@ -85,6 +102,10 @@ export interface LookupPolicy {
    * `https://acme.service-now.com/nav_to.do?uri=cmdb_ci_business_app.do?sysparm_query=number={id}`.
    */
   recordUrl?: string;
+  /** Finding records by name; absent = no search. */
+  search?: SearchPolicy;
+  /** Where a developer asks for a new asset ID (a link, never requested). */
+  requestUrl?: string;
 }
 export interface CatalogPolicy { annotation?: string; kinds?: string[]; required?: boolean }
 export interface Policy {

@@ -14,7 +14,7 @@
 //
 // Endpoints (each optionally prefixed by /scenario/<name>; no prefix = "ok"):
 //   GET /api/now/table/<table>   (also /api/now/v2/table/<table>; any table name serves the same rows)
-//       sysparm_query: parts joined by '^'; understood: <field>IN<a>,<b>  <field>=<v>  <field>!=<v>
+//       sysparm_query: parts joined by '^'; understood: <field>IN<a>,<b>  <field>LIKE<v> (contains)  <field>=<v>  <field>!=<v>
 //       <field>ISEMPTY  <field>ISNOTEMPTY, an 'OR' prefix (^ORfield=..) ORs with the previous condition,
 //       ORDERBY<field> / ORDERBYDESC<field>. Like a real instance, anything else (unknown field,
 //       unknown operator) is silently ignored, and string comparisons are CASE-INSENSITIVE
@@ -151,7 +151,7 @@ const lower = (v) => String(v ?? '').toLowerCase();
 
 /** Parse one sysparm_query part into a predicate over a row, or null if not understood. */
 function parseCondition(part, knownFields) {
-  const m = /^([a-z_][a-z0-9_.]*?)(ISNOTEMPTY|ISEMPTY|IN|!=|=)(.*)$/s.exec(part);
+  const m = /^([a-z_][a-z0-9_.]*?)(ISNOTEMPTY|ISEMPTY|LIKE|IN|!=|=)(.*)$/s.exec(part);
   if (!m || !knownFields.has(m[1])) return null; // unknown field or operator: ignored, like an instance
   const [, field, op, arg] = m;
   switch (op) {
@@ -159,6 +159,7 @@ function parseCondition(part, knownFields) {
       const set = new Set(arg.split(',').map(lower));
       return (row) => set.has(lower(row[field]));
     }
+    case 'LIKE': return (row) => lower(row[field]).includes(lower(arg));
     case '=': return (row) => lower(row[field]) === lower(arg);
     case '!=': return (row) => lower(row[field]) !== lower(arg);
     case 'ISEMPTY': return arg === '' ? (row) => !row[field] : null;
