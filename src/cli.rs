@@ -3,6 +3,7 @@
 //! Exit codes: 0 nothing wrong, 1 an error-severity issue or finding, 2 usage, configuration or
 //! I/O error. See docs/cli.md.
 
+mod annotate;
 mod check;
 mod fix;
 mod git;
