@@ -207,6 +207,11 @@ struct CheckArgs {
     /// Also append a Markdown summary of the run to FILE (e.g. "$GITHUB_STEP_SUMMARY").
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
+    /// For each missing or unknown asset ID, search the CMDB (lookup.search) by the entity's
+    /// title, else its name, and suggest records; with --fix, add the annotation where exactly one
+    /// record's name matches exactly.
+    #[arg(long)]
+    suggest: bool,
     /// A kind: Location whose target is a URL (another repository or host, which this check cannot
     /// read) is a warning instead of an error.
     #[arg(long)]
@@ -718,7 +723,45 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
     if let Ok(mut p) = progress.lock() {
         p.clear();
     }
-    let report = report?;
+    let mut report = report?;
+    let mut added = Vec::new();
+    if args.suggest {
+        let (Some(engine), Some(edge)) = (engine.as_mut(), edge.as_ref()) else {
+            return Err(format!(
+                "--suggest searches the CMDB: {}",
+                if args.common.offline {
+                    "it cannot be combined with --offline".to_string()
+                } else {
+                    format!("{shown} has no lookup")
+                }
+            )
+            .into());
+        };
+        let min_length = engine.search_spec().map(|s| s.min_length).ok_or_else(|| {
+            format!("--suggest needs lookup.search in {shown} (e.g. lookup: {{ search: {{}} }})")
+        })?;
+        if let Some(why) = edge.fatal() {
+            return Err(why.into());
+        }
+        let timeout =
+            std::time::Duration::from_millis(engine.spec().map_or(5000, |s| s.timeout_ms));
+        let validator = &config.validator;
+        let mut run_search = |text: &str| {
+            let planned = engine
+                .search(text, Some(check::suggest::SUGGESTIONS))
+                .map_err(|e| e.to_string())?;
+            let answer = planned.request.as_ref().map(|req| edge.fetch(req, timeout));
+            let result = engine.finish_search(&planned, validator, scheme, answer);
+            match result.issues.first() {
+                Some(issue) => Err(issue.message.clone()),
+                None => Ok(result),
+            }
+        };
+        check::suggest::attach(&mut report, min_length, &mut run_search)?;
+        if args.fix {
+            added = check::suggest::apply(&mut report, annotation, fixing == FixMode::Apply);
+        }
+    }
     // With --diff, stdout is the patch alone; the report goes to stderr.
     let color = if args.diff {
         std::io::stderr().is_terminal()
@@ -763,6 +806,22 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         write_stdout(&text);
     }
     eprint!("{fix_lines}");
+    for a in &added {
+        let what = format!(
+            "{annotation}: {}{}",
+            text::visible(&a.id),
+            a.name
+                .as_deref()
+                .map(|n| format!(" ({})", text::clean(n)))
+                .unwrap_or_default()
+        );
+        let line = match (&a.refused, fixing) {
+            (Some(why), _) => format!("not added: {what}: {}", text::clean(why)),
+            (None, FixMode::Apply) => format!("added {what}"),
+            (None, _) => format!("would add {what}"),
+        };
+        eprintln!("{}:{}: {line}", text::clean(&a.file), a.line);
+    }
     if let Some(path) = &args.summary {
         append_summary(path, &output::check_markdown(&report, fixing))?;
     }

@@ -32,7 +32,6 @@ use yaml_rust2::scanner::{Scanner, TokenType};
 /// `metadata`), the key already present (or `<<`), anchors, aliases or `<<` keys in `metadata`
 /// or a `<<` key in the document, keys not at the start of their line in a block mapping (`? k`),
 /// and any result that does not read back as the same documents plus the annotation.
-#[allow(dead_code)] // Wired in by `check --fix --suggest`.
 pub fn insert_annotation(
     text: &str,
     stream: &yaml::Stream,

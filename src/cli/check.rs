@@ -7,7 +7,8 @@
 //! - [`placeholder`]: `$text`/`$json`/`$yaml` placeholders, resolved as Backstage's catalog does;
 //! - [`entity`]: one entity's annotation, its verdict and its fix;
 //! - [`report`]: the findings;
-//! - [`run`]: a whole run (files in parallel, Locations followed, one batch of lookups, duplicates).
+//! - [`run`]: a whole run (files in parallel, Locations followed, one batch of lookups, duplicates);
+//! - [`suggest`]: `--suggest`, CMDB records for entities without a known asset ID.
 
 mod entity;
 mod files;
@@ -15,6 +16,7 @@ mod location;
 mod placeholder;
 mod report;
 mod run;
+pub mod suggest;
 
 pub use files::Limits;
 pub use files::{collect_files, read_capped};

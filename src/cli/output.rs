@@ -126,6 +126,14 @@ pub fn check_text(report: &Report, style: Style, fixing: FixMode) -> String {
         if let Some(h) = &f.hint {
             let _ = writeln!(out, "  {} {}", style.dim("hint:"), clean(h));
         }
+        if !f.suggestions.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                style.dim("did you mean:"),
+                suggestion_list(f)
+            );
+        }
     }
     let s = &report.summary;
     let counts = format!(
@@ -148,6 +156,26 @@ pub fn check_text(report: &Report, style: Style, fixing: FixMode) -> String {
         out.push_str(&fix_summary(report, fixing));
     }
     neutralise(&out)
+}
+
+/// `APM0001234 Payments Gateway (exact match), APM0002001 Customer Portal` (data cleaned).
+fn suggestion_list(f: &Finding) -> String {
+    let items: Vec<String> = f
+        .suggestions
+        .iter()
+        .map(|s| {
+            let mut item = visible(&s.id).into_owned();
+            if let Some(name) = &s.name {
+                item.push(' ');
+                item.push_str(&clean(name));
+            }
+            if s.exact {
+                item.push_str(" (exact match)");
+            }
+            item
+        })
+        .collect();
+    items.join(", ")
 }
 
 /// The JSON document of `check` (field order as in docs/design.md).
@@ -552,13 +580,20 @@ pub fn check_markdown(report: &Report, fixing: FixMode) -> String {
         }
     }
     let mut current: Option<&str> = None;
+    // `--suggest`: one more column.
+    let suggesting = report.findings.iter().any(|f| !f.suggestions.is_empty());
     for (shown, f) in report.findings.iter().enumerate() {
         let mut chunk = String::new();
         if current != Some(f.file.as_str()) {
             let n = report.findings.iter().filter(|g| g.file == f.file).count();
+            let (more, rule) = if suggesting {
+                (" suggestions |", "---|")
+            } else {
+                ("", "")
+            };
             let _ = writeln!(
                 chunk,
-                "\n### {} ({})\n\n| line | entity | severity | code | message | fix |\n|---:|---|---|---|---|---|",
+                "\n### {} ({})\n\n| line | entity | severity | code | message | fix |{more}\n|---:|---|---|---|---|---|{rule}",
                 md_escape(&f.file),
                 plural(n, "finding", "findings")
             );
@@ -575,9 +610,14 @@ pub fn check_markdown(report: &Report, fixing: FixMode) -> String {
             Some(to) => format!("🔧 {}", md_escape(to)),
             None => String::new(),
         };
+        let suggestions = if suggesting {
+            format!(" {} |", md_escape(&suggestion_list(f)))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             chunk,
-            "| {}:{} | {entity} | {} | `{}` | {message} | {fix} |",
+            "| {}:{} | {entity} | {} | `{}` | {message} | {fix} |{suggestions}",
             f.line,
             f.column,
             f.severity.as_str(),

@@ -28,6 +28,9 @@ pub(super) struct Source<'t> {
     pub(super) starts: Option<Vec<usize>>,
     /// Positions of resolved placeholders (their content came from another file).
     pub(super) resolved: std::collections::HashSet<Pos>,
+    /// The file read, and the index of the document being checked.
+    pub(super) path: std::path::PathBuf,
+    pub(super) doc: usize,
 }
 
 pub(super) fn check_document(
@@ -73,6 +76,14 @@ pub(super) fn check_document(
         kind: kind.clone(),
         namespace: namespace.clone(),
         name: name.clone(),
+        title: metadata
+            .and_then(|m| m.get("title"))
+            .and_then(Spanned::as_str)
+            .map(str::to_string),
+        path: source.path.clone(),
+        doc: source.doc,
+        editable: metadata.map_or(true, |m| !source.resolved.contains(&m.pos))
+            && !source.resolved.contains(&root.pos),
     });
 
     let annotation = metadata
@@ -121,6 +132,7 @@ pub(super) fn check_document(
             severity: issue.severity,
             message: issue.message,
             hint: issue.hint,
+            suggestions: Vec::new(),
             fix: None,
             entity: Some(entity),
         });

@@ -22,6 +22,9 @@ pub struct Finding {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// `--suggest`: CMDB records that may be this entity's asset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
     /// What `check --fix` would write for this value (fixable, not written in this run).
     #[serde(skip)]
     pub fix: Option<String>,
@@ -42,6 +45,16 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// A record `--suggest` proposes for an entity.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Suggestion {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The record's name equals the entity's title (or name), ignoring case, spaces, `-` and `_`.
+    pub exact: bool,
+}
+
 /// A checked entity (for per-entity formats such as JUnit).
 #[derive(Clone, Debug)]
 pub struct EntityInfo {
@@ -50,6 +63,13 @@ pub struct EntityInfo {
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// `metadata.title`, when a string.
+    pub title: Option<String>,
+    /// The file read and the entity's document in it (for `--fix --suggest`).
+    pub path: std::path::PathBuf,
+    pub doc: usize,
+    /// The entity's values came from this file's own bytes (not a placeholder's file).
+    pub editable: bool,
 }
 
 impl EntityInfo {
@@ -105,6 +125,7 @@ impl Report {
             severity,
             message,
             hint: Some(hint.into()),
+            suggestions: Vec::new(),
             fix: None,
             entity: None,
         });

@@ -136,8 +136,11 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
         bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
         starts: None,
         resolved: placeholders.positions,
+        path: file.path.clone(),
+        doc: 0,
     };
-    for root in &roots {
+    for (doc, root) in roots.iter().enumerate() {
+        source.doc = doc;
         check_document(
             root,
             &file.display,
@@ -495,6 +498,7 @@ fn finish(
                 severity: issue.severity,
                 message: issue.message,
                 hint: issue.hint,
+                suggestions: Vec::new(),
                 fix: fix_of_value.clone().filter(|_| n < resolved),
                 entity: Some(p.entity),
             };

@@ -1,0 +1,234 @@
+//! `check --suggest` and `check --fix --suggest`: onboarding Systems without an asset ID on a
+//! generated systems repository, against the example registry (examples/registry/assets.csv).
+#![cfg(feature = "cli")]
+
+#[path = "common/cli.rs"]
+mod common_cli;
+use common_cli::{root, run, TempDir};
+use serde_json::Value;
+
+fn policy() -> String {
+    format!(
+        "schemes:\n  - {{ name: business-app, pattern: 'APM\\d{{7}}', normalize: [trim, uppercase] }}\n  - {{ name: service, pattern: 'BSN\\d{{7}}' }}\nlookup: {{ source: registry, registry: {{ path: '{}' }}, search: {{}} }}\ncatalog: {{ annotation: example.com/asset-id }}\n",
+        root().join("examples/registry/assets.csv").display()
+    )
+}
+
+const PAYMENTS: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: payments-gateway
+  description: Takes the money # comment kept
+spec:
+  owner: team-payments
+";
+
+const PAYMENTS_FIXED: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: payments-gateway
+  description: Takes the money # comment kept
+  annotations:
+    example.com/asset-id: APM0001234
+spec:
+  owner: team-payments
+";
+
+const PORTAL: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: { name: portal, title: Customer Portal, annotations: { backstage.io/techdocs-ref: 'dir:.' } }
+spec: { owner: team-web }
+";
+
+const PORTAL_FIXED: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: System
+metadata: { name: portal, title: Customer Portal, annotations: { backstage.io/techdocs-ref: 'dir:.', example.com/asset-id: APM0002001 } }
+spec: { owner: team-web }
+";
+
+const ORDERS: &str = "apiVersion: backstage.io/v1alpha1\r\nkind: System\r\nmetadata:\r\n    name: orders\r\n    title: Order-Management\r\n    annotations:\r\n        # who to ask\r\n        example.com/team: orders\r\n    # the rest\r\nspec:\r\n    owner: team-orders\r\n";
+
+const ORDERS_FIXED: &str = "apiVersion: backstage.io/v1alpha1\r\nkind: System\r\nmetadata:\r\n    name: orders\r\n    title: Order-Management\r\n    annotations:\r\n        # who to ask\r\n        example.com/team: orders\r\n        example.com/asset-id: APM0003117\r\n    # the rest\r\nspec:\r\n    owner: team-orders\r\n";
+
+fn system(name: &str, annotations: &str) -> String {
+    format!("apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: {name}\n{annotations}spec:\n  owner: x\n")
+}
+
+fn repo() -> TempDir {
+    let t = TempDir::new();
+    t.write("asset-id.yaml", policy());
+    t.write("systems/payments.yaml", PAYMENTS);
+    t.write("systems/portal.yaml", PORTAL);
+    t.write("systems/orders.yaml", ORDERS);
+    // Two records match "service", neither exactly: only suggested.
+    t.write("systems/service.yaml", system("service", ""));
+    t.write("systems/ghost.yaml", system("ghost", ""));
+    // An unknown ID whose title matches exactly: suggested, never rewritten.
+    t.write(
+        "systems/unknown.yaml",
+        system(
+            "unknown",
+            "  title: Payments Gateway\n  annotations:\n    example.com/asset-id: APM9999999\n",
+        ),
+    );
+    t
+}
+
+fn suggestions(v: &Value, file: &str) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["file"] == file)
+        .flat_map(|f| f["suggestions"].as_array().cloned().unwrap_or_default())
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                s["id"].as_str().unwrap_or(""),
+                s["name"].as_str().unwrap_or(""),
+                s["exact"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn suggest_attaches_records_to_missing_and_unknown_ids() {
+    let t = repo();
+    let r = run(t.path(), &["check", "--suggest", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(
+        suggestions(&v, "systems/payments.yaml"),
+        ["APM0001234 Payments Gateway true"]
+    );
+    assert_eq!(
+        suggestions(&v, "systems/portal.yaml"),
+        ["APM0002001 Customer Portal true"]
+    );
+    assert_eq!(
+        suggestions(&v, "systems/orders.yaml"),
+        ["APM0003117 Order Management true"]
+    );
+    assert_eq!(
+        suggestions(&v, "systems/service.yaml"),
+        [
+            "BSN0001001 Identity Service false",
+            "BSN0002002 Notification Service false"
+        ]
+    );
+    assert!(suggestions(&v, "systems/ghost.yaml").is_empty());
+    assert_eq!(
+        suggestions(&v, "systems/unknown.yaml"),
+        ["APM0001234 Payments Gateway true"]
+    );
+    // Nothing was written.
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("systems/payments.yaml")).unwrap(),
+        PAYMENTS
+    );
+
+    let r = run(t.path(), &["check", "--suggest"]);
+    assert!(
+        r.stdout
+            .contains("did you mean: APM0001234 Payments Gateway (exact match)"),
+        "{}",
+        r.stdout
+    );
+    let r = run(t.path(), &["check", "--suggest", "--format", "markdown"]);
+    assert!(r.stdout.contains("| suggestions |"), "{}", r.stdout);
+    // Without it, no search and no column.
+    let r = run(t.path(), &["check", "--format", "markdown"]);
+    assert!(!r.stdout.contains("suggestions"), "{}", r.stdout);
+}
+
+#[test]
+fn fix_suggest_writes_exact_matches_byte_exact_and_is_idempotent() {
+    let t = repo();
+    let before_service = std::fs::read(t.path().join("systems/service.yaml")).unwrap();
+    let before_unknown = std::fs::read(t.path().join("systems/unknown.yaml")).unwrap();
+    let r = run(t.path(), &["check", "--fix", "--dry-run", "--suggest"]);
+    assert!(r.stderr.contains("systems/payments.yaml:1: would add example.com/asset-id: APM0001234 (Payments Gateway)"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("systems/payments.yaml")).unwrap(),
+        PAYMENTS
+    );
+
+    let r = run(
+        t.path(),
+        &["check", "--fix", "--suggest", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    for (file, want) in [
+        ("systems/payments.yaml", PAYMENTS_FIXED),
+        ("systems/portal.yaml", PORTAL_FIXED),
+        ("systems/orders.yaml", ORDERS_FIXED),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(t.path().join(file)).unwrap(),
+            want,
+            "{file}"
+        );
+        assert!(r.stderr.contains(&format!("{file}:")), "{}", r.stderr);
+    }
+    assert_eq!(
+        std::fs::read(t.path().join("systems/service.yaml")).unwrap(),
+        before_service
+    );
+    assert_eq!(
+        std::fs::read(t.path().join("systems/unknown.yaml")).unwrap(),
+        before_unknown
+    );
+    let v: Value = serde_json::from_str(&r.stdout).expect("json");
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "systems/ghost.yaml",
+            "systems/service.yaml",
+            "systems/unknown.yaml"
+        ],
+        "{v}"
+    );
+    assert_eq!(v["summary"]["errors"], 3, "{v}");
+
+    // Once written, they pass, and a second run changes nothing.
+    let r = run(t.path(), &["check", "--fix", "--suggest"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("added"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("systems/payments.yaml")).unwrap(),
+        PAYMENTS_FIXED
+    );
+    let r = run(
+        t.path(),
+        &[
+            "check",
+            "systems/payments.yaml",
+            "systems/portal.yaml",
+            "systems/orders.yaml",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn suggest_needs_search_and_a_lookup() {
+    let t = repo();
+    let r = run(t.path(), &["check", "--suggest", "--offline"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--offline"), "{}", r.stderr);
+    t.write("asset-id.yaml", policy().replace(", search: {}", ""));
+    let r = run(t.path(), &["check", "--suggest"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("lookup.search"), "{}", r.stderr);
+}
