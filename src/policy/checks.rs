@@ -214,7 +214,13 @@ fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
         }
     }
     if let Some(url) = lookup.http.as_ref().and_then(|h| h.search_url.as_deref()) {
-        check_link("lookup.http.searchUrl", url)?;
+        // The same forms as lookup.http.url (a backend may resolve its own schemes).
+        if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err(Error::policy(
+                "lookup.http.searchUrl",
+                "must not contain white space or control characters",
+            ));
+        }
         let query = url.find('?');
         match (url.find("{q}"), query) {
             (Some(at), Some(q)) if at > q && !url[..q].contains("{q}") => {}

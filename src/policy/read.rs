@@ -660,6 +660,10 @@ mod tests {
                 Some("assetId")
             )
         );
+        assert_eq!(
+            (h.search_url.as_deref(), h.search_pointer.as_str()),
+            (Some("proxy:/assets/api/assets?q={q}"), "/items")
+        );
         assert_eq!(l.registry.unwrap().url.as_deref(), Some("/assets.json"));
         assert_eq!(l.retired_when.unwrap()["state"], vec!["retired", "gone"]);
         assert_eq!(
@@ -671,6 +675,24 @@ mod tests {
         assert_eq!(
             l.record_url.as_deref(),
             Some("https://cmdb.example/nav_to.do?uri=cmdb_ci_service.do?sysparm_query=u_asset_id={id}")
+        );
+        assert_eq!(
+            l.search,
+            Some(SearchSpec {
+                fields: Some(vec![
+                    "name".into(),
+                    "u_asset_id".into(),
+                    "short_description".into()
+                ]),
+                min_length: 3,
+                limit: 20,
+                include_retired: true,
+                cache_ttl_seconds: 30,
+            })
+        );
+        assert_eq!(
+            l.request_url.as_deref(),
+            Some("https://cmdb.example/request-new-asset")
         );
         let c = p.catalog.clone().unwrap();
         assert_eq!(c.annotation.as_deref(), Some("acme.com/asset-id"));
