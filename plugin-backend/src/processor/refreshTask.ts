@@ -7,9 +7,9 @@
  *
  * Load on the CMDB: ceil(due IDs / batchSize) requests per run. A verdict renewed by a run expires about one TTL
  * later and is renewed by the first run from then on (minus a tenth of the frequency): with the default schedule
- * (every `lookup.notFoundTtlSeconds`, which divides nothing in particular but is at most the TTL) each found ID is
- * looked up once per TTL period (cacheTtlSeconds), ceil(N / batchSize) requests per TTL period for N distinct IDs,
- * whatever the number of processing passes, and a not-found one once per notFoundTtlSeconds. A verdict the processor's queue fetched
+ * (every `lookup.notFoundTtlSeconds`, at most the TTL) each found ID is looked up about once per TTL period
+ * (cacheTtlSeconds): ceil(N / batchSize) requests per TTL period for N distinct IDs, whatever the number of
+ * processing passes; and a not-found one once per notFoundTtlSeconds. A verdict the processor's queue fetched
  * between runs is not due at the next run unless it expires by then: the first pass is not looked up twice.
  *
  * Replicas: with a shared cache store (`backend.cache.store` redis, valkey, memcache) the task is `global`: the
