@@ -409,6 +409,69 @@ enum Finish {
     Entities(Vec<EntityCheck>, Vec<usize>),
 }
 
+#[cfg(feature = "search")]
+#[wasm_bindgen]
+impl AssetIdValidator {
+    /// Find records by (part of) their name or ID (`lookup.search`): one request, every row
+    /// re-checked by the core (format, `scheme`, every word in a search field, retired left out).
+    /// Rejects (`invalid_argument`) without `lookup.search`, for a text shorter than
+    /// `minLength` or longer than 64 characters, or a `limit` that is not a positive number; a
+    /// CMDB outage is a `lookup_unavailable` issue, never a rejection.
+    pub fn search(&self, text: String, options: Option<SearchOptionsArg>) -> SearchPromise {
+        let options: JsValue = options.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        future_to_promise(search(self.inner.clone(), text, options)).unchecked_into()
+    }
+}
+
+#[cfg(feature = "search")]
+async fn search(inner: Rc<Inner>, text: String, options: JsValue) -> Result<JsValue, JsValue> {
+    let scheme = scheme_option(&options)?;
+    let planned = plan_search(&inner, &text, &options, &scheme)?;
+    let answer = match &planned.request {
+        Some(req) => Some(lookup::fetch_one(&inner, req, &options).await),
+        None => None,
+    };
+    let names = names(&scheme);
+    let result =
+        inner
+            .engine
+            .borrow()
+            .finish_search(&planned, &inner.validator, names.as_deref(), answer);
+    Ok(to_js(&result))
+}
+
+#[cfg(feature = "search")]
+#[inline(never)]
+fn plan_search(
+    inner: &Inner,
+    text: &str,
+    options: &JsValue,
+    scheme: &Option<Vec<String>>,
+) -> Result<crate::lookup::search::Search, JsValue> {
+    inner
+        .validator
+        .check_scheme(names(scheme).as_deref())
+        .map_err(|e| js_error(&e))?;
+    let limit = get(options, "limit");
+    let limit = if limit.is_undefined() || limit.is_null() {
+        None
+    } else {
+        match limit.as_f64() {
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n.min(1e6) as usize),
+            _ => {
+                return Err(type_error(
+                    "options.limit must be a whole number of at least 1",
+                ))
+            }
+        }
+    };
+    inner
+        .engine
+        .borrow_mut()
+        .search(text, limit)
+        .map_err(|e| js_error(&e))
+}
+
 async fn run(
     inner: Rc<Inner>,
     job: Job,

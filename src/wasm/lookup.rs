@@ -216,6 +216,39 @@ async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String,
     outcomes
 }
 
+/// One request outside the batch driver (a search): one attempt within `lookup.timeoutMs`, in
+/// one of the `maxConcurrency` slots, ended early by the caller's `AbortSignal` (a timeout).
+#[cfg(feature = "search")]
+pub(super) async fn fetch_one(
+    inner: &Rc<Inner>,
+    req: &Request,
+    options: &JsValue,
+) -> Result<Response, Fault> {
+    if let Some(turn) = take_slot(inner) {
+        let _ = JsFuture::from(turn).await;
+    }
+    let limits = inner.engine.borrow().limits();
+    let sent = send(
+        req,
+        &get(options, "fetch"),
+        limits.timeout_ms,
+        limits.max_response_bytes,
+    );
+    let abort = when_aborted(&get(options, "signal"))
+        .dyn_into::<Promise>()
+        .ok();
+    let sent = match &abort {
+        Some(abort) => Promise::race(&Array::of2(&sent, abort)),
+        None => sent,
+    };
+    let got = JsFuture::from(sent).await;
+    release(inner, req.ticket);
+    if abort.is_some() && get(&get(options, "signal"), "aborted").as_bool() == Some(true) {
+        return Err(Fault::Network("the search was aborted".into()));
+    }
+    answer(got.unwrap_or_default(), limits.max_response_bytes)
+}
+
 /// One of the `maxConcurrency` slots (`None`), or the promise of a turn in the queue.
 #[inline(never)]
 fn take_slot(inner: &Inner) -> Option<Promise> {

@@ -134,6 +134,19 @@ export interface ValidateOptions extends CheckOptions {
  * argument of the wrong type (`invalid_argument`, a `TypeError`).
  */
 export interface AssetIdError extends Error { code: CallerErrorCode; path?: string }
+/** Options of `search`: at most `limit` records (capped by `lookup.search.limit`), IDs of `scheme`. */
+export interface SearchOptions extends ValidateOptions {
+  limit?: number;
+}
+/** What `search` found: records re-checked by the core, `more` when more matched than returned. */
+export interface SearchResult {
+  /** The text searched (trimmed). */
+  query: string;
+  records: AssetRecord[];
+  more: boolean;
+  /** `lookup_unavailable` when the CMDB could not answer. */
+  issues: Issue[];
+}
 /** The catalog rules applied to one entity (`checkEntity`, `validateEntities`). */
 export interface EntityCheck {
   /** False: not an entity the policy checks (apiVersion `backstage.io/*`, kind in `catalog.kinds`). */
@@ -173,6 +186,10 @@ extern "C" {
     pub type VerdictsPromise;
     #[wasm_bindgen(typescript_type = "EntityCheck")]
     pub type EntityCheckOut;
+    #[wasm_bindgen(typescript_type = "SearchOptions")]
+    pub type SearchOptionsArg;
+    #[wasm_bindgen(typescript_type = "Promise<SearchResult>")]
+    pub type SearchPromise;
     #[wasm_bindgen(typescript_type = "Promise<EntityCheck[]>")]
     pub type EntityChecksPromise;
 
