@@ -41,11 +41,14 @@ export class AssetIdConfigError extends Error {
   readonly code: AssetIdFieldErrorCode;
   /** Where the problem is, when known: `ui:options.schemes`, `schemes[0].pattern`, ... */
   readonly path?: string;
-  constructor(message: string, code: AssetIdFieldErrorCode, path?: string) {
+  /** The HTTP status of the backend's error answer, when there was one (400, 401, 404, 503, ...). */
+  readonly status?: number;
+  constructor(message: string, code: AssetIdFieldErrorCode, path?: string, status?: number) {
     super(message);
     this.name = 'AssetIdConfigError';
     this.code = code;
     if (path !== undefined) this.path = path;
+    if (status !== undefined) this.status = status;
   }
 }
 

@@ -37,3 +37,28 @@ export function describeValid(verdict: Verdict): string {
 export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
+
+// C0/C1 controls, zero-width and bidi controls, line/paragraph separators, BOM: shown as U+FFFD
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * CMDB text as one safe line: control, zero-width and bidi characters shown as U+FFFD, cut to `max`
+ * characters (code points) with an ellipsis. Rendered by React as text, never as HTML.
+ */
+export function displayText(value: unknown, max: number): string {
+  let text: string;
+  if (value === null || value === undefined) text = '';
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? '';
+    } catch {
+      text = '';
+    }
+  }
+  // cut before replacing: a huge value costs no more than `max` characters of work
+  const chars = Array.from(text.length > max * 2 + 2 ? text.slice(0, max * 2 + 2) : text);
+  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
+  return cut.replace(HIDDEN, '\ufffd');
+}

@@ -1,5 +1,5 @@
 import { AssetIdClient, MAX_CACHED_VERDICTS, MAX_VALUES_PER_REQUEST, VERDICT_TTL_MS } from './AssetIdClient';
-import { demoPolicy } from '../testing/fixtures';
+import { DEMO_REQUEST_URL, demoPolicy, searchPolicy } from '../testing/fixtures';
 import { BACKEND_BASE, discoveryApi, fakeBackend } from '../testing/fakeBackend';
 
 function client(options: Partial<Parameters<typeof fakeBackend>[0]> = {}, now = () => 0) {
@@ -70,5 +70,72 @@ describe('AssetIdClient', () => {
     };
     const c = new AssetIdClient({ getBaseUrl: discoveryApi.getBaseUrl }, fetchApi as never);
     await expect(c.getPolicy()).rejects.toMatchObject({ code: 'backend_error', message: expect.stringMatching(/too large/) });
+  });
+
+  describe('search', () => {
+    it('posts the text (and the narrowing and limit) to /v1/search and returns the records and `more`', async () => {
+      const { backend, client: c } = client({ policy: searchPolicy });
+      const answer = await c.search('gateway', { scheme: ['business-app', 'business-service'], limit: 3 });
+      // Fax Gateway is retired: left out by the backend
+      expect(answer.results.map(r => [r.id, r.name])).toEqual([['APM0001234', 'Payments Gateway']]);
+      expect(answer.results[0].fields).toMatchObject({ owner: 'team-payments' });
+      expect(answer.more).toBe(false);
+      expect(backend.searchCalls().map(x => [x.method, x.url, x.body])).toEqual([
+        ['POST', `${BACKEND_BASE}/v1/search`, { query: 'gateway', scheme: ['business-app', 'business-service'], limit: 3 }],
+      ]);
+      const few = await c.search('a', { limit: 1 }).catch(e => e);
+      expect(few).toMatchObject({ code: 'backend_error', status: 400 });
+      const more = await c.search('service', { limit: 1 });
+      expect(more).toMatchObject({ more: true });
+      expect(more.results).toHaveLength(1);
+    });
+
+    it('the policy carries the browser-safe search settings and the request link, nothing else of lookup', async () => {
+      const { client: c } = client({ policy: searchPolicy });
+      const policy = await c.getPolicy();
+      expect(policy.lookup).toEqual({ search: { minLength: 3, limit: 5, fields: ['name', 'id'] }, requestUrl: DEMO_REQUEST_URL });
+    });
+
+    it('maps errors like the other calls: 503 outage, 404 without lookup.search, plugin missing', async () => {
+      const down = client({ policy: searchPolicy, mode: 'search-down' });
+      await expect(down.client.search('gateway')).rejects.toMatchObject({
+        name: 'AssetIdConfigError',
+        code: 'backend_error',
+        status: 503,
+        message: expect.stringMatching(/lookup_unavailable/),
+      });
+      const off = client({ policy: demoPolicy });
+      await expect(off.client.search('gateway')).rejects.toMatchObject({
+        code: 'backend_error',
+        status: 404,
+        message: expect.stringMatching(/no search .*lookup\.search/),
+      });
+      const missing = client({ policy: searchPolicy, mode: 'not-installed' });
+      await expect(missing.client.search('gateway')).rejects.toMatchObject({ code: 'backend_unavailable' });
+      const unreachable = client({ policy: searchPolicy, mode: 'network-error' });
+      await expect(unreachable.client.search('gateway')).rejects.toMatchObject({ code: 'backend_unavailable' });
+      await expect(off.client.search('gateway', { limit: 0 })).rejects.toThrow(RangeError);
+    });
+
+    it('an aborted search rejects with the AbortError (not a backend problem)', async () => {
+      const { client: c } = client({ policy: searchPolicy, delayMs: 200 });
+      const controller = new AbortController();
+      const pending = c.search('gateway', { signal: controller.signal });
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    });
+
+    it('keeps only well-shaped records of a hostile answer', async () => {
+      const searchBody = JSON.stringify({
+        results: [null, 'x', { id: 42 }, { id: '' }, { id: 'APM0001234', name: ['x'], status: 7, fields: 'no', url: 1, extra: '<b>' }],
+        more: 'yes',
+      });
+      const { client: c } = client({ policy: searchPolicy, searchBody });
+      const answer = await c.search('gateway');
+      expect(answer.results).toEqual([{ id: 'APM0001234', fields: {} }]);
+      expect(answer.more).toBe(true);
+      const bad = client({ policy: searchPolicy, searchBody: '{"results": {}}' });
+      await expect(bad.client.search('gateway')).rejects.toMatchObject({ code: 'backend_error' });
+    });
   });
 });

@@ -1,13 +1,15 @@
 /**
  * The browser's only way to the asset-id rules and the CMDB: the asset-id backend plugin.
  *
- * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/policy`   -> `{ policy: { schemes, maxLength, catalog } }`
+ * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/policy`   -> `{ policy: { schemes, maxLength, catalog, lookup? } }`
+ *   (`lookup` holds at most the browser-safe `search` settings and `requestUrl`)
  * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/validate` `{ values, scheme? }` -> `{ results: Verdict[] }`
+ * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/search`   `{ query, scheme?, limit? }` -> `{ results: AssetRecord[], more }`
  *
  * Both through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
  * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
  */
-import type { CatalogPolicy, Scheme, Verdict } from 'asset-id';
+import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { AssetIdConfigError, errorMessage } from '../errors';
 
@@ -17,11 +19,90 @@ export const ASSET_ID_PLUGIN_ID = 'asset-id';
 /** The package to install in the backend when the plugin is missing. */
 export const BACKEND_PACKAGE = '@asset-id/backstage-plugin-asset-id-backend';
 
-/** The format rules the backend hands to the browser: no lookup settings, no credentials. */
+/**
+ * The policy's `lookup.search` settings as the backend hands them to the browser (the core's
+ * `SearchPolicy`). Present: the backend answers `POST /v1/search`; absent: search is off.
+ * @public
+ */
+export interface SearchSettings {
+  /** Fields the backend matches (default `[name, <idField>]`). */
+  fields?: string[];
+  /** Shortest text searched (default {@link DEFAULT_SEARCH_MIN_LENGTH}). */
+  minLength?: number;
+  /** Results per search (the backend's default 10, at most 50). */
+  limit?: number;
+  /** Retired records are results too (default false). */
+  includeRetired?: boolean;
+  /** How long the backend reuses an answer (seconds). */
+  cacheTtlSeconds?: number;
+}
+
+/**
+ * The browser-safe part of the policy's `lookup`: no source, URL of the CMDB or credential.
+ * @public
+ */
+export interface BrowserLookupSettings {
+  /** Search settings; absent: the backend has no search and the field and the card do not offer one. */
+  search?: SearchSettings;
+  /** Where developers ask for a new asset ID (a link shown when nothing matches; never requested). */
+  requestUrl?: string;
+}
+
+/**
+ * What the backend hands to the browser: the format rules, and at most the browser-safe lookup settings.
+ * @public
+ */
 export interface FormatPolicy {
   schemes: Scheme[];
   maxLength?: number;
   catalog?: CatalogPolicy;
+  lookup?: BrowserLookupSettings;
+}
+
+/** The rules the WASM core compiles: only the format keys (the browser never has a lookup source). */
+export function formatRules(policy: FormatPolicy): { schemes: Scheme[]; maxLength?: number; catalog?: CatalogPolicy } {
+  const { schemes, maxLength, catalog } = policy;
+  return {
+    schemes,
+    ...(maxLength === undefined ? {} : { maxLength }),
+    ...(catalog === undefined ? {} : { catalog }),
+  };
+}
+
+/** The policy's search settings, or undefined when search is off (no `lookup.search` object). */
+export function searchSettings(policy: FormatPolicy | undefined): SearchSettings | undefined {
+  const search: unknown = policy?.lookup?.search;
+  return isObject(search) ? (search as SearchSettings) : undefined;
+}
+
+/** The core's default `lookup.search.minLength`. */
+export const DEFAULT_SEARCH_MIN_LENGTH = 2;
+/** Longest text the backend searches for. */
+export const MAX_SEARCH_QUERY_LENGTH = 64;
+/** Most results the backend returns per search. */
+export const MAX_SEARCH_LIMIT = 50;
+
+/**
+ * Options of {@link AssetIdClient.search}.
+ * @public
+ */
+export interface SearchOptions {
+  /** The same narrowing as the lookups: one scheme name or a list of names. */
+  scheme?: SchemeOption;
+  /** At most this many results (1..50; default: the policy's `lookup.search.limit`). */
+  limit?: number;
+  /** Aborts the request (the promise then rejects with an `AbortError`). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The answer of {@link AssetIdClient.search}: records whose search fields match every word of the text,
+ * ranked by the backend; `more` when it found more than it returned.
+ * @public
+ */
+export interface SearchResult {
+  results: AssetRecord[];
+  more: boolean;
 }
 
 /** The `scheme` narrowing of a request: one scheme name or a list of them. */
@@ -42,6 +123,9 @@ export const MAX_CACHED_VERDICTS = 500;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const isAbort = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+
 function notReachable(url: string, detail: string): AssetIdConfigError {
   return new AssetIdConfigError(
     `The asset-id backend plugin is not installed or not reachable (${detail} from ${url}). ` +
@@ -51,7 +135,11 @@ function notReachable(url: string, detail: string): AssetIdConfigError {
 }
 
 /** Read a JSON answer of the backend plugin; every way it can go wrong is an AssetIdConfigError. */
-async function readJson(response: Response, url: string): Promise<Record<string, unknown>> {
+async function readJson(
+  response: Response,
+  url: string,
+  on404?: (url: string) => AssetIdConfigError,
+): Promise<Record<string, unknown>> {
   const length = Number(response.headers.get('content-length') ?? '0');
   if (length > MAX_RESPONSE_CHARS) {
     await response.body?.cancel().catch(() => undefined);
@@ -74,8 +162,8 @@ async function readJson(response: Response, url: string): Promise<Record<string,
     body = undefined;
   }
   if (response.status === 404) {
-    // Backstage answers 404 for a plugin id no backend plugin serves
-    throw notReachable(url, 'HTTP 404');
+    // Backstage answers 404 for a plugin id no backend plugin serves; a route may say more (on404)
+    throw on404 && isObject(body) ? on404(url) : notReachable(url, 'HTTP 404');
   }
   if (!isObject(body)) {
     throw notReachable(url, `HTTP ${response.status}, an answer that is not JSON`);
@@ -90,9 +178,25 @@ async function readJson(response: Response, url: string): Promise<Record<string,
     throw new AssetIdConfigError(
       `The asset-id backend refused the request: ${message.slice(0, 500)}${hint}`,
       'backend_error',
+      undefined,
+      response.status,
     );
   }
   return body;
+}
+
+function isRecord(v: unknown): v is AssetRecord {
+  return isObject(v) && typeof v.id === 'string' && v.id.length > 0;
+}
+
+/** Only the record's known keys, of the right types (a hostile answer cannot smuggle in other shapes). */
+function cleanRecord(v: AssetRecord): AssetRecord {
+  const raw = v as unknown as Record<string, unknown>;
+  const record: AssetRecord = { id: v.id, fields: isObject(raw.fields) ? (raw.fields as AssetRecord['fields']) : {} };
+  if (typeof raw.name === 'string') record.name = raw.name;
+  if (typeof raw.status === 'string') record.status = raw.status;
+  if (typeof raw.url === 'string') record.url = raw.url;
+  return record;
 }
 
 function isVerdict(v: unknown): v is Verdict {
@@ -115,15 +219,21 @@ export class AssetIdClient {
     return `${base.replace(/\/+$/, '')}${path}`;
   }
 
-  private async request(path: string, init?: RequestInit): Promise<Record<string, unknown>> {
+  private async request(
+    path: string,
+    init?: RequestInit,
+    on404?: (url: string) => AssetIdConfigError,
+  ): Promise<Record<string, unknown>> {
     const url = await this.url(path);
     let response: Response;
     try {
       response = await this.fetchApi.fetch(url, init);
     } catch (error) {
+      // an aborted request is the caller's doing, not a missing backend
+      if (isAbort(error) || init?.signal?.aborted) throw error;
       throw notReachable(url, `network error: ${errorMessage(error)}`);
     }
-    return readJson(response, url);
+    return readJson(response, url, on404);
   }
 
   /** The backend's format rules; fetched once per page (a failure is retried on the next call). */
@@ -196,6 +306,52 @@ export class AssetIdClient {
       });
     }
     return Promise.all(values.map(value => pending.get(value)!));
+  }
+
+  /**
+   * Records matching `query` (`POST /v1/search`, the policy's `lookup.search`), at most
+   * {@link MAX_SEARCH_QUERY_LENGTH} characters. Errors are AssetIdConfigErrors like the other calls: a 400
+   * (text too short or too long) or a 503 (the CMDB could not be searched) is `backend_error` with its
+   * `status`; a 404 from a reachable backend is `backend_error` (status 404: search not configured);
+   * no backend at all is `backend_unavailable`. An aborted request rejects with the `AbortError`.
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResult> {
+    const { scheme, limit, signal } = options;
+    if (typeof query !== 'string') throw new TypeError('query must be a string');
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)) {
+      throw new RangeError(`limit must be a whole number from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
+    }
+    const body: { query: string; scheme?: SchemeOption; limit?: number } = { query };
+    if (scheme !== undefined) body.scheme = scheme;
+    if (limit !== undefined) body.limit = limit;
+    const noSearch = (url: string) =>
+      new AssetIdConfigError(
+        `The asset-id backend has no search (HTTP 404 from ${url}): the policy has no lookup.search.`,
+        'backend_error',
+        undefined,
+        404,
+      );
+    let answer: Record<string, unknown>;
+    try {
+      answer = await this.request(
+        '/v1/search',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal },
+        noSearch,
+      );
+    } catch (error) {
+      // a 404 is the plugin missing, or the plugin without search: the policy (fetched once) tells them apart
+      if (error instanceof AssetIdConfigError && error.status === 404) await this.getPolicy();
+      throw error;
+    }
+    const results = answer.results;
+    if (!Array.isArray(results)) {
+      throw new AssetIdConfigError(
+        'The asset-id backend answered /v1/search without results ({ results: [...], more } expected).',
+        'backend_error',
+      );
+    }
+    const records = results.filter(isRecord).slice(0, MAX_SEARCH_LIMIT).map(cleanRecord);
+    return { results: records, more: answer.more === true || results.length > records.length };
   }
 
   private remember(key: string, at: number, verdict: Promise<Verdict>) {

@@ -1,7 +1,9 @@
 /**
  * A stand-in for the asset-id backend plugin in Jest, behind a fake `fetchApi`: the same contract as the
- * real router (GET /v1/policy, POST /v1/validate, Backstage's error shape), verdicts computed by the real
- * core (npm package `asset-id`) with the full policy (lookup included: the registry records inline).
+ * real router (GET /v1/policy, POST /v1/validate, POST /v1/search, Backstage's error shape), verdicts
+ * computed by the real core (npm package `asset-id`) with the full policy (lookup included: the registry
+ * records inline). The search matches inline registry records here in TypeScript (every word of the text
+ * in the name or the ID, ignoring case; retired ones left out), its records the core's verdicts' records.
  */
 import { AssetIdValidator } from 'asset-id';
 import type { Policy, Verdict } from 'asset-id';
@@ -26,7 +28,9 @@ export type BackendMode =
   /** the policy is served, /v1/validate fails (network error) */
   | 'validate-down'
   /** 401: no Backstage credentials */
-  | 'unauthorized';
+  | 'unauthorized'
+  /** the policy and /v1/validate are served, /v1/search answers 503 lookup_unavailable (a CMDB outage) */
+  | 'search-down';
 
 export interface FakeBackendOptions {
   /** The backend's full `assetId` policy (lookup included). */
@@ -36,19 +40,32 @@ export interface FakeBackendOptions {
   delayMs?: number;
   /** Replace the answer of POST /v1/validate (hostile cases). */
   validateBody?: string;
-
+  /** Replace the answer of POST /v1/search (hostile cases). */
+  searchBody?: string;
 }
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const inputError = (message: string) => json(400, { error: { name: 'InputError', message } });
 
-function formatOnly(policy: JsonObject): JsonObject {
+/** What GET /v1/policy serves: the format rules, and of `lookup` only `search` and `requestUrl`. */
+function browserPolicy(policy: JsonObject): JsonObject {
   const { schemes, maxLength, catalog } = policy;
+  const lookup = (policy.lookup ?? {}) as JsonObject;
+  const browserLookup = Object.fromEntries(
+    Object.entries({ search: lookup.search, requestUrl: lookup.requestUrl }).filter(([, v]) => v !== undefined),
+  );
   return Object.fromEntries(
-    Object.entries({ schemes, maxLength, catalog }).filter(([, v]) => v !== undefined),
+    Object.entries({
+      schemes,
+      maxLength,
+      catalog,
+      lookup: Object.keys(browserLookup).length ? browserLookup : undefined,
+    }).filter(([, v]) => v !== undefined),
   ) as JsonObject;
 }
+
+const searchWords = (text: string) => text.toLowerCase().split(/\s+/).filter(Boolean);
 
 /** A fake fetchApi serving the asset-id backend contract; records every request. */
 export function fakeBackend(options: FakeBackendOptions) {
@@ -71,6 +88,8 @@ export function fakeBackend(options: FakeBackendOptions) {
     const method = init?.method ?? 'GET';
     const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
     calls.push({ method, url, body });
+    // like the real fetch: an already aborted signal rejects at once
+    if (init?.signal?.aborted) throw new DOMException('The operation was aborted.', 'AbortError');
     if (options.delayMs) {
       await new Promise<void>((resolveDelay, reject) => {
         const timer = setTimeout(resolveDelay, options.delayMs);
@@ -87,7 +106,28 @@ export function fakeBackend(options: FakeBackendOptions) {
     }
     if (mode === 'unauthorized') return json(401, { error: { name: 'AuthenticationError', message: 'Missing credentials' } });
     const path = url.slice(BACKEND_BASE.length);
-    if (method === 'GET' && path === '/v1/policy') return json(200, { policy: formatOnly(options.policy) });
+    if (method === 'GET' && path === '/v1/policy') return json(200, { policy: browserPolicy(options.policy) });
+    if (method === 'POST' && path === '/v1/search') {
+      const lookup = (options.policy.lookup ?? {}) as JsonObject;
+      const search = lookup.search as JsonObject | undefined;
+      if (!search) return json(404, { error: { name: 'NotFoundError', message: 'search is not configured (no lookup.search in the policy)' } });
+      if (mode === 'search-down') {
+        return json(503, { error: { name: 'ServiceUnavailableError', message: 'lookup_unavailable: the CMDB could not be searched' } });
+      }
+      if (options.searchBody !== undefined) return new Response(options.searchBody, { status: 200, headers: { 'content-type': 'application/json' } });
+      const query: unknown = body?.query;
+      const minLength = typeof search.minLength === 'number' ? search.minLength : 2;
+      if (typeof query !== 'string' || query.trim().length < minLength || query.length > 64) {
+        return json(400, { error: { name: 'InputError', message: `query must be ${minLength}..64 characters`, code: 'invalid_argument' } });
+      }
+      const limit = typeof body?.limit === 'number' ? body.limit : typeof search.limit === 'number' ? search.limit : 10;
+      const records = (((lookup.registry as JsonObject | undefined)?.records ?? []) as Array<Record<string, string>>);
+      const words = searchWords(query);
+      const matched = records.filter(r => words.every(w => `${r.name ?? ''} ${r.id}`.toLowerCase().includes(w)));
+      const verdicts: Verdict[] = matched.length ? await validatorFor().validateMany(matched.map(r => r.id)) : [];
+      const found = verdicts.filter(v => v.record && (v.valid || search.includeRetired === true)).map(v => v.record!);
+      return json(200, { results: found.slice(0, limit), more: found.length > limit });
+    }
     if (method === 'POST' && path === '/v1/validate') {
       if (mode === 'validate-down') throw new TypeError('Failed to fetch');
       if (options.validateBody !== undefined) return new Response(options.validateBody, { status: 200, headers: { 'content-type': 'application/json' } });
@@ -110,6 +150,8 @@ export function fakeBackend(options: FakeBackendOptions) {
     calls,
     /** only the /v1/validate requests */
     validateCalls: () => calls.filter(c => c.url.endsWith('/v1/validate')),
+    /** only the /v1/search requests */
+    searchCalls: () => calls.filter(c => c.url.endsWith('/v1/search')),
     setMode: (next: BackendMode) => {
       mode = next;
     },

@@ -23,6 +23,19 @@ export const demoPolicy: JsonObject = {
   lookup: { source: 'registry', recordUrl: DEMO_RECORD_URL, registry: { records: registry } },
 };
 
+/** Where the demo policy with search sends developers for a new asset ID. */
+export const DEMO_REQUEST_URL = 'https://cmdb.example.com/request-new-asset';
+
+/** The demo policy with `lookup.search` (minLength 3, limit 5) and `lookup.requestUrl`. */
+export const searchPolicy: JsonObject = {
+  ...demoPolicy,
+  lookup: {
+    ...(demoPolicy.lookup as JsonObject),
+    search: { minLength: 3, limit: 5, fields: ['name', 'id'] },
+    requestUrl: DEMO_REQUEST_URL,
+  },
+};
+
 /**
  * The behaviour cases every surface runs (tests/cases/format.json, kept by the core): shape
  * `{ policies: {name: Policy}, cases: [{name, policy, input, options?, lookup?, expect}], policyErrors,

@@ -4,12 +4,17 @@ import Button from '@material-ui/core/Button';
 import CircularProgress from '@material-ui/core/CircularProgress';
 import InputAdornment from '@material-ui/core/InputAdornment';
 import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
+import Autocomplete, { type AutocompleteRenderInputParams } from '@material-ui/lab/Autocomplete';
+import { Link } from '@backstage/core-components';
 import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
-import type { Verdict } from 'asset-id';
+import type { AssetRecord, Verdict } from 'asset-id';
 import type { ValidateAssetProps } from './schema';
 import { resolveFieldSetup, type FieldSetup } from './setup';
+import { SEARCH_DEBOUNCE_MS } from './options';
+import { RecordSummary } from './RecordSummary';
 import { configErrorMessage } from '../../errors';
-import { describeValid, errorLines, isBlank } from '../../messages';
+import { describeValid, displayText, errorLines, isBlank } from '../../messages';
 
 type SetupState =
   | { status: 'loading' }
@@ -20,6 +25,14 @@ type LookupState =
   | { status: 'idle' }
   | { status: 'done'; value: string; verdict: Verdict }
   | { status: 'failed'; value: string; message: string };
+
+type SearchState =
+  | { status: 'idle' }
+  | { status: 'done'; query: string; results: AssetRecord[]; more: boolean }
+  | { status: 'failed'; query: string };
+
+const isAbort = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
 
 /** What the field shows; exposed as `data-state` on the field's root for tests and styling. */
 export type ValidateAssetState =
@@ -35,6 +48,12 @@ export type ValidateAssetState =
  * check with the backend's policy, no network), a debounced lookup through the asset-id backend plugin
  * with a progress indicator, and the record found shown as helper text. The stored form value is the
  * normalized ID once the format is valid.
+ *
+ * When the backend's policy has `lookup.search` (and `ui:options.search` is not false), the field is also a
+ * record picker: text that is not a well-formed ID, of at least `lookup.search.minLength` characters, is
+ * searched (`POST /v1/search`, debounced {@link SEARCH_DEBOUNCE_MS} ms, a superseded request aborted), and
+ * the matching records are offered in a combobox (MUI Autocomplete); choosing one stores its ID. When nothing
+ * matches, the policy's `lookup.requestUrl` becomes a "Request a new asset ID" link.
  *
  * A message is shown once: the helper text carries the live verdict; once the form has validated and
  * lists a message under the field (`rawErrors`), the helper text no longer repeats that message.
@@ -136,6 +155,36 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
 
   const lookupResult = lookup.status !== 'idle' && lookup.value === lookupValue ? lookup : undefined;
 
+  // Search: debounced, for text that is not a well-formed ID (a well-formed one gets the lookup instead).
+  const fieldSearch = setup?.search && !readonly && !disabled ? setup.search : undefined;
+  const trimmed = input.trim();
+  const searchQuery =
+    fieldSearch && format && !format.valid && trimmed.length >= fieldSearch.minLength && trimmed.length <= fieldSearch.maxLength
+      ? trimmed
+      : undefined;
+  const [search, setSearch] = useState<SearchState>({ status: 'idle' });
+  useEffect(() => {
+    if (!fieldSearch || searchQuery === undefined) return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      fieldSearch.run(searchQuery, controller.signal).then(
+        answer => {
+          if (!controller.signal.aborted) setSearch({ status: 'done', query: searchQuery, ...answer });
+        },
+        error => {
+          if (!controller.signal.aborted && !isAbort(error)) setSearch({ status: 'failed', query: searchQuery });
+        },
+      );
+    }, SEARCH_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [fieldSearch, searchQuery]);
+  const searchResult = search.status !== 'idle' && search.query === searchQuery ? search : undefined;
+  // the last answer stays listed while the next one is on its way (no flicker on every keystroke)
+  const options = searchQuery !== undefined && search.status === 'done' ? search.results : [];
+
   let state: ValidateAssetState;
   let lines: string[] = [];
   if (setupState.status === 'error') {
@@ -174,47 +223,111 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
     state === 'config-error' ||
     (state === 'empty' && (rawErrors?.length ?? 0) > 0);
 
+  const noMatch = searchResult?.status === 'done' && searchResult.results.length === 0;
+  const notFound =
+    lookupResult?.status === 'done' && lookupResult.verdict.issues.some(i => i.code === 'not_found');
+  const requestUrl = (noMatch || notFound) && setup?.requestUrl;
+  let searchLine: string | undefined;
+  if (searchResult?.status === 'failed') {
+    searchLine = 'Search is unavailable right now: type the asset ID instead.';
+  } else if (noMatch) {
+    searchLine = `No asset matches "${displayText(searchResult.query, 64)}".`;
+  } else if (searchResult?.status === 'done' && searchResult.more) {
+    searchLine = `More than ${searchResult.results.length} assets match: type more of the name to narrow the list.`;
+  }
+
+  const textFieldProps = {
+    label: title,
+    placeholder,
+    helperText: helper,
+    required,
+    disabled,
+    margin: 'normal' as const,
+    fullWidth: true,
+    error: isError,
+    FormHelperTextProps: {
+      margin: 'dense',
+      style: { marginLeft: 0 },
+      role: 'status',
+      'aria-live': 'polite',
+    } as React.ComponentProps<typeof TextField>['FormHelperTextProps'],
+  };
+  const ownInputProps = {
+    autoFocus,
+    readOnly: readonly,
+    spellCheck: false,
+    'aria-busy': state === 'checking',
+  };
+  const progress =
+    state === 'checking' ? (
+      <InputAdornment position="end">
+        <CircularProgress size={20} aria-label="Checking the asset ID" />
+      </InputAdornment>
+    ) : undefined;
+
+  const field = fieldSearch ? (
+    <Autocomplete<AssetRecord, false, true, true>
+      id={fieldId}
+      freeSolo
+      disableClearable
+      forcePopupIcon={false}
+      options={options}
+      filterOptions={all => all}
+      getOptionLabel={option => (typeof option === 'string' ? option : option.id)}
+      getOptionSelected={(option, value) => option.id === (value as AssetRecord | undefined)?.id}
+      renderOption={option => <RecordSummary record={option} />}
+      inputValue={input}
+      onInputChange={(_event, value, reason) => {
+        if (reason === 'input') setInput(value);
+      }}
+      onChange={(_event, value) => {
+        // a record chosen from the list: its ID becomes the text (and, once checked, the form value)
+        if (value && typeof value !== 'string') setInput(value.id);
+      }}
+      renderInput={(params: AutocompleteRenderInputParams) => (
+        <TextField
+          {...params}
+          {...textFieldProps}
+          inputProps={{ ...params.inputProps, ...ownInputProps }}
+          InputProps={{ ...params.InputProps, endAdornment: progress }}
+        />
+      )}
+    />
+  ) : (
+    <TextField
+      id={fieldId}
+      {...textFieldProps}
+      value={input}
+      onChange={event => setInput(event.target.value)}
+      autoComplete="off"
+      inputProps={ownInputProps}
+      InputProps={{ endAdornment: progress }}
+    />
+  );
+
   return (
     <Box
       data-testid="validate-asset"
       data-state={state}
       data-ready={setup ? 'true' : 'false'}
       data-value={normalized ?? ''}
+      data-search={fieldSearch ? 'on' : 'off'}
     >
-      <TextField
-        id={fieldId}
-        label={title}
-        placeholder={placeholder}
-        helperText={helper}
-        required={required}
-        disabled={disabled}
-        value={input}
-        onChange={event => setInput(event.target.value)}
-        margin="normal"
-        fullWidth
-        error={isError}
-        autoComplete="off"
-        inputProps={{
-          autoFocus,
-          readOnly: readonly,
-          spellCheck: false,
-          'aria-busy': state === 'checking',
-        }}
-        InputProps={{
-          endAdornment:
-            state === 'checking' ? (
-              <InputAdornment position="end">
-                <CircularProgress size={20} aria-label="Checking the asset ID" />
-              </InputAdornment>
-            ) : undefined,
-        }}
-        FormHelperTextProps={{
-          margin: 'dense',
-          style: { marginLeft: 0 },
-          role: 'status',
-          'aria-live': 'polite',
-        } as React.ComponentProps<typeof TextField>['FormHelperTextProps']}
-      />
+      {field}
+      {(searchLine || requestUrl) && (
+        <Box data-testid="asset-id-search" aria-live="polite" mb={1}>
+          {searchLine && (
+            <Typography variant="body2" color="textSecondary" component="span">
+              {searchLine}{' '}
+            </Typography>
+          )}
+          {requestUrl && (
+            <Link to={requestUrl} target="_blank" rel="noopener noreferrer">
+              Request a new asset ID
+            </Link>
+          )}
+        </Box>
+      )}
       {canNormalize && (
         <Button
           size="small"

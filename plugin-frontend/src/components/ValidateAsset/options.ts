@@ -2,7 +2,8 @@
  * The field's `ui:options`: they may only NARROW the backend's policy. Pure, no I/O.
  *
  * - `scheme`: a scheme name or a list of names: accept only these schemes of the policy;
- * - `debounceMs`: delay between the last keystroke and the backend lookup.
+ * - `debounceMs`: delay between the last keystroke and the backend lookup;
+ * - `search`: `false` turns the record picker off (it is on when the backend's policy has `lookup.search`).
  *
  * A policy key (`schemes`, `maxLength`, `lookup`, `catalog`) or a key of the backend's `assetId` section
  * (`backend`, `credentials`, `processor`, `cache`; plugin-backend's BACKEND_ONLY_KEYS) is refused: the policy lives in ONE place, the backend's
@@ -24,6 +25,8 @@ export const BACKEND_SECTION_KEYS = ['backend', 'credentials', 'processor', 'cac
 
 /** Default delay between the last keystroke and the backend lookup. */
 export const DEFAULT_DEBOUNCE_MS = 300;
+/** Delay between the last keystroke and the record search (`POST /v1/search`). */
+export const SEARCH_DEBOUNCE_MS = 250;
 /** Largest accepted `debounceMs`. */
 export const MAX_DEBOUNCE_MS = 10_000;
 /** Most scheme names `ui:options.scheme` may list. */
@@ -36,6 +39,8 @@ export interface FieldOptions {
   /** The narrowing sent to the backend and applied to the format check; undefined: every scheme. */
   scheme?: SchemeOption;
   debounceMs: number;
+  /** Offer the record picker when the policy has `lookup.search` (default true; `ui:options.search: false`). */
+  search: boolean;
 }
 
 function refuse(key: string, message: string): never {
@@ -44,7 +49,7 @@ function refuse(key: string, message: string): never {
 
 /** Read the field's `ui:options`; throws one AssetIdConfigError (code `invalid_options`) naming the key. */
 export function readFieldOptions(uiOptions: unknown): FieldOptions {
-  if (uiOptions === undefined || uiOptions === null) return { debounceMs: DEFAULT_DEBOUNCE_MS };
+  if (uiOptions === undefined || uiOptions === null) return { debounceMs: DEFAULT_DEBOUNCE_MS, search: true };
   if (typeof uiOptions !== 'object' || Array.isArray(uiOptions)) {
     throw new AssetIdConfigError('Asset ID field misconfigured: ui:options must be an object', 'invalid_options', 'ui:options');
   }
@@ -81,7 +86,12 @@ export function readFieldOptions(uiOptions: unknown): FieldOptions {
     }
     debounceMs = rawDebounce;
   }
-  return scheme === undefined ? { debounceMs } : { scheme, debounceMs };
+  const rawSearch = options.search;
+  if (rawSearch !== undefined && typeof rawSearch !== 'boolean') {
+    refuse('search', 'must be true or false (false turns the record picker off)');
+  }
+  const search = rawSearch !== false;
+  return scheme === undefined ? { debounceMs, search } : { scheme, debounceMs, search };
 }
 
 /** The scheme names of a narrowing, as a list. */

@@ -4,7 +4,7 @@ import { makeFieldSchema } from '@backstage/plugin-scaffolder-react';
  * Schema of the `ValidateAsset` field: the stored value is the normalized asset ID (a string).
  *
  * `ui:options` may only NARROW the policy, which lives in the backend's app-config `assetId`: `scheme`
- * (a scheme name or a list of names) and `debounceMs`. A policy key there (`schemes`, `maxLength`,
+ * (a scheme name or a list of names), `debounceMs`, and `search: false` (no record picker). A policy key there (`schemes`, `maxLength`,
  * `lookup`, `catalog`) is a configuration error naming the key.
  *
  * @public
@@ -26,6 +26,12 @@ export const ValidateAssetFieldSchema = makeFieldSchema({
         .max(10000)
         .optional()
         .describe('Delay between the last keystroke and the backend lookup, in ms (default 300).'),
+      search: z
+        .boolean()
+        .optional()
+        .describe(
+          'Offer matching CMDB records while the developer types a name (when the backend policy has lookup.search). Default true; false: a plain ID field.',
+        ),
     }),
 });
 

@@ -15,7 +15,17 @@ import {
   type FetchApi,
 } from '@backstage/core-plugin-api';
 import { AssetIdConfigError, errorMessage } from '../../errors';
-import { assetIdClientFor, type AssetIdClient, type FormatPolicy, type SchemeOption } from '../../api/AssetIdClient';
+import {
+  DEFAULT_SEARCH_MIN_LENGTH,
+  MAX_SEARCH_QUERY_LENGTH,
+  assetIdClientFor,
+  formatRules,
+  searchSettings,
+  type AssetIdClient,
+  type FormatPolicy,
+  type SchemeOption,
+  type SearchResult,
+} from '../../api/AssetIdClient';
 import { readFieldOptions, schemeList } from './options';
 
 /** The Backstage APIs the field and the card use. */
@@ -37,6 +47,48 @@ export interface FieldSetup {
   scheme?: SchemeOption;
   debounceMs: number;
   policy: FormatPolicy;
+  /** The record picker's search, when the policy has `lookup.search` and `ui:options.search` is not false. */
+  search?: FieldSearch;
+  /** The policy's `lookup.requestUrl` when it is an http(s) URL (the "Request a new asset ID" link). */
+  requestUrl?: string;
+}
+
+/** The field's search: records matching a text, under the field's narrowing. */
+export interface FieldSearch {
+  /** Shortest text searched (the policy's `lookup.search.minLength`). */
+  minLength: number;
+  /** Longest text searched. */
+  maxLength: number;
+  run(query: string, signal?: AbortSignal): Promise<SearchResult>;
+}
+
+/** An http(s) URL as a link target, else undefined (a `javascript:` or relative URL is never a link). */
+export function safeLink(url: unknown): string | undefined {
+  if (typeof url !== 'string' || url.length > 4096) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The search of a policy, or undefined when the policy has no `lookup.search`. */
+export function searchFor(
+  client: AssetIdClient,
+  policy: FormatPolicy,
+  scheme: SchemeOption | undefined,
+): FieldSearch | undefined {
+  const settings = searchSettings(policy);
+  if (!settings) return undefined;
+  const min = settings.minLength;
+  const minLength =
+    typeof min === 'number' && Number.isInteger(min) && min >= 1 ? Math.min(min, MAX_SEARCH_QUERY_LENGTH) : DEFAULT_SEARCH_MIN_LENGTH;
+  return {
+    minLength,
+    maxLength: MAX_SEARCH_QUERY_LENGTH,
+    run: (query, signal) => client.search(query, scheme === undefined ? { signal } : { scheme, signal }),
+  };
 }
 
 let wasmPromise: Promise<void> | undefined;
@@ -59,11 +111,13 @@ const validators = new Map<string, AssetIdValidator>();
 
 /** Compile (or reuse) the validator for a policy; a refused policy becomes an AssetIdConfigError. */
 export function validatorFor(policy: FormatPolicy): AssetIdValidator {
-  const key = JSON.stringify(policy);
+  // only the format rules: the browser's `lookup` (search settings, request link) has no source to compile
+  const rules = formatRules(policy);
+  const key = JSON.stringify(rules);
   let validator = validators.get(key);
   if (!validator) {
     try {
-      validator = new AssetIdValidator(policy as Policy);
+      validator = new AssetIdValidator(rules as Policy);
     } catch (error) {
       const path = (error as { path?: unknown }).path;
       throw new AssetIdConfigError(
@@ -134,12 +188,16 @@ export async function resolveFieldSetup(apis: AssetIdApis, uiOptions: unknown): 
   const client = clientFor(apis);
   const policy = await loadPolicy(client);
   const checkFormat = formatChecker(policy, options.scheme);
+  const search = options.search ? searchFor(client, policy, options.scheme) : undefined;
+  const requestUrl = safeLink(policy.lookup?.requestUrl);
   return {
     checkFormat,
     lookup: async value => (await client.validate([value], options.scheme))[0],
     scheme: options.scheme,
     debounceMs: options.debounceMs,
     policy,
+    ...(search ? { search } : {}),
+    ...(requestUrl ? { requestUrl } : {}),
   };
 }
 
