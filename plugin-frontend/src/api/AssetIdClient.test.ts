@@ -93,7 +93,7 @@ describe('AssetIdClient', () => {
     it('the policy carries the browser-safe search settings and the request link, nothing else of lookup', async () => {
       const { client: c } = client({ policy: searchPolicy });
       const policy = await c.getPolicy();
-      expect(policy.lookup).toEqual({ search: { minLength: 3, limit: 5, fields: ['name', 'id'] }, requestUrl: DEMO_REQUEST_URL });
+      expect(policy.lookup).toEqual({ source: 'none', search: { minLength: 3, limit: 5 }, requestUrl: DEMO_REQUEST_URL });
     });
 
     it('maps errors like the other calls: 503 outage, 404 without lookup.search, plugin missing', async () => {

@@ -42,6 +42,8 @@ export interface SearchSettings {
  * @public
  */
 export interface BrowserLookupSettings {
+  /** `none` from the backend: the browser never looks anything up in the CMDB itself. */
+  source?: 'none';
   /** Search settings; absent: the backend has no search and the field and the card do not offer one. */
   search?: SearchSettings;
   /** Where developers ask for a new asset ID (a link shown when nothing matches; never requested). */

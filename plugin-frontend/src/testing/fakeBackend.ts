@@ -48,21 +48,26 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const inputError = (message: string) => json(400, { error: { name: 'InputError', message } });
 
-/** What GET /v1/policy serves: the format rules, and of `lookup` only `search` and `requestUrl`. */
+const defined = (o: Record<string, unknown>): JsonObject =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JsonObject;
+
+/**
+ * What GET /v1/policy serves (as the router's `formatPolicy()`): the format rules and, when the policy has
+ * search or a request link, `lookup: { source: 'none', search?: { minLength?, limit? }, requestUrl? }`.
+ */
 function browserPolicy(policy: JsonObject): JsonObject {
   const { schemes, maxLength, catalog } = policy;
   const lookup = (policy.lookup ?? {}) as JsonObject;
-  const browserLookup = Object.fromEntries(
-    Object.entries({ search: lookup.search, requestUrl: lookup.requestUrl }).filter(([, v]) => v !== undefined),
-  );
-  return Object.fromEntries(
-    Object.entries({
-      schemes,
-      maxLength,
-      catalog,
-      lookup: Object.keys(browserLookup).length ? browserLookup : undefined,
-    }).filter(([, v]) => v !== undefined),
-  ) as JsonObject;
+  const search = lookup.search as JsonObject | undefined;
+  const browserLookup =
+    search || lookup.requestUrl
+      ? defined({
+          source: 'none',
+          search: search ? defined({ minLength: search.minLength, limit: search.limit }) : undefined,
+          requestUrl: lookup.requestUrl,
+        })
+      : undefined;
+  return defined({ schemes, maxLength, catalog, lookup: browserLookup });
 }
 
 const searchWords = (text: string) => text.toLowerCase().split(/\s+/).filter(Boolean);

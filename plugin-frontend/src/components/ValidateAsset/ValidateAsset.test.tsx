@@ -8,7 +8,8 @@ import type { JsonObject } from '@backstage/types';
 import { ValidateAsset } from './ValidateAsset';
 import { validateAssetValidation } from './validation';
 import type { ValidateAssetProps } from './schema';
-import { SAMPLE_CASES, demoPolicy, sharedCases } from '../../testing/fixtures';
+import { DEMO_REQUEST_URL, SAMPLE_CASES, demoPolicy, searchPolicy, sharedCases } from '../../testing/fixtures';
+import { SEARCH_DEBOUNCE_MS } from './options';
 import { BACKEND_BASE, discoveryApi, fakeBackend } from '../../testing/fakeBackend';
 
 type Fetch = ReturnType<typeof fakeBackend>;
@@ -285,5 +286,162 @@ describe('ValidateAsset and the form validator together', () => {
     expect(validation.__errors ?? []).toEqual([]);
     // the field's lookup and the validator's shared one request
     expect(fetch.validateCalls().filter(c => JSON.stringify(c.body) === '{"values":["APM0001234"]}')).toHaveLength(1);
+  });
+});
+
+describe('ValidateAsset as a record picker (policy with lookup.search)', () => {
+  const pause = (ms: number) => act(() => new Promise(r => setTimeout(r, ms)));
+
+  it(`typing a name shows matching records after a ${SEARCH_DEBOUNCE_MS} ms debounce: ID, name, status, listed fields`, async () => {
+    const fetch = fakeBackend({ policy: searchPolicy });
+    const { input, root, user } = await renderField({ fetch, assetId: searchPolicy });
+    expect(root).toHaveAttribute('data-search', 'on');
+    await user.type(input, 'gateway');
+    // format feedback at once, as before; the search waits for the pause in typing
+    expect(root).toHaveAttribute('data-state', 'invalid');
+    expect(fetch.searchCalls()).toHaveLength(0);
+    const listbox = await screen.findByRole('listbox');
+    const options = within(listbox).getAllByRole('option');
+    // Fax Gateway is retired: the backend leaves it out
+    expect(options).toHaveLength(1);
+    expect(options[0]).toHaveTextContent('APM0001234 — Payments Gateway (operational)');
+    expect(options[0]).toHaveTextContent('owner: team-payments');
+    expect(screen.getByRole('combobox')).toHaveAttribute('aria-expanded', 'true');
+    expect(input).toHaveAttribute('aria-controls', listbox.id);
+    // one request for the whole word, through the asset-id backend
+    expect(fetch.searchCalls().map(c => [c.url, c.body])).toEqual([[`${BACKEND_BASE}/v1/search`, { query: 'gateway' }]]);
+  });
+
+  it('choosing a record with the keyboard stores its ID and shows it valid', async () => {
+    const fetch = fakeBackend({ policy: searchPolicy });
+    const { input, root, user } = await renderField({ fetch, assetId: searchPolicy, uiOptions: { scheme: ['business-service'] } });
+    await user.type(input, 'service');
+    const options = await screen.findAllByRole('option');
+    expect(options.map(o => o.textContent)).toEqual([
+      expect.stringContaining('BSN0001001 — Identity Service'),
+      expect.stringContaining('BSN0002002 — Notification Service'),
+    ]);
+    expect(fetch.searchCalls()[0].body).toEqual({ query: 'service', scheme: ['business-service'] });
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    expect(input).toHaveAttribute('aria-activedescendant', options[1].id);
+    expect(options[1]).toHaveAttribute('data-focus', 'true');
+    await user.keyboard('{Enter}');
+    expect(input).toHaveValue('BSN0002002');
+    expect(screen.queryByRole('listbox')).not.toBeInTheDocument();
+    expect(screen.getByTestId('form-value')).toHaveTextContent('BSN0002002');
+    await waitFor(() => expect(root).toHaveAttribute('data-state', 'valid'));
+    expect(helperOf(input)).toHaveTextContent('BSN0002002 — Notification Service (operational)');
+    // the chosen ID is well-formed: it is looked up, not searched
+    expect(fetch.searchCalls()).toHaveLength(1);
+    expect(fetch.validateCalls().map(c => c.body)).toEqual([{ values: ['BSN0002002'], scheme: ['business-service'] }]);
+  });
+
+  it('Escape closes the list and keeps the text', async () => {
+    const { input, user } = await renderField({ assetId: searchPolicy });
+    await user.type(input, 'service');
+    await screen.findByRole('listbox');
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('listbox')).not.toBeInTheDocument();
+    expect(input).toHaveValue('service');
+  });
+
+  it('typing an ID works as before: a well-formed ID, or a text shorter than minLength, is never searched', async () => {
+    const fetch = fakeBackend({ policy: searchPolicy });
+    const { input, root, user } = await renderField({ fetch, assetId: searchPolicy });
+    await user.type(input, 'ga');
+    await pause(SEARCH_DEBOUNCE_MS + 100);
+    await user.clear(input);
+    await user.type(input, 'apm-0001234');
+    await waitFor(() => expect(root).toHaveAttribute('data-state', 'valid'));
+    expect(screen.getByTestId('form-value')).toHaveTextContent('APM0001234');
+    await pause(SEARCH_DEBOUNCE_MS + 100);
+    expect(fetch.searchCalls()).toHaveLength(0);
+    expect(screen.queryByRole('listbox')).not.toBeInTheDocument();
+  });
+
+  it('ui:options.search: false: no options and no search request', async () => {
+    const fetch = fakeBackend({ policy: searchPolicy });
+    const { input, root, user } = await renderField({ fetch, assetId: searchPolicy, uiOptions: { search: false } });
+    expect(root).toHaveAttribute('data-search', 'off');
+    await user.type(input, 'gateway');
+    await pause(SEARCH_DEBOUNCE_MS + 200);
+    expect(screen.queryByRole('listbox')).not.toBeInTheDocument();
+    expect(screen.queryByRole('option')).not.toBeInTheDocument();
+    expect(screen.queryByRole('combobox')).not.toBeInTheDocument();
+    expect(fetch.searchCalls()).toHaveLength(0);
+    expect(root).toHaveAttribute('data-state', 'invalid');
+  });
+
+  it('no search without lookup.search in the policy (the backend has none)', async () => {
+    const fetch = fakeBackend({ policy: demoPolicy });
+    const { input, root, user } = await renderField({ fetch });
+    expect(root).toHaveAttribute('data-search', 'off');
+    await user.type(input, 'gateway');
+    await pause(SEARCH_DEBOUNCE_MS + 200);
+    expect(fetch.searchCalls()).toHaveLength(0);
+  });
+
+  it('nothing matched and a lookup.requestUrl: a "Request a new asset ID" link opening in a new tab', async () => {
+    const { input, user } = await renderField({ assetId: searchPolicy });
+    await user.type(input, 'zzzz');
+    // (Backstage's Link adds ", Opens in a new window" to the accessible name)
+    const link = await screen.findByRole('link', { name: /^Request a new asset ID/ });
+    expect(link).toHaveAttribute('href', DEMO_REQUEST_URL);
+    expect(link).toHaveAttribute('target', '_blank');
+    expect(link.getAttribute('rel')).toMatch(/\bnoopener\b/);
+    expect(screen.getByTestId('asset-id-search')).toHaveTextContent('No asset matches "zzzz".');
+    expect(screen.queryByRole('listbox')).not.toBeInTheDocument();
+    expect(screen.getByRole('combobox')).toHaveAttribute('aria-expanded', 'false');
+  });
+
+  it('a search outage (503) shows a quiet hint, and typing an ID still works', async () => {
+    const fetch = fakeBackend({ policy: searchPolicy, mode: 'search-down' });
+    const { input, root, user } = await renderField({ fetch, assetId: searchPolicy });
+    await user.type(input, 'gateway');
+    const hint = await screen.findByText(/Search is unavailable right now: type the asset ID instead/);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(hint).not.toHaveClass('Mui-error');
+    expect(root).not.toHaveAttribute('data-state', 'config-error');
+    await user.clear(input);
+    await user.type(input, 'APM0001234');
+    await waitFor(() => expect(root).toHaveAttribute('data-state', 'valid'));
+    expect(helperOf(input)).toHaveTextContent('Payments Gateway (operational)');
+    expect(screen.queryByText(/Search is unavailable/)).not.toBeInTheDocument();
+  });
+
+  it('a search superseded by more typing is aborted and never reported as an outage', async () => {
+    const fetch = fakeBackend({ policy: searchPolicy, delayMs: 400 });
+    const { input, user } = await renderField({ fetch, assetId: searchPolicy });
+    await user.type(input, 'paym');
+    await pause(SEARCH_DEBOUNCE_MS + 50); // the request for "paym" is in flight
+    await user.type(input, 'ents');
+    const options = await screen.findAllByRole('option', {}, { timeout: 3000 });
+    expect(options[0]).toHaveTextContent('Payments Gateway');
+    expect(fetch.searchCalls().map(c => (c.body as { query: string }).query)).toEqual(['paym', 'payments']);
+    expect(screen.queryByText(/Search is unavailable/)).not.toBeInTheDocument();
+  });
+
+  it('hostile record names (HTML, very long, control characters) render as text, cut', async () => {
+    const long = 'L'.repeat(5000);
+    const searchBody = JSON.stringify({
+      results: [
+        { id: 'APM0000001', name: '<img src=x onerror=alert(1)>', status: '<b>ok</b>', fields: { owner: '<script>alert(1)</script>' } },
+        { id: 'APM0000002', name: long, fields: { owner: 'o'.repeat(1000) } },
+        { id: 'APM0000003', name: 'Evil\u0007\u001b[31m\u202eName\nnext', fields: {} },
+      ],
+      more: false,
+    });
+    const { input, user } = await renderField({ fetch: fakeBackend({ policy: searchPolicy, searchBody }), assetId: searchPolicy });
+    await user.type(input, 'anything');
+    const options = await screen.findAllByRole('option');
+    expect(options).toHaveLength(3);
+    expect(options[0]).toHaveTextContent('<img src=x onerror=alert(1)> (<b>ok</b>)');
+    expect(options[0]).toHaveTextContent('owner: <script>alert(1)</script>');
+    expect(document.querySelector('img, script, b')).toBeNull();
+    const longText = options[1].textContent ?? '';
+    expect(longText.length).toBeLessThan(250);
+    expect(longText).toContain('…');
+    expect(options[2].textContent).toContain('Evil\ufffd\ufffd[31m\ufffdName\ufffdnext');
+    expect(options[2].textContent).not.toMatch(/[\u0000-\u001f\u202e]/);
   });
 });

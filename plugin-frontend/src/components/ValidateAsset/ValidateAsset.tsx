@@ -158,8 +158,9 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   // Search: debounced, for text that is not a well-formed ID (a well-formed one gets the lookup instead).
   const fieldSearch = setup?.search && !readonly && !disabled ? setup.search : undefined;
   const trimmed = input.trim();
+  const queryLength = trimmed.length > 256 ? Infinity : [...trimmed].length; // characters, as the core counts
   const searchQuery =
-    fieldSearch && format && !format.valid && trimmed.length >= fieldSearch.minLength && trimmed.length <= fieldSearch.maxLength
+    fieldSearch && format && !format.valid && queryLength >= fieldSearch.minLength && queryLength <= fieldSearch.maxLength
       ? trimmed
       : undefined;
   const [search, setSearch] = useState<SearchState>({ status: 'idle' });
@@ -184,6 +185,9 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   const searchResult = search.status !== 'idle' && search.query === searchQuery ? search : undefined;
   // the last answer stays listed while the next one is on its way (no flicker on every keystroke)
   const options = searchQuery !== undefined && search.status === 'done' ? search.results : [];
+  // open while the developer types (Escape, a choice or leaving the field closes it), shown only with options:
+  // so aria-expanded is true only when a list is there
+  const [listOpen, setListOpen] = useState(false);
 
   let state: ValidateAssetState;
   let lines: string[] = [];
@@ -270,6 +274,9 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
       id={fieldId}
       freeSolo
       disableClearable
+      open={listOpen && options.length > 0}
+      onOpen={() => setListOpen(true)}
+      onClose={() => setListOpen(false)}
       forcePopupIcon={false}
       options={options}
       filterOptions={all => all}

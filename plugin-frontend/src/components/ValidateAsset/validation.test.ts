@@ -131,6 +131,8 @@ describe('validateAssetValidation', () => {
       [{ debounceMs: -1 }, 'ui:options.debounceMs must be'],
       [{ debounceMs: 1e9 }, 'ui:options.debounceMs must be'],
       [{ debounceMs: '300' }, 'ui:options.debounceMs must be'],
+      [{ search: 'false' }, 'ui:options.search must be true or false'],
+      [{ search: 0 }, 'ui:options.search must be true or false'],
     ])('hostile or wrong-typed options: %j', async (uiOptions, message) => {
       expect(await run('APM0001234', uiOptions)).toEqual([expect.stringContaining(message)]);
     });
@@ -215,5 +217,15 @@ describe(`shared behaviour cases (${SHARED_CASES_FILE})`, () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^Asset ID field misconfigured/);
     expect(errors[0]).toContain(c.message);
+  });
+});
+
+describe('ValidateAssetSchema (the field explorer)', () => {
+  it('documents every accepted ui:options key: scheme, debounceMs, search', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ValidateAssetSchema } = require('./schema') as typeof import('./schema');
+    const uiOptions = ValidateAssetSchema.uiOptions as { properties: Record<string, { type?: string }> };
+    expect(Object.keys(uiOptions.properties).sort()).toEqual(['debounceMs', 'scheme', 'search']);
+    expect(uiOptions.properties.search.type).toBe('boolean');
   });
 });
