@@ -8,9 +8,9 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import type { JsonObject } from '@backstage/types';
 import { EntityAssetIdCard } from './EntityAssetIdCard';
-import { recordLink, fieldText, MAX_FIELD_CHARS } from './cardState';
+import { recordLink, fieldText, suggestionQuery, MAX_FIELD_CHARS } from './cardState';
 import { assetIdEntityCard } from '../../alpha';
-import { demoPolicy } from '../../testing/fixtures';
+import { DEMO_REQUEST_URL, demoPolicy, searchPolicy } from '../../testing/fixtures';
 import { BACKEND_BASE, discoveryApi, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
 
 jest.setTimeout(30_000);
@@ -181,5 +181,115 @@ describe('card helpers (hostile CMDB data)', () => {
     expect(within(card).getByText('<img src=x onerror=alert(1)>')).toBeInTheDocument();
     expect(card.querySelector('img')).toBeNull();
     expect(within(card).queryByRole('link')).not.toBeInTheDocument();
+  });
+});
+
+// the card's policy with lookup.search and lookup.requestUrl
+const withSearch: JsonObject = { ...policy, lookup: { ...(searchPolicy.lookup as JsonObject), recordUrl: RECORD_URL } };
+const EDIT_URL = 'https://github.com/acme/systems/edit/main/payments/catalog-info.yaml';
+
+function named(name: string, extra: { title?: string; assetId?: string; editUrl?: string } = {}): Entity {
+  const annotations: Record<string, string> = {};
+  if (extra.assetId !== undefined) annotations[ANNOTATION] = extra.assetId;
+  if (extra.editUrl !== undefined) annotations['backstage.io/edit-url'] = extra.editUrl;
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'System',
+    metadata: { name, ...(extra.title ? { title: extra.title } : {}), annotations },
+    spec: { owner: 'team-payments' },
+  };
+}
+
+describe.each(['legacy', 'new'] as const)('EntityAssetIdCard suggestions (%s frontend system)', frontend => {
+  it('no annotation: records found by the name (- and _ as spaces), the exact line to add, copyable, and the edit link', async () => {
+    const { card, backend } = await renderCard(frontend, named('payments_gateway', { editUrl: EDIT_URL }), { policy: withSearch });
+    await settled(card, 'no-annotation');
+    const section = await within(card).findByTestId('asset-id-suggestions');
+    expect(backend.searchCalls().map(c => c.body)).toEqual([{ query: 'payments gateway', limit: 3 }]);
+    const items = within(section).getAllByTestId('asset-id-suggestion');
+    expect(items).toHaveLength(1);
+    expect(items[0]).toHaveTextContent('APM0001234 — Payments Gateway (operational)');
+    const code = items[0].querySelector('code');
+    expect(code).toHaveTextContent(`${ANNOTATION}: APM0001234`);
+    expect(within(items[0]).getByRole('button', { name: `Copy "${ANNOTATION}: APM0001234"` })).toBeInTheDocument();
+    const edit = within(section).getByRole('link', { name: /Edit catalog-info\.yaml/ });
+    expect(edit).toHaveAttribute('href', EDIT_URL);
+    // the card's own message is still there
+    expect(card).toHaveTextContent(`this entity has no ${ANNOTATION} annotation`);
+  });
+
+  it('not found: records found by the title, at most three, without an edit link when the entity has none', async () => {
+    const searchBody = JSON.stringify({
+      results: ['APM0002001', 'APM0003117', 'BSN0001001', 'BSN0002002'].map(id => ({ id, name: `Record ${id}`, fields: {} })),
+      more: true,
+    });
+    const { card, backend } = await renderCard(frontend, named('x', { title: 'Identity Service', assetId: 'APM9999999' }), {
+      policy: withSearch,
+      searchBody,
+    });
+    await settled(card, 'not-found');
+    const section = await within(card).findByTestId('asset-id-suggestions');
+    expect(backend.searchCalls().map(c => c.body)).toEqual([{ query: 'Identity Service', limit: 3 }]);
+    expect(within(section).getAllByTestId('asset-id-suggestion')).toHaveLength(3);
+    expect(within(section).queryByRole('link', { name: /Edit/ })).not.toBeInTheDocument();
+    expect(within(card).getByText(/APM9999999 does not exist/)).toBeInTheDocument();
+  });
+
+  it('nothing matched: the request link; a malformed record ID is never suggested', async () => {
+    const searchBody = JSON.stringify({ results: [{ id: 'not an id', name: 'Payments', fields: {} }], more: false });
+    const { card } = await renderCard(frontend, named('payments'), { policy: withSearch, searchBody });
+    await settled(card, 'no-annotation');
+    const section = await within(card).findByTestId('asset-id-suggestions');
+    expect(within(section).queryByTestId('asset-id-suggestion')).not.toBeInTheDocument();
+    expect(within(section).getByRole('link', { name: /^Request a new asset ID/ })).toHaveAttribute('href', DEMO_REQUEST_URL);
+  });
+
+  it.each([
+    ['APM0001234', 'valid'],
+    ['APM0000042', 'retired'],
+    ['APM12', 'invalid'],
+  ])('no search for %s (%s)', async (id, state) => {
+    const { card, backend } = await renderCard(frontend, named('payments', { assetId: id }), { policy: withSearch });
+    await settled(card, state);
+    expect(backend.searchCalls()).toHaveLength(0);
+    expect(within(card).queryByTestId('asset-id-suggestions')).not.toBeInTheDocument();
+  });
+});
+
+describe('EntityAssetIdCard suggestions: when there are none', () => {
+  it('without lookup.search: no search request', async () => {
+    const { card, backend } = await renderCard('legacy', named('payments-gateway'));
+    await settled(card, 'no-annotation');
+    await new Promise(r => setTimeout(r, 300));
+    expect(backend.searchCalls()).toHaveLength(0);
+    expect(within(card).queryByTestId('asset-id-suggestions')).not.toBeInTheDocument();
+  });
+
+  it('a search outage (503): the card as without search, no alert', async () => {
+    const { card, backend } = await renderCard('legacy', named('payments-gateway'), { policy: withSearch, mode: 'search-down' });
+    await settled(card, 'no-annotation');
+    await waitFor(() => expect(backend.searchCalls()).toHaveLength(1));
+    await new Promise(r => setTimeout(r, 100));
+    expect(within(card).queryByTestId('asset-id-suggestions')).not.toBeInTheDocument();
+    expect(within(card).queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('hostile record names in suggestions render as text', async () => {
+    const searchBody = JSON.stringify({ results: [{ id: 'APM0001234', name: `<img src=x onerror=alert(1)>${'x'.repeat(500)}`, fields: {} }], more: false });
+    const { card } = await renderCard('legacy', named('payments'), { policy: withSearch, searchBody });
+    const item = await within(card).findByTestId('asset-id-suggestion');
+    expect(item).toHaveTextContent('<img src=x onerror=alert(1)>');
+    expect(card.querySelector('img')).toBeNull();
+    expect((item.textContent ?? '').length).toBeLessThan(250);
+  });
+
+  it('the search text: the title, else the name with - and _ as spaces, cut to 64 characters at a word', () => {
+    expect(suggestionQuery('  Payments   Gateway ', 'x')).toBe('Payments Gateway');
+    expect(suggestionQuery(undefined, 'payments-gateway_eu')).toBe('payments gateway eu');
+    expect(suggestionQuery('', 'a--b')).toBe('a b');
+    expect(suggestionQuery(undefined, '---')).toBeUndefined();
+    const long = suggestionQuery(`${'word '.repeat(20)}end`, 'x')!;
+    expect([...long].length).toBeLessThanOrEqual(64);
+    expect(long.endsWith('word')).toBe(true);
   });
 });

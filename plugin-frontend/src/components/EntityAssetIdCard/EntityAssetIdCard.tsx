@@ -6,14 +6,24 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
-import { InfoCard, Link, Progress } from '@backstage/core-components';
+import { CopyTextButton, InfoCard, Link, Progress } from '@backstage/core-components';
 import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import type { Verdict } from 'asset-id';
+import type { AssetRecord, Verdict } from 'asset-id';
 import { configErrorMessage, AssetIdConfigError } from '../../errors';
 import { issueText } from '../../messages';
-import { clientFor, loadPolicy, validatorFor } from '../ValidateAsset/setup';
-import { fieldText, recordLink, verdictState, type EntityAssetIdCardState } from './cardState';
+import type { FormatPolicy } from '../../api/AssetIdClient';
+import { clientFor, loadPolicy, safeLink, searchFor, validatorFor } from '../ValidateAsset/setup';
+import { RecordSummary } from '../ValidateAsset/RecordSummary';
+import {
+  EDIT_URL_ANNOTATION,
+  MAX_SUGGESTIONS,
+  fieldText,
+  recordLink,
+  suggestionQuery,
+  verdictState,
+  type EntityAssetIdCardState,
+} from './cardState';
 
 /**
  * Props of {@link EntityAssetIdCard}.
@@ -28,8 +38,70 @@ type Loaded =
   | { status: 'loading' }
   | { status: 'config-error'; message: string }
   | { status: 'not-checked'; kind: string }
-  | { status: 'no-annotation'; annotation: string; example?: string }
-  | { status: 'verdict'; annotation: string; verdict: Verdict };
+  | { status: 'no-annotation'; annotation: string; policy: FormatPolicy; example?: string }
+  | { status: 'verdict'; annotation: string; policy: FormatPolicy; verdict: Verdict };
+
+type Suggestions =
+  | { status: 'idle' }
+  | { status: 'done'; key: string; records: AssetRecord[] }
+  | { status: 'failed'; key: string };
+
+/**
+ * Records that may be the entity's asset, with the exact annotation line to add for each (copyable), the
+ * entity's edit link, and the request link when nothing matched.
+ */
+const SuggestionList = (props: {
+  annotation: string;
+  records: AssetRecord[];
+  editUrl?: string;
+  requestUrl?: string;
+}) => {
+  const { annotation, records, editUrl, requestUrl } = props;
+  if (records.length === 0) {
+    return requestUrl ? (
+      <Box mt={2} data-testid="asset-id-suggestions">
+        <Typography variant="body2" color="textSecondary" component="span">
+          No CMDB record matches this entity's name.{' '}
+        </Typography>
+        <Link to={requestUrl} target="_blank" rel="noopener noreferrer">
+          Request a new asset ID
+        </Link>
+      </Box>
+    ) : null;
+  }
+  return (
+    <Box mt={2} data-testid="asset-id-suggestions" component="section" aria-labelledby="asset-id-suggestions-title">
+      <Typography variant="subtitle2" component="h3" id="asset-id-suggestions-title">
+        Suggested assets (found by the entity's name)
+      </Typography>
+      <Box component="ul" pl={0} m={0} style={{ listStyle: 'none' }}>
+        {records.map(record => {
+          const line = `${annotation}: ${record.id}`;
+          return (
+            <Box component="li" key={record.id} py={1} data-testid="asset-id-suggestion">
+              <RecordSummary record={record} />
+              <Box display="flex" alignItems="center" style={{ gap: 4 }}>
+                <Typography variant="body2" component="code" style={{ fontFamily: 'monospace' }}>
+                  {line}
+                </Typography>
+                <CopyTextButton text={line} aria-label={`Copy "${line}"`} tooltipText="Copied: paste it under metadata.annotations" />
+              </Box>
+            </Box>
+          );
+        })}
+      </Box>
+      <Typography variant="body2" color="textSecondary">
+        Add the line of the right record under <code>metadata.annotations</code> in the entity's catalog-info.yaml
+        {editUrl ? ': ' : '.'}
+        {editUrl && (
+          <Link to={editUrl} target="_blank" rel="noopener noreferrer">
+            Edit catalog-info.yaml
+          </Link>
+        )}
+      </Typography>
+    </Box>
+  );
+};
 
 const HEADLINE: Record<Exclude<EntityAssetIdCardState, 'loading' | 'config-error' | 'no-annotation' | 'not-checked'>, string> = {
   valid: 'Valid',
@@ -77,12 +149,12 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
       const check = validatorFor(policy).checkEntity(current);
       if (!check.checked) return { status: 'not-checked', kind: (current as { kind: string }).kind };
       if (!check.verdict) {
-        return { status: 'no-annotation', annotation, example: policy.schemes.find(s => s.example)?.example };
+        return { status: 'no-annotation', annotation, policy, example: policy.schemes.find(s => s.example)?.example };
       }
       // a malformed annotation costs no request: the same core with the same policy decides
-      if (!check.verdict.valid || !check.verdict.value) return { status: 'verdict', annotation, verdict: check.verdict };
+      if (!check.verdict.valid || !check.verdict.value) return { status: 'verdict', annotation, policy, verdict: check.verdict };
       const [verdict] = await client.validate([check.verdict.value]);
-      return { status: 'verdict', annotation, verdict };
+      return { status: 'verdict', annotation, policy, verdict };
     })().then(
       next => live && setLoaded(next),
       error => live && setLoaded({ status: 'config-error', message: configErrorMessage(error) }),
@@ -91,6 +163,51 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
       live = false;
     };
   }, [discoveryApi, fetchApi, entityKey]);
+
+  // Suggestions for an entity without its asset (no annotation, or an ID the CMDB does not know): the
+  // policy's search, by the entity's title, else its name with - and _ as spaces.
+  const policy = loaded.status === 'no-annotation' || loaded.status === 'verdict' ? loaded.policy : undefined;
+  const wantsSuggestions =
+    loaded.status === 'no-annotation' ||
+    (loaded.status === 'verdict' && ['no-annotation', 'not-found'].includes(verdictState(loaded.verdict)));
+  const query = suggestionQuery(entity.metadata.title, entity.metadata.name);
+  const suggestKey = wantsSuggestions && policy && query ? JSON.stringify([query, policy]) : undefined;
+  const [suggestions, setSuggestions] = useState<Suggestions>({ status: 'idle' });
+  useEffect(() => {
+    if (!suggestKey) return undefined;
+    const [text, current] = JSON.parse(suggestKey) as [string, FormatPolicy];
+    const client = clientFor({ discoveryApi, fetchApi });
+    const search = searchFor(client, current, undefined);
+    if (!search || [...text].length < search.minLength) return undefined;
+    const controller = new AbortController();
+    const validator = validatorFor(current);
+    client.search(text, { limit: MAX_SUGGESTIONS, signal: controller.signal }).then(
+      answer => {
+        // only records whose ID is a well-formed, normalized asset ID: the annotation line must be valid
+        const records = answer.results
+          .filter(r => {
+            const format = validator.checkFormat(r.id);
+            return format.valid && format.value === r.id;
+          })
+          .slice(0, MAX_SUGGESTIONS);
+        if (!controller.signal.aborted) setSuggestions({ status: 'done', key: suggestKey, records });
+      },
+      () => {
+        // a search outage or a backend without search: the card shows what it knows, quietly
+        if (!controller.signal.aborted) setSuggestions({ status: 'failed', key: suggestKey });
+      },
+    );
+    return () => controller.abort();
+  }, [discoveryApi, fetchApi, suggestKey]);
+  const suggested =
+    suggestKey && suggestions.status === 'done' && suggestions.key === suggestKey && loaded.status !== 'loading' && 'annotation' in loaded ? (
+      <SuggestionList
+        annotation={loaded.annotation}
+        records={suggestions.records}
+        editUrl={safeLink(entity.metadata.annotations?.[EDIT_URL_ANNOTATION])}
+        requestUrl={safeLink(policy?.lookup?.requestUrl)}
+      />
+    ) : null;
 
   let state: EntityAssetIdCardState;
   let body: React.ReactNode;
@@ -121,6 +238,12 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
         </code>{' '}
         under <code>metadata.annotations</code> in its catalog-info.yaml.
       </Typography>
+    );
+    body = (
+      <>
+        {body}
+        {suggested}
+      </>
     );
   } else {
     const verdict = loaded.verdict;
@@ -179,6 +302,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
             <Link to={link}>Open the record in the CMDB</Link>
           </Box>
         )}
+        {state === 'not-found' && suggested}
       </>
     );
   }

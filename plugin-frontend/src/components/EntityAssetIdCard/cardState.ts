@@ -31,6 +31,33 @@ export function verdictState(verdict: Verdict): EntityAssetIdCardState {
   return BY_CODE[first.code] ?? 'invalid';
 }
 
+/** The annotation holding the link to edit an entity's source (Backstage's well-known annotation). */
+export const EDIT_URL_ANNOTATION = 'backstage.io/edit-url';
+
+/** Most records the card suggests. */
+export const MAX_SUGGESTIONS = 3;
+
+/**
+ * The text the card searches for an entity without its asset: its `metadata.title`, else its
+ * `metadata.name` with `-` and `_` as spaces; white space collapsed; cut to 64 characters at a word
+ * boundary when it can be. Undefined when there is nothing to search.
+ */
+export function suggestionQuery(title: unknown, name: unknown): string | undefined {
+  const source =
+    typeof title === 'string' && title.trim() !== ''
+      ? title
+      : typeof name === 'string'
+        ? name.replace(/[-_]+/g, ' ')
+        : '';
+  const text = source.slice(0, 1024).replace(/\s+/g, ' ').trim();
+  const chars = [...text];
+  if (chars.length === 0) return undefined;
+  if (chars.length <= 64) return text;
+  const cut = chars.slice(0, 64).join('');
+  const space = cut.lastIndexOf(' ');
+  return (space > 0 ? cut.slice(0, space) : cut).trim();
+}
+
 /** The record's link, only for an http(s) URL (a `javascript:` or other URL from the CMDB is never a link). */
 export function recordLink(record: AssetRecord | null | undefined): string | undefined {
   const url = (record as (AssetRecord & { url?: unknown }) | null | undefined)?.url;
