@@ -114,9 +114,9 @@ export interface Config {
       /** Milliseconds during which IDs are gathered into one lookup that a caller waits for (default 20). */
       batchWindowMs?: number;
       /**
-       * Modes flag and warn: on a cache miss the processor does not wait; the ID is queued and looked up when
-       * batchSize IDs are queued or after this many milliseconds (default 2000). The entity gets the status
-       * `pending` until its next processing pass.
+       * Modes flag and warn: on a cache miss the processor does not wait; the ID is queued and looked up in
+       * batches of batchSize, the rest once no ID has joined for this many milliseconds (default 2000; at most 10
+       * times that after the oldest joined). The entity gets the status `pending` until its next processing pass.
        */
       queueWaitMs?: number;
       /**

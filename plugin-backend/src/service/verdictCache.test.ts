@@ -319,6 +319,27 @@ describe('VerdictCache at catalog scale: the queue (cached) and refresh-ahead (r
     expect(calls).toEqual([['A1'], ['A1']]);
   });
 
+  it('a slow trickle (a busy catalog) still fills whole batches: the rest leaves after queueWaitMs of quiet, or 10 x that', async () => {
+    const { c, calls } = cache({ queueWaitMs: 60, queueBatchSize: 10 });
+    // 25 misses, one every 20 ms: more than queueWaitMs in all, never queueWaitMs apart.
+    for (const v of ids(25)) {
+      await c.cached('s', v);
+      await new Promise(r => setTimeout(r, 20));
+    }
+    expect(calls.map(batch => batch.length)).toEqual([10, 10]);
+    await new Promise(r => setTimeout(r, 120));
+    expect(calls.map(batch => batch.length)).toEqual([10, 10, 5]);
+    // A key that keeps company with a steady trickle below batchSize leaves after 10 x queueWaitMs at most.
+    const { c: slow, calls: slowCalls } = cache({ queueWaitMs: 20, queueBatchSize: 1000 });
+    const started = Date.now();
+    while (slowCalls.length === 0 && Date.now() - started < 2_000) {
+      await slow.cached('s', `T${Date.now() - started}`);
+      await new Promise(r => setTimeout(r, 10));
+    }
+    expect(slowCalls).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('close drops the queue and leaves no timer', async () => {
     const { c, calls } = cache({ queueWaitMs: 5 });
     expect(await c.cached('s', 'A1')).toBeUndefined();

@@ -15,7 +15,8 @@
  *                      requests). Its own memo is cleared as soon as a lookup settles: the layers above are the
  *                      cache, with TTLs.
  *   queue              the catalog processor does not wait on a miss (`cached`): the ID joins a queue that is
- *                      looked up when it holds `batchSize` IDs or after `processor.queueWaitMs`, so the catalog's
+ *                      looked up when it holds `batchSize` IDs, or once no ID has joined for
+ *                      `processor.queueWaitMs` (at most 10 x that after its oldest ID joined), so the catalog's
  *                      first pass (which processes about ten entities at a time) costs about ceil(N / batchSize)
  *                      requests; the entity gets its status at its next processing pass
  *   refresh-ahead      `refresh(pairs, dueWithinMs)`: the refresh task (refreshTask.ts) looks up the catalog's IDs
@@ -146,6 +147,8 @@ export class VerdictCache {
   private readonly queue = new Set<string>();
   private readonly queuedInFlight = new Set<string>();
   private queueTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the oldest key now in the queue joined it (about: reset at each send). */
+  private queueSince = 0;
   private readonly queueBatchSize: number;
   private readonly queueWaitMs: number;
   /**
@@ -252,17 +255,24 @@ export class VerdictCache {
     this.queueTimer = undefined;
   }
 
+  /**
+   * Queues a key. The queue is sent in full batches; the rest leaves when no key has joined for `queueWaitMs` (the
+   * catalog's pass is over, or this is a trickle), or when its oldest key has waited 10 x `queueWaitMs`: a slow
+   * catalog pass (a busy machine) still fills whole batches.
+   */
   private enqueue(key: string): void {
     if (this.closed || this.queue.has(key) || this.queuedInFlight.has(key)) return;
+    if (this.queue.size === 0) this.queueSince = Date.now();
     this.queue.add(key);
     if (this.queue.size >= this.queueBatchSize) this.flushQueue(false);
-    else if (this.queueTimer === undefined) {
-      this.queueTimer = setTimeout(() => {
-        this.queueTimer = undefined;
-        this.flushQueue(true);
-      }, this.queueWaitMs);
-      this.queueTimer.unref?.();
-    }
+    if (this.queue.size === 0) return;
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
+    const wait = Math.min(this.queueWaitMs, this.queueSince + 10 * this.queueWaitMs - Date.now());
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = undefined;
+      this.flushQueue(true);
+    }, Math.max(0, wait));
+    this.queueTimer.unref?.();
   }
 
   /** Sends every full batch of the queue (and, with `all`, the rest). */
@@ -273,6 +283,7 @@ export class VerdictCache {
         this.queue.delete(key);
         this.queuedInFlight.add(key);
       }
+      this.queueSince = Date.now();
       this.queueStats.lookups += 1;
       this.queueStats.ids += keys.length;
       this.loadMany(keys)
