@@ -24,5 +24,12 @@ export { EntityAssetIdCard } from './components/EntityAssetIdCard';
 export type { EntityAssetIdCardProps, EntityAssetIdCardState } from './components/EntityAssetIdCard';
 export { AssetIdConfigError } from './errors';
 export type { AssetIdFieldErrorCode, CoreCallerErrorCode } from './errors';
-export type { FormatPolicy, SchemeOption } from './api/AssetIdClient';
+export type {
+  BrowserLookupSettings,
+  FormatPolicy,
+  SchemeOption,
+  SearchOptions,
+  SearchResult,
+  SearchSettings,
+} from './api/AssetIdClient';
 export type { IssueCode, Verdict, Issue, AssetRecord } from 'asset-id';
