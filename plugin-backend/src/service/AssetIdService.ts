@@ -26,6 +26,7 @@ import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors'
 import { shownValue } from './messages';
 import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
 import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
+import { createSearch, type AssetIdSearchOptions, type AssetIdSearchResult } from './search';
 
 /** Narrowing of the policy's schemes by the caller: one name or a list of names (accept only these). */
 export type SchemeOption = string | readonly string[];
@@ -41,6 +42,8 @@ export interface AssetIdFormatPolicy {
   schemes: Policy['schemes'];
   maxLength?: number;
   catalog?: Policy['catalog'];
+  /** Only when the policy has `lookup.search` or `lookup.requestUrl`: what a page needs to offer search. */
+  lookup?: { source: 'none'; search?: { minLength?: number; limit?: number }; requestUrl?: string };
 }
 
 /** Options of `AssetIdService.validateEntity`. */
@@ -84,6 +87,11 @@ export interface AssetIdService {
   validate(value: unknown, options?: AssetIdValidateOptions): Promise<AssetIdVerdict>;
   /** Batched form of `validate`; verdicts in input order. */
   validateMany(values: readonly unknown[], options?: AssetIdValidateOptions): Promise<AssetIdVerdict[]>;
+  /**
+   * Find CMDB records by (part of) their name or ID (`lookup.search`; see search.ts): NotFoundError without
+   * search, AssetIdInputError for a text or limit the core refuses, ServiceUnavailableError during an outage.
+   */
+  search(query: string, options?: { scheme?: SchemeOption; limit?: number; signal?: AbortSignal }): Promise<AssetIdSearchResult>;
   /** The core's catalog rules for one entity, with the annotation's lookup through the shared cache. */
   validateEntity(entity: unknown): Promise<EntityCheck>;
   validateEntity(entity: unknown, options: AssetIdEntityCheckOptions): Promise<AssetIdEntityCheck>;
@@ -212,6 +220,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   });
 
   options.lifecycle?.addShutdownHook(() => cache.close());
+  const search = createSearch({ policy, validator, fetch, logger: options.logger, now: options.now });
 
   const formatOnly: Pick<Policy, 'maxLength'> = policy.maxLength === undefined ? {} : { maxLength: policy.maxLength };
 
@@ -294,10 +303,36 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
       schemes: policy.schemes,
       ...formatOnly,
       ...(policy.catalog ? { catalog: policy.catalog } : {}),
+      // What a page needs to offer search (no source, URL or field list: the backend owns the CMDB).
+      ...(policy.lookup?.search || policy.lookup?.requestUrl
+        ? {
+            lookup: {
+              source: 'none' as const,
+              ...(policy.lookup.search
+                ? {
+                    search: {
+                      ...(policy.lookup.search.minLength !== undefined ? { minLength: policy.lookup.search.minLength } : {}),
+                      ...(policy.lookup.search.limit !== undefined ? { limit: policy.lookup.search.limit } : {}),
+                    },
+                  }
+                : {}),
+              ...(policy.lookup.requestUrl ? { requestUrl: policy.lookup.requestUrl } : {}),
+            },
+          }
+        : {}),
     }),
     schemeNames: () => [...names],
     validate: async (value, opts) => (await validateMany([value], opts))[0],
     validateMany,
+    search: (query, opts = {}) => {
+      const scheme = resolveScheme(opts.scheme);
+      const searchOpts: AssetIdSearchOptions = {
+        ...(scheme ? { scheme } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      };
+      return search(query, searchOpts);
+    },
     validateEntity,
     async refreshEntities(entities, dueWithinMs) {
       const pairs: Array<readonly [string, string]> = [];

@@ -1,8 +1,11 @@
 /*
  * The asset-id plugin's HTTP API, mounted by Backstage at /api/asset-id:
  *
- *   GET  /v1/policy    -> { policy: { schemes, maxLength, catalog } }   the format rules only
+ *   GET  /v1/policy    -> { policy: { schemes, maxLength, catalog, lookup? } }   the format rules only; `lookup`
+ *                         is `{ source: 'none', search?: { minLength, limit }, requestUrl? }` when search is set up
  *   POST /v1/validate  { values: [1..100 values], scheme?: string | string[] } -> { results: Verdict[] }
+ *   POST /v1/search    { query: string (1..64 characters), scheme?: string | string[], limit?: 1..50 }
+ *                      -> { results: AssetRecord[], more: boolean }   (404 without lookup.search, 503 in an outage)
  *
  * Both need Backstage credentials of a user or a service (`httpAuth`): 401 otherwise. Limits on what a caller
  * sends (a trust boundary): a body of at most 64 KiB of JSON, at most 100 values, only the keys above, a scheme
@@ -67,9 +70,48 @@ export function parseValidateRequest(body: unknown): ValidateRequest {
   return { values, scheme };
 }
 
+export interface SearchRequest {
+  query: string;
+  scheme?: SchemeOption;
+  limit?: number;
+}
+
+/** Longest search text (characters), as the core's. */
+export const MAX_QUERY_CHARS = 64;
+
+/** Checks the shape of a POST /v1/search body; throws an InputError naming the problem. */
+export function parseSearchRequest(body: unknown): SearchRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InputError('the request body must be a JSON object { query, scheme?, limit? }');
+  }
+  const extra = Object.keys(body).filter(k => k !== 'query' && k !== 'scheme' && k !== 'limit');
+  if (extra.length > 0) throw new InputError(`unknown key '${extra[0].slice(0, 64)}' (expected query, scheme, limit)`);
+  const { query, scheme, limit } = body as { query?: unknown; scheme?: unknown; limit?: unknown };
+  if (typeof query !== 'string') throw new InputError("'query' must be a string");
+  if ([...query.trim()].length > MAX_QUERY_CHARS) {
+    throw new InputError(`'query' is longer than ${MAX_QUERY_CHARS} characters`);
+  }
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= 50)) {
+    throw new InputError("'limit' must be a whole number from 1 to 50");
+  }
+  if (
+    scheme !== undefined &&
+    typeof scheme !== 'string' &&
+    (!Array.isArray(scheme) ||
+      scheme.length === 0 ||
+      scheme.length > MAX_SCHEME_NAMES ||
+      !scheme.every((s): s is string => typeof s === 'string'))
+  ) {
+    throw new InputError(`'scheme' must be a scheme name or a list of 1 to ${MAX_SCHEME_NAMES} scheme names`);
+  }
+  return { query, ...(scheme !== undefined ? { scheme } : {}), ...(limit !== undefined ? { limit } : {}) };
+}
+
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
   const { assetId, httpAuth } = options;
   const listed = listedFields(assetId.settings.policy);
+  // A search result also shows the fields searched (lookup.search.fields): the policy lists them too.
+  const searchListed = new Set([...listed, ...(assetId.settings.policy.lookup?.search?.fields ?? [])]);
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -108,5 +150,22 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.json({ results: verdicts.map(v => publicVerdict(v, listed)) });
   });
 
+  router.post('/v1/search', authenticate, json, async (req: Request, res: Response) => {
+    const { query, scheme, limit } = parseSearchRequest(req.body);
+    const controller = new AbortController();
+    res.on('close', () => controller.abort());
+    const found = await assetId.search(query, {
+      ...(scheme !== undefined ? { scheme } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      signal: controller.signal,
+    });
+    res.json({ results: found.results.map(r => ({ ...r, fields: publicFields(r.fields, searchListed) })), more: found.more });
+  });
+
   return router;
+}
+
+/** The record fields a caller may see: those the policy lists. */
+function publicFields(fields: Record<string, unknown> | undefined, listed: ReadonlySet<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields ?? {}).filter(([key]) => listed.has(key)));
 }

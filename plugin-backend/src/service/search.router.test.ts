@@ -1,0 +1,159 @@
+/*
+ * POST /v1/search on the asset-id plugin's router in a test backend: the shared search cases
+ * (tests/cases/search.json) against the fake CMDB, the limits on what a caller sends, field filtering, the
+ * cache (one CMDB request for a repeated search), the error statuses, and what GET /v1/policy tells a page.
+ */
+import { mockCredentials } from '@backstage/backend-test-utils';
+import type { JsonObject } from '@backstage/types';
+import { AssetIdValidator, type AssetRecord, type Policy } from 'asset-id';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startAssetIdBackend, type AssetIdTestBackend } from '../__testUtils__/backend';
+import { REPO_ROOT, startFakeCmdb, type FakeCmdb } from '../__testUtils__/fakeCmdb';
+import { samplePolicy } from '../__testUtils__/policy';
+
+jest.setTimeout(60_000);
+
+interface SearchCase {
+  name: string;
+  query: string;
+  limit?: number;
+  scheme?: string;
+  search?: JsonObject;
+  scenario?: string;
+  source?: string;
+  expect?: { ids: string[]; more: boolean };
+  error?: string;
+}
+const suite = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/cases/search.json'), 'utf8')) as {
+  cases: SearchCase[];
+};
+const text = (c: SearchCase) => {
+  const m = /^\$repeat:(.*):(\d+)$/.exec(c.query);
+  return m ? m[1].repeat(Number(m[2])) : c.query;
+};
+
+let cmdb: FakeCmdb;
+beforeAll(async () => {
+  cmdb = await startFakeCmdb();
+});
+afterAll(() => cmdb.close());
+
+async function post(b: AssetIdTestBackend, body: unknown, auth: string | null = mockCredentials.user.header()) {
+  const res = await fetch(`${b.base}/v1/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as JsonObject };
+}
+
+/** The search cases' schemes: the sample's APM and BSN (AST records are left out by the format). */
+function policyFor(base: string, search: JsonObject = {}): JsonObject {
+  const p = samplePolicy(base, { search, timeoutMs: 3000 });
+  return { ...p, schemes: (p.schemes as JsonObject[]).filter(s => s.name !== 'legacy-asset') };
+}
+
+describe('POST /v1/search: the shared search cases', () => {
+  for (const c of suite.cases.filter(k => !k.source || k.source === 'servicenow')) {
+    it(c.name, async () => {
+      const base = c.scenario ? `${cmdb.url}/scenario/${c.scenario}` : cmdb.url;
+      const b = await startAssetIdBackend(policyFor(base, c.search));
+      try {
+        const scheme = c.scheme === 'business-app' ? ['business-app'] : undefined;
+        const r = await post(b, { query: text(c), ...(c.limit ? { limit: c.limit } : {}), ...(scheme ? { scheme } : {}) });
+        if (c.error) {
+          if (c.scenario) {
+            expect(r.status).toBe(503);
+            expect(JSON.stringify(r.body)).not.toContain(cmdb.url);
+          } else {
+            expect(r.status).toBe(400);
+            expect(r.body.error).toEqual(expect.objectContaining({ name: 'InputError' }));
+          }
+          return;
+        }
+        expect(r.status).toBe(200);
+        const results = r.body.results as unknown as AssetRecord[];
+        expect(results.map(x => x.id)).toEqual(c.expect!.ids);
+        expect(r.body.more).toBe(c.expect!.more);
+      } finally {
+        await b.stop();
+      }
+    });
+  }
+});
+
+describe('POST /v1/search: limits, fields, cache, errors', () => {
+  let b: AssetIdTestBackend;
+  beforeAll(async () => {
+    b = await startAssetIdBackend({
+      ...policyFor(cmdb.url, { fields: ['name', 'number'] }),
+      lookup: { ...(policyFor(cmdb.url).lookup as JsonObject), search: { fields: ['name', 'number'] }, requestUrl: 'https://cmdb.example/new' },
+    });
+  });
+  afterAll(() => b.stop());
+  beforeEach(() => cmdb.reset());
+
+  it('needs Backstage credentials: 401 without, no CMDB request', async () => {
+    expect((await post(b, { query: 'gateway' }, null)).status).toBe(401);
+    expect((await cmdb.stats()).requests).toBe(0);
+  });
+
+  it('refuses what the contract does not allow: 400, no CMDB request', async () => {
+    for (const body of [
+      [],
+      'not json',
+      { query: 42 },
+      { query: 'gateway', extra: 1 },
+      { query: 'x'.repeat(10_000) },
+      { query: 'gateway', limit: 51 },
+      { query: 'gateway', limit: 0 },
+      { query: 'gateway', limit: 2.5 },
+      { query: 'gateway', scheme: [] },
+      { query: 'gateway', scheme: 'nope' },
+      { query: 'g' },
+    ]) {
+      const r = await post(b, body);
+      expect([r.status, body]).toEqual([400, body]);
+    }
+    expect((await cmdb.stats()).requests).toBe(0);
+  });
+
+  it('returns records with only the listed fields, and answers a repeated search from its cache', async () => {
+    const first = await post(b, { query: 'Payments gateway' });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      results: [{ id: 'APM0001234', name: 'Payments Gateway', status: 'operational', fields: { owned_by: 'team-payments' } }],
+      more: false,
+    });
+    const again = await post(b, { query: '  payments GATEWAY ' });
+    expect(again.body).toEqual(first.body);
+    expect((await cmdb.stats()).requests).toBe(1);
+  });
+
+  it('GET /v1/policy tells a page that search is set up, never how', async () => {
+    const { body } = await b.get('/v1/policy');
+    const policy = body.policy as JsonObject;
+    expect(policy.lookup).toEqual({ source: 'none', search: {}, requestUrl: 'https://cmdb.example/new' });
+    expect(JSON.stringify(body)).not.toContain(cmdb.url);
+    expect(() => new AssetIdValidator(policy as unknown as Policy)).not.toThrow();
+  });
+
+  it('is a 404 when the policy has no lookup.search', async () => {
+    const plain = await startAssetIdBackend(policyFor(cmdb.url));
+    try {
+      const p = policyFor(cmdb.url);
+      delete (p.lookup as JsonObject).search;
+      const none = await startAssetIdBackend(p);
+      try {
+        const r = await post(none, { query: 'gateway' });
+        expect(r.status).toBe(404);
+        expect(JSON.stringify(r.body)).toContain('lookup.search');
+      } finally {
+        await none.stop();
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+});
