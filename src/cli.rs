@@ -748,7 +748,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         let validator = &config.validator;
         let mut run_search = |text: &str| {
             let planned = engine
-                .search(text, Some(check::suggest::SUGGESTIONS))
+                .search(text, Some(check::suggest::SEARCHED))
                 .map_err(|e| e.to_string())?;
             let answer = planned.request.as_ref().map(|req| edge.fetch(req, timeout));
             let result = engine.finish_search(&planned, validator, scheme, answer);

@@ -232,3 +232,56 @@ fn suggest_needs_search_and_a_lookup() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("lookup.search"), "{}", r.stderr);
 }
+
+#[test]
+fn fix_suggest_writes_nothing_when_an_exact_match_is_not_the_only_one_or_not_this_files() {
+    let t = TempDir::new();
+    // "Pay Gate" and "Pay-Gate" are both exact for `pay-gate`; five near names rank between them.
+    let mut csv = String::from("id,name,status\nAPM0000001,Pay Gate,operational\n");
+    for i in 1..=5 {
+        csv.push_str(&format!("APM000001{i},Pay Gate {i},operational\n"));
+    }
+    csv.push_str("APM0000002,Pay-Gate,operational\nAPM0000003,Ledger,operational\n");
+    t.write("assets.csv", csv);
+    t.write(
+        "asset-id.yaml",
+        "schemes:\n  - { name: a, pattern: 'APM\\d{7}' }\nlookup: { source: registry, registry: { path: assets.csv }, search: {} }\ncatalog: { annotation: example.com/asset-id }\n",
+    );
+    t.write("pay.yaml", system("pay-gate", ""));
+    // The annotations come from a placeholder: a key added beside it would change what Backstage reads.
+    t.write("ann.yaml", "backstage.io/techdocs-ref: 'dir:.'\n");
+    t.write(
+        "ledger.yaml",
+        system("ledger", "  annotations: { $yaml: ./ann.yaml }\n"),
+    );
+    let before = (
+        std::fs::read(t.path().join("pay.yaml")).unwrap(),
+        std::fs::read(t.path().join("ledger.yaml")).unwrap(),
+    );
+    let r = run(
+        t.path(),
+        &["check", "--fix", "--suggest", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("json");
+    let pay = suggestions(&v, "pay.yaml");
+    assert_eq!(
+        &pay[..2],
+        ["APM0000001 Pay Gate true", "APM0000002 Pay-Gate true"],
+        "{pay:?}"
+    );
+    assert_eq!(suggestions(&v, "ledger.yaml"), ["APM0000003 Ledger true"]);
+    assert!(
+        r.stderr.contains("ledger.yaml:1: not added"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("pay.yaml:1: added"), "{}", r.stderr);
+    assert_eq!(
+        (
+            std::fs::read(t.path().join("pay.yaml")).unwrap(),
+            std::fs::read(t.path().join("ledger.yaml")).unwrap()
+        ),
+        before
+    );
+}

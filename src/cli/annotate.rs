@@ -107,7 +107,9 @@ fn spaces(n: usize) -> String {
     " ".repeat(n)
 }
 
-/// No anchor, alias or `<<` key in `n` (bounded by the reader's nesting limit).
+/// No anchor, alias, `<<` key or `$` key in `n` (bounded by the reader's nesting limit). A mapping
+/// with a `$` key may be (or sit next to) a Backstage placeholder (`$yaml`, `$text`, `$json`), which
+/// the catalog replaces: a key added beside it would change what Backstage reads.
 fn simple(n: &Spanned, depth: usize) -> bool {
     if n.anchored || n.alias_of > 0 || depth > yaml::MAX_HEIGHT {
         return false;
@@ -117,6 +119,9 @@ fn simple(n: &Spanned, depth: usize) -> bool {
         Node::Seq(items) => items.iter().all(|i| simple(i, depth + 1)),
         Node::Map(entries) => {
             !n.has_merge_key()
+                && !entries
+                    .iter()
+                    .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with('$')))
                 && entries
                     .iter()
                     .all(|(k, v)| simple(k, depth + 1) && simple(v, depth + 1))

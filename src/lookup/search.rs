@@ -15,7 +15,8 @@
 //! - **Every answer is re-checked**: a row counts only if its ID passes the policy's format
 //!   (normalized; `scheme` narrows) and every word of the text occurs, ignoring case, in one of
 //!   the search fields; retired records are left out unless `includeRetired`; a record carries only
-//!   the policy's listed fields. Order: exact ID, ID prefix, name prefix, then the rest, each by
+//!   the policy's listed fields. The ID must be written as the policy normalizes it (a row ` apm 000
+//!   1234 ` never stands for `APM0001234`), and an ID found in more than one row is left out. Order: exact ID, ID prefix, name prefix, then the rest, each by
 //!   name. `more` says the CMDB had more than `limit` matches.
 
 use super::{classify, field_text, servicenow, to_outcome, Classified, Engine, Fault, Outcome};
@@ -208,9 +209,10 @@ impl Engine {
         let Some(spec) = self.spec.as_ref() else {
             return unavailable("no lookup is configured".into());
         };
-        let rows: Vec<Map<String, Value>> = match (search.request.as_ref(), answer) {
+        let answered: Vec<Map<String, Value>>;
+        let rows: Vec<&Map<String, Value>> = match (search.request.as_ref(), answer) {
             (None, _) if spec.source == Source::Registry => match &self.registry {
-                Some(reg) => reg.records().cloned().collect(),
+                Some(reg) => reg.records().collect(),
                 None => return unavailable("the registry is not loaded".into()),
             },
             // Nothing could be asked: no word of the text may reach the query.
@@ -219,7 +221,10 @@ impl Engine {
             (Some(_), Some(Err(fault))) => return unavailable(fault.message(spec)),
             (Some(req), Some(Ok(resp))) => match classify(&resp, spec, 1, 0, 0) {
                 Classified::Json(body) => match rows_of(req.source, spec, &body) {
-                    Ok(rows) => rows,
+                    Ok(rows) => {
+                        answered = rows;
+                        answered.iter().collect()
+                    }
                     Err(why) => return unavailable(why),
                 },
                 // An empty search answered with a not-found status.
@@ -243,18 +248,23 @@ impl Engine {
             .chain(spec.servicenow.iter().flat_map(|sn| sn.fields.iter()))
             .collect();
         let mut found: Vec<(u8, String, AssetRecord)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        // IDs seen in more than one row: the CMDB cannot say which record it is (a lookup calls that
+        // `ambiguous`), so none of them is offered.
+        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let needle = search.query.to_lowercase();
-        for row in &rows {
+        for &row in &rows {
             let Some(raw) = row.get(&id_field).and_then(field_text) else {
                 continue;
             };
             let Ok(verdict) = validator.check_format(Input::Str(&raw), scheme) else {
                 continue;
             };
-            let Some(id) = verdict.value.filter(|_| verdict.valid) else {
+            // Only an ID written as the policy normalizes it: ` apm 000 1234 ` named "Aaa Payments"
+            // must not stand for APM0001234.
+            let Some(id) = verdict.value.filter(|v| verdict.valid && *v == raw) else {
                 continue;
             };
+            *counts.entry(id.clone()).or_default() += 1;
             // Every word in one of the search fields (the CMDB's matching is not trusted).
             let texts: Vec<String> = search
                 .fields
@@ -280,9 +290,6 @@ impl Engine {
                 Outcome::Retired(r, _) if search.spec.include_retired => r,
                 _ => continue,
             };
-            if !seen.insert(id.clone()) {
-                continue;
-            }
             let mut record = AssetRecord {
                 fields: record
                     .fields
@@ -307,6 +314,7 @@ impl Engine {
             };
             found.push((rank, name, record));
         }
+        found.retain(|(_, _, r)| counts.get(&r.id) == Some(&1));
         found.sort_by(|a, b| (a.0, &a.1, &a.2.id).cmp(&(b.0, &b.1, &b.2.id)));
         let more = found.len() > search.limit
             || (spec.source == Source::Servicenow && rows.len() >= SEARCH_PAGE);
@@ -345,5 +353,48 @@ fn rows_of(
             }
             _ => "the search answer holds no list of records at lookup.http.searchPointer".into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{lookup::Engine, Validator};
+    use serde_json::json;
+
+    fn ids(records: serde_json::Value, text: &str) -> Vec<String> {
+        let policy = json!({
+            "schemes": [{"name": "a", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase", "strip-whitespace", "strip-hyphens"]}],
+            "lookup": {"source": "registry", "registry": {"records": records}, "search": {}},
+        });
+        let v = Validator::new(crate::Policy::from_value(policy).unwrap()).unwrap();
+        let mut engine = Engine::new(v.policy());
+        let s = engine.search(text, None).unwrap();
+        assert!(s.request.is_none());
+        let r = engine.finish_search(&s, &v, None, None);
+        assert!(r.issues.is_empty(), "{:?}", r.issues);
+        r.records
+            .into_iter()
+            .map(|r| format!("{} {}", r.id, r.name.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_row_never_stands_for_another_spelling_of_an_id_nor_for_a_duplicate() {
+        // A loosely written ID is not the record APM0001234; it cannot hide the real one either.
+        let records = json!([
+            {"id": " apm 000 1234 ", "name": "Aaa Payments Gateway"},
+            {"id": "apm\u{2010}0001234", "name": "Aab Payments Gateway"},
+            {"id": "APM0001234", "name": "Payments Gateway"},
+            {"id": "APM0002001", "name": "Portal"},
+            {"id": "APM0002001", "name": "Portal copy"},
+        ]);
+        for _ in 0..5 {
+            assert_eq!(
+                ids(records.clone(), "payments"),
+                ["APM0001234 Payments Gateway"]
+            );
+        }
+        // Two rows claim APM0002001: the CMDB cannot say which it is.
+        assert!(ids(records, "portal").is_empty());
     }
 }

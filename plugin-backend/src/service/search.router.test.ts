@@ -126,9 +126,15 @@ describe('POST /v1/search: limits, fields, cache, errors', () => {
       results: [{ id: 'APM0001234', name: 'Payments Gateway', status: 'operational', fields: { owned_by: 'team-payments' } }],
       more: false,
     });
-    const again = await post(b, { query: '  payments GATEWAY ' });
+    const again = await post(b, { query: 'Payments gateway' });
     expect(again.body).toEqual(first.body);
     expect((await cmdb.stats()).requests).toBe(1);
+    // Another spelling is another search (the core, not JS's trim and lowercase, says what is the same):
+    // a text with a BOM finds nothing and never poisons the answer to the plain one.
+    const bom = await post(b, { query: 'Payments gateway\uFEFF' });
+    expect(bom.body).toEqual({ results: [], more: false });
+    expect((await post(b, { query: 'Payments gateway' })).body).toEqual(first.body);
+    expect((await cmdb.stats()).requests).toBe(2);
   });
 
   it('GET /v1/policy tells a page that search is set up, never how', async () => {

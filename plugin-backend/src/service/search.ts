@@ -4,8 +4,8 @@
  * retired records left out unless `lookup.search.includeRetired`); this file only caches and coalesces.
  *
  * - Answers are kept `lookup.search.cacheTtlSeconds` (default 60) in process, at most 1,000 texts (least recently
- *   used), keyed by the trimmed, lower-cased text, the scheme option and the limit; identical searches in flight
- *   share one request. An outage is never cached.
+ *   used), keyed by the exact text, the scheme option and the limit; identical searches in flight share one
+ *   request (also with `cacheTtlSeconds: 0`). An outage is never cached.
  * - Errors: no `lookup.search` in the policy -> NotFoundError (404, search is not configured); a text shorter
  *   than `minLength` or longer than 64 characters, a bad limit -> AssetIdInputError (400, the core's code); a CMDB
  *   outage -> ServiceUnavailableError (503) with the core's message, whose reason stays in the backend log.
@@ -41,7 +41,7 @@ export function createSearch(options: {
   const { policy, validator, fetch, logger } = options;
   const spec = policy.lookup?.search;
   const ttlMs = Math.max(0, Number(spec?.cacheTtlSeconds ?? 60)) * 1000;
-  const cache = new LRUCache<string, { at: number; answer: Promise<AssetIdSearchResult> }>({
+  const cache = new LRUCache<string, { at: number; settled: boolean; answer: Promise<AssetIdSearchResult> }>({
     max: SEARCH_CACHE_ENTRIES,
   });
   const now = options.now ?? Date.now;
@@ -71,15 +71,23 @@ export function createSearch(options: {
 
   return async (query, opts = {}) => {
     if (!spec) throw new NotFoundError('search is not configured: the policy has no lookup.search');
-    const key = JSON.stringify([query.trim().toLowerCase(), opts.scheme ?? null, opts.limit ?? null]);
+    // The exact text (the core decides what is the same search; JS's trim and lowercase differ from its rules).
+    const key = JSON.stringify([query, opts.scheme ?? null, opts.limit ?? null]);
     const hit = cache.get(key);
-    if (hit && now() - hit.at < ttlMs) return hit.answer;
+    // An answer within its TTL, or one still in flight (shared whatever the TTL).
+    if (hit && (now() - hit.at < ttlMs || !hit.settled)) return hit.answer;
     const answer = ask(query, opts);
-    cache.set(key, { at: now(), answer });
+    const entry = { at: now(), settled: false, answer };
+    cache.set(key, entry);
     // Failures (an outage, a caller error) are never kept.
-    answer.catch(() => {
-      if (cache.get(key)?.answer === answer) cache.delete(key);
-    });
+    answer.then(
+      () => {
+        entry.settled = true;
+      },
+      () => {
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
     if (!opts.signal) return answer;
     // A caller that goes away stops waiting; the shared request goes on for the others.
     return new Promise<AssetIdSearchResult>((resolve, reject) => {

@@ -82,8 +82,14 @@ pub(super) fn check_document(
             .map(str::to_string),
         path: source.path.clone(),
         doc: source.doc,
-        editable: metadata.map_or(true, |m| !source.resolved.contains(&m.pos))
-            && !source.resolved.contains(&root.pos),
+        editable: [
+            Some(root),
+            metadata,
+            metadata.and_then(|m| m.get("annotations")),
+        ]
+        .into_iter()
+        .flatten()
+        .all(|n| !source.resolved.contains(&n.pos)),
     });
 
     let annotation = metadata
@@ -133,6 +139,7 @@ pub(super) fn check_document(
             message: issue.message,
             hint: issue.hint,
             suggestions: Vec::new(),
+            suggestions_complete: false,
             fix: None,
             entity: Some(entity),
         });

@@ -25,6 +25,10 @@ pub struct Finding {
     /// `--suggest`: CMDB records that may be this entity's asset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// `--suggest`: every match was seen (the search was not cut at its limit), so "exactly one
+    /// exact match" can be told.
+    #[serde(skip)]
+    pub suggestions_complete: bool,
     /// What `check --fix` would write for this value (fixable, not written in this run).
     #[serde(skip)]
     pub fix: Option<String>,
@@ -126,6 +130,7 @@ impl Report {
             message,
             hint: Some(hint.into()),
             suggestions: Vec::new(),
+            suggestions_complete: false,
             fix: None,
             entity: None,
         });

@@ -499,6 +499,7 @@ fn finish(
                 message: issue.message,
                 hint: issue.hint,
                 suggestions: Vec::new(),
+                suggestions_complete: false,
                 fix: fix_of_value.clone().filter(|_| n < resolved),
                 entity: Some(p.entity),
             };

@@ -20,6 +20,10 @@ use std::path::PathBuf;
 /// Records attached per finding.
 pub const SUGGESTIONS: usize = 5;
 
+/// Records asked per search: every match up to the core's cap, so that "exactly one exact match"
+/// is told over all of them (a search cut at its limit never writes an ID).
+pub const SEARCHED: usize = asset_id::policy::MAX_SEARCH_LIMIT;
+
 /// The text searched for an entity: its title, else its name, `-`/`_` as spaces, cut to
 /// [`MAX_SEARCH_CHARS`] characters at a word boundary.
 pub fn search_text(title: Option<&str>, name: &str) -> String {
@@ -82,10 +86,9 @@ pub fn attach(
                 found.entry(text.clone()).or_insert(r)
             }
         };
-        let suggestions = result
+        let mut suggestions: Vec<Suggestion> = result
             .records
             .iter()
-            .take(SUGGESTIONS)
             .map(|r| Suggestion {
                 id: r.id.clone(),
                 name: r.name.clone(),
@@ -95,7 +98,12 @@ pub fn attach(
                 }),
             })
             .collect();
+        // Exact matches first (stable: the search's order otherwise), so that two of them are
+        // both shown and never taken for one.
+        suggestions.sort_by_key(|s| !s.exact);
+        suggestions.truncate(SUGGESTIONS);
         report.findings[i].suggestions = suggestions;
+        report.findings[i].suggestions_complete = !result.more;
     }
     Ok(())
 }
@@ -123,7 +131,11 @@ pub fn apply(report: &mut Report, annotation: &str, write: bool) -> Vec<Added> {
             continue;
         }
         let exact: Vec<&Suggestion> = f.suggestions.iter().filter(|s| s.exact).collect();
-        let ([one], Some(e)) = (exact.as_slice(), f.entity.map(|e| &report.entities[e])) else {
+        let ([one], Some(e), true) = (
+            exact.as_slice(),
+            f.entity.map(|e| &report.entities[e]),
+            f.suggestions_complete,
+        ) else {
             continue;
         };
         let mut added = Added {
