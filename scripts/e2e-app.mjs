@@ -287,6 +287,42 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     assert.doesNotMatch(review, /apm-000 1234/, 'not the loosely typed value');
   });
 
+  it('search: a name offers matching assets; picking one stores its ID, Next passes, the review shows it', async () => {
+    await openTemplateForm(page, input);
+    const started = performance.now();
+    await input().fill('payments');
+    const option = page.getByRole('option').filter({ hasText: 'Payments Gateway' });
+    await option.first().waitFor({ timeout: 15_000 });
+    const latency = performance.now() - started;
+    console.log(`field search: first suggestions ${latency.toFixed(0)} ms after typing (debounce 250 ms)`);
+    assert.equal(await page.getByRole('option').count(), 1, 'only the matching asset is offered');
+    await option.first().click();
+    assert.match(await waitForState('valid'), /Payments Gateway \(operational\)/);
+    assert.equal(await page.locator('[data-testid=validate-asset]').getAttribute('data-value'), 'APM0001234');
+    await clickNext();
+    await page.locator('#root_name').waitFor({ timeout: 15_000 });
+    await page.locator('#root_name').fill('e2e-picked');
+    const owner = page.locator('#root_owner');
+    await owner.fill('group:default/platform-team');
+    await owner.press('Tab');
+    await clickNext();
+    await page.getByRole('button', { name: 'Review' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('button', { name: 'Create' }).waitFor({ timeout: 15_000 });
+    assert.match(await page.evaluate(() => document.body.innerText), /APM0001234/, 'the review shows the picked ID');
+  });
+
+  it('search: nothing matches: "Request a new asset ID" links to lookup.requestUrl; Next stays blocked', async () => {
+    await openTemplateForm(page, input);
+    await input().fill('zzz no such asset');
+    const link = page.getByRole('link', { name: /Request a new asset ID/ });
+    await link.waitFor({ timeout: 15_000 });
+    assert.equal(await link.getAttribute('href'), 'https://cmdb.example.com/request-new-asset');
+    assert.equal(await page.getByRole('option').count(), 0);
+    await clickNext();
+    assert.ok(await onFirstStep(), 'Next stays on the first step');
+  });
+
   it('a template whose ui:options widen the policy: each field shows the configuration error naming its key, never a verdict', async () => {
     await page.goto(`${FRONTEND}/create/templates/default/asset-id-widening`);
     const fields = page.locator('[data-testid=validate-asset]');
@@ -322,7 +358,9 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
       if (state === 'retired') assert.match(text, /APM0000042[\s\S]*Legacy Billing[\s\S]*retired/i, text);
       if (state === 'not-found') assert.match(text, /APM9999999/, text);
       if (state === 'no-annotation') assert.match(text, /example\.com\/asset-id/, text);
-      // the whole card (its InfoCard), as people see it on the page
+      // the whole card (its InfoCard), as people see it on the page, once its suggestions (a search) settled
+      await page.waitForLoadState('networkidle');
+      await page.waitForTimeout(500);
       const infoCard = card.locator('xpath=ancestor::*[contains(@class, "MuiCard-root")][1]');
       await (await infoCard.count() ? infoCard : card).screenshot({ path: join(SCREENSHOTS, `entity-card-${state}.png`) });
     });

@@ -84,6 +84,7 @@ const httpLookup = url => [
   'source: http',
   'http:',
   `  url: '${url}/assets/{id}'`,
+  `  searchUrl: '${url}/assets?q={q}'`,
   '  recordPointer: /data',
   '  notFoundStatus: [404]',
   'retiredWhen: { status: [retired] }',
