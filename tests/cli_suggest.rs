@@ -285,3 +285,49 @@ fn fix_suggest_writes_nothing_when_an_exact_match_is_not_the_only_one_or_not_thi
         before
     );
 }
+
+#[test]
+fn sarif_carries_the_exact_match_as_a_fix() {
+    let t = repo();
+    let r = run(t.path(), &["check", "--suggest", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("sarif");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    let fix_of = |file: &str| {
+        results
+            .iter()
+            .find(|x| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == file)
+            .map(|x| x["fixes"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let fix = fix_of("systems/payments.yaml");
+    let replacement = &fix[0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(
+        replacement["insertedContent"]["text"],
+        "  annotations:\n    example.com/asset-id: APM0001234\n",
+        "{fix}"
+    );
+    assert_eq!(
+        (
+            &replacement["deletedRegion"]["startLine"],
+            &replacement["deletedRegion"]["startColumn"]
+        ),
+        (&Value::from(6), &Value::from(1)),
+        "{fix}"
+    );
+    assert!(fix[0]["description"]["text"]
+        .as_str()
+        .is_some_and(|d| d.contains("APM0001234 (Payments Gateway)")));
+    // Applying the fix gives what --fix --suggest writes.
+    let lines: Vec<&str> = PAYMENTS.split_inclusive('\n').collect();
+    let applied = format!(
+        "{}{}{}",
+        lines[..5].concat(),
+        replacement["insertedContent"]["text"].as_str().unwrap(),
+        lines[5..].concat()
+    );
+    assert_eq!(applied, PAYMENTS_FIXED);
+    // No fix where the match is not certain: several records, or an unknown ID's finding.
+    assert_eq!(fix_of("systems/service.yaml"), Value::Null);
+    assert_eq!(fix_of("systems/unknown.yaml"), Value::Null);
+}

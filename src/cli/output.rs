@@ -308,7 +308,7 @@ pub fn check_sarif(report: &Report) -> String {
             if let Some(h) = &f.hint {
                 text.push_str(&format!(" (hint: {})", clean(h)));
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.code.code(),
                 "ruleIndex": index,
                 "level": f.severity.as_str(),
@@ -319,7 +319,29 @@ pub fn check_sarif(report: &Report) -> String {
                         "region": { "startLine": f.line, "startColumn": f.column }
                     }
                 }]
-            })
+            });
+            // `--suggest`: the one exact match, as the insertion `--fix --suggest` makes.
+            if let (Some(ins), Some(s)) = (&f.insertion, f.suggestions.iter().find(|s| s.exact)) {
+                result["fixes"] = json!([{
+                    "description": { "text": format!(
+                        "add {}: {} ({})",
+                        clean(f.annotation.as_deref().unwrap_or("")),
+                        visible(&s.id),
+                        clean(s.name.as_deref().unwrap_or(""))
+                    ) },
+                    "artifactChanges": [{
+                        "artifactLocation": { "uri": sarif_uri(&f.file) },
+                        "replacements": [{
+                            "deletedRegion": {
+                                "startLine": ins.line, "startColumn": ins.column,
+                                "endLine": ins.line, "endColumn": ins.column
+                            },
+                            "insertedContent": { "text": ins.text }
+                        }]
+                    }]
+                }]);
+            }
+            result
         })
         .collect();
     let v = json!({

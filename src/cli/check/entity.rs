@@ -140,6 +140,7 @@ pub(super) fn check_document(
             hint: issue.hint,
             suggestions: Vec::new(),
             suggestions_complete: false,
+            insertion: None,
             fix: None,
             entity: Some(entity),
         });

@@ -29,6 +29,9 @@ pub struct Finding {
     /// exact match" can be told.
     #[serde(skip)]
     pub suggestions_complete: bool,
+    /// `--suggest`: the insertion `--fix --suggest` would make for this finding (for SARIF `fixes`).
+    #[serde(skip)]
+    pub insertion: Option<Insertion>,
     /// What `check --fix` would write for this value (fixable, not written in this run).
     #[serde(skip)]
     pub fix: Option<String>,
@@ -47,6 +50,14 @@ pub struct Summary {
     pub checked: usize,
     pub errors: usize,
     pub warnings: usize,
+}
+
+/// Text inserted at a position of a file (1-based line, column in characters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insertion {
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
 }
 
 /// A record `--suggest` proposes for an entity.
@@ -131,6 +142,7 @@ impl Report {
             hint: Some(hint.into()),
             suggestions: Vec::new(),
             suggestions_complete: false,
+            insertion: None,
             fix: None,
             entity: None,
         });

@@ -500,6 +500,7 @@ fn finish(
                 hint: issue.hint,
                 suggestions: Vec::new(),
                 suggestions_complete: false,
+                insertion: None,
                 fix: fix_of_value.clone().filter(|_| n < resolved),
                 entity: Some(p.entity),
             };

@@ -8,7 +8,7 @@
 //! `<catalog.annotation>: <ID>` inserted under `metadata.annotations` (see
 //! [`crate::cli::annotate`]); everything else is only suggested.
 
-use super::report::{Report, Suggestion};
+use super::report::{Insertion, Report, Suggestion};
 use crate::cli::fix;
 use crate::cli::yaml;
 use asset_id::lookup::search::SearchResult;
@@ -105,7 +105,79 @@ pub fn attach(
         report.findings[i].suggestions = suggestions;
         report.findings[i].suggestions_complete = !result.more;
     }
+    // What `--fix --suggest` would insert, for formats that carry fixes (SARIF).
+    for i in 0..report.findings.len() {
+        if writable(report, i) != Some(Ok(())) {
+            continue;
+        }
+        let f = &report.findings[i];
+        let (Some(e), Some(one)) = (
+            f.entity.map(|e| &report.entities[e]),
+            f.suggestions.iter().find(|s| s.exact),
+        ) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&e.path) else {
+            continue;
+        };
+        let stream = yaml::parse_stream(&text);
+        let annotation = f.annotation.clone().unwrap_or_default();
+        if let Some(new) =
+            crate::cli::annotate::insert_annotation(&text, &stream, e.doc, &annotation, &one.id)
+        {
+            report.findings[i].insertion = insertion(&text, &new);
+        }
+    }
     Ok(())
+}
+
+/// The one insertion that turns `old` into `new` (None when `new` is not `old` plus one span).
+fn insertion(old: &str, new: &str) -> Option<Insertion> {
+    let prefix = old
+        .char_indices()
+        .zip(new.chars())
+        .find(|((_, a), b)| a != b)
+        .map_or(old.len(), |((i, _), _)| i);
+    let added = new.len().checked_sub(old.len())?;
+    let text = new.get(prefix..prefix + added)?;
+    if new.get(prefix + added..)? != old.get(prefix..)? {
+        return None;
+    }
+    let before = &old[..prefix];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
+        .chars()
+        .count()
+        + 1;
+    Some(Insertion {
+        line,
+        column,
+        text: text.to_string(),
+    })
+}
+
+/// Whether `--fix --suggest` may write the annotation of finding `i`: None when it is not a
+/// candidate (not `missing_annotation`, not exactly one exact match among all records found),
+/// `Some(Err(why))` when it is one but must not be written, `Some(Ok(()))` when it may.
+fn writable(report: &Report, i: usize) -> Option<Result<(), String>> {
+    let f = &report.findings[i];
+    let exact = f.suggestions.iter().filter(|s| s.exact).count();
+    if f.code != IssueCode::MissingAnnotation || !f.suggestions_complete || exact != 1 {
+        return None;
+    }
+    let e = &report.entities[f.entity?];
+    // The checkout must be what was checked, and the entity this file's own.
+    let differs = report
+        .findings
+        .iter()
+        .any(|g| g.file == f.file && g.code == IssueCode::UnreadableFile && g.entity.is_none());
+    Some(if differs {
+        Err("the checked-out file differs from the committed one".into())
+    } else if !e.editable {
+        Err("the entity comes from a placeholder's file".into())
+    } else {
+        Ok(())
+    })
 }
 
 /// What `--fix --suggest` did (or, previewing, would do) for one entity.
@@ -126,15 +198,14 @@ pub fn apply(report: &mut Report, annotation: &str, write: bool) -> Vec<Added> {
     // Per file: (finding index, document, ID).
     let mut by_file: BTreeMap<PathBuf, Vec<(usize, usize, String)>> = BTreeMap::new();
     let mut out = Vec::new();
-    for (i, f) in report.findings.iter().enumerate() {
-        if f.code != IssueCode::MissingAnnotation {
+    for i in 0..report.findings.len() {
+        let Some(verdict) = writable(report, i) else {
             continue;
-        }
-        let exact: Vec<&Suggestion> = f.suggestions.iter().filter(|s| s.exact).collect();
-        let ([one], Some(e), true) = (
-            exact.as_slice(),
+        };
+        let f = &report.findings[i];
+        let (Some(one), Some(e)) = (
+            f.suggestions.iter().find(|s| s.exact),
             f.entity.map(|e| &report.entities[e]),
-            f.suggestions_complete,
         ) else {
             continue;
         };
@@ -145,20 +216,12 @@ pub fn apply(report: &mut Report, annotation: &str, write: bool) -> Vec<Added> {
             name: one.name.clone(),
             refused: None,
         };
-        // The checkout must be what was checked, and the entity this file's own.
-        let differs = report
-            .findings
-            .iter()
-            .any(|g| g.file == f.file && g.code == IssueCode::UnreadableFile && g.entity.is_none());
-        if differs {
-            added.refused = Some("the checked-out file differs from the committed one".into());
-        } else if !e.editable {
-            added.refused = Some("the entity comes from a placeholder's file".into());
-        } else {
-            by_file
+        match verdict {
+            Err(why) => added.refused = Some(why),
+            Ok(()) => by_file
                 .entry(e.path.clone())
                 .or_default()
-                .push((i, e.doc, one.id.clone()));
+                .push((i, e.doc, one.id.clone())),
         }
         out.push(added);
     }
