@@ -331,3 +331,46 @@ fn sarif_carries_the_exact_match_as_a_fix() {
     assert_eq!(fix_of("systems/service.yaml"), Value::Null);
     assert_eq!(fix_of("systems/unknown.yaml"), Value::Null);
 }
+
+/// examples/systems-repo, copied: its un-annotated System whose title is a record's name gets its ID.
+#[test]
+fn the_example_systems_repository_is_onboarded_where_the_match_is_certain() {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let t = TempDir::new();
+    copy(
+        &root().join("examples/systems-repo"),
+        &t.path().join("systems-repo"),
+    );
+    copy(
+        &root().join("examples/registry"),
+        &t.path().join("registry"),
+    );
+    let repo = t.path().join("systems-repo");
+    let r = run(&repo, &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["errors"], 5, "the README's count: {v}");
+    let r = run(&repo, &["check", "--fix", "--suggest"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("catalog/identity/catalog-info.yaml:3: added example.com/asset-id: BSN0001001 (Identity Service)"), "{}", r.stderr);
+    let identity =
+        std::fs::read_to_string(repo.join("catalog/identity/catalog-info.yaml")).unwrap();
+    assert!(identity.ends_with("  description: Sign-in and tokens\n  annotations:\n    example.com/asset-id: BSN0001001\nspec:\n  owner: team-identity\n"), "{identity}");
+    // The other one is only suggested: nothing is named like it.
+    let search = std::fs::read_to_string(repo.join("catalog/search/catalog-info.yaml")).unwrap();
+    assert!(!search.contains("example.com/asset-id"), "{search}");
+    let r = run(&repo, &["check", "--format", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["errors"], 4, "{v}");
+}
