@@ -123,6 +123,7 @@ const EXAMPLE_STATUS: Record<string, string> = {
   'fax-gateway': 'not_found',
   orders: 'pattern_mismatch',
   search: 'missing_annotation',
+  identity: 'missing_annotation', // check --fix --suggest's example: titled like a CMDB record
 };
 
 describe('in the real catalog backend', () => {
