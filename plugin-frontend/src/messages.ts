@@ -46,19 +46,32 @@ const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u2028-\u202e\u2060
  * characters (code points) with an ellipsis. Rendered by React as text, never as HTML.
  */
 export function displayText(value: unknown, max: number): string {
-  let text: string;
-  if (value === null || value === undefined) text = '';
-  else if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? '';
-    } catch {
-      text = '';
-    }
-  }
+  const text = asText(value);
   // cut before replacing: a huge value costs no more than `max` characters of work
   const chars = Array.from(text.length > max * 2 + 2 ? text.slice(0, max * 2 + 2) : text);
   const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
   return cut.replace(HIDDEN, '\ufffd');
+}
+
+/** A CMDB value as text: strings as they are, numbers and booleans printed, anything else as JSON ('' if it cannot be). */
+export function asText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** An http(s) URL as a link target, else undefined (a `javascript:` or relative URL is never a link). */
+export function safeLink(url: unknown): string | undefined {
+  if (typeof url !== 'string' || url.length > 4096) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -41,25 +41,11 @@ fn check_catalog(catalog: &CatalogSpec) -> Result<(), Error> {
 /// `lookup.recordUrl`: an absolute `http:`/`https:` URL template with a host and `{id}`.
 fn check_record_url(url: &str) -> Result<(), Error> {
     let path = "lookup.recordUrl";
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let Some(rest) = rest else {
-        return Err(Error::policy(
-            path,
-            "must be an absolute http:// or https:// URL template (e.g. https://cmdb.example/record/{id})",
-        ));
-    };
-    let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    if host.is_empty() || host.contains("{id}") {
-        return Err(Error::policy(path, "must name a host before the path"));
-    }
-    if url.contains(|c: char| c.is_whitespace() || c.is_control()) {
-        return Err(Error::policy(
-            path,
-            "must not contain white space or control characters",
-        ));
-    }
+    check_link(
+        path,
+        url,
+        " template (e.g. https://cmdb.example/record/{id})",
+    )?;
     if !url.contains("{id}") {
         return Err(Error::policy(path, "must contain the placeholder {id}"));
     }
@@ -178,7 +164,7 @@ fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
         check_record_url(url)?;
     }
     if let Some(url) = &lookup.request_url {
-        check_link("lookup.requestUrl", url)?;
+        check_link("lookup.requestUrl", url, "")?;
     }
     if let Some(s) = &lookup.search {
         if s.limit == 0 || s.limit > MAX_SEARCH_LIMIT {
@@ -235,15 +221,16 @@ fn check_lookup(lookup: &LookupSpec) -> Result<(), Error> {
     Ok(())
 }
 
-/// An absolute `http:`/`https:` URL with a host, without white space.
-fn check_link(path: &str, url: &str) -> Result<(), Error> {
+/// An absolute `http:`/`https:` URL with a host (no `{...}` placeholder in it), without white space;
+/// `what` ends the message of a URL that is not one (`" template (e.g. ...)"`).
+fn check_link(path: &str, url: &str, what: &str) -> Result<(), Error> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     let Some(rest) = rest else {
         return Err(Error::policy(
             path,
-            "must be an absolute http:// or https:// URL",
+            format!("must be an absolute http:// or https:// URL{what}"),
         ));
     };
     let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];

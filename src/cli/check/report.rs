@@ -112,6 +112,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// The summary's error and warning counts, from the findings.
+    pub(super) fn recount(&mut self) {
+        let count = |s: Severity| self.findings.iter().filter(|f| f.severity == s).count();
+        (self.summary.errors, self.summary.warnings) =
+            (count(Severity::Error), count(Severity::Warning));
+    }
+
     /// Values `--fix` rewrote (or, previewing, would rewrite).
     pub fn fixed(&self) -> usize {
         self.fixes.iter().filter(|f| f.edit.is_ok()).count()

@@ -521,15 +521,6 @@ fn finish(
             f.column,
         )
     });
-    report.summary.errors = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    report.summary.warnings = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
+    report.recount();
     Ok(report)
 }

@@ -13,7 +13,7 @@ use crate::cli::fix;
 use crate::cli::yaml;
 use asset_id::lookup::search::SearchResult;
 use asset_id::policy::MAX_SEARCH_CHARS;
-use asset_id::{IssueCode, Severity};
+use asset_id::IssueCode;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -274,16 +274,7 @@ pub fn apply(report: &mut Report, annotation: &str, write: bool) -> Vec<Added> {
         for i in done.into_iter().rev() {
             report.findings.remove(i);
         }
-        report.summary.errors = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        report.summary.warnings = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count();
+        report.recount();
     }
     out
 }

@@ -1,5 +1,6 @@
 /** What the entity card shows for a verdict: pure, no React. */
 import type { AssetRecord, IssueCode, Verdict } from 'asset-id';
+import { asText, safeLink } from '../../messages';
 
 /** The card's states; exposed as `data-state` on the card for tests and styling. */
 export type EntityAssetIdCardState =
@@ -60,14 +61,7 @@ export function suggestionQuery(title: unknown, name: unknown): string | undefin
 
 /** The record's link, only for an http(s) URL (a `javascript:` or other URL from the CMDB is never a link). */
 export function recordLink(record: AssetRecord | null | undefined): string | undefined {
-  const url = (record as (AssetRecord & { url?: unknown }) | null | undefined)?.url;
-  if (typeof url !== 'string' || url.length > 4096) return undefined;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return safeLink((record as (AssetRecord & { url?: unknown }) | null | undefined)?.url);
 }
 
 /** Longest text shown for one record field (longer values are cut, with an ellipsis). */
@@ -75,16 +69,6 @@ export const MAX_FIELD_CHARS = 500;
 
 /** A record field's value as text. */
 export function fieldText(value: unknown): string {
-  let text: string;
-  if (value === null || value === undefined) text = '';
-  else if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? '';
-    } catch {
-      text = '';
-    }
-  }
+  const text = asText(value);
   return text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS)}…` : text;
 }

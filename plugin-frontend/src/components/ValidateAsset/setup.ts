@@ -26,6 +26,7 @@ import {
   type SchemeOption,
   type SearchResult,
 } from '../../api/AssetIdClient';
+import { safeLink } from '../../messages';
 import { readFieldOptions, schemeList } from './options';
 
 /** The Backstage APIs the field and the card use. */
@@ -62,16 +63,8 @@ export interface FieldSearch {
   run(query: string, signal?: AbortSignal): Promise<SearchResult>;
 }
 
-/** An http(s) URL as a link target, else undefined (a `javascript:` or relative URL is never a link). */
-export function safeLink(url: unknown): string | undefined {
-  if (typeof url !== 'string' || url.length > 4096) return undefined;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** (Kept here for the card: the one rule lives in messages.ts.) */
+export { safeLink };
 
 /** The search of a policy, or undefined when the policy has no `lookup.search`. */
 export function searchFor(
