@@ -17,6 +17,7 @@
 //! ```
 
 mod cache;
+pub mod credentials;
 pub mod driver;
 pub mod http;
 pub mod oauth;

@@ -21,8 +21,9 @@
 //! ([`Fault::Deadline`]).
 
 use super::pool;
+use asset_id::lookup::credentials::{self, Scopes};
 use asset_id::lookup::driver::{Attempts, Deadline, Lookup, Step};
-use asset_id::lookup::oauth::{self, ClientCredentials, TokenError, TokenRequest};
+use asset_id::lookup::oauth::{self, ClientCredentials, Next, Session, TokenRequest};
 use asset_id::lookup::{Engine, Fault, Outcome, Request, Response};
 use asset_id::policy::{LookupSpec, Source, DEFAULT_MAX_RESPONSE_BYTES};
 use base64::Engine as _;
@@ -146,20 +147,19 @@ fn origin_text((scheme, host, port): &Origin) -> String {
     }
 }
 
-/// Whether credentials may go to `url`: HTTPS anywhere (a proxy only tunnels TLS), plain HTTP
-/// only to a loopback host reached directly (not through `proxy`, which would see the request).
+/// Whether ureq sends a request to `url` through `proxy` (a fact of this transport; what it
+/// means for credentials is the core's [`credentials`] rule).
+fn proxied(url: &str, proxy: Option<&ureq::Proxy>) -> bool {
+    match (url.parse::<Uri>(), proxy) {
+        (Ok(uri), Some(p)) => !p.is_no_proxy(&uri),
+        _ => false,
+    }
+}
+
+/// Whether credentials may go to `url` at all (the core's transport rule: HTTPS anywhere, plain
+/// HTTP only to a loopback host reached without a proxy).
 fn may_carry_credentials(url: &str, proxy: Option<&ureq::Proxy>) -> bool {
-    let Ok(uri) = url.parse::<Uri>() else {
-        return false;
-    };
-    let Some((scheme, host, _)) = origin(&uri) else {
-        return false;
-    };
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = h == "localhost"
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    scheme == "https" || (loopback && proxy.map_or(true, |p| p.is_no_proxy(&uri)))
+    credentials::transport_allows(url, proxied(url, proxy))
 }
 
 /// Resolve a redirect's `Location` against the URL it answered, as RFC 3986 section 5.2 says
@@ -260,20 +260,13 @@ fn follow(url: &str, home: Option<&Origin>, location: &str) -> Result<String, Fa
     }
 }
 
-/// The run's OAuth token, with the core's reuse window.
-struct Cached {
-    header: String,
-    until: Option<Instant>,
-    generation: u64,
-}
-
-/// OAuth client credentials at work: the planned token request, the run's token, and the
-/// configuration error that ends the run (a rejected client, a token URL credentials may not
-/// travel to).
+/// OAuth client credentials at work: the core's [`Session`] (token reuse, refresh, backoff),
+/// locked while a token request runs so that concurrent batches wait for it instead of asking
+/// too, and the configuration error that ends the run (a rejected client, a token URL
+/// credentials may not travel to).
 struct OAuthState {
-    request: TokenRequest,
-    token: Mutex<Option<Cached>>,
-    generation: AtomicUsize,
+    /// None when the source is not ServiceNow (then `fatal` says so).
+    session: Mutex<Option<Session>>,
     fatal: Mutex<Option<String>>,
 }
 
@@ -281,6 +274,8 @@ struct OAuthState {
 pub struct NativeEdge {
     agent: ureq::Agent,
     credentials: Option<Credentials>,
+    /// Where credentials may go (the core's scopes of the policy's source).
+    scopes: Scopes,
     oauth: Option<OAuthState>,
     /// Set when credentials were withheld from a plain-HTTP URL (warned once).
     withheld: AtomicBool,
@@ -306,31 +301,35 @@ impl NativeEdge {
             .and_then(|c| c.client.as_ref())
             .map(|client| {
                 let sn = spec.and_then(|s| s.servicenow.as_ref().filter(|_| s.source == Source::Servicenow));
-                let (request, fatal) = match sn {
+                let timeout_ms = spec.map_or(0, |s| s.timeout_ms);
+                let check = format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}");
+                let (session, fatal) = match sn {
                     Some(sn) => {
-                        let r = oauth::token_request(sn, client);
-                        let ok = may_carry_credentials(&r.url, agent.config().proxy());
+                        let session = Session::new(sn, client, &check, timeout_ms);
+                        let url = session.token_url().to_string();
+                        let ok = may_carry_credentials(&url, agent.config().proxy());
                         let why = (!ok).then(|| format!(
-                            "OAuth: the token URL {} is not HTTPS; client credentials are sent only over https://, or over plain http:// to a loopback host reached without a proxy (set lookup.servicenow.tokenUrl or baseUrl to https://)",
-                            r.url
+                            "OAuth: the token URL {url} is not HTTPS; client credentials are sent only over https://, or over plain http:// to a loopback host reached without a proxy (set lookup.servicenow.tokenUrl or baseUrl to https://)"
                         ));
-                        (r, why)
+                        (Some(session), why)
                     }
-                    None => (
-                        TokenRequest { url: String::new(), headers: Vec::new(), body: String::new() },
-                        Some(format!("OAuth: {ENV_CLIENT_ID} / {ENV_CLIENT_SECRET} are for ServiceNow (lookup.source: servicenow); use {ENV_TOKEN} or {ENV_USERNAME} + {ENV_PASSWORD} for this source")),
-                    ),
+                    None => {
+                        (
+                            None,
+                            Some(format!("OAuth: {ENV_CLIENT_ID} / {ENV_CLIENT_SECRET} are for ServiceNow (lookup.source: servicenow); use {ENV_TOKEN} or {ENV_USERNAME} + {ENV_PASSWORD} for this source")),
+                        )
+                    }
                 };
                 OAuthState {
-                    request,
-                    token: Mutex::new(None),
-                    generation: AtomicUsize::new(0),
+                    session: Mutex::new(session),
                     fatal: Mutex::new(fatal),
                 }
             });
+        let scopes = spec.map_or_else(Scopes::default, |s| Scopes::new(s, s.source));
         NativeEdge {
             agent,
             credentials,
+            scopes,
             oauth,
             withheld: AtomicBool::new(false),
             max_body: spec.map_or(DEFAULT_MAX_RESPONSE_BYTES, |s| s.max_response_bytes),
@@ -354,12 +353,12 @@ impl NativeEdge {
         let start = Instant::now();
         let (header, generation) = self.token(o, timeout)?;
         let resp = self.fetch_as(req, timeout, Some(&header))?;
-        if resp.status != 401 {
+        if !oauth::refresh_on(resp.status, false) {
             return Ok(resp);
         }
-        if let Ok(mut t) = o.token.lock() {
-            if t.as_ref().is_some_and(|c| c.generation == generation) {
-                *t = None;
+        if let Ok(mut s) = o.session.lock() {
+            if let Some(s) = s.as_mut() {
+                s.refused(generation);
             }
         }
         let remaining = timeout.saturating_sub(start.elapsed());
@@ -367,53 +366,41 @@ impl NativeEdge {
         self.fetch_as(req, timeout.saturating_sub(start.elapsed()), Some(&header))
     }
 
-    /// The run's bearer header: the cached token while the core says it may be reused, else one
-    /// token request (the lock makes concurrent batches wait for it instead of asking too).
+    /// The run's bearer header, as the core's [`Session`] says: the token it holds, else one
+    /// token request (the lock makes concurrent batches wait for it instead of asking too). A
+    /// rejected client ends the run.
     fn token(&self, o: &OAuthState, timeout: Duration) -> Result<(String, u64), Fault> {
         let stop = |o: &OAuthState| o.fatal.lock().ok().and_then(|f| f.clone());
         if let Some(why) = stop(o) {
             return Err(Fault::Network(why));
         }
-        let mut slot = o
-            .token
+        let mut session = o
+            .session
             .lock()
             .map_err(|_| Fault::Network("internal error".into()))?;
         if let Some(why) = stop(o) {
             return Err(Fault::Network(why));
         }
-        if let Some(c) = slot.as_ref() {
-            if c.until.map_or(true, |u| Instant::now() < u) {
-                return Ok((c.header.clone(), c.generation));
-            }
-        }
+        let Some(session) = session.as_mut() else {
+            return Err(Fault::Network("internal error".into()));
+        };
+        let request = match session.next(now_ms()) {
+            Next::Use { header, generation } => return Ok((header, generation)),
+            Next::Fail(why) => return Err(Fault::Network(why)),
+            Next::Ask(request) => request,
+        };
         if timeout.is_zero() {
             return Err(Fault::Timeout);
         }
-        let answer = self.post_token(&o.request, timeout)?;
-        match oauth::interpret(&answer) {
-            Ok(token) => {
-                let generation = o.generation.fetch_add(1, Ordering::SeqCst) as u64 + 1;
-                let header = format!("Bearer {}", token.access_token);
-                *slot = Some(Cached {
-                    header: header.clone(),
-                    until: oauth::reuse_ms(&token)
-                        .map(|ms| Instant::now() + Duration::from_millis(ms)),
-                    generation,
-                });
-                Ok((header, generation))
-            }
-            Err(TokenError::Rejected(m)) => {
-                let why = format!(
-                    "OAuth: {m} at {}: check {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}",
-                    o.request.url
-                );
+        let answer = self.post_token(&request, timeout);
+        session.answered(answer, now_ms()).map_err(|failure| {
+            if failure.retry_in_ms.is_some() {
                 if let Ok(mut f) = o.fatal.lock() {
-                    *f = Some(why.clone());
+                    *f = Some(failure.message.clone());
                 }
-                Err(Fault::Network(why))
             }
-            Err(TokenError::Failed(m)) => Err(Fault::Network(format!("OAuth: {m}"))),
-        }
+            Fault::Network(failure.message)
+        })
     }
 
     /// POST the token request: no redirects, the body cap, the time left.
@@ -511,9 +498,12 @@ impl NativeEdge {
             builder = builder.header(k.as_str(), v.as_str());
         }
         if let Some(header) = auth {
-            if may_carry_credentials(url, self.agent.config().proxy()) {
+            let proxied = proxied(url, self.agent.config().proxy());
+            if self.scopes.allows(url, proxied) {
                 builder = builder.header("Authorization", header);
-            } else if !self.withheld.swap(true, Ordering::Relaxed) {
+            } else if !credentials::transport_allows(url, proxied)
+                && !self.withheld.swap(true, Ordering::Relaxed)
+            {
                 eprintln!("asset-id: warning: credentials are sent only over HTTPS, or over plain HTTP to a loopback host reached without a proxy; they were withheld from a plain-HTTP request: use https://");
             }
         }

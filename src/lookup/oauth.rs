@@ -1,10 +1,14 @@
 //! OAuth 2.0 client credentials (RFC 6749 section 4.4) for ServiceNow, sans-IO: the core plans
-//! the token request and interprets the token endpoint's answer; edges perform the POST (with
-//! the same body cap, timeout and credential transport rule as the Table API requests) and cache
-//! the token. Nothing here prints a secret: `Debug` of every type holding one is redacted.
+//! the token request, interprets the token endpoint's answer and keeps the token ([`Session`]:
+//! reuse until 60 s before `expires_in`, one refresh when the Table API answers 401, a backoff
+//! after a rejected client); edges perform the POST (no redirects, the same body cap, timeout and
+//! credential transport rule as the Table API requests) and make concurrent callers share one
+//! token request. Every edge (the CLI, the WASM build the backend uses) runs this one behaviour.
+//! Nothing here prints a secret: `Debug` of every type holding one is redacted, and no message
+//! holds the client secret or a token.
 
 use super::servicenow::QUERY;
-use super::Response;
+use super::{Fault, Response};
 use crate::policy::ServiceNowSpec;
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
@@ -160,6 +164,191 @@ pub fn interpret(resp: &Response) -> Result<Token, TokenError> {
         Err(TokenError::Failed(format!(
             "the OAuth token endpoint answered HTTP {status}{said}"
         )))
+    }
+}
+
+/// The first wait after a rejected client (ms); each new rejection doubles it, up to
+/// [`REJECTED_BACKOFF_MAX_MS`]; an issued token starts it again from here.
+pub const REJECTED_BACKOFF_MIN_MS: u64 = 30_000;
+/// The longest wait after a rejected client (ms).
+pub const REJECTED_BACKOFF_MAX_MS: u64 = 5 * 60_000;
+
+/// Whether a Table API answer with `status` is tried once more with a fresh token: a 401, and
+/// only if this request has not been refreshed yet.
+pub fn refresh_on(status: u16, refreshed: bool) -> bool {
+    status == 401 && !refreshed
+}
+
+/// What a caller does for a token now.
+#[derive(Clone, PartialEq)]
+pub enum Next {
+    /// Send with this `Authorization` header; `generation` names the token (see
+    /// [`Session::refused`]).
+    Use { header: String, generation: u64 },
+    /// POST this token request (one at a time: concurrent callers wait for its answer), then
+    /// hand the answer to [`Session::answered`].
+    Ask(TokenRequest),
+    /// Fail at once with this message (the client was rejected and the backoff runs).
+    Fail(String),
+}
+
+impl std::fmt::Debug for Next {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Next::Use { generation, .. } => write!(f, "Use(redacted, generation {generation})"),
+            Next::Ask(r) => write!(f, "Ask({r:?})"),
+            Next::Fail(m) => write!(f, "Fail({m:?})"),
+        }
+    }
+}
+
+/// Why a token request gave no token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The message lookups fail with (names OAuth, never a secret).
+    pub message: String,
+    /// A rejected client: the token endpoint is asked again in this many ms (report it once,
+    /// it is a configuration error). None for other failures (outage, timeout): the next
+    /// caller asks again.
+    pub retry_in_ms: Option<u64>,
+}
+
+struct Held {
+    header: String,
+    until_ms: Option<u64>,
+    generation: u64,
+}
+
+/// One OAuth client's token over time. `Debug` is redacted.
+pub struct Session {
+    request: TokenRequest,
+    /// What the operator should check after a rejection (config keys, environment variables).
+    check: String,
+    timeout_ms: u64,
+    held: Option<Held>,
+    generation: u64,
+    /// The last rejection's message, and until when no token request is sent.
+    rejected: Option<(String, u64)>,
+    /// The wait after the next rejection.
+    backoff_ms: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Session({}, redacted)", self.request.url)
+    }
+}
+
+impl Session {
+    /// A session for `client` against `sn`'s token URL; `check` names what the operator should
+    /// check when the client is rejected; `timeout_ms` is the token request's time budget
+    /// (`lookup.timeoutMs`, for the message).
+    pub fn new(
+        sn: &ServiceNowSpec,
+        client: &ClientCredentials,
+        check: &str,
+        timeout_ms: u64,
+    ) -> Session {
+        Session {
+            request: token_request(sn, client),
+            check: check.to_string(),
+            timeout_ms,
+            held: None,
+            generation: 0,
+            rejected: None,
+            backoff_ms: REJECTED_BACKOFF_MIN_MS,
+        }
+    }
+
+    /// Where tokens come from.
+    pub fn token_url(&self) -> &str {
+        &self.request.url
+    }
+
+    /// The token to use, or the request to send, or the rejection to fail with.
+    pub fn next(&self, now_ms: u64) -> Next {
+        if let Some((message, until)) = &self.rejected {
+            if now_ms < *until {
+                return Next::Fail(message.clone());
+            }
+        }
+        match &self.held {
+            Some(h) if h.until_ms.map_or(true, |u| now_ms < u) => Next::Use {
+                header: h.header.clone(),
+                generation: h.generation,
+            },
+            _ => Next::Ask(self.request.clone()),
+        }
+    }
+
+    /// The token request's answer (or the transport's fault): the header to use, or why not.
+    pub fn answered(
+        &mut self,
+        got: Result<Response, Fault>,
+        now_ms: u64,
+    ) -> Result<(String, u64), Failure> {
+        let url = &self.request.url;
+        let resp = got.map_err(|fault| Failure {
+            message: match fault {
+                Fault::Timeout => format!(
+                    "OAuth: the token endpoint {url} did not answer within {} ms",
+                    self.timeout_ms
+                ),
+                Fault::TooLarge { limit } => format!(
+                    "OAuth: the token endpoint's answer is larger than lookup.maxResponseBytes ({limit} bytes)"
+                ),
+                Fault::Redirected(to) => format!(
+                    "OAuth: could not get a token from {url}: it redirected to {to}"
+                ),
+                Fault::Deadline { ms } => format!(
+                    "OAuth: the run's lookup deadline ({ms} ms) passed before a token was asked for"
+                ),
+                Fault::Network(e) => format!("OAuth: could not get a token from {url}: {e}"),
+            },
+            retry_in_ms: None,
+        })?;
+        match interpret(&resp) {
+            Ok(token) => {
+                self.generation += 1;
+                let header = format!("Bearer {}", token.access_token);
+                self.held = Some(Held {
+                    header: header.clone(),
+                    until_ms: reuse_ms(&token).map(|ms| now_ms.saturating_add(ms)),
+                    generation: self.generation,
+                });
+                // Issued: the client is good again; a later rejection waits the shortest time.
+                self.rejected = None;
+                self.backoff_ms = REJECTED_BACKOFF_MIN_MS;
+                Ok((header, self.generation))
+            }
+            Err(TokenError::Rejected(m)) => {
+                let message = format!("OAuth: {m} at {url}: check {}", self.check);
+                let wait = self.backoff_ms;
+                self.rejected = Some((message.clone(), now_ms.saturating_add(wait)));
+                self.backoff_ms = (wait * 2).min(REJECTED_BACKOFF_MAX_MS);
+                self.held = None;
+                Err(Failure {
+                    message,
+                    retry_in_ms: Some(wait),
+                })
+            }
+            Err(TokenError::Failed(m)) => Err(Failure {
+                message: format!("OAuth: {m}"),
+                retry_in_ms: None,
+            }),
+        }
+    }
+
+    /// The Table API refused the token of `generation`: forget it (unless a newer one replaced
+    /// it), so that the next caller asks for a fresh one.
+    pub fn refused(&mut self, generation: u64) {
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|h| h.generation == generation)
+        {
+            self.held = None;
+        }
     }
 }
 
