@@ -87,8 +87,10 @@ test-cli-diff: cli node
 
 # action.yml's "Run asset-id" step run as the GitHub runner runs it, with target/release/asset-id: a pull request
 # is judged by its base commit's policy (a head commit's CMDB gets no request), output: stays in the workspace.
+# tests/action/release.test.mjs runs all its steps: at a release tag the binary is downloaded (a stand-in release
+# host on loopback) and its SHA-256 checked, else it is built.
 test-action: cli node
-	$(ON_NODE22) node --test tests/action/action.test.mjs
+	$(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
 
 test-wasm: node
 	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --node

@@ -150,25 +150,23 @@ export function interpolate(text, ctx) {
   });
 }
 
-// ---- running the step --------------------------------------------------------------------------------
+// ---- running the steps -------------------------------------------------------------------------------
 
 /**
- * Run action.yml's "Run asset-id" step.
+ * A job's runner for this action: RUNNER_TEMP, the event file and the expression context.
  *   workspace    GITHUB_WORKSPACE (the checkout)
  *   event        { name, payload }: GITHUB_EVENT_NAME and the JSON written to GITHUB_EVENT_PATH
  *   inputs       the `with:` of the workflow (the action's defaults fill the rest)
  *   env          the workflow step's `env:` (e.g. ASSET_ID_TOKEN)
- * Resolves to { code, stdout, stderr, outputs: {name: value}, summary, env (the step's, evaluated), cwd }; RUNNER_TEMP is removed.
+ *   github       more of the github context: action_ref (e.g. 'v0.2.0', a branch or a sha; '' by default, as
+ *                composite actions often see it), action_repository, server_url, action_path
+ *   runner       { os, arch }: runner.os (Linux, macOS, Windows) and runner.arch (X64, ARM64)
  */
-export async function runStep({ workspace, event = { name: 'push', payload: {} }, inputs = {}, env = {}, step = 'Run asset-id' }) {
-  const s = actionStep(step);
-  if (s.shell !== 'bash') throw new Error(`step '${step}': shell is ${s.shell}, the harness runs bash`);
+function prepare({ workspace, event = { name: 'push', payload: {} }, inputs = {}, env = {}, github = {}, runner = {} }) {
   const runnerTemp = mkdtempSync(join(tmpdir(), 'asset-id-runner-'));
   const eventPath = join(runnerTemp, 'event.json');
   writeFileSync(eventPath, JSON.stringify(event.payload, null, 2));
-  const githubOutput = join(runnerTemp, 'github_output');
   const stepSummary = join(runnerTemp, 'step_summary');
-  writeFileSync(githubOutput, '');
   writeFileSync(stepSummary, '');
   const allInputs = {};
   for (const [name, spec] of Object.entries(ACTION.inputs ?? {})) allInputs[name] = String(spec.default ?? '');
@@ -183,11 +181,24 @@ export async function runStep({ workspace, event = { name: 'push', payload: {} }
       event_name: event.name,
       workspace,
       action_path: REPO,
+      action_ref: '',
+      action_repository: '',
+      server_url: 'https://github.com',
+      ...github,
     },
-    runner: { temp: runnerTemp, os: 'Linux', arch: 'X64' },
+    runner: { temp: runnerTemp, os: 'Linux', arch: 'X64', ...runner },
     steps: {},
     env,
   };
+  const home = join(runnerTemp, 'home');
+  mkdirSync(home);
+  return { ctx, runnerTemp, eventPath, stepSummary, home, workspace, event, env, cleanup: () => rmSync(runnerTemp, { recursive: true, force: true }) };
+}
+
+/** Run one `shell: bash` step of action.yml in the job `job` (from prepare()); its outputs go to ctx.steps[id]. */
+async function execStep(job, s) {
+  const { ctx, runnerTemp, workspace, event, env } = job;
+  if (s.shell !== 'bash') throw new Error(`step '${s.name}': shell is ${s.shell}, the harness runs bash`);
   const stepEnv = {};
   for (const [k, v] of Object.entries(s.env ?? {})) stepEnv[k] = interpolate(v, ctx);
   const cwd = resolve(workspace, interpolate(s['working-directory'] ?? '.', ctx));
@@ -195,20 +206,24 @@ export async function runStep({ workspace, event = { name: 'push', payload: {} }
   // The runner writes the script as it is: `run:` must hold no ${{ }} (checked by a test; it would be a
   // script injection), so nothing is substituted here.
   writeFileSync(script, s.run);
-  const home = join(runnerTemp, 'home');
-  mkdirSync(home);
+  const githubOutput = join(runnerTemp, 'github_output');
+  writeFileSync(githubOutput, '');
   const childEnv = {
     PATH: process.env.PATH,
-    HOME: home,
+    HOME: job.home,
     LANG: 'C.UTF-8',
     CI: 'true',
     GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: workspace,
     GITHUB_EVENT_NAME: event.name,
-    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_EVENT_PATH: job.eventPath,
     GITHUB_OUTPUT: githubOutput,
-    GITHUB_STEP_SUMMARY: stepSummary,
+    GITHUB_STEP_SUMMARY: job.stepSummary,
+    GITHUB_SERVER_URL: ctx.github.server_url,
+    GITHUB_ACTION_PATH: ctx.github.action_path,
     RUNNER_TEMP: runnerTemp,
+    RUNNER_OS: ctx.runner.os,
+    RUNNER_ARCH: ctx.runner.arch,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_TERMINAL_PROMPT: '0',
     ...env,
@@ -228,7 +243,66 @@ export async function runStep({ workspace, event = { name: 'push', payload: {} }
     const eq = line.indexOf('=');
     if (eq > 0) outputs[line.slice(0, eq)] = line.slice(eq + 1);
   }
-  const summary = readFileSync(stepSummary, 'utf8');
-  rmSync(runnerTemp, { recursive: true, force: true });
-  return { code, stdout, stderr, outputs, summary, env: stepEnv, cwd };
+  if (s.id) ctx.steps[s.id] = { outputs, conclusion: code === 0 ? 'success' : 'failure' };
+  return { code, stdout, stderr, outputs, env: stepEnv, cwd };
+}
+
+/**
+ * Run action.yml's "Run asset-id" step (see prepare() for the arguments).
+ * Resolves to { code, stdout, stderr, outputs: {name: value}, summary, env (the step's, evaluated), cwd }; RUNNER_TEMP is removed.
+ */
+export async function runStep({ step = 'Run asset-id', ...options }) {
+  const s = actionStep(step);
+  const job = prepare(options);
+  try {
+    const r = await execStep(job, s);
+    return { ...r, summary: readFileSync(job.stepSummary, 'utf8') };
+  } finally {
+    job.cleanup();
+  }
+}
+
+/**
+ * Run every step of action.yml in order, as the runner runs a composite action: a step runs when its `if:`
+ * (evaluated with the outputs of the steps before it) is true, and the action stops at the first step that
+ * fails. `uses:` steps and any step named in `standIns` run as the stand-in says instead:
+ * standIns[name] = async ({ env, ctx }) => ({ code?, outputs? }) with the step's `env:`/`with:` evaluated.
+ * Resolves to { code, steps: [{ name, ran, code, stdout, stderr, outputs }], outputs (the action's), summary,
+ * runnerTemp }; RUNNER_TEMP is removed afterwards unless `keep` is set.
+ */
+export async function runAction({ standIns = {}, keep = false, ...options }) {
+  const job = prepare(options);
+  const steps = [];
+  let code = 0;
+  try {
+    for (const s of ACTION.runs.steps) {
+      const cond = s.if === undefined ? true : truthy(evaluate(String(s.if).replace(/^\$\{\{(.*)\}\}$/s, '$1').trim(), job.ctx));
+      if (!cond) {
+        steps.push({ name: s.name, ran: false });
+        continue;
+      }
+      let r;
+      const standIn = standIns[s.name];
+      if (standIn || s.uses) {
+        if (!standIn) throw new Error(`step '${s.name}' uses ${s.uses}: the harness needs a stand-in for it`);
+        const env = {};
+        for (const [k, v] of Object.entries({ ...(s.env ?? {}), ...(s.with ?? {}) })) env[k] = interpolate(v, job.ctx);
+        const got = (await standIn({ env, ctx: job.ctx })) ?? {};
+        r = { code: got.code ?? 0, stdout: '', stderr: '', outputs: got.outputs ?? {} };
+        if (s.id) job.ctx.steps[s.id] = { outputs: r.outputs, conclusion: r.code === 0 ? 'success' : 'failure' };
+      } else {
+        r = await execStep(job, s);
+      }
+      steps.push({ name: s.name, ran: true, ...r });
+      if (r.code !== 0) {
+        code = r.code;
+        break;
+      }
+    }
+    const outputs = {};
+    for (const [name, spec] of Object.entries(ACTION.outputs ?? {})) outputs[name] = interpolate(spec.value, job.ctx);
+    return { code, steps, outputs, summary: readFileSync(job.stepSummary, 'utf8'), runnerTemp: job.runnerTemp };
+  } finally {
+    if (!keep) job.cleanup();
+  }
 }
