@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 
 export interface ScaleCmdb {
   url: string;
-  /** Table API requests answered so far, and the IDs they carried. */
-  readonly stats: { requests: number; ids: number; maxIdsPerRequest: number };
+  /**
+   * Table API requests answered so far, and the IDs they carried; `renewals`: requests of which every ID had been
+   * asked for before (since the stand-in started, whatever `reset`), i.e. not a first lookup.
+   */
+  readonly stats: { requests: number; ids: number; maxIdsPerRequest: number; renewals: number };
   /** Requests per second bucket since start (for time series), as [seconds since start, requests]. */
   timeline(): Array<[number, number]>;
   reset(): void;
@@ -19,7 +22,8 @@ export interface ScaleCmdb {
 export async function startScaleCmdb(options: { latencyMs?: number; retired?: ReadonlySet<string> } = {}): Promise<ScaleCmdb> {
   const latencyMs = options.latencyMs ?? 50;
   const retired = options.retired ?? new Set<string>();
-  const stats = { requests: 0, ids: 0, maxIdsPerRequest: 0 };
+  const stats = { requests: 0, ids: 0, maxIdsPerRequest: 0, renewals: 0 };
+  const asked = new Set<string>();
   let started = Date.now();
   let times: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -34,6 +38,8 @@ export async function startScaleCmdb(options: { latencyMs?: number; retired?: Re
     stats.requests += 1;
     stats.ids += ids.length;
     stats.maxIdsPerRequest = Math.max(stats.maxIdsPerRequest, ids.length);
+    if (ids.length > 0 && ids.every(id => asked.has(id))) stats.renewals += 1;
+    for (const id of ids) asked.add(id);
     times.push(Date.now() - started);
     const rows = ids
       .filter(id => /^APM\d{7}$/.test(id))
@@ -62,6 +68,7 @@ export async function startScaleCmdb(options: { latencyMs?: number; retired?: Re
       stats.requests = 0;
       stats.ids = 0;
       stats.maxIdsPerRequest = 0;
+      stats.renewals = 0;
       started = Date.now();
       times = [];
     },
