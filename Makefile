@@ -64,7 +64,7 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff test-action pkg test-wasm test-js test-frontend test-backend test-pack test-e2e
+test: bootstrap test-docs test-lint test-rust test-cli-diff test-action pkg test-wasm test-js test-frontend test-backend test-pack test-api test-e2e
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -117,6 +117,19 @@ pack: pkg node
 # The tarballs install with npm into a scratch folder as published (package.json fields, entry points).
 test-pack: pack
 	$(ON_NODE22) node --test tests/pack/pack.test.mjs
+
+## api-reports: write the API reports (report.api.md, report-<subpath>.api.md) of the three npm packages'
+## entry points, from the declarations they ship (README, "Public API")
+.PHONY: api-reports test-api
+api-reports: bootstrap pkg
+	$(ON_NODE22) node scripts/api-reports.mjs --update
+
+# Every entry point's public API matches its checked-in report (else: which package, the diff, `make
+# api-reports`); first that the check can fail. In `make test` after test-pack, whose tsc runs leave the
+# plugins' dist-types/ current (the check's own incremental tsc then has nothing to do).
+test-api: bootstrap pkg
+	$(ON_NODE22) node --test scripts/api-reports.test.mjs
+	$(ON_NODE22) node scripts/api-reports.mjs
 
 include mk/example-app.mk
 

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// API reports: the public TypeScript surface of each npm package, as API Extractor (@microsoft/api-extractor)
+// sees it, checked in next to the package (report.api.md for `.`, report-<subpath>.api.md for the others, as
+// Backstage names them), so that a change to an export shows in review.
+//
+//   node scripts/api-reports.mjs            check: exit 1 when a report differs from the declarations (`make test-api`)
+//   node scripts/api-reports.mjs --update   write the reports (`make api-reports`)
+//   ... [--no-tsc] [<package dir>...]      only these packages (default: PACKAGES); --no-tsc uses dist-types/ as it is
+//
+// The entry points are read from each package.json: every `exports` subpath with types (the `types` condition,
+// a .d.ts, or a .ts source), else `types`. Subpaths with the same declarations share one report (`./web` is
+// `.`), and a subpath added to `exports` gets its report without any change here. The declarations are the
+// ones the package ships: the root package's hand-written js/*.d.ts (over pkg/*/asset_id.d.ts, which `make pkg`
+// generates); for a package whose exports are TypeScript sources (the Backstage packages) the `tsc`
+// declarations in dist-types/ that `backstage-cli package build` bundles: this script runs the package's own
+// `tsc` first (incremental: nothing to do when `make test` has just built it).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** The packages with API reports (folders relative to the repository root). */
+export const PACKAGES = ['.', 'plugin-frontend', 'plugin-backend'];
+
+export const UPDATE_COMMAND = 'make api-reports';
+
+const REPORT_RE = /^report(?:-[A-Za-z0-9_.-]+)?\.api\.md$/;
+
+/**
+ * Compiler options for declarations that are not a TypeScript project of their own (the root package), as
+ * `make pkg` type-checks them. skipLibCheck: the declarations are type-checked where they are made (`make pkg`
+ * for js/*.d.ts, the packages' tsc); here they are only read, at half the cost.
+ */
+const DTS_COMPILER_OPTIONS = {
+  strict: true,
+  skipLibCheck: true,
+  lib: ['es2022', 'dom', 'esnext.disposable'],
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  types: [],
+};
+
+/** The first `types` condition of an exports value, or its target when that is a declaration or a TS source. */
+function typesOf(target) {
+  if (typeof target === 'string') return /\.(d\.[cm]?ts|[cm]?tsx?)$/.test(target) ? target : undefined;
+  if (target && typeof target === 'object' && !Array.isArray(target)) {
+    if (typeof target.types === 'string') return target.types;
+    for (const v of Object.values(target)) {
+      const t = typesOf(v);
+      if (t) return t;
+    }
+  }
+  return undefined;
+}
+
+/** Where a package's declarations for `file` are: the file itself, or tsc's dist-types/ copy of a source. */
+function declarationFor(file) {
+  const f = file.replace(/^\.\//, '');
+  if (/\.d\.[cm]?ts$/.test(f)) return { file: f, fromSource: false };
+  return { file: join('dist-types', f.replace(/\.([cm]?)tsx?$/, '.d.$1ts')), fromSource: true };
+}
+
+/**
+ * The entry points of the package in `dir`: [{ subpaths, declarations, report, fromSource }], one per distinct
+ * declaration file. The report of `.` is report.api.md; of `./a/b`, report-a-b.api.md.
+ */
+export function entryPoints(dir) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const found = [];
+  if (pkg.exports && typeof pkg.exports === 'object' && !Object.keys(pkg.exports).some(k => !k.startsWith('.'))) {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (subpath.includes('*')) throw new Error(`${dir}: exports pattern ${subpath} is not supported by the API reports`);
+      const t = typesOf(target);
+      if (t) found.push({ subpath, types: t });
+    }
+  } else {
+    const t = typesOf(pkg.exports) ?? pkg.types ?? pkg.typings;
+    if (t) found.push({ subpath: '.', types: t });
+  }
+  const byFile = new Map();
+  for (const { subpath, types } of found) {
+    const { file, fromSource } = declarationFor(types);
+    const e = byFile.get(file);
+    if (e) e.subpaths.push(subpath);
+    else byFile.set(file, { subpaths: [subpath], declarations: file, fromSource });
+  }
+  const entries = [...byFile.values()];
+  for (const e of entries) {
+    const sub = e.subpaths.includes('.') ? '.' : e.subpaths[0];
+    e.report = sub === '.' ? 'report.api.md' : `report-${sub.replace(/^\.\//, '').replace(/\//g, '-')}.api.md`;
+  }
+  const names = entries.map(e => e.report);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`${dir}: two entry points would share ${dup}`);
+  if (!entries.length) throw new Error(`${dir}: package.json declares no types (exports/types)`);
+  return { name: pkg.name, entries };
+}
+
+function loadExtractor() {
+  const require = createRequire(join(ROOT, 'package.json'));
+  try {
+    return require('@microsoft/api-extractor');
+  } catch {
+    console.error('api-reports: @microsoft/api-extractor is not installed (a root devDependency): run `make bootstrap`.');
+    process.exit(2);
+  }
+}
+
+function run(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${relative(ROOT, cwd) || '.'}: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+}
+
+/**
+ * tsc-emitted declarations for a package whose exports are TypeScript sources: its own install (ci:install,
+ * a no-op when up to date) and `tsc -p .` (incremental: it re-emits what changed since its last run).
+ */
+function buildDeclarations(dir, entries) {
+  run('npm', ['run', '--silent', 'ci:install'], dir);
+  // An incremental tsc does not re-emit a declaration file that was deleted: without all of them, build afresh.
+  if (entries.some(e => !existsSync(join(dir, e.declarations))) && existsSync(join(dir, 'dist-types'))) {
+    for (const f of readdirSync(join(dir, 'dist-types')).filter(f => f.endsWith('.tsbuildinfo'))) rmSync(join(dir, 'dist-types', f));
+  }
+  run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.'], dir);
+}
+
+function configFor(dir, entry, tempFolder) {
+  const declarations = join(dir, entry.declarations);
+  let compilerOptions = DTS_COMPILER_OPTIONS;
+  let base = {};
+  if (entry.fromSource) {
+    // The package's own compiler options (paths, lib, jsx, types), over its declarations only.
+    base = { extends: join(dir, 'tsconfig.json') };
+    compilerOptions = { skipLibCheck: true, noEmit: true, incremental: false };
+  }
+  return {
+    projectFolder: dir,
+    mainEntryPointFilePath: declarations,
+    bundledPackages: [],
+    newlineKind: 'lf',
+    compiler: { overrideTsconfig: { ...base, compilerOptions, include: [], files: [declarations] } },
+    apiReport: {
+      enabled: true,
+      reportFileName: entry.report.replace(/\.api\.md$/, ''),
+      reportFolder: dir,
+      reportTempFolder: tempFolder,
+      includeForgottenExports: false,
+    },
+    docModel: { enabled: false },
+    dtsRollup: { enabled: false },
+    tsdocMetadata: { enabled: false },
+    messages: {
+      // Type errors in the declarations fail; API Extractor's findings (a type used by an export but not
+      // exported, ...) are written into the report as warnings, where review sees them. The sources use no
+      // release tags (@public/@alpha: the subpath says it) and plain comments, not TSDoc.
+      compilerMessageReporting: { default: { logLevel: 'error' } },
+      extractorMessageReporting: {
+        default: { logLevel: 'none', addToApiReportFile: true },
+        'ae-missing-release-tag': { logLevel: 'none', addToApiReportFile: false },
+        'ae-undocumented': { logLevel: 'none', addToApiReportFile: false },
+        'ae-wrong-input-file-type': { logLevel: 'error' },
+      },
+      tsdocMessageReporting: { default: { logLevel: 'none', addToApiReportFile: false } },
+    },
+  };
+}
+
+function diff(a, b) {
+  const r = spawnSync('diff', ['-u', '--label', 'checked in', '--label', 'from the declarations', a, b], { encoding: 'utf8' });
+  const lines = (r.stdout || '').split('\n');
+  return lines.length > 60 ? [...lines.slice(0, 60), `... (${lines.length - 60} more lines)`].join('\n') : lines.join('\n');
+}
+
+/**
+ * Checks (or, with update, writes) the reports of the package in `dir`. Returns the problems found, each a
+ * message naming the package, the report and the command that updates it; [] when the reports match.
+ */
+export function reportPackage(dir, { update = false, tsc = true, quiet = false } = {}) {
+  dir = resolve(dir);
+  const label = relative(ROOT, dir) || '.';
+  const { name, entries } = entryPoints(dir);
+  const { Extractor, ExtractorConfig } = loadExtractor();
+  if (tsc && entries.some(e => e.fromSource)) buildDeclarations(dir, entries);
+  const temp = mkdtempSync(join(tmpdir(), 'asset-id-api-'));
+  const problems = [];
+  const say = (...a) => quiet || console.log(...a);
+  try {
+    for (const entry of entries) {
+      const subpaths = entry.subpaths.map(s => (s === '.' ? name : `${name}/${s.replace(/^\.\//, '')}`)).join(', ');
+      const reportPath = join(dir, entry.report);
+      const shown = join(label, entry.report);
+      if (!existsSync(join(dir, entry.declarations))) {
+        problems.push(`${label}: ${entry.declarations} (the types of ${subpaths}) is missing${entry.fromSource ? ' (tsc did not emit it)' : ' (run make pkg)'}`);
+        continue;
+      }
+      const config = ExtractorConfig.prepare({
+        configObject: configFor(dir, entry, temp),
+        configObjectFullPath: join(dir, 'api-extractor.json'),
+        packageJsonFullPath: join(dir, 'package.json'),
+      });
+      const errors = [];
+      // Never a local build: API Extractor writes the report to the temp folder, and it is copied over the
+      // checked-in one only when the declarations compiled.
+      let result;
+      try {
+        result = Extractor.invoke(config, {
+          localBuild: false,
+          showVerboseMessages: false,
+          messageCallback: m => {
+            if (m.logLevel === 'error') errors.push(m.formatMessageWithLocation(dir));
+            m.handled = true;
+          },
+        });
+      } catch (error) {
+        // API Extractor can throw on declarations that did not compile ("Unable to follow symbol").
+        errors.push(String(error.message).split('\n')[0]);
+      }
+      if (errors.length || !result) {
+        problems.push(`${label}: API Extractor failed on ${entry.declarations} (${subpaths}):\n  ${errors.join('\n  ')}`);
+        continue;
+      }
+      if (update) {
+        if (result.apiReportChanged) copyFileSync(join(temp, entry.report), reportPath);
+        say(`api-reports: ${shown} (${subpaths})${result.apiReportChanged ? ' written' : ' unchanged'}`);
+      } else if (result.apiReportChanged) {
+        const fresh = join(temp, entry.report);
+        const detail = existsSync(reportPath) ? diff(reportPath, fresh) : '(no report is checked in)';
+        problems.push(
+          `${label}: the public API of ${subpaths} differs from ${shown}.\n` +
+            `Run \`${UPDATE_COMMAND}\` at the repository root, review the change and commit ${shown}.\n${detail}`,
+        );
+      } else {
+        say(`api-reports: ${shown} (${subpaths}) matches`);
+      }
+    }
+    // A report whose entry point is gone is stale: removed by --update, reported by the check.
+    const wanted = new Set(entries.map(e => e.report));
+    for (const f of readdirSync(dir).filter(f => REPORT_RE.test(f) && !wanted.has(f))) {
+      if (update) {
+        rmSync(join(dir, f));
+        say(`api-reports: ${join(label, f)} removed (no such entry point)`);
+      } else {
+        problems.push(`${label}: ${join(label, f)} reports an entry point package.json no longer has. Run \`${UPDATE_COMMAND}\` (it deletes the file) and commit.`);
+      }
+    }
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const update = args.includes('--update');
+  const tsc = !args.includes('--no-tsc');
+  const unknown = args.filter(a => a.startsWith('--') && !['--update', '--no-tsc'].includes(a));
+  if (unknown.length) {
+    console.error(`api-reports: unknown option ${unknown.join(' ')} (usage: api-reports.mjs [--update] [--no-tsc] [<package dir>...])`);
+    process.exit(2);
+  }
+  const dirs = args.filter(a => !a.startsWith('--'));
+  const problems = [];
+  const started = Date.now();
+  for (const d of dirs.length ? dirs : PACKAGES.map(p => join(ROOT, p))) {
+    try {
+      problems.push(...reportPackage(d, { update, tsc }));
+    } catch (error) {
+      problems.push(error.message);
+    }
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (problems.length) {
+    console.error(`\napi-reports: ${problems.length} problem(s):\n\n${problems.join('\n\n')}`);
+    process.exit(1);
+  }
+  console.log(`api-reports: ${update ? 'written' : 'all reports match'} (${secs} s)`);
+}
+
