@@ -29,26 +29,42 @@ node:
 ## build: the npm package (pkg/ + js/) and target/release/asset-id
 build: bootstrap pkg cli
 
+# Two builds of the one core, each for browsers and for Node:
+#   pkg/format, pkg/format-node  the format build (`asset-id/format`: no lookup engine, transport or
+#                                driver); browsers download it, so it is built for size and budgeted
+#                                (docs/design.md); the Node copy is the same .wasm bound for Node.
+#   pkg/web, pkg/node            the full build (feature `lookup`: validate*, search; the root entry);
+#                                pkg/node is built for speed (profile wasm-node: opt-level 3, default
+#                                inlining, wasm-opt -O3), pkg/web for size (profile wasm, -Oz).
 pkg: pkg/.built
 pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
-	rm -rf pkg/web/snippets pkg/node/snippets
-	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id
-	# Node's build also has AssetIdValidator.search (feature `search`, ~16 KiB gzip): browsers search
-	# through the backend, and the browser's size budget stays theirs.
-	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id -- --features search
-	for d in web node; do \
-	  $(WASM_OPT) -Oz --converge $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
+	rm -rf pkg/web/snippets pkg/node/snippets pkg/format pkg/format-node
+	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/format --out-name asset_id
+	wasm-pack build --profile wasm --no-pack --no-opt --target nodejs --out-dir pkg/format-node --out-name asset_id
+	wasm-pack build --profile wasm --no-pack --no-opt --target web --out-dir pkg/web --out-name asset_id -- --features lookup
+	wasm-pack build --profile wasm-node --no-pack --no-opt --target nodejs --out-dir pkg/node --out-name asset_id -- --features lookup
+	for d in format format-node web node; do \
+	  if [ $$d = node ]; then opt=-O3; else opt=-Oz; fi; \
+	  $(WASM_OPT) $$opt --converge $(WASM_FEATURES) --strip-debug --strip-producers --strip-target-features pkg/$$d/asset_id_bg.wasm -o pkg/$$d/asset_id_bg.wasm; \
 	  rm -f pkg/$$d/.gitignore; \
 	done
+	# The format build has no I/O: no transport snippet, no lookup method.
+	if ls pkg/format/snippets pkg/format-node/snippets > /dev/null 2>&1; then echo "the format build has snippets" >&2; exit 1; fi
+	if grep -qE '^ +(validate|validateMany|validateEntities|search)\(' pkg/format/asset_id.js pkg/format-node/asset_id.js; then echo "the format build has lookup methods" >&2; exit 1; fi
+	# checkFormat/checkFormatMany are js/verdicts.cjs's over checkManyPacked, the only path (none in the .wasm).
+	if grep -qE '^ +checkFormat(Many)?\(' pkg/*/asset_id.js; then echo "a wasm-bindgen checkFormat shadows js/verdicts.cjs" >&2; exit 1; fi
 	# wasm-bindgen types its raw exports (InitOutput) with `any`; the public surface has none.
-	sed -i -E 's/(: |=> )any\b/\1unknown/g' pkg/web/*.d.ts pkg/node/*.d.ts
+	sed -i -E 's/(: |=> )any\b/\1unknown/g' pkg/*/*.d.ts
 	# The classes declare [Symbol.dispose]; make that type-check whatever `lib` a consumer uses.
-	sed -i '1i /// <reference lib="esnext.disposable" />' pkg/web/asset_id.d.ts pkg/node/asset_id.d.ts
-	echo '{ "type": "module" }' > pkg/web/package.json
-	# js/verdicts.cjs as an ES module for js/web.js: plain <script type="module"> pages load it too.
-	sed -e "/^'use strict';$$/d" -e 's/^module\.exports = { install };$$/export { install };/' js/verdicts.cjs > pkg/web/verdicts.js
-	grep -q '^export { install };$$' pkg/web/verdicts.js
+	sed -i '1i /// <reference lib="esnext.disposable" />' pkg/*/asset_id.d.ts
+	for d in web format; do \
+	  echo '{ "type": "module" }' > pkg/$$d/package.json; \
+	  : js/verdicts.cjs as an ES module for js/web.js and js/format.js: plain module pages load it too.; \
+	  sed -e "/^'use strict';$$/d" -e 's/^module\.exports = { install };$$/export { install };/' js/verdicts.cjs > pkg/$$d/verdicts.js; \
+	  grep -q '^export { install };$$' pkg/$$d/verdicts.js; \
+	done
 	echo '{ "type": "commonjs" }' > pkg/node/package.json
+	echo '{ "type": "commonjs" }' > pkg/format-node/package.json
 	# js/transport.js (the lookup I/O, a wasm-bindgen snippet) is `require`d by the nodejs build: CommonJS there.
 	for f in pkg/node/snippets/*/js/transport.js; do \
 	  names=$$(sed -n -E 's/^export (async )?function ([A-Za-z]+).*/\2/p' $$f | paste -sd, -); \
@@ -57,7 +73,7 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
 	  if grep -q '^export\b' $$f; then echo "$$f: an export the CommonJS rewrite missed" >&2; exit 1; fi; \
 	done
 	ls pkg/web/snippets/*/js/transport.js pkg/node/snippets/*/js/transport.js > /dev/null
-	$(ON_NODE22) node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts
+	$(ON_NODE22) node_modules/.bin/tsc --noEmit --strict --skipLibCheck false --lib es2022,dom --module nodenext --moduleResolution nodenext js/index.d.ts js/format.d.ts
 	touch $@
 
 cli:
@@ -75,7 +91,7 @@ test-lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features cli -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown --features search -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features lookup -- -D warnings
 
 test-rust:
 	cargo test --features cli
@@ -92,9 +108,14 @@ test-cli-diff: cli node
 test-action: cli node
 	$(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
 
+# tests/common/wasm_suite.rs on both builds, in Node and headless Chromium: the format build (no
+# features: the format, catalog and policy cases), then the full build (feature `lookup`: everything,
+# the lookup and search suites against the fake CMDB too).
 test-wasm: node
-	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --node
-	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome
+	$(ON_NODE22) wasm-pack test --node
+	$(ON_NODE22) wasm-pack test --headless --chrome
+	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --node -- --features lookup
+	$(ON_NODE22) scripts/with-fake-cmdb.sh wasm-pack test --headless --chrome -- --features lookup
 
 # The npm package's JS suite on every supported Node. The files are named: Node 22 and later take a
 # folder argument as a file.

@@ -1,6 +1,6 @@
 'use strict';
-// checkFormat / checkFormatMany for the npm entries (node.cjs, web.js): the same verdicts as the
-// wasm-bindgen methods, but the core's answer crosses the boundary as one compact string (see
+// checkFormat / checkFormatMany for the npm entries (node.cjs, web.js, format.cjs, format.js): the
+// core's answer crosses the boundary as one compact string (see
 // src/wasm/codec.rs; keep the two in step) and the objects are built here. JSON text
 // + JSON.parse and one boundary crossing per value cost more than the checks themselves.
 
@@ -82,7 +82,8 @@ function wellFormedEnds(s) {
 /** Replace the class's checkFormat/checkFormatMany with the packed versions. */
 function install(AssetIdValidator) {
   const proto = AssetIdValidator.prototype;
-  if (typeof proto.checkManyPacked !== 'function') return; // an older build: keep the JSON methods
+  // The only checkFormat/checkFormatMany there are (the .wasm exports no other).
+  if (typeof proto.checkManyPacked !== 'function') throw new TypeError('asset-id: the .wasm lacks checkManyPacked');
   proto.checkFormat = function checkFormat(value, options) {
     const scheme = schemeOf(options);
     const str = typeof value === 'string';

@@ -29,6 +29,12 @@ contents=$(tar tzf "$root_tgz")
 for f in $listed; do
   grep -qx "package/$f" <<<"$contents" || { echo "pack: $f is missing from $root_tgz (pkg/ half-built? run make pkg)" >&2; exit 1; }
 done
+# Every entry the package exports (`.`, `./web`, `./format`, the .wasm files) is in the tarball.
+targets=$(node -p "const t = []; const walk = (x) => typeof x === 'string' ? t.push(x.replace(/^\.\//, '')) : Object.values(x).forEach(walk); walk(require('./package.json').exports); t.join('\n')")
+for f in $targets; do
+  grep -qx "package/$f" <<<"$contents" || { echo "pack: the export $f is missing from $root_tgz" >&2; exit 1; }
+done
+grep -qx 'package/pkg/format/asset_id_bg.wasm' <<<"$contents" || { echo "pack: no format build (asset-id/format) in $root_tgz" >&2; exit 1; }
 
 stage=$(mktemp -d /tmp/asset-id-pack.XXXXXX)
 trap 'rm -rf "$stage"' EXIT

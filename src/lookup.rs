@@ -26,7 +26,7 @@ pub mod search;
 pub mod servicenow;
 
 use crate::policy::{default_retired_when, LookupSpec, OnUnavailable, Policy, Source};
-use crate::verdict::{AssetRecord, Issue, IssueCode, Verdict};
+use crate::verdict::{human_bytes, AssetRecord, Issue, IssueCode, Verdict};
 use cache::Cache;
 use registry::Registry;
 use serde_json::Value;
@@ -114,18 +114,6 @@ impl Fault {
             ),
             Fault::Network(e) => format!("could not reach the CMDB: {e}"),
         }
-    }
-}
-
-/// `8 MiB`, `64 KiB`, `100 bytes`.
-fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
-        format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n % 1024 == 0 {
-        format!("{} KiB", n / 1024)
-    } else {
-        format!("{n} bytes")
     }
 }
 

@@ -328,3 +328,32 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A size as messages word it: `4 MiB`, `95.4 MiB`, `512 KiB`, `100 bytes` (the core's lookup
+/// messages and the CLI's alike: one wording).
+pub fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if n >= MIB {
+        if n % MIB == 0 {
+            format!("{} MiB", n / MIB)
+        } else {
+            format!("{:.1} MiB", n as f64 / MIB as f64)
+        }
+    } else if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod human_bytes_tests {
+    #[test]
+    fn sizes_are_worded_once() {
+        assert_eq!(super::human_bytes(4 * 1024 * 1024), "4 MiB");
+        assert_eq!(super::human_bytes(100_000_000), "95.4 MiB");
+        assert_eq!(super::human_bytes(512 * 1024), "512 KiB");
+        assert_eq!(super::human_bytes(1000), "1000 bytes");
+        assert_eq!(super::human_bytes(100), "100 bytes");
+    }
+}

@@ -35,7 +35,7 @@ if (!existsSync(link)) {
   symlinkSync(relative(resolve(link, '..'), PKG_DIR), link);
 }
 rmSync(DIST, { recursive: true, force: true });
-const sourceAtStart = sha(readFileSync(createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm')));
+const sourceAtStart = sha(readFileSync(createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/format/asset_id_bg.wasm')));
 const t0 = Date.now();
 const build = spawnSync(
   process.execPath,
@@ -51,7 +51,7 @@ if (build.status !== 0) {
 // 2. the .wasm is emitted, identical to the package's, and referenced by the bundle
 const files = walk(DIST);
 const wasmFiles = files.filter(f => f.endsWith('.wasm'));
-const sourcePath = createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/asset_id_bg.wasm');
+const sourcePath = createRequire(join(PKG_DIR, 'package.json')).resolve('asset-id/format/asset_id_bg.wasm');
 const source = readFileSync(sourcePath);
 if (sha(source) !== sourceAtStart) {
   console.error('note: asset-id (pkg/) was rebuilt while the app was being built; rerun this check');

@@ -2,7 +2,7 @@
  * The one error vocabulary of this package: what can be wrong with the field's or the card's setup (as
  * opposed to a wrong asset ID, which is a verdict with `IssueCode`s from the core).
  */
-import type { CallerErrorCode } from 'asset-id';
+import type { CallerErrorCode } from 'asset-id/format';
 
 /**
  * Callers' mistakes reported by the core (`asset-id` npm package's `CallerErrorCode`, defined in Rust): a

@@ -32,4 +32,4 @@ export type {
   SearchResult,
   SearchSettings,
 } from './api/AssetIdClient';
-export type { IssueCode, Verdict, Issue, AssetRecord } from 'asset-id';
+export type { IssueCode, Verdict, Issue, AssetRecord } from 'asset-id/format';

@@ -1,5 +1,5 @@
 /** How verdicts read in the field, the form's error list and the card: written once, used everywhere. */
-import type { Issue, Verdict } from 'asset-id';
+import type { Issue, Verdict } from 'asset-id/format';
 
 /** One issue as a line of text: the core's message, then its hint. */
 export function issueText(issue: Issue): string {

@@ -79,21 +79,8 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// `4 MiB`, `95.4 MiB`, `512 KiB`, `100 bytes`.
-pub fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if n >= MIB {
-        if n % MIB == 0 {
-            format!("{} MiB", n / MIB)
-        } else {
-            format!("{:.1} MiB", n as f64 / MIB as f64)
-        }
-    } else if n >= 1024 && n % 1024 == 0 {
-        format!("{} KiB", n / 1024)
-    } else {
-        format!("{n} bytes")
-    }
-}
+/// Sizes are worded once, by the core (lookup messages and the CLI alike).
+pub use asset_id::verdict::human_bytes;
 
 #[cfg(test)]
 mod tests {
@@ -115,9 +102,5 @@ mod tests {
     #[test]
     fn hidden_characters_are_visible_in_values() {
         assert_eq!(visible("A\u{200b}\n"), "A\\u{200b}\\n");
-        assert_eq!(human_bytes(4 * 1024 * 1024), "4 MiB");
-        assert_eq!(human_bytes(100_000_000), "95.4 MiB");
-        assert_eq!(human_bytes(512 * 1024), "512 KiB");
-        assert_eq!(human_bytes(100), "100 bytes");
     }
 }

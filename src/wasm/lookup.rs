@@ -4,13 +4,13 @@
 //! (js/transport.js) whose answers go back to the core. Rounds, attempts, the time budget and
 //! 429 retries are the core's.
 
-use super::class::{get, now, Inner};
+use super::convert::{get, now};
 use crate::lookup::driver::{self, Attempts, Lookup, Round, Step};
-use crate::lookup::{Fault, Outcome, Request, Response, Ticket};
+use crate::lookup::{Engine, Fault, Outcome, Request, Response, Ticket};
 use crate::verdict::Verdict;
-use js_sys::{Array, Promise, Reflect};
-use std::cell::RefCell;
-use std::collections::HashMap;
+use js_sys::{Array, Function, Promise, Reflect};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,25 +36,49 @@ extern "C" {
     fn when_aborted(signal: &JsValue) -> JsValue;
 }
 
-pub(super) type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
+/// One validator's lookup state, owned here (the class holds it): the core's engine (plans,
+/// cache), the requests in flight and the `lookup.maxConcurrency` slots.
+pub(super) struct Scheduler {
+    pub(super) engine: RefCell<Engine>,
+    inflight: RefCell<Vec<(Ticket, Flight)>>,
+    /// Requests being performed now (at most `lookup.maxConcurrency`) ...
+    active: Cell<u64>,
+    /// ... and the ones waiting for a slot, in order (each a promise's resolve function).
+    queue: RefCell<VecDeque<Function>>,
+    tick: RefCell<Option<Tick>>,
+}
+
+impl Scheduler {
+    pub(super) fn new(engine: Engine) -> Scheduler {
+        Scheduler {
+            engine: RefCell::new(engine),
+            inflight: RefCell::default(),
+            active: Cell::new(0),
+            queue: RefCell::default(),
+            tick: RefCell::default(),
+        }
+    }
+}
+
+type Outcomes = Rc<RefCell<Vec<(String, Outcome)>>>;
 
 /// A request in flight: a JS promise that settles once `perform` has stored its outcomes.
 /// (JS promises instead of `futures-util`'s `Shared` + `join_all`: same sharing, less code.)
 #[derive(Clone)]
-pub(super) struct Flight {
+struct Flight {
     done: Promise,
     outcomes: Outcomes,
 }
 
 /// IDs gathered during one tick, by fetch function; planned together when `done` resolves.
-pub(super) struct Tick {
+struct Tick {
     done: Promise,
     groups: Vec<(JsValue, Vec<String>)>,
 }
 
 /// Look up the distinct valid values of `verdicts` (none without a lookup) and apply the outcomes.
 pub(super) async fn look_up(
-    inner: &Rc<Inner>,
+    inner: &Rc<Scheduler>,
     mut verdicts: Vec<Verdict>,
     options: &JsValue,
 ) -> Vec<Verdict> {
@@ -70,7 +94,7 @@ pub(super) async fn look_up(
 /// The core's rounds ([`Lookup`]); each round's requests start here, those in flight for other
 /// callers are awaited, and the caller's `AbortSignal` ends only its own wait.
 async fn lookup_ids(
-    inner: &Rc<Inner>,
+    inner: &Rc<Scheduler>,
     ids: Vec<String>,
     fetch: &JsValue,
     signal: &JsValue,
@@ -103,7 +127,7 @@ async fn lookup_ids(
 /// Start the round's requests and find the flights it waits on: a promise for all of them, and
 /// where their outcomes will be.
 #[inline(never)]
-fn start_round(inner: &Rc<Inner>, round: Round, fetch: &JsValue) -> (Promise, Vec<Outcomes>) {
+fn start_round(inner: &Rc<Scheduler>, round: Round, fetch: &JsValue) -> (Promise, Vec<Outcomes>) {
     let pending = Array::new();
     let mut slots: Vec<Outcomes> = Vec::new();
     for req in round.requests {
@@ -126,7 +150,7 @@ fn start_round(inner: &Rc<Inner>, round: Round, fetch: &JsValue) -> (Promise, Ve
 /// requests. Each caller then finds its IDs in flight. IDs answered without I/O (cache,
 /// registry) do not wait.
 #[inline(never)]
-fn join_tick(inner: &Inner, ids: &[String], fetch: &JsValue) -> Option<Promise> {
+fn join_tick(inner: &Scheduler, ids: &[String], fetch: &JsValue) -> Option<Promise> {
     let t = now();
     let fresh: Vec<String> = {
         let engine = inner.engine.borrow();
@@ -152,7 +176,7 @@ fn join_tick(inner: &Inner, ids: &[String], fetch: &JsValue) -> Option<Promise> 
 }
 
 #[inline(never)]
-fn plan_tick(inner: &Rc<Inner>, done: &Promise) {
+fn plan_tick(inner: &Rc<Scheduler>, done: &Promise) {
     let mine = inner
         .tick
         .borrow()
@@ -171,7 +195,7 @@ fn plan_tick(inner: &Rc<Inner>, done: &Promise) {
 
 /// Start performing a planned request; later callers wait on its [`Flight`].
 #[inline(never)]
-fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
+fn start(inner: &Rc<Scheduler>, req: Request, fetch: &JsValue) -> Flight {
     let outcomes: Outcomes = Rc::default();
     let ticket = req.ticket;
     // The request is shared with later callers, so it runs with its own time budget only:
@@ -189,7 +213,7 @@ fn start(inner: &Rc<Inner>, req: Request, fetch: &JsValue) -> Flight {
 /// Perform one planned request, its attempts as the core's [`Step`]s say, and feed the answers
 /// back. It first waits for one of the validator's `maxConcurrency` slots; its time budget
 /// starts then.
-async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
+async fn perform(inner: Rc<Scheduler>, req: Request, fetch: JsValue) -> Vec<(String, Outcome)> {
     if let Some(turn) = take_slot(&inner) {
         let _ = JsFuture::from(turn).await;
     }
@@ -218,9 +242,8 @@ async fn perform(inner: Rc<Inner>, req: Request, fetch: JsValue) -> Vec<(String,
 
 /// One request outside the batch driver (a search): one attempt within `lookup.timeoutMs`, in
 /// one of the `maxConcurrency` slots, ended early by the caller's `AbortSignal` (a timeout).
-#[cfg(feature = "search")]
 pub(super) async fn fetch_one(
-    inner: &Rc<Inner>,
+    inner: &Rc<Scheduler>,
     req: &Request,
     options: &JsValue,
 ) -> Result<Response, Fault> {
@@ -251,7 +274,7 @@ pub(super) async fn fetch_one(
 
 /// One of the `maxConcurrency` slots (`None`), or the promise of a turn in the queue.
 #[inline(never)]
-fn take_slot(inner: &Inner) -> Option<Promise> {
+fn take_slot(inner: &Scheduler) -> Option<Promise> {
     let slots = inner.engine.borrow().limits().max_concurrency as u64;
     if inner.active.get() < slots {
         inner.active.set(inner.active.get() + 1);
@@ -265,7 +288,7 @@ fn take_slot(inner: &Inner) -> Option<Promise> {
 }
 
 #[inline(never)]
-fn release(inner: &Inner, ticket: Ticket) {
+fn release(inner: &Scheduler, ticket: Ticket) {
     let next = inner.queue.borrow_mut().pop_front();
     match next {
         Some(resolve) => drop(resolve.call0(&JsValue::UNDEFINED)),

@@ -147,6 +147,13 @@ export interface SearchResult {
   /** `lookup_unavailable` when the CMDB could not answer. */
   issues: Issue[];
 }
+/** The format checks (every build; the npm entries implement them over the packed transfer). */
+export interface AssetIdValidator {
+  /** Check the format of one value: synchronous, no I/O. */
+  checkFormat(value: unknown, options?: CheckOptions | null): Verdict;
+  /** Check the format of many values in one call (one boundary crossing for all verdicts). */
+  checkFormatMany(values: unknown[], options?: CheckOptions | null): Verdict[];
+}
 /** The catalog rules applied to one entity (`checkEntity`, `validateEntities`). */
 export interface EntityCheck {
   /** False: not an entity the policy checks (apiVersion `backstage.io/*`, kind in `catalog.kinds`). */
@@ -172,24 +179,27 @@ extern "C" {
     pub type PolicyArg;
     #[wasm_bindgen(typescript_type = "CheckOptions")]
     pub type CheckOptionsArg;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "ValidateOptions")]
     pub type ValidateOptionsArg;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "unknown[]")]
     pub type ValuesArg;
-    #[wasm_bindgen(typescript_type = "Verdict")]
-    pub type VerdictOut;
-    #[wasm_bindgen(typescript_type = "Verdict[]")]
-    pub type VerdictsOut;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "Promise<Verdict>")]
     pub type VerdictPromise;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "Promise<Verdict[]>")]
     pub type VerdictsPromise;
     #[wasm_bindgen(typescript_type = "EntityCheck")]
     pub type EntityCheckOut;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "SearchOptions")]
     pub type SearchOptionsArg;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "Promise<SearchResult>")]
     pub type SearchPromise;
+    #[cfg(feature = "lookup")]
     #[wasm_bindgen(typescript_type = "Promise<EntityCheck[]>")]
     pub type EntityChecksPromise;
 

@@ -1,10 +1,16 @@
 // The behaviour suites through the WASM edge (the exported `AssetIdValidator`), included by
-// tests/wasm_node.rs (Node) and tests/wasm_browser.rs (headless Chromium).
+// tests/wasm_node.rs (Node) and tests/wasm_browser.rs (headless Chromium). `make test-wasm` runs
+// them on both builds of the one core: the format build (no features: the format, catalog and
+// policy cases, through checkFormat/checkFormatMany/checkEntity) and the full build (feature
+// `lookup`: everything, the lookup and search suites against the local fake CMDB too).
 
 use asset_id::wasm::AssetIdValidator;
-use js_sys::{Array, Function, Object, Promise, Reflect};
+#[cfg(feature = "lookup")]
+use js_sys::Promise;
+use js_sys::{Array, Function, Object, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
+#[cfg(feature = "lookup")]
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -21,14 +27,41 @@ fn validator(policy_json: &str) -> Result<AssetIdValidator, JsValue> {
     AssetIdValidator::new(JsValue::from_str(policy_json).unchecked_into())
 }
 
+/// The validator as the npm entries give it: js/verdicts.cjs (the very file the entries load)
+/// installs checkFormat/checkFormatMany over `checkManyPacked` on the class, as node.cjs, web.js,
+/// format.cjs and format.js do. These are the only checkFormat/checkFormatMany there are.
+fn npm_validator(policy_json: &str) -> Result<JsValue, JsValue> {
+    let v: JsValue = validator(policy_json)?.into();
+    let module = Object::new();
+    Reflect::set(&module, &"exports".into(), &Object::new()).unwrap();
+    Function::new_with_args("module", include_str!("../../js/verdicts.cjs")).call1(&JsValue::NULL, &module).unwrap();
+    let install: Function = Reflect::get(&Reflect::get(&module, &"exports".into()).unwrap(), &"install".into()).unwrap().unchecked_into();
+    install.call1(&JsValue::NULL, &Reflect::get(&v, &"constructor".into()).unwrap()).unwrap();
+    Ok(v)
+}
+
+/// `v.method(...args)` on a JS object; a throw is the `Err`.
+fn call(v: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(v, &method.into())?.dyn_into().map_err(|_| JsValue::from_str(&format!("no method {method}")))?;
+    let list = Array::new();
+    for a in args {
+        list.push(a);
+    }
+    Reflect::apply(&f, v, &list)
+}
+
+fn check_format(v: &JsValue, value: JsValue, options: Option<JsValue>) -> Result<JsValue, JsValue> {
+    call(v, "checkFormat", &[value, options.unwrap_or(JsValue::UNDEFINED)])
+}
+
 #[wasm_bindgen_test]
 fn format_cases() {
     let suite = common::suite();
     let mut failures = Vec::new();
     for case in suite["cases"].as_array().unwrap().iter().filter(|c| c["lookup"] != json!(true)) {
-        let v = validator(&common::policy_json(&suite, &case["policy"])).unwrap_or_else(|e| panic!("{:?}", to_json(&e)));
-        let options = if case["options"].is_object() { Some(from_json(&case["options"]).unchecked_into()) } else { None };
-        let verdict = v.check_format(from_json(&common::materialize(&case["input"])), options).map(JsValue::from);
+        let v = npm_validator(&common::policy_json(&suite, &case["policy"])).unwrap_or_else(|e| panic!("{:?}", to_json(&e)));
+        let options = if case["options"].is_object() { Some(from_json(&case["options"])) } else { None };
+        let verdict = check_format(&v, from_json(&common::materialize(&case["input"])), options);
         match verdict {
             Ok(verdict) => {
                 if let Err(e) = common::compare(case, &to_json(&verdict)) {
@@ -45,18 +78,19 @@ fn format_cases() {
 fn format_cases_in_one_batch_match_one_by_one() {
     let suite = common::suite();
     let policy = common::policy_json(&suite, &json!("sample"));
-    let v = validator(&policy).unwrap();
+    let v = npm_validator(&policy).unwrap();
     let cases: Vec<&Value> = suite["cases"].as_array().unwrap().iter().filter(|c| c["policy"] == json!("sample") && c["options"].is_null()).collect();
     let inputs = Array::new();
     for c in &cases {
         inputs.push(&from_json(&common::materialize(&c["input"])));
     }
-    let many = to_json(&v.check_format_many(JsValue::from(inputs).unchecked_into(), None).map(JsValue::from).unwrap());
+    let many = to_json(&call(&v, "checkFormatMany", &[inputs.into()]).unwrap());
     for (i, c) in cases.iter().enumerate() {
         common::compare(c, &many[i]).unwrap();
     }
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn lookup_cases_with_inline_registry() {
     let suite = common::suite();
@@ -94,20 +128,22 @@ fn refused_policies_throw_with_code_and_path() {
 #[wasm_bindgen_test]
 fn unknown_scheme_throws() {
     let suite = common::suite();
-    let v = validator(&common::policy_json(&suite, &json!("sample"))).unwrap();
-    let err = v.check_format("APM0001234".into(), Some(from_json(&json!({"scheme": "nope"})).unchecked_into())).map(|_| ()).unwrap_err();
+    let v = npm_validator(&common::policy_json(&suite, &json!("sample"))).unwrap();
+    let err = check_format(&v, "APM0001234".into(), Some(from_json(&json!({"scheme": "nope"})))).map(|_| ()).unwrap_err();
     assert_eq!(Reflect::get(&err, &"code".into()).unwrap().as_string().unwrap(), "unknown_scheme");
     // undefined is "empty", like null.
-    let verdict = to_json(&v.check_format(JsValue::UNDEFINED, None).map(JsValue::from).unwrap());
+    let verdict = to_json(&check_format(&v, JsValue::UNDEFINED, None).unwrap());
     assert_eq!(verdict["issues"][0]["code"], "empty");
 }
 
 // ---- lookups against the local fake CMDB (started by `make test-wasm`, URL at compile time) ----
 
+#[cfg(feature = "lookup")]
 fn server() -> &'static str {
     option_env!("FAKE_CMDB_URL").expect("FAKE_CMDB_URL is not set: run these tests with `make test-wasm`, which starts tests/support/fake-cmdb.mjs")
 }
 
+#[cfg(feature = "lookup")]
 async fn http(method: &str, url: &str) -> Value {
     let global = js_sys::global();
     let fetch: Function = Reflect::get(&global, &"fetch".into()).unwrap().unchecked_into();
@@ -119,10 +155,12 @@ async fn http(method: &str, url: &str) -> Value {
     serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
+#[cfg(feature = "lookup")]
 fn lookup_policy(case: &Value) -> String {
     common::lookup_policy(case, server())
 }
 
+#[cfg(feature = "lookup")]
 async fn run_lookup_case(case: &Value) -> Result<(), String> {
     let name = case["name"].as_str().unwrap();
     http("POST", &format!("{}/__reset", server())).await;
@@ -203,6 +241,7 @@ async fn run_lookup_case(case: &Value) -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn lookup_suite_against_local_cmdb() {
     let suite: Value = serde_json::from_str(include_str!("../cases/lookup.json")).unwrap();
@@ -215,6 +254,7 @@ async fn lookup_suite_against_local_cmdb() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn injected_fetch_is_used() {
     http("POST", &format!("{}/__reset", server())).await;
@@ -230,6 +270,7 @@ async fn injected_fetch_is_used() {
     assert_eq!(n, Some(1.0));
 }
 
+#[cfg(feature = "lookup")]
 /// `validate(id, { fetch })` with a JS fetch function made from `body` (args `url, init`).
 async fn validate_with(policy: &str, body: &str) -> (Value, f64) {
     let v = validator(policy).unwrap();
@@ -241,10 +282,12 @@ async fn validate_with(policy: &str, body: &str) -> (Value, f64) {
     (verdict, js_sys::Date::now() - started)
 }
 
+#[cfg(feature = "lookup")]
 fn first_message(verdict: &Value) -> &str {
     verdict["issues"][0]["message"].as_str().unwrap_or("")
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn timeout_holds_when_fetch_ignores_its_signal() {
     let policy = lookup_policy(&json!({"timeoutMs": 500}));
@@ -260,6 +303,7 @@ async fn timeout_holds_when_fetch_ignores_its_signal() {
     assert!(ms < 1500.0, "{ms} ms");
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn an_endless_stream_from_fetch_stops_at_the_cap() {
     let mut p: Value = serde_json::from_str(&lookup_policy(&json!({}))).unwrap();
@@ -269,6 +313,7 @@ async fn an_endless_stream_from_fetch_stops_at_the_cap() {
     assert!(first_message(&verdict).contains("larger than 64 KiB"), "{verdict}");
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn an_invalid_status_is_an_error_not_a_wrapped_number() {
     let policy = lookup_policy(&json!({}));
@@ -277,6 +322,7 @@ async fn an_invalid_status_is_an_error_not_a_wrapped_number() {
     assert!(first_message(&verdict).contains("invalid HTTP status (70000)"), "{verdict}");
 }
 
+#[cfg(feature = "lookup")]
 #[wasm_bindgen_test]
 async fn concurrent_validations_in_one_tick_share_batched_requests() {
     http("POST", &format!("{}/__reset", server())).await;
@@ -321,22 +367,181 @@ async fn catalog_cases() {
     let cases = suite["cases"].as_array().unwrap();
     assert!(cases.len() >= 40);
     let mut failures = Vec::new();
+    let mut ran = 0;
     for case in cases {
-        let v = validator(&suite["policies"][case["policy"].as_str().unwrap()].to_string()).unwrap();
+        let policy = &suite["policies"][case["policy"].as_str().unwrap()];
+        let with_lookup = policy["lookup"].is_object();
+        let v = validator(&policy.to_string()).unwrap();
         let entity = from_json(&case["entity"]);
         let sync = to_json(&v.check_entity(entity.clone(), None).map(JsValue::from).unwrap());
-        let p: JsValue = v.validate_entities(Array::of1(&entity).into(), None).into();
-        let looked = to_json(&JsFuture::from(Promise::from(p)).await.unwrap())[0].clone();
-        let got = if suite["policies"][case["policy"].as_str().unwrap()]["lookup"].is_object() { looked } else {
-            // Without a lookup, validateEntities is checkEntity.
-            if looked != sync {
-                failures.push(format!("{}: validateEntities {looked} != checkEntity {sync}", case["name"]));
+        #[cfg(feature = "lookup")]
+        let got = {
+            let p: JsValue = v.validate_entities(Array::of1(&entity).into(), None).into();
+            let looked = to_json(&JsFuture::from(Promise::from(p)).await.unwrap())[0].clone();
+            if with_lookup {
+                looked
+            } else {
+                // Without a lookup, validateEntities is checkEntity.
+                if looked != sync {
+                    failures.push(format!("{}: validateEntities {looked} != checkEntity {sync}", case["name"]));
+                }
+                sync
             }
-            sync
         };
+        // The format build: checkEntity, the cases whose policy has no lookup.
+        #[cfg(not(feature = "lookup"))]
+        let got = if with_lookup { continue } else { sync };
+        ran += 1;
         if let Err(e) = catalog_expect(case, &got) {
             failures.push(e);
         }
     }
+    assert!(ran >= 30, "only {ran} catalog cases ran");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The format build has no lookup method and no transport; the full build has them all.
+#[wasm_bindgen_test]
+fn the_build_has_its_methods() {
+    let v: JsValue = validator(r#"{"schemes":[{"name":"a","pattern":"A\\d"}]}"#).unwrap().into();
+    for m in ["validate", "validateMany", "validateEntities", "search"] {
+        let has = Reflect::get(&v, &m.into()).unwrap().is_function();
+        assert_eq!(has, cfg!(feature = "lookup"), "{m}");
+    }
+    for m in ["checkManyPacked", "checkEntity", "schemeNames", "expected"] {
+        assert!(Reflect::get(&v, &m.into()).unwrap().is_function(), "{m}");
+    }
+}
+
+// ---- the search suite (tests/cases/search.json; the same cases as tests/cli_search.rs and
+// tests/js/search.test.mjs), full build only: the fake CMDB's Table API and an inline registry ----
+
+#[cfg(feature = "lookup")]
+fn search_text(c: &Value) -> String {
+    let q = c["query"].as_str().unwrap();
+    match q.strip_prefix("$repeat:").and_then(|r| r.rsplit_once(':')) {
+        Some((s, n)) => s.repeat(n.parse().unwrap()),
+        None => q.to_string(),
+    }
+}
+
+/// examples/registry/assets.csv as registry records (a plain CSV: no quoted fields).
+#[cfg(feature = "lookup")]
+fn registry_records() -> Value {
+    let text = include_str!("../../examples/registry/assets.csv");
+    let mut lines = text.lines().filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let records: Vec<Value> = lines
+        .map(|l| {
+            assert!(!l.contains('"'), "a quoted CSV field: {l}");
+            Value::Object(header.iter().zip(l.split(',')).map(|(k, v)| (k.to_string(), json!(v))).collect())
+        })
+        .collect();
+    assert!(records.len() >= 9);
+    json!(records)
+}
+
+#[cfg(feature = "lookup")]
+fn search_policy(lookup: Value, search: &Value) -> String {
+    let mut lookup = lookup;
+    lookup["search"] = if search.is_object() { search.clone() } else { json!({}) };
+    json!({
+        "schemes": [
+            {"name": "business-app", "pattern": "APM\\d{7}", "normalize": ["trim", "uppercase"]},
+            {"name": "service", "pattern": "BSN\\d{7}", "normalize": ["trim", "uppercase"]}
+        ],
+        "lookup": lookup
+    })
+    .to_string()
+}
+
+#[cfg(feature = "lookup")]
+async fn search_case(c: &Value, lookup: Value, source: &str) -> Result<(), String> {
+    let name = format!("{} ({source})", c["name"].as_str().unwrap());
+    let v = validator(&search_policy(lookup, &c["search"])).map_err(|e| format!("{name}: policy refused: {:?}", to_json(&e)))?;
+    let mut options = json!({});
+    if !c["limit"].is_null() {
+        options["limit"] = c["limit"].clone();
+    }
+    if !c["scheme"].is_null() {
+        options["scheme"] = c["scheme"].clone();
+    }
+    let p: JsValue = v.search(search_text(c), Some(from_json(&options).unchecked_into())).into();
+    let got = JsFuture::from(Promise::from(p)).await;
+    if let Some(error) = c["error"].as_str() {
+        return match got {
+            Err(e) => {
+                let code = Reflect::get(&e, &"code".into()).unwrap().as_string().unwrap_or_default();
+                let message = Reflect::get(&e, &"message".into()).unwrap().as_string().unwrap_or_default();
+                if code != "invalid_argument" || !message.contains(error) {
+                    return Err(format!("{name}: rejected with {code}: {message}, want invalid_argument: {error}"));
+                }
+                Ok(())
+            }
+            // An outage is an issue, not a rejection.
+            Ok(result) => {
+                let r = to_json(&result);
+                let codes: Vec<&Value> = r["issues"].as_array().unwrap().iter().map(|i| &i["code"]).collect();
+                if codes != [&json!("lookup_unavailable")] || r["records"] != json!([]) {
+                    return Err(format!("{name}: {r}, want lookup_unavailable"));
+                }
+                // The fixture's `error` is plain text (no pattern characters), found in the message.
+                let message = r["issues"][0]["message"].as_str().unwrap();
+                if !message.contains(error) {
+                    return Err(format!("{name}: message {message:?} lacks {error:?}"));
+                }
+                Ok(())
+            }
+        };
+    }
+    let r = to_json(&got.map_err(|e| format!("{name}: rejected: {:?}", to_json(&e)))?);
+    let ids: Vec<&Value> = r["records"].as_array().unwrap().iter().map(|x| &x["id"]).collect();
+    let want: Vec<&Value> = c["expect"]["ids"].as_array().unwrap().iter().collect();
+    if r["issues"] != json!([]) || ids != want || r["more"] != c["expect"]["more"] || r["query"] != json!(search_text(c).trim()) {
+        return Err(format!("{name}: got {r}, want ids {want:?} more {}", c["expect"]["more"]));
+    }
+    if r["records"].as_array().unwrap().iter().any(|x| x["fields"] != json!({})) {
+        return Err(format!("{name}: fields beyond the listed ones: {r}"));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "lookup")]
+#[wasm_bindgen_test]
+async fn search_cases() {
+    let suite: Value = serde_json::from_str(include_str!("../cases/search.json")).unwrap();
+    let cases = suite["cases"].as_array().unwrap();
+    assert!(cases.len() >= 15);
+    let records = registry_records();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for c in cases {
+        let source = c["source"].as_str();
+        if source.is_none() || source == Some("servicenow") {
+            let base = match c["scenario"].as_str() {
+                Some(s) => format!("{}/scenario/{s}", server()),
+                None => server().to_string(),
+            };
+            http("POST", &format!("{}/__reset", server())).await;
+            let lookup = json!({"source": "servicenow", "servicenow": {"baseUrl": base}, "timeoutMs": 3000});
+            if let Err(e) = search_case(c, lookup, "servicenow").await {
+                failures.push(e);
+            }
+            let stats = http("GET", &format!("{}/__stats", server())).await;
+            let log = stats["log"].as_array().cloned().unwrap_or_default();
+            if c["error"].as_str().is_some_and(|e| e.contains("characters")) && !log.is_empty() {
+                failures.push(format!("{}: a caller error sent a request", c["name"]));
+            }
+            ran += 1;
+        }
+        if source.is_none() || source == Some("registry") {
+            let lookup = json!({"source": "registry", "registry": {"records": records}});
+            if let Err(e) = search_case(c, lookup, "registry").await {
+                failures.push(e);
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 30, "only {ran} search runs");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

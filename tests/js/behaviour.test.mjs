@@ -1,30 +1,65 @@
-// The behaviour suite against the BUILT npm package, imported by name (package self-reference).
+// The behaviour suite against the BUILT npm package, imported by name (package self-reference):
+// the format cases on both builds (the root entry's full build and `asset-id/format`), the rest on
+// the full build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { ready, AssetIdValidator } from 'asset-id';
+import * as formatEntry from 'asset-id/format';
 import { format, materialize, policyOf, expectVerdict } from './suite.mjs';
 
 await ready();
+await formatEntry.ready();
 
-test('format cases (checkFormat)', () => {
-  for (const c of format.cases.filter((c) => !c.lookup)) {
-    const v = new AssetIdValidator(policyOf(c.policy));
-    expectVerdict(c, v.checkFormat(materialize(c.input), c.options));
-  }
+const builds = [['full build (asset-id)', AssetIdValidator], ['format build (asset-id/format)', formatEntry.AssetIdValidator]];
+
+for (const [build, Validator] of builds) {
+  test(`format cases (checkFormat), ${build}`, () => {
+    for (const c of format.cases.filter((c) => !c.lookup)) {
+      const v = new Validator(policyOf(c.policy));
+      expectVerdict(c, v.checkFormat(materialize(c.input), c.options));
+    }
+  });
+
+  test(`checkFormatMany gives the same verdicts as checkFormat, ${build}`, () => {
+    const byPolicy = new Map();
+    for (const c of format.cases.filter((c) => !c.lookup && !c.options)) {
+      if (!byPolicy.has(c.policy)) byPolicy.set(c.policy, []);
+      byPolicy.get(c.policy).push(c);
+    }
+    for (const [policy, cases] of byPolicy) {
+      const v = new Validator(policyOf(policy));
+      const verdicts = v.checkFormatMany(cases.map((c) => materialize(c.input)));
+      cases.forEach((c, i) => expectVerdict(c, verdicts[i]));
+    }
+  });
+
+  test(`refused policies and caller errors throw the same way, ${build}`, () => {
+    for (const c of format.policyErrors) {
+      assert.throws(() => new Validator(c.policy), (e) => e.code === 'invalid_policy' && e.path === c.path, c.name);
+    }
+    for (const c of format.callerErrors) {
+      const v = new Validator(policyOf(c.policy));
+      assert.throws(() => v.checkFormat(c.input, c.options), (e) => e.code === c.code && e.message.includes(c.message));
+      assert.throws(() => v.checkFormatMany([c.input], c.options), (e) => e.code === c.code);
+    }
+  });
+}
+
+test('the format build has no lookup engine: no validate, validateMany, validateEntities, search', () => {
+  const v = new formatEntry.AssetIdValidator(policyOf('sample'));
+  for (const m of ['validate', 'validateMany', 'validateEntities', 'search']) assert.equal(typeof v[m], 'undefined', m);
+  for (const m of ['checkFormat', 'checkFormatMany', 'checkEntity', 'schemeNames']) assert.equal(typeof v[m], 'function', m);
+  const full = new AssetIdValidator(policyOf('sample'));
+  for (const m of ['validate', 'validateMany', 'validateEntities', 'search']) assert.equal(typeof full[m], 'function', m);
 });
 
-test('checkFormatMany gives the same verdicts as checkFormat', () => {
-  const byPolicy = new Map();
-  for (const c of format.cases.filter((c) => !c.lookup && !c.options)) {
-    if (!byPolicy.has(c.policy)) byPolicy.set(c.policy, []);
-    byPolicy.get(c.policy).push(c);
-  }
-  for (const [policy, cases] of byPolicy) {
-    const v = new AssetIdValidator(policyOf(policy));
-    const verdicts = v.checkFormatMany(cases.map((c) => materialize(c.input)));
-    cases.forEach((c, i) => expectVerdict(c, verdicts[i]));
-  }
+test('require(\'asset-id/format\') gives the same synchronous format build', () => {
+  const cjs = createRequire(import.meta.url)('asset-id/format');
+  assert.equal(cjs.AssetIdValidator, formatEntry.AssetIdValidator);
+  const v = new cjs.AssetIdValidator(policyOf('sample'));
+  assert.equal(v.checkFormat(' apm-0001234').value, 'APM0001234');
+  assert.equal(typeof v.validate, 'undefined');
 });
 
 test('lookup cases with the inline registry (validate)', async () => {

@@ -11,12 +11,15 @@ import { chromium } from 'playwright-core';
 import { format, materialize, policyOf, expectVerdict } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const served = ['js', 'pkg/web'].map((d) => resolve(root, d) + sep);
+const served = ['js', 'pkg/web', 'pkg/format'].map((d) => resolve(root, d) + sep);
 const types = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
 const page = `<!doctype html><title>asset-id</title>
 <script type="module">
   import * as pkg from '/js/web.js';
+  import * as format from '/js/format.js';
   await pkg.ready();
+  await format.ready();
+  window.builds = { full: pkg, format };
   window.pkg = pkg;
 </script>`;
 
@@ -63,11 +66,11 @@ after(async () => {
   server?.close();
 });
 
-test('format cases in Chromium: checkFormat, and checkFormatMany per policy', async () => {
+for (const build of ['full', 'format']) test(`format cases in Chromium, ${build} build: checkFormat, and checkFormatMany per policy`, async () => {
   const cases = format.cases.filter((c) => !c.lookup);
   const jobs = cases.map((c) => ({ policy: policyOf(c.policy), input: materialize(c.input), options: c.options ?? null }));
-  const { one, many } = await tab.evaluate((jobs) => {
-    const { AssetIdValidator } = window.pkg;
+  const { one, many } = await tab.evaluate(({ jobs, build }) => {
+    const { AssetIdValidator } = window.builds[build];
     const one = jobs.map((j) => new AssetIdValidator(j.policy).checkFormat(j.input, j.options ?? undefined));
     // checkFormatMany over every case of one policy (cases without options), in case order.
     const byPolicy = new Map();
@@ -83,7 +86,7 @@ test('format cases in Chromium: checkFormat, and checkFormatMany per policy', as
       indexes.forEach((i, k) => { many[i] = verdicts[k]; });
     }
     return { one, many };
-  }, jobs);
+  }, { jobs, build });
   assert.equal(one.length, cases.length);
   cases.forEach((c, i) => {
     expectVerdict(c, one[i]);
@@ -116,4 +119,14 @@ test('refused policies throw code invalid_policy with the path in Chromium', asy
     assert.deepEqual([e.isError, e.code, e.path], [true, 'invalid_policy', c.path], c.name);
     assert.ok(e.message.includes(c.message), `${c.name}: ${e.message}`);
   });
+});
+
+test('the format build in Chromium has no lookup methods, and its .wasm is the one fetched', async () => {
+  const missing = await tab.evaluate(() => {
+    const v = new window.builds.format.AssetIdValidator({ schemes: [{ name: 'a', pattern: 'A\\d' }] });
+    return ['validate', 'validateMany', 'validateEntities', 'search'].filter((m) => typeof v[m] === 'undefined');
+  });
+  assert.deepEqual(missing, ['validate', 'validateMany', 'validateEntities', 'search']);
+  const fetched = await tab.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.wasm')).sort());
+  assert.deepEqual(fetched, ['/pkg/format/asset_id_bg.wasm', '/pkg/web/asset_id_bg.wasm']);
 });

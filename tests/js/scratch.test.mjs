@@ -32,6 +32,30 @@ test('the tarball ships only the built package', () => {
     const [hash] = readdirSync(base);
     assert.deepEqual(readdirSync(join(base, hash, 'js')), ['transport.js'], target);
   }
+  // The format build: no transport, nothing but the module and its bindings.
+  assert.deepEqual(readdirSync(join(dir, 'node_modules/asset-id/pkg/format')).sort(), ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json', 'verdicts.js']);
+  assert.deepEqual(readdirSync(join(dir, 'node_modules/asset-id/pkg/format-node')).sort(), ['asset_id.d.ts', 'asset_id.js', 'asset_id_bg.wasm', 'package.json']);
+});
+
+test('asset-id/format by name: import, require, and the browser entry from bytes', () => {
+  writeFileSync(
+    join(dir, 'format.mjs'),
+    `import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ready, AssetIdValidator } from 'asset-id/format';
+import * as browser from './node_modules/asset-id/js/format.js';
+const require = createRequire(import.meta.url);
+await ready();
+const cjs = require('asset-id/format');
+browser.initSync(readFileSync(require.resolve('asset-id/format/asset_id_bg.wasm')));
+for (const V of [AssetIdValidator, cjs.AssetIdValidator, browser.AssetIdValidator]) {
+  const v = new V(${policy});
+  console.log(v.checkFormat(' apm0001234').value, typeof v.validate, typeof v.search);
+}
+console.log(cjs.AssetIdValidator === AssetIdValidator, browser.AssetIdValidator !== AssetIdValidator);`,
+  );
+  const lines = execFileSync('node', ['format.mjs'], { cwd: dir, encoding: 'utf8' }).trim().split('\n');
+  assert.deepEqual(lines, ['APM0001234 undefined undefined', 'APM0001234 undefined undefined', 'APM0001234 undefined undefined', 'true true']);
 });
 
 test('import by name (ESM) works and ready() resolves', () => {
@@ -100,16 +124,48 @@ export async function main(opts: ValidateOptions): Promise<IssueCode | null> {
 }
 `,
   );
+  // The format entry's types: the format methods, and no lookup method.
+  writeFileSync(
+    join(dir, 'format-check.ts'),
+    `import { AssetIdValidator, ready, type Verdict, type EntityCheck, type Policy } from 'asset-id/format';
+type IsAny<T> = 0 extends 1 & T ? true : false;
+export async function main(policy: Policy): Promise<boolean> {
+  await ready();
+  const v = new AssetIdValidator(policy);
+  const verdict: Verdict = v.checkFormat('x', { scheme: ['a'] });
+  const many: Verdict[] = v.checkFormatMany(['x', 1]);
+  const entity: EntityCheck = v.checkEntity({});
+  const names: string[] = v.schemeNames();
+  const noAny: [IsAny<ReturnType<AssetIdValidator['checkFormat']>>, IsAny<EntityCheck['verdict']>] = [false, false];
+  // @ts-expect-error: the format build has no lookup
+  void v.validate('x');
+  // @ts-expect-error: nor search
+  void v.search('x');
+  void many; void entity; void names; void noAny;
+  return verdict.valid;
+}
+`,
+  );
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], skipLibCheck: false }, files: ['check.ts'] }),
+    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], skipLibCheck: false }, files: ['check.ts', 'format-check.ts'] }),
   );
+  // And with bundler resolution (what Backstage's app build and Vite use).
+  writeFileSync(
+    join(dir, 'tsconfig.bundler.json'),
+    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], skipLibCheck: false }, files: ['check.ts', 'format-check.ts'] }),
+  );
+  try {
+    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.bundler.json')], { cwd: dir, encoding: 'utf8' });
+  } catch (e) {
+    assert.fail(`tsc (bundler resolution): ${e.stdout}${e.stderr}`);
+  }
   try {
     execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', dir], { cwd: dir, encoding: 'utf8' });
   } catch (e) {
     assert.fail(`tsc: ${e.stdout}${e.stderr}`);
   }
-  for (const f of ['js/index.d.ts', 'pkg/web/asset_id.d.ts', 'pkg/node/asset_id.d.ts']) {
+  for (const f of ['js/index.d.ts', 'js/format.d.ts', 'pkg/web/asset_id.d.ts', 'pkg/node/asset_id.d.ts', 'pkg/format/asset_id.d.ts', 'pkg/format-node/asset_id.d.ts']) {
     const text = readFileSync(join(dir, 'node_modules/asset-id', f), 'utf8');
     assert.doesNotMatch(text, /(: |=> |<)any\b/, `${f} exposes any`);
   }

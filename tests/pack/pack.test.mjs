@@ -156,6 +156,33 @@ test('asset-id: require() and import() of the Node entry validate an ID', async 
   assert.match(web, /js\/web\.js$/);
 });
 
+test('asset-id/format: require(), import() and a bundler\'s resolution give the format build', async () => {
+  const policy = { schemes: [{ name: 'business-app', pattern: 'APM\\d{7}', normalize: ['trim', 'uppercase'] }] };
+  const cjs = req('asset-id/format');
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+    "import { ready, AssetIdValidator } from 'asset-id/format'; await ready(); const v = new AssetIdValidator({ schemes: [{ name: 'x', pattern: 'X\\\\d' }] }); console.log(JSON.stringify([v.checkFormat('X1').valid, typeof v.validate]));"],
+  { cwd: scratch, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), [true, 'undefined']);
+  const v = new cjs.AssetIdValidator(policy);
+  assert.equal(v.checkFormat(' apm0001234 ').value, 'APM0001234');
+  assert.equal(v.validate, undefined, 'no lookup in the format build');
+  // A bundler (browser conditions: no `node`) resolves the subpath to js/format.js, which imports
+  // only the format build; its .wasm is the one the subpath exports.
+  const rootDir = join(scratch, 'node_modules', 'asset-id');
+  const entry = manifests.root.exports['./format'];
+  assert.equal(entry.default, './js/format.js');
+  assert.ok(existsSync(join(rootDir, entry.types)), entry.types);
+  const code = readFileSync(join(rootDir, entry.default), 'utf8');
+  const imports = [...code.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+  assert.ok(imports.length > 0 && imports.every((i) => i.startsWith('../pkg/format/') || i === './loader.js'), imports.join(', '));
+  for (const i of imports) assert.ok(existsSync(join(rootDir, 'js', i)), i);
+  assert.equal(req.resolve('asset-id/format/asset_id_bg.wasm'), join(rootDir, 'pkg/format/asset_id_bg.wasm'));
+  // Instantiated from those bytes as a browser would (the ESM build), it validates.
+  const esm = await import(pathToFileURL(join(rootDir, entry.default)).href);
+  esm.initSync(readFileSync(join(rootDir, 'pkg/format/asset_id_bg.wasm')));
+  assert.equal(new esm.AssetIdValidator(policy).checkFormat('apm0001234').valid, true);
+});
+
 test('backend plugin: require() of the published entry gives the plugin and both backend modules', () => {
   const mod = req(PACKAGES.backend);
   assert.equal(typeof mod.default, 'object', 'default export (the plugin and both modules)');
@@ -179,7 +206,9 @@ test('frontend plugin: the entry points resolve to dist/ and import asset-id by 
   const dir = join(scratch, 'node_modules', PACKAGES.frontend, 'dist');
   const files = readdirSync(dir, { recursive: true }).filter(f => String(f).endsWith('.js')).map(String);
   const all = files.map(f => readFileSync(join(dir, f), 'utf8')).join('\n');
-  assert.match(all, /from 'asset-id'/);
+  // Only the format entry: the field and the card ship the format build's .wasm, never the full one.
+  assert.match(all, /from 'asset-id\/format'/);
+  assert.doesNotMatch(all, /from 'asset-id'/);
   assert.doesNotMatch(all, /file:/);
   // every relative import resolves inside the package's dist/
   for (const f of files) {
@@ -189,8 +218,8 @@ test('frontend plugin: the entry points resolve to dist/ and import asset-id by 
       assert.ok(target.startsWith(dir + '/') && existsSync(target), `dist/${f}: relative import ${spec} out of dist/ or missing`);
     }
   }
-  // The browser entry of asset-id (what the bundler picks) exists next to its .wasm.
+  // The browser entry of asset-id/format (what the bundler picks) exists next to its .wasm.
   const rootDir = join(scratch, 'node_modules', 'asset-id');
-  assert.ok(existsSync(join(rootDir, manifests.root.exports['.'].default)));
-  assert.ok(existsSync(join(rootDir, 'pkg/web/asset_id_bg.wasm')));
+  assert.ok(existsSync(join(rootDir, manifests.root.exports['./format'].default)));
+  assert.ok(existsSync(join(rootDir, 'pkg/format/asset_id_bg.wasm')));
 });

@@ -9,7 +9,7 @@
  * Both through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
  * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
  */
-import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id';
+import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id/format';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { AssetIdConfigError, errorMessage } from '../errors';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import type { JsonObject } from '@backstage/types';
-import type { IssueCode } from 'asset-id';
+import type { IssueCode } from 'asset-id/format';
 
 export const REPO_DIR = resolve(__dirname, '../../..');
 

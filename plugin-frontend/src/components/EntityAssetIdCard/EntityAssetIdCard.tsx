@@ -9,7 +9,7 @@ import Typography from '@material-ui/core/Typography';
 import { CopyTextButton, InfoCard, Link, Progress } from '@backstage/core-components';
 import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import type { AssetRecord, Verdict } from 'asset-id';
+import type { AssetRecord, Verdict } from 'asset-id/format';
 import { configErrorMessage, AssetIdConfigError } from '../../errors';
 import { issueText } from '../../messages';
 import type { FormatPolicy } from '../../api/AssetIdClient';

@@ -1,5 +1,5 @@
 /** What the entity card shows for a verdict: pure, no React. */
-import type { AssetRecord, IssueCode, Verdict } from 'asset-id';
+import type { AssetRecord, IssueCode, Verdict } from 'asset-id/format';
 import { asText, safeLink } from '../../messages';
 
 /** The card's states; exposed as `data-state` on the card for tests and styling. */

@@ -8,7 +8,7 @@ import Typography from '@material-ui/core/Typography';
 import Autocomplete, { type AutocompleteRenderInputParams } from '@material-ui/lab/Autocomplete';
 import { Link } from '@backstage/core-components';
 import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
-import type { AssetRecord, Verdict } from 'asset-id';
+import type { AssetRecord, Verdict } from 'asset-id/format';
 import type { ValidateAssetProps } from './schema';
 import { resolveFieldSetup, type FieldSetup } from './setup';
 import { SEARCH_DEBOUNCE_MS } from './options';

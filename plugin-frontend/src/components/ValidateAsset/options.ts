@@ -9,7 +9,7 @@
  * (`backend`, `credentials`, `processor`, `cache`; plugin-backend's BACKEND_ONLY_KEYS) is refused: the policy lives in ONE place, the backend's
  * app-config `assetId`. Other keys are rjsf's or the scaffolder's (`hideError`, `label`, ...) and left alone.
  */
-import type { Policy } from 'asset-id';
+import type { Policy } from 'asset-id/format';
 import { AssetIdConfigError } from '../../errors';
 import type { SchemeOption } from '../../api/AssetIdClient';
 

@@ -5,8 +5,8 @@
  *   on every keystroke, narrowed by `ui:options.scheme`;
  * - the lookup: `/v1/validate` on the asset-id backend plugin (through `fetchApi`), never the CMDB.
  */
-import { AssetIdValidator, ready } from 'asset-id';
-import type { Policy, Verdict } from 'asset-id';
+import { AssetIdValidator, ready } from 'asset-id/format';
+import type { Policy, Verdict } from 'asset-id/format';
 import {
   discoveryApiRef,
   fetchApiRef,

@@ -1,7 +1,7 @@
 import type { CustomFieldValidator } from '@backstage/plugin-scaffolder-react';
 import { configErrorMessage } from '../../errors';
 import { errorLines, isBlank } from '../../messages';
-import type { Verdict } from 'asset-id';
+import type { Verdict } from 'asset-id/format';
 import { apisFromHolder, resolveFieldSetup, type FieldSetup } from './setup';
 import type { ValidateAssetUiOptions } from './schema';
 
