@@ -80,7 +80,7 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff test-action pkg test-wasm test-js test-frontend test-backend test-pack test-api test-e2e
+test: bootstrap test-docs test-lint test-rust test-cli-diff test-action test-dist test-release pkg test-wasm test-js test-frontend test-backend test-pack test-api test-e2e
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -107,6 +107,33 @@ test-cli-diff: cli node
 # host on loopback) and its SHA-256 checked, else it is built.
 test-action: cli node
 	$(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
+
+## dist: the CLI release archive this machine builds, as a release tag's workflow (.github/workflows/release.yml,
+## dist-workspace.toml) builds it: Linux x86_64, static (musl), with its SHA-256, in target/distrib/
+.PHONY: dist test-dist test-release
+DIST_TARGET := x86_64-unknown-linux-musl
+DIST_ARCHIVE := target/distrib/asset-id-$(DIST_TARGET).tar.gz
+dist: bootstrap
+	dist build --artifacts=local --target $(DIST_TARGET)
+	test -s $(DIST_ARCHIVE) && test -s $(DIST_ARCHIVE).sha256
+
+# The static binary of that archive on the test repositories: checksum, layout, no dynamic loader, the example
+# systems repository's gate (tests/dist); then the action suites with it in place of target/release/asset-id,
+# the release download serving this very archive; then the YAML differential (a few hundred catalog files).
+test-dist: dist node
+	$(ON_NODE22) node --test tests/dist/dist.test.mjs
+	rm -rf target/distrib/unpacked && mkdir -p target/distrib/unpacked
+	tar -xzf $(DIST_ARCHIVE) -C target/distrib/unpacked
+	ASSET_ID_BIN=target/distrib/unpacked/asset-id-$(DIST_TARGET)/asset-id ASSET_ID_RELEASE_DIR=target/distrib \
+	  $(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
+	ASSET_ID_BIN=target/distrib/unpacked/asset-id-$(DIST_TARGET)/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
+
+## test-release: one version everywhere (crate, the three npm packages, lockfiles, changelogs), the release flow
+## (npm run version-packages on a copy), the workflows; .github/workflows/release.yml is what dist generates
+test-release: bootstrap
+	$(ON_NODE22) node scripts/versions.mjs check
+	$(ON_NODE22) node --test scripts/versions.test.mjs tests/release/workflows.test.mjs
+	dist generate --mode=ci --check
 
 # tests/common/wasm_suite.rs on both builds, in Node and headless Chromium: the format build (no
 # features: the format, catalog and policy cases), then the full build (feature `lookup`: everything,

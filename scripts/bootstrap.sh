@@ -2,6 +2,7 @@
 # Install what `make build|test|demo` needs, and only what is missing. Idempotent; safe on CI.
 #   scripts/bootstrap.sh        everything
 #   scripts/bootstrap.sh node   only the supported Node versions (.tools/node22, .tools/node24)
+#   scripts/bootstrap.sh pack   only what `make pack` needs (the publish workflow): no browser, services or dist
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1mbootstrap:\033[0m %s\n' "$*" >&2; }
@@ -68,6 +69,34 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
+root_npm() {
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/changeset ] || [ package.json -nt node_modules/.package-lock.json ]; then
+    log "installing root npm dev dependencies (binaryen's wasm-opt, typescript, playwright-core, @changesets/cli)"
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+}
+if [ "${1:-}" = pack ]; then root_npm; exit 0; fi
+
+# make dist / test-dist: the static Linux CLI archive. dist (cargo-dist) at the version dist-workspace.toml
+# pins (cargo-dist-version), the musl target, and musl-gcc (ring's C code is compiled for musl with it).
+if ! rustup target list --installed 2>/dev/null | grep -q '^x86_64-unknown-linux-musl$'; then
+  log "adding rust target x86_64-unknown-linux-musl"; rustup target add x86_64-unknown-linux-musl
+fi
+if ! command -v musl-gcc >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    log "installing musl-tools (apt; musl-gcc for the static Linux CLI)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null
+  else
+    echo "bootstrap: musl-gcc is needed for make dist (apt-get install musl-tools)" >&2; exit 2
+  fi
+fi
+want=$(sed -n 's/^cargo-dist-version = "\(.*\)"$/\1/p' dist-workspace.toml)
+have=$(dist --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing dist (cargo-dist) $want (have: ${have:-none}; ~6 min)"
+  cargo install cargo-dist --version "$want" --locked --force
+fi
+
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     log "installing chromium + chromedriver (apt)"
@@ -86,7 +115,4 @@ if [ ! -x /usr/bin/redis-server ]; then
   fi
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  log "installing root npm dev dependencies (binaryen's wasm-opt, typescript, playwright-core)"
-  npm install --no-audit --no-fund --loglevel=error
-fi
+root_npm

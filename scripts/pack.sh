@@ -56,4 +56,16 @@ pack_plugin() {
 pack_plugin plugin-frontend
 pack_plugin plugin-backend
 
+# Each tarball as the publish workflow (.github/workflows/publish.yml) hands it to `npm publish --provenance`:
+# `npm publish --dry-run` reads the tarball and its manifest and says what it would upload, as what; nothing is
+# sent. Provenance itself needs the CI's OIDC token and is only added there.
+for t in "$out"/*.tgz; do
+  want=$(tar -xzOf "$t" package/package.json | node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(`${m.name}@${m.version}`)')
+  log "npm publish --dry-run $(basename "$t") ($want)"
+  if ! npm publish --dry-run --access public "$t" > "$stage/publish.log" 2>&1; then
+    cat "$stage/publish.log" >&2; echo "pack: npm publish --dry-run refused $t" >&2; exit 1
+  fi
+  grep -qxF "+ $want" "$stage/publish.log" || { cat "$stage/publish.log" >&2; echo "pack: npm publish --dry-run did not publish $want" >&2; exit 1; }
+done
+
 ls -l "$out"/*.tgz >&2
