@@ -119,3 +119,14 @@ test('the hand-written workflows put no ${{ }} into a run: script (data goes in 
     for (const script of runs(workflow(name))) assert.doesNotMatch(script, /\$\{\{/, `${name}: ${script}`);
   }
 });
+
+test('each npm package names this repository (npm publish --provenance refuses a package.json whose repository.url differs)', () => {
+  const url = JSON.parse(read('package.json')).repository.url;
+  assert.match(url, /^https:\/\/github\.com\/[^/]+\/[^/]+$/);
+  for (const dir of ['plugin-frontend', 'plugin-backend']) {
+    const repo = JSON.parse(read(`${dir}/package.json`)).repository;
+    assert.deepEqual(repo, { type: 'git', url, directory: dir }, dir);
+  }
+  // dist's release and the action's downloads name the same repository.
+  assert.match(read('Cargo.toml'), new RegExp(`^repository = "${url.replace(/[./]/g, '\\$&')}"$`, 'm'));
+});
