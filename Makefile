@@ -173,8 +173,8 @@ api-reports: bootstrap pkg
 	$(ON_NODE22) node scripts/api-reports.mjs --update
 
 # Every entry point's public API matches its checked-in report (else: which package, the diff, `make
-# api-reports`); first that the check can fail. In `make test` after test-pack, whose tsc runs leave the
-# plugins' dist-types/ current (the check's own incremental tsc then has nothing to do).
+# api-reports`); first that the check can fail. In `make test` after the plugin suites, which install the
+# plugins (the check's ci:install is then a no-op); about 1 min on 2 cores (README, "Public API").
 test-api: bootstrap pkg
 	$(ON_NODE22) node --test scripts/api-reports.test.mjs
 	$(ON_NODE22) node scripts/api-reports.mjs

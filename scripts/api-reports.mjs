@@ -5,17 +5,17 @@
 //
 //   node scripts/api-reports.mjs            check: exit 1 when a report differs from the declarations (`make test-api`)
 //   node scripts/api-reports.mjs --update   write the reports (`make api-reports`)
-//   ... [--no-tsc] [<package dir>...]      only these packages (default: PACKAGES); --no-tsc uses dist-types/ as it is
+//   ... [--no-tsc] [<package dir>...]      only these packages (default: PACKAGES); --no-tsc: the package's dist-types/ as it is
 //
 // The entry points are read from each package.json: every `exports` subpath with types (the `types` condition,
 // a .d.ts, or a .ts source), else `types`. Subpaths with the same declarations share one report (`./web` is
 // `.`), and a subpath added to `exports` gets its report without any change here. The declarations are the
 // ones the package ships: the root package's hand-written js/*.d.ts (over pkg/*/asset_id.d.ts, which `make pkg`
-// generates); for a package whose exports are TypeScript sources (the Backstage packages) the `tsc`
-// declarations in dist-types/ that `backstage-cli package build` bundles: this script runs the package's own
-// `tsc` first (incremental: nothing to do when `make test` has just built it).
+// generates); for a package whose exports are TypeScript sources (the Backstage packages), what its own
+// `tsc -p .` emits (the dist-types/ that `backstage-cli package build` bundles), built afresh here (see
+// buildDeclarations).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -117,19 +117,24 @@ function run(cmd, args, cwd) {
 
 /**
  * tsc-emitted declarations for a package whose exports are TypeScript sources: its own install (ci:install,
- * a no-op when up to date) and `tsc -p .` (incremental: it re-emits what changed since its last run).
+ * a no-op when up to date), then its `tsc -p .` in full (not incremental) into a scratch folder's dist-types/,
+ * beside a link to the package's node_modules/ (its dependencies resolve from there; API Extractor reads
+ * files under a node_modules/ as other packages', so the scratch folder is not inside one).
+ *
+ * Why not the package's own dist-types/: tsc prints an inferred type (a zod schema's options, say) with its
+ * properties in the order the checker created them, and an incremental run that re-emits only some files can
+ * print another order than a full build; a full build prints the same text every time.
  */
-function buildDeclarations(dir, entries) {
+function buildDeclarations(dir, scratch) {
   run('npm', ['run', '--silent', 'ci:install'], dir);
-  // An incremental tsc does not re-emit a declaration file that was deleted: without all of them, build afresh.
-  if (entries.some(e => !existsSync(join(dir, e.declarations))) && existsSync(join(dir, 'dist-types'))) {
-    for (const f of readdirSync(join(dir, 'dist-types')).filter(f => f.endsWith('.tsbuildinfo'))) rmSync(join(dir, 'dist-types', f));
-  }
-  run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.'], dir);
+  mkdirSync(scratch);
+  symlinkSync(join(dir, 'node_modules'), join(scratch, 'node_modules'), 'dir');
+  run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.', '--incremental', 'false', '--outDir', join(scratch, 'dist-types')], dir);
+  return scratch;
 }
 
-function configFor(dir, entry, tempFolder) {
-  const declarations = join(dir, entry.declarations);
+function configFor(dir, declRoot, entry, tempFolder) {
+  const declarations = join(declRoot, entry.declarations);
   let compilerOptions = DTS_COMPILER_OPTIONS;
   let base = {};
   if (entry.fromSource) {
@@ -138,7 +143,7 @@ function configFor(dir, entry, tempFolder) {
     compilerOptions = { skipLibCheck: true, noEmit: true, incremental: false };
   }
   return {
-    projectFolder: dir,
+    projectFolder: declRoot,
     mainEntryPointFilePath: declarations,
     bundledPackages: [],
     newlineKind: 'lf',
@@ -184,21 +189,25 @@ export function reportPackage(dir, { update = false, tsc = true, quiet = false }
   const label = relative(ROOT, dir) || '.';
   const { name, entries } = entryPoints(dir);
   const { Extractor, ExtractorConfig } = loadExtractor();
-  if (tsc && entries.some(e => e.fromSource)) buildDeclarations(dir, entries);
   const temp = mkdtempSync(join(tmpdir(), 'asset-id-api-'));
   const problems = [];
   const say = (...a) => quiet || console.log(...a);
   try {
+    // Where the declarations are: the package itself, or (for TypeScript sources) a fresh tsc output.
+    let declRoot = dir;
+    if (tsc && entries.some(e => e.fromSource)) {
+      declRoot = buildDeclarations(dir, join(temp, 'declarations'));
+    }
     for (const entry of entries) {
       const subpaths = entry.subpaths.map(s => (s === '.' ? name : `${name}/${s.replace(/^\.\//, '')}`)).join(', ');
       const reportPath = join(dir, entry.report);
       const shown = join(label, entry.report);
-      if (!existsSync(join(dir, entry.declarations))) {
+      if (!existsSync(join(declRoot, entry.declarations))) {
         problems.push(`${label}: ${entry.declarations} (the types of ${subpaths}) is missing${entry.fromSource ? ' (tsc did not emit it)' : ' (run make pkg)'}`);
         continue;
       }
       const config = ExtractorConfig.prepare({
-        configObject: configFor(dir, entry, temp),
+        configObject: configFor(dir, declRoot, entry, temp),
         configObjectFullPath: join(dir, 'api-extractor.json'),
         packageJsonFullPath: join(dir, 'package.json'),
       });
@@ -211,7 +220,7 @@ export function reportPackage(dir, { update = false, tsc = true, quiet = false }
           localBuild: false,
           showVerboseMessages: false,
           messageCallback: m => {
-            if (m.logLevel === 'error') errors.push(m.formatMessageWithLocation(dir));
+            if (m.logLevel === 'error') errors.push(m.formatMessageWithLocation(declRoot));
             m.handled = true;
           },
         });

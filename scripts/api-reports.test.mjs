@@ -4,7 +4,7 @@
 // Needs the root package built (`make pkg`: js/*.d.ts re-export pkg/*/asset_id.d.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -169,6 +169,49 @@ describe('a scratch package: the check fails when the API changes and the report
       assert.match(r.stderr, /^\+export function verify\(/m);
     } finally {
       writeFileSync(join(dir, 'index.d.ts'), original);
+    }
+  });
+});
+
+describe('a package exporting TypeScript sources (as the Backstage packages do): its own tsc, then the report', () => {
+  const dir = pkgDir('ts-pkg', {
+    name: '@scope/ts-pkg',
+    exports: { '.': './src/index.ts', './package.json': './package.json' },
+    scripts: { 'ci:install': 'node -e ""' },
+  }, {
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: {
+        outDir: 'dist-types', rootDir: '.', declaration: true, emitDeclarationOnly: true, strict: true,
+        module: 'nodenext', moduleResolution: 'nodenext', incremental: true, types: [],
+      },
+      include: ['src'],
+    }),
+    'src/index.ts': "export { helper } from './helper.js';\nexport const limits = { max: 64, unit: 'chars' };\n",
+    'src/helper.ts': 'export function helper(x: number): string {\n  return String(x);\n}\n',
+  });
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), join(dir, 'node_modules', '.bin', 'tsc'));
+
+  test('the report holds the declarations tsc emits (inferred types included), its own modules inlined', () => {
+    assert.deepEqual(reportPackage(dir, { quiet: true, update: true }), []);
+    const report = readFileSync(join(dir, 'report.api.md'), 'utf8');
+    assert.match(report, /export function helper\(x: number\): string;/);
+    assert.match(report, /export const limits: \{\s+max: number;\s+unit: string;\s+\};/);
+    assert.doesNotMatch(report, /from '\.\//, 'the package\'s own modules are part of its API, not imports');
+    // Built in a scratch folder: the package's dist-types/ (an incremental build's) is not touched.
+    assert.equal(existsSync(join(dir, 'dist-types')), false);
+  });
+
+  test('a changed source signature fails', () => {
+    const f = join(dir, 'src', 'helper.ts');
+    const original = readFileSync(f, 'utf8');
+    writeFileSync(f, original.replace('x: number', 'x: number, radix = 10').replace('String(x)', 'x.toString(radix)'));
+    try {
+      const problems = reportPackage(dir, { quiet: true });
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0], /^\+export function helper\(x: number, radix\?: number\): string;$/m);
+    } finally {
+      writeFileSync(f, original);
     }
   });
 });
