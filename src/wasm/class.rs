@@ -6,14 +6,13 @@
 //! `checkManyPacked`): one path, the one every caller takes; their types are in `types`.
 
 use super::codec;
-use super::convert::{
-    js_error, names, own, policy_error, scheme_option, scheme_value, to_js, type_name,
-};
+use super::convert::{js_error, names, own, policy_error, scheme_option, scheme_value, type_name};
 #[cfg(feature = "lookup")]
 use super::lookup::Scheduler;
 use super::types::*;
 use crate::catalog::{Entity, EntityCheck};
 use crate::validator::{Input, Validator};
+use crate::verdict::{Issue, Verdict};
 use js_sys::{Array, Object, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -122,22 +121,57 @@ impl AssetIdValidator {
     }
 }
 
-/// An `EntityCheck` as a JS object, built from the verdict's own JSON (no second serializer).
+/// An `EntityCheck` as a JS object, field by field.
 #[inline(never)]
 pub(super) fn entity_js(c: &EntityCheck) -> JsValue {
     let out = Object::new();
-    let text = |s: Option<&str>| s.map_or(JsValue::NULL, JsValue::from_str);
-    let verdict = c.verdict.as_ref().map_or(JsValue::NULL, to_js);
-    for (key, value) in [
-        ("checked", JsValue::from_bool(c.checked)),
-        ("value", text(c.value())),
-        ("issues", to_js(&c.issues())),
-        ("verdict", verdict),
-        ("status", text(c.status())),
-    ] {
-        let _ = Reflect::set(&out, &JsValue::from_str(key), &value);
+    let verdict = c.verdict.as_ref().map_or(JsValue::NULL, verdict_js);
+    set(&out, "checked", JsValue::from_bool(c.checked));
+    set(&out, "value", text(c.value()));
+    set(&out, "issues", issues_js(c.issues()));
+    set(&out, "verdict", verdict);
+    set(&out, "status", text(c.status()));
+    out.into()
+}
+
+/// A `Verdict` as a JS object, field by field: the format build carries no JSON serializer
+/// (4.5 KiB gzip). A looked-up record (the full build) is JSON, since its fields are any JSON.
+pub(super) fn verdict_js(v: &Verdict) -> JsValue {
+    let out = Object::new();
+    set(&out, "input", text(v.input.as_deref()));
+    set(&out, "valid", JsValue::from_bool(v.valid));
+    set(&out, "value", text(v.value.as_deref()));
+    set(&out, "scheme", text(v.scheme.as_deref()));
+    set(&out, "issues", issues_js(&v.issues));
+    #[cfg(feature = "lookup")]
+    if let Some(record) = &v.record {
+        let record = record.as_ref().map_or(JsValue::NULL, super::convert::to_js);
+        set(&out, "record", record);
     }
     out.into()
+}
+
+fn issues_js(issues: &[Issue]) -> JsValue {
+    let out = Array::new();
+    for i in issues {
+        let issue = Object::new();
+        set(&issue, "code", JsValue::from_str(i.code.code()));
+        set(&issue, "severity", JsValue::from_str(i.severity.as_str()));
+        set(&issue, "message", JsValue::from_str(&i.message));
+        if let Some(hint) = &i.hint {
+            set(&issue, "hint", JsValue::from_str(hint));
+        }
+        out.push(&issue);
+    }
+    out.into()
+}
+
+fn text(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+fn set(obj: &Object, key: &str, value: JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
 }
 
 /// The catalog rules for one JS entity.

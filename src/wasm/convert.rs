@@ -41,6 +41,8 @@ pub(super) fn policy_error(message: &str) -> JsValue {
     })
 }
 
+/// Plain data as a JS value through JSON (the full build: verdicts with records, search results).
+#[cfg(feature = "lookup")]
 pub(super) fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
     // One JSON.parse is much cheaper than building the object field by field across the boundary.
     match serde_json::to_string(v) {
