@@ -174,7 +174,7 @@ api-reports: bootstrap pkg
 
 # Every entry point's public API matches its checked-in report (else: which package, the diff, `make
 # api-reports`); first that the check can fail. In `make test` after the plugin suites, which install the
-# plugins (the check's ci:install then has nothing to install); about 80 s on 2 cores (README, "Public API").
+# plugins (the check's ci:install then has nothing to install); about 45 s on 2 cores (README, "Public API").
 test-api: bootstrap pkg
 	$(ON_NODE22) node --test scripts/api-reports.test.mjs
 	$(ON_NODE22) node scripts/api-reports.mjs

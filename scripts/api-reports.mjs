@@ -14,7 +14,7 @@
 // generates); for a package whose exports are TypeScript sources (the Backstage packages), what its own
 // `tsc -p .` emits (the dist-types/ that `backstage-cli package build` bundles), built afresh here (see
 // buildDeclarations).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -116,21 +116,35 @@ function run(cmd, args, cwd) {
 }
 
 /**
- * tsc-emitted declarations for a package whose exports are TypeScript sources: its own install (ci:install,
- * a no-op when up to date), then its `tsc -p .` in full (not incremental) into a scratch folder's dist-types/,
- * beside a link to the package's node_modules/ (its dependencies resolve from there; API Extractor reads
- * files under a node_modules/ as other packages', so the scratch folder is not inside one).
+ * A package whose exports are TypeScript sources is installed (its ci:install, a no-op when up to date), then
+ * its `tsc -p .` runs in full (not incremental) into a scratch folder's dist-types/, beside a link to the
+ * package's node_modules/ (its dependencies resolve from there; API Extractor reads files under a
+ * node_modules/ as other packages', so the scratch folder is not inside one).
  *
  * Why not the package's own dist-types/: tsc prints an inferred type (a zod schema's options, say) with its
  * properties in the order the checker created them, and an incremental run that re-emits only some files can
  * print another order than a full build; a full build prints the same text every time.
  */
-function buildDeclarations(dir, scratch) {
+function installPackage(dir) {
   run('npm', ['run', '--silent', 'ci:install'], dir);
-  mkdirSync(scratch);
+}
+
+async function emitDeclarations(dir, scratch) {
+  mkdirSync(scratch, { recursive: true });
   symlinkSync(join(dir, 'node_modules'), join(scratch, 'node_modules'), 'dir');
-  run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.', '--incremental', 'false', '--outDir', join(scratch, 'dist-types')], dir);
+  const args = ['-p', '.', '--incremental', 'false', '--outDir', join(scratch, 'dist-types')];
+  const code = await new Promise(done => {
+    const child = spawn(join(dir, 'node_modules', '.bin', 'tsc'), args, { cwd: dir, stdio: 'inherit' });
+    child.on('error', () => done('not started'));
+    child.on('exit', (c, signal) => done(c ?? signal));
+  });
+  if (code !== 0) throw new Error(`${relative(ROOT, dir) || '.'}: tsc ${args.join(' ')} failed (exit ${code})`);
   return scratch;
+}
+
+/** Whether the package's declarations are tsc's (its exports are TypeScript sources). */
+export function needsTsc(dir) {
+  return entryPoints(dir).entries.some(e => e.fromSource);
 }
 
 function configFor(dir, declRoot, entry, tempFolder) {
@@ -184,7 +198,7 @@ function diff(a, b) {
  * Checks (or, with update, writes) the reports of the package in `dir`. Returns the problems found, each a
  * message naming the package, the report and the command that updates it; [] when the reports match.
  */
-export function reportPackage(dir, { update = false, tsc = true, quiet = false } = {}) {
+export async function reportPackage(dir, { update = false, tsc = true, quiet = false, declarations } = {}) {
   dir = resolve(dir);
   const label = relative(ROOT, dir) || '.';
   const { name, entries } = entryPoints(dir);
@@ -193,10 +207,12 @@ export function reportPackage(dir, { update = false, tsc = true, quiet = false }
   const problems = [];
   const say = (...a) => quiet || console.log(...a);
   try {
-    // Where the declarations are: the package itself, or (for TypeScript sources) a fresh tsc output.
-    let declRoot = dir;
-    if (tsc && entries.some(e => e.fromSource)) {
-      declRoot = buildDeclarations(dir, join(temp, 'declarations'));
+    // Where the declarations are: the package itself, or (for TypeScript sources) a fresh tsc output, made
+    // here unless the caller made it (`declarations`: the folder holding that dist-types/).
+    let declRoot = declarations ?? dir;
+    if (!declarations && tsc && entries.some(e => e.fromSource)) {
+      installPackage(dir);
+      declRoot = await emitDeclarations(dir, join(temp, 'declarations'));
     }
     for (const entry of entries) {
       const subpaths = entry.subpaths.map(s => (s === '.' ? name : `${name}/${s.replace(/^\.\//, '')}`)).join(', ');
@@ -271,15 +287,38 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`api-reports: unknown option ${unknown.join(' ')} (usage: api-reports.mjs [--update] [--no-tsc] [<package dir>...])`);
     process.exit(2);
   }
-  const dirs = args.filter(a => !a.startsWith('--'));
+  const dirs = (args.some(a => !a.startsWith('--')) ? args.filter(a => !a.startsWith('--')) : PACKAGES.map(p => join(ROOT, p))).map(d => resolve(d));
   const problems = [];
   const started = Date.now();
-  for (const d of dirs.length ? dirs : PACKAGES.map(p => join(ROOT, p))) {
-    try {
-      problems.push(...reportPackage(d, { update, tsc }));
-    } catch (error) {
-      problems.push(error.message);
+  // The packages' tsc runs first, side by side (installs one after the other), then API Extractor on each.
+  const scratch = mkdtempSync(join(tmpdir(), 'asset-id-api-decl-'));
+  const declarations = new Map();
+  try {
+    const built = [];
+    for (const [i, d] of dirs.entries()) {
+      try {
+        if (!tsc || !needsTsc(d)) continue;
+        installPackage(d);
+        built.push(emitDeclarations(d, join(scratch, String(i))).then(root => declarations.set(d, root)));
+      } catch (error) {
+        declarations.set(d, error);
+      }
     }
+    for (const r of await Promise.allSettled(built)) if (r.status === 'rejected') problems.push(r.reason.message);
+    for (const d of dirs) {
+      if (declarations.get(d) instanceof Error) {
+        problems.push(declarations.get(d).message);
+        continue;
+      }
+      if (tsc && !declarations.has(d) && needsTsc(d)) continue; // its tsc failed (reported above)
+      try {
+        problems.push(...(await reportPackage(d, { update, tsc, declarations: declarations.get(d) })));
+      } catch (error) {
+        problems.push(error.message);
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (problems.length) {

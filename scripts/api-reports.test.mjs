@@ -28,7 +28,7 @@ function pkgDir(name, pkg, files) {
 }
 
 describe('entry points from package.json', () => {
-  test('exports: types conditions, .d.ts and .ts targets; shared declarations share a report; no-type targets are skipped', () => {
+  test('exports: types conditions, .d.ts and .ts targets; shared declarations share a report; no-type targets are skipped', async () => {
     const dir = pkgDir('entries', {
       name: '@scope/entries',
       exports: {
@@ -52,19 +52,19 @@ describe('entry points from package.json', () => {
     );
   });
 
-  test('no exports: the types field (a TS source means tsc declarations in dist-types/)', () => {
+  test('no exports: the types field (a TS source means tsc declarations in dist-types/)', async () => {
     const dir = pkgDir('types-only', { name: 'types-only', types: 'src/index.ts' }, {});
     assert.deepEqual(entryPoints(dir).entries, [
       { subpaths: ['.'], declarations: join('dist-types', 'src', 'index.d.ts'), fromSource: true, report: 'report.api.md' },
     ]);
   });
 
-  test('refused: subpath patterns, and a package without types', () => {
+  test('refused: subpath patterns, and a package without types', async () => {
     assert.throws(() => entryPoints(pkgDir('pattern', { name: 'p', exports: { './*': { types: './x/*.d.ts' } } }, {})), /pattern \.\/\* is not supported/);
     assert.throws(() => entryPoints(pkgDir('untyped', { name: 'u', main: 'index.js' }, {})), /declares no types/);
   });
 
-  test('the repository packages: every typed export has a report name', () => {
+  test('the repository packages: every typed export has a report name', async () => {
     const root = entryPoints(ROOT).entries;
     assert.deepEqual(root.find(e => e.report === 'report.api.md').subpaths, ['.', './web']);
     assert.ok(root.some(e => e.report === 'report-format.api.md'), 'asset-id/format has its own report');
@@ -83,19 +83,19 @@ describe('a scratch package: the check fails when the API changes and the report
   });
   const quiet = { quiet: true };
 
-  test('--update writes the report; the check then passes', () => {
-    assert.deepEqual(reportPackage(dir, { ...quiet, update: true }), []);
+  test('--update writes the report; the check then passes', async () => {
+    assert.deepEqual(await reportPackage(dir, { ...quiet, update: true }), []);
     const report = readFileSync(join(dir, 'report.api.md'), 'utf8');
     assert.match(report, /API Report File for "scratch-pkg"/);
     assert.match(report, /export function check\(id: string, options\?: Options\): boolean;/);
-    assert.deepEqual(reportPackage(dir, quiet), []);
+    assert.deepEqual(await reportPackage(dir, quiet), []);
   });
 
-  test('a changed export signature fails, naming the package, the report and the command, with the diff', () => {
+  test('a changed export signature fails, naming the package, the report and the command, with the diff', async () => {
     const original = readFileSync(join(dir, 'index.d.ts'), 'utf8');
     writeFileSync(join(dir, 'index.d.ts'), original.replace('id: string', 'id: string | number'));
     try {
-      const problems = reportPackage(dir, quiet);
+      const problems = await reportPackage(dir, quiet);
       assert.equal(problems.length, 1);
       assert.match(problems[0], /the public API of scratch-pkg differs from .*scratch-pkg\/report\.api\.md/);
       assert.ok(problems[0].includes(`Run \`${UPDATE_COMMAND}\``), problems[0]);
@@ -106,48 +106,48 @@ describe('a scratch package: the check fails when the API changes and the report
     } finally {
       writeFileSync(join(dir, 'index.d.ts'), original);
     }
-    assert.deepEqual(reportPackage(dir, quiet), []);
+    assert.deepEqual(await reportPackage(dir, quiet), []);
   });
 
-  test('a changed member of an exported interface fails; a comment-only change does not', () => {
+  test('a changed member of an exported interface fails; a comment-only change does not', async () => {
     const original = readFileSync(join(dir, 'index.d.ts'), 'utf8');
     try {
       writeFileSync(join(dir, 'index.d.ts'), original.replace('limit: number;', 'limit?: number;'));
-      assert.match(reportPackage(dir, quiet).join('\n'), /^\+ {4}limit\?: number;$/m);
+      assert.match((await reportPackage(dir, quiet)).join('\n'), /^\+ {4}limit\?: number;$/m);
       writeFileSync(join(dir, 'index.d.ts'), `// a comment\n${original}`);
-      assert.deepEqual(reportPackage(dir, quiet), []);
+      assert.deepEqual(await reportPackage(dir, quiet), []);
     } finally {
       writeFileSync(join(dir, 'index.d.ts'), original);
     }
   });
 
-  test('a new typed subpath without a report fails; a removed one leaves a stale report that fails; --update fixes both', () => {
+  test('a new typed subpath without a report fails; a removed one leaves a stale report that fails; --update fixes both', async () => {
     const pj = join(dir, 'package.json');
     const original = readFileSync(pj, 'utf8');
     const pkg = JSON.parse(original);
     pkg.exports['./extra'] = { types: './extra.d.ts', default: './extra.js' };
     writeFileSync(pj, JSON.stringify(pkg));
     writeFileSync(join(dir, 'extra.d.ts'), 'export declare const extra: 1;\n');
-    const missing = reportPackage(dir, quiet);
+    const missing = await reportPackage(dir, quiet);
     assert.equal(missing.length, 1);
     assert.match(missing[0], /the public API of scratch-pkg\/extra differs from .*report-extra\.api\.md[\s\S]*no report is checked in/);
-    assert.deepEqual(reportPackage(dir, { ...quiet, update: true }), []);
+    assert.deepEqual(await reportPackage(dir, { ...quiet, update: true }), []);
     assert.ok(existsSync(join(dir, 'report-extra.api.md')));
 
     writeFileSync(pj, original);
-    const stale = reportPackage(dir, quiet);
+    const stale = await reportPackage(dir, quiet);
     assert.equal(stale.length, 1);
     assert.match(stale[0], /report-extra\.api\.md reports an entry point package\.json no longer has/);
-    assert.deepEqual(reportPackage(dir, { ...quiet, update: true }), []);
+    assert.deepEqual(await reportPackage(dir, { ...quiet, update: true }), []);
     assert.deepEqual(readdirSync(dir).filter(f => f.endsWith('.api.md')), ['report.api.md']);
   });
 
-  test('declarations that do not compile fail, and --update leaves the report alone', () => {
+  test('declarations that do not compile fail, and --update leaves the report alone', async () => {
     const before = readFileSync(join(dir, 'report.api.md'), 'utf8');
     const original = readFileSync(join(dir, 'index.d.ts'), 'utf8');
     writeFileSync(join(dir, 'index.d.ts'), `${original}export declare function broken(): Missing;\n`);
     try {
-      const problems = reportPackage(dir, { ...quiet, update: true });
+      const problems = await reportPackage(dir, { ...quiet, update: true });
       assert.equal(problems.length, 1);
       assert.match(problems[0], /API Extractor failed on index\.d\.ts[\s\S]*Missing/);
       assert.equal(readFileSync(join(dir, 'report.api.md'), 'utf8'), before);
@@ -156,7 +156,7 @@ describe('a scratch package: the check fails when the API changes and the report
     }
   });
 
-  test('the command exits 1 with the message on stderr, 0 when the reports match', () => {
+  test('the command exits 1 with the message on stderr, 0 when the reports match', async () => {
     const fail = () => spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
     assert.equal(fail().status, 0);
     const original = readFileSync(join(dir, 'index.d.ts'), 'utf8');
@@ -192,8 +192,8 @@ describe('a package exporting TypeScript sources (as the Backstage packages do):
   mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), join(dir, 'node_modules', '.bin', 'tsc'));
 
-  test('the report holds the declarations tsc emits (inferred types included), its own modules inlined', () => {
-    assert.deepEqual(reportPackage(dir, { quiet: true, update: true }), []);
+  test('the report holds the declarations tsc emits (inferred types included), its own modules inlined', async () => {
+    assert.deepEqual(await reportPackage(dir, { quiet: true, update: true }), []);
     const report = readFileSync(join(dir, 'report.api.md'), 'utf8');
     assert.match(report, /export function helper\(x: number\): string;/);
     assert.match(report, /export const limits: \{\s+max: number;\s+unit: string;\s+\};/);
@@ -202,12 +202,12 @@ describe('a package exporting TypeScript sources (as the Backstage packages do):
     assert.equal(existsSync(join(dir, 'dist-types')), false);
   });
 
-  test('a changed source signature fails', () => {
+  test('a changed source signature fails', async () => {
     const f = join(dir, 'src', 'helper.ts');
     const original = readFileSync(f, 'utf8');
     writeFileSync(f, original.replace('x: number', 'x: number, radix = 10').replace('String(x)', 'x.toString(radix)'));
     try {
-      const problems = reportPackage(dir, { quiet: true });
+      const problems = await reportPackage(dir, { quiet: true });
       assert.equal(problems.length, 1, problems.join('\n'));
       assert.match(problems[0], /^\+export function helper\(x: number, radix\?: number\): string;$/m);
     } finally {
@@ -235,10 +235,10 @@ describe('the root package asset-id: its checked-in reports catch a changed decl
     return () => writeFileSync(join(copy, f), text);
   };
 
-  test('an export removed from js/index.d.ts fails on report.api.md', () => {
+  test('an export removed from js/index.d.ts fails on report.api.md', async () => {
     const undo = edit('js/index.d.ts', 'export function initSync(', 'declare function initSync(');
     try {
-      const problems = reportPackage(copy, quiet);
+      const problems = await reportPackage(copy, quiet);
       assert.equal(problems.length, 1, problems.join('\n'));
       assert.match(problems[0], /the public API of asset-id, asset-id\/web differs from .*report\.api\.md/);
       assert.match(problems[0], /^-export function initSync\(/m);
@@ -247,10 +247,10 @@ describe('the root package asset-id: its checked-in reports catch a changed decl
     }
   });
 
-  test('a method changed in the generated pkg/format/asset_id.d.ts fails on report-format.api.md', () => {
+  test('a method changed in the generated pkg/format/asset_id.d.ts fails on report-format.api.md', async () => {
     const undo = edit('pkg/format/asset_id.d.ts', 'checkEntity(', 'checkEntityRenamed(');
     try {
-      const problems = reportPackage(copy, quiet);
+      const problems = await reportPackage(copy, quiet);
       assert.equal(problems.length, 1, problems.join('\n'));
       assert.match(problems[0], /the public API of asset-id\/format differs from .*report-format\.api\.md/);
       assert.match(problems[0], /^\+ +checkEntityRenamed\(/m);
