@@ -1,11 +1,14 @@
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
+import { registerAssetIdActions } from './actions/registry';
 import { assetIdServiceRef } from './service/AssetIdService';
 import { createRouter } from './service/router';
 
 /**
- * The asset-id backend plugin: `GET /api/asset-id/v1/policy` and `POST /api/asset-id/v1/validate`, on the
- * backend's shared asset-id service (the same validator, CMDB client and cache as the scaffolder action and the
- * catalog processor).
+ * The asset-id backend plugin: `GET /api/asset-id/v1/policy`, `POST /api/asset-id/v1/validate` and `/v1/search`,
+ * and the actions `asset-id:validate-asset-ids` and `asset-id:search-assets` in Backstage's actions registry (for
+ * templates and MCP clients), on the backend's shared asset-id service (the same validator, CMDB client and cache
+ * as the scaffolder action and the catalog processor).
  */
 export const assetIdPlugin = createBackendPlugin({
   pluginId: 'asset-id',
@@ -15,9 +18,13 @@ export const assetIdPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         assetId: assetIdServiceRef,
+        auth: coreServices.auth,
+        actionsRegistry: actionsRegistryServiceRef,
       },
-      async init({ httpRouter, httpAuth, assetId }) {
+      async init({ httpRouter, httpAuth, assetId, auth, actionsRegistry }) {
         httpRouter.use(await createRouter({ assetId, httpAuth }));
+        // asset-id:validate-asset-ids and asset-id:search-assets (actions/registry.ts)
+        registerAssetIdActions({ actionsRegistry, assetId, auth });
       },
     });
   },

@@ -9,7 +9,7 @@
  * redirect target or the token endpoint's error text. Callers read that the CMDB could not answer; the verdict
  * cache logs the reason (once a minute per reason).
  */
-import type { Issue, Policy } from 'asset-id';
+import type { AssetRecord, Issue, Policy } from 'asset-id';
 import type { AssetIdVerdict } from './verdictCache';
 
 export function listedFields(policy: Policy): ReadonlySet<string> {
@@ -22,6 +22,19 @@ export function listedFields(policy: Policy): ReadonlySet<string> {
     return new Set(lookup.registry.records.flatMap(r => Object.keys(r)));
   }
   return new Set();
+}
+
+/**
+ * The fields a search result (`POST /v1/search`, the action `asset-id:search-assets`) shows: the listed ones and
+ * the fields searched (`lookup.search.fields`, which the policy lists too).
+ */
+export function searchListedFields(policy: Policy): ReadonlySet<string> {
+  return new Set([...listedFields(policy), ...(policy.lookup?.search?.fields ?? [])]);
+}
+
+/** A search result's record as a caller sees it: `fields` limited to `listed` (see `searchListedFields`). */
+export function publicRecord(record: AssetRecord, listed: ReadonlySet<string>): AssetRecord {
+  return { ...record, fields: Object.fromEntries(Object.entries(record.fields ?? {}).filter(([key]) => listed.has(key))) };
 }
 
 /** What a caller reads instead of a lookup failure's reason. */
