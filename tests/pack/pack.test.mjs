@@ -223,3 +223,18 @@ test('frontend plugin: the entry points resolve to dist/ and import asset-id by 
   assert.ok(existsSync(join(rootDir, manifests.root.exports['./format'].default)));
   assert.ok(existsSync(join(rootDir, 'pkg/format/asset_id_bg.wasm')));
 });
+
+// A release publishes these tarballs with `npm publish --provenance` (.github/workflows/publish.yml): the registry
+// refuses a package whose repository.url is not the repository that built it, and the three share one version
+// (a fixed Changesets group, scripts/versions.mjs) with the crate.
+test('publishable as one release: one repository, one version, the crate\'s', () => {
+  const cargo = readFileSync(join(repo, 'Cargo.toml'), 'utf8');
+  const crate = /^\[package\][^[]*?^version = "([^"]+)"$/ms.exec(cargo)[1];
+  const url = /^repository = "([^"]+)"$/m.exec(cargo)[1];
+  for (const [key, m] of Object.entries(manifests)) {
+    assert.equal(m.version, crate, `${PACKAGES[key]}: version ${m.version}, the crate ${crate}`);
+    assert.equal(m.repository?.url, url, `${PACKAGES[key]}: repository.url`);
+    if (key !== 'root') assert.equal(m.repository.directory, key === 'frontend' ? 'plugin-frontend' : 'plugin-backend');
+    if (key !== 'root') assert.equal(m.dependencies['asset-id'], `^${crate}`);
+  }
+});
