@@ -134,6 +134,7 @@ test-release: bootstrap
 	$(ON_NODE22) node scripts/versions.mjs check
 	$(ON_NODE22) node --test scripts/versions.test.mjs tests/release/workflows.test.mjs
 	dist generate --mode=ci --check
+	scripts/bootstrap.sh pack   # the publish workflow's install step (here a no-op after the full bootstrap)
 
 # tests/common/wasm_suite.rs on both builds, in Node and headless Chromium: the format build (no
 # features: the format, catalog and policy cases), then the full build (feature `lookup`: everything,

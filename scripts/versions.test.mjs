@@ -2,7 +2,7 @@
 // maintainer runs (`npm run version-packages`: Changesets' `changeset version`, then `versions.mjs sync`) on a
 // scratch copy: every package gets the new version and a changelog entry, the crate follows, the check passes.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,4 +117,14 @@ test('npm run version-packages: Changesets bumps the fixed group and writes chan
   assert.match(readFileSync(join(d, 'plugin-backend', 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${next}\\n\\n### Minor Changes\\n\\n- A new backend option\\.`, 'm'));
   assert.match(readFileSync(join(d, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${next}$`, 'm'));
   assert.equal(JSON.parse(readFileSync(join(d, 'plugin-frontend', 'package.json'), 'utf8')).dependencies['asset-id'], `^${next}`);
+});
+
+test('the tag command (publish.yml\'s first check) exits 0 only for v<version>', () => {
+  const cli = ref => spawnSync(process.execPath, [join(REPO, 'scripts', 'versions.mjs'), 'tag', ref], { encoding: 'utf8' });
+  assert.equal(cli(`refs/tags/v${version}`).status, 0);
+  for (const ref of [`refs/tags/v${version}.1`, 'refs/heads/main', `${version}`]) {
+    const r = cli(ref);
+    assert.equal(r.status, 1, ref);
+    assert.match(r.stderr, new RegExp(`is not this version's release tag \\(v${version.replace(/\./g, '\\.')}\\)`));
+  }
 });
