@@ -15,6 +15,16 @@ const CODES = [
 const KIND = 0xffffff00;
 const KINDS = { number: 1, boolean: 2, object: 3, bigint: 5, symbol: 6, function: 7 };
 const one = new Uint32Array(1);
+// The joined text goes to WASM as UTF-8 bytes written by the native encoder into one reused
+// buffer (wasm-bindgen would copy a string argument character by character in JS: 16% of
+// checkFormatMany's time on valid IDs, docs/performance.md). Lone surrogates become U+FFFD, as
+// they would through wasm-bindgen.
+const encoder = new TextEncoder();
+let bytes = new Uint8Array(1024);
+function utf8(s) {
+  if (bytes.length < s.length * 3) bytes = new Uint8Array(s.length * 3);
+  return bytes.subarray(0, encoder.encodeInto(s, bytes).written);
+}
 const kindOf = (x) => (x == null ? 0 : Array.isArray(x) ? 4 : KINDS[typeof x]);
 
 let t = '';
@@ -88,7 +98,7 @@ function install(AssetIdValidator) {
     const scheme = schemeOf(options);
     const str = typeof value === 'string';
     one[0] = str ? value.length : KIND + kindOf(value);
-    t = this.checkManyPacked(str ? value : '', one, scheme);
+    t = this.checkManyPacked(utf8(str ? value : ''), one, scheme);
     p = 0;
     const c = constantsOf(this);
     return verdict(str ? value : null, c.names, c.expected);
@@ -97,7 +107,7 @@ function install(AssetIdValidator) {
     const scheme = schemeOf(options);
     if (!Array.isArray(values)) {
       // A bad scheme option is reported first, as by the other methods.
-      this.checkManyPacked('', new Uint32Array(0), scheme);
+      this.checkManyPacked(utf8(''), new Uint32Array(0), scheme);
       throw argumentError('checkFormatMany expects an array');
     }
     const n = values.length;
@@ -113,7 +123,7 @@ function install(AssetIdValidator) {
         lens[i] = KIND + kindOf(x);
       }
     }
-    t = this.checkManyPacked(joined, lens, scheme);
+    t = this.checkManyPacked(utf8(joined), lens, scheme);
     p = 0;
     const c = constantsOf(this);
     const out = new Array(n);

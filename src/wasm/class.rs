@@ -56,15 +56,18 @@ impl AssetIdValidator {
 
     /// `checkFormat`/`checkFormatMany` for the npm entries (js/verdicts.cjs): the verdicts as
     /// compact text that the JS layer turns into the same objects. All string values are joined in
-    /// `joined`; `lens[i]` is
-    /// value i's length in UTF-16 units, or `KIND + index` into [`codec::KINDS`] for a non-string.
+    /// `joined`, UTF-8 encoded by the JS side (`TextEncoder.encodeInto`, then one copy: a string
+    /// argument would be copied character by character in JS); `lens[i]` is value i's length in
+    /// UTF-16 units, or `KIND + index` into [`codec::KINDS`] for a non-string.
     #[wasm_bindgen(js_name = checkManyPacked, skip_typescript)]
     pub fn check_many_packed(
         &self,
-        joined: &str,
+        joined: &[u8],
         lens: &[u32],
         scheme: JsValue,
     ) -> Result<String, JsValue> {
+        let joined = std::str::from_utf8(joined)
+            .map_err(|_| super::convert::type_error("checkManyPacked expects UTF-8 text"))?;
         let scheme = scheme_value(&scheme)?;
         let scheme = names(&scheme);
         self.validator
