@@ -67,6 +67,7 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
 	echo '{ "type": "commonjs" }' > pkg/format-node/package.json
 	# js/transport.js (the lookup I/O, a wasm-bindgen snippet) is `require`d by the nodejs build: CommonJS there.
 	for f in pkg/node/snippets/*/js/transport.js; do \
+	  if grep -q '^module\.exports = ' $$f; then continue; fi; \
 	  names=$$(sed -n -E 's/^export (async )?function ([A-Za-z]+).*/\2/p' $$f | paste -sd, -); \
 	  sed -i -E 's/^export (async )?function /\1function /' $$f; \
 	  echo "module.exports = { $$names };" >> $$f; \

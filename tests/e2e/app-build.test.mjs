@@ -1,6 +1,7 @@
 // After `yarn build:all` in examples/backstage-app (make app-build): the production builds of both apps on
 // the packed packages (packages/app: new frontend system; packages/app-legacy: legacy) each emit the asset-id
-// .wasm exactly once, byte-identical to the package's, referenced from the bundle; nothing of app-config's
+// .wasm exactly once, byte-identical to the package's format build (asset-id/format: the frontend ships
+// only it, never the full build's), referenced from the bundle; nothing of app-config's
 // `assetId` (backend-only) is in the app's config schema or bundle; the backend bundle is built.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -13,11 +14,18 @@ for (const pkg of ['app', 'app-legacy']) {
   const dist = join(app, 'packages', pkg, 'dist');
   const files = readdirSync(dist, { recursive: true }).map(String);
 
-  test(`packages/${pkg}: the app build emits the asset-id .wasm once, as shipped in the package, and the bundle loads it`, () => {
+  test(`packages/${pkg}: the app build emits only the format build's .wasm, once, as shipped in the package, and the bundle loads it`, () => {
     const wasm = files.filter(f => f.endsWith('.wasm'));
     assert.equal(wasm.length, 1, `one .wasm in packages/${pkg}/dist, found: ${wasm.join(', ')}`);
-    const shipped = readFileSync(join(app, 'node_modules', 'asset-id', 'pkg', 'web', 'asset_id_bg.wasm'));
-    assert.ok(readFileSync(join(dist, wasm[0])).equals(shipped), 'byte-identical to asset-id/pkg/web/asset_id_bg.wasm');
+    const emitted = readFileSync(join(dist, wasm[0]));
+    const shipped = readFileSync(join(app, 'node_modules', 'asset-id', 'pkg', 'format', 'asset_id_bg.wasm'));
+    const full = readFileSync(join(app, 'node_modules', 'asset-id', 'pkg', 'web', 'asset_id_bg.wasm'));
+    assert.ok(!emitted.equals(full), 'the full build (asset-id/pkg/web) is not shipped');
+    assert.ok(emitted.equals(shipped), 'byte-identical to asset-id/pkg/format/asset_id_bg.wasm');
+    // No lookup engine in the browser: the bundle has no transport code of the full build.
+    for (const f of files.filter(f => f.endsWith('.js'))) {
+      assert.doesNotMatch(readFileSync(join(dist, f), 'utf8'), /validateEntities|whenAborted/, `packages/${pkg}/dist/${f} carries the full build's glue`);
+    }
     const name = wasm[0].split('/').pop();
     const referencing = files.filter(f => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes(name));
     assert.ok(referencing.length >= 1, `${name} is referenced from the bundle`);
