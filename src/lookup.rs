@@ -138,7 +138,8 @@ pub struct Plan {
     pub waiting: Vec<(String, Ticket)>,
 }
 
-enum Step {
+/// Where an ID's answer comes from, this time.
+enum Route {
     Resolved(Outcome),
     Wait(Ticket),
     Request,
@@ -223,22 +224,22 @@ impl Engine {
     }
 
     /// What `id` needs without I/O: an answer, a wait on a request in flight, or a new request.
-    fn step(&self, id: &str, now_ms: u64) -> Step {
+    fn route(&self, id: &str, now_ms: u64) -> Route {
         let escape = self
             .spec
             .as_ref()
             .and_then(|s| s.http.as_ref().filter(|_| s.source == Source::Http))
             .and_then(|h| http::path_escape(&h.url, id));
         if let Some(c) = unsafe_char(id).or(escape) {
-            Step::Resolved(Outcome::Unsafe(c))
+            Route::Resolved(Outcome::Unsafe(c))
         } else if let Some(hit) = self.cache.get(id, now_ms) {
-            Step::Resolved(hit)
+            Route::Resolved(hit)
         } else if let Some(reg) = &self.registry {
-            Step::Resolved(reg.outcome(id, &self.retired_when))
+            Route::Resolved(reg.outcome(id, &self.retired_when))
         } else if let Some(t) = self.inflight.get(id) {
-            Step::Wait(*t)
+            Route::Wait(*t)
         } else {
-            Step::Request
+            Route::Request
         }
     }
 
@@ -264,10 +265,10 @@ impl Engine {
             if !seen.insert(id.as_str()) {
                 continue;
             }
-            match self.step(id, now_ms) {
-                Step::Resolved(o) => plan.resolved.push((id.clone(), o)),
-                Step::Wait(t) => plan.waiting.push((id.clone(), t)),
-                Step::Request => todo.push(id.clone()),
+            match self.route(id, now_ms) {
+                Route::Resolved(o) => plan.resolved.push((id.clone(), o)),
+                Route::Wait(t) => plan.waiting.push((id.clone(), t)),
+                Route::Request => todo.push(id.clone()),
             }
         }
         if todo.is_empty() {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 /// One normalization step of a scheme (`schemes[].normalize`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Step {
+pub enum NormalizeStep {
     /// Remove Unicode `White_Space` (NBSP included) at both ends (of the final result, too).
     Trim,
     /// Unicode uppercase.
@@ -51,11 +51,11 @@ pub fn trim(s: &str) -> &str {
 /// No step turns ASCII into non-ASCII, so the check is made once.
 ///
 /// ```
-/// use asset_id::normalize::{normalize, Step};
-/// let steps = [Step::Trim, Step::Uppercase, Step::StripHyphens];
+/// use asset_id::normalize::{normalize, NormalizeStep};
+/// let steps = [NormalizeStep::Trim, NormalizeStep::Uppercase, NormalizeStep::StripHyphens];
 /// assert_eq!(normalize("\u{a0} apm-0001234 ", &steps), "APM0001234");
 /// ```
-pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
+pub fn normalize<'a>(value: &'a str, steps: &[NormalizeStep]) -> Cow<'a, str> {
     let ascii = value.is_ascii();
     if ascii {
         if let Some(out) = normalize_ascii(value, steps) {
@@ -65,23 +65,23 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(value);
     for step in steps {
         out = match (step, out) {
-            (Step::Trim, Cow::Borrowed(s)) => Cow::Borrowed(trim(s)),
-            (Step::Trim, Cow::Owned(s)) => Cow::Owned(trim(&s).to_owned()),
-            (Step::Uppercase, s) if ascii => {
+            (NormalizeStep::Trim, Cow::Borrowed(s)) => Cow::Borrowed(trim(s)),
+            (NormalizeStep::Trim, Cow::Owned(s)) => Cow::Owned(trim(&s).to_owned()),
+            (NormalizeStep::Uppercase, s) if ascii => {
                 if s.bytes().any(|b| b.is_ascii_lowercase()) {
                     Cow::Owned(s.to_ascii_uppercase())
                 } else {
                     s
                 }
             }
-            (Step::Lowercase, s) if ascii => {
+            (NormalizeStep::Lowercase, s) if ascii => {
                 if s.bytes().any(|b| b.is_ascii_uppercase()) {
                     Cow::Owned(s.to_ascii_lowercase())
                 } else {
                     s
                 }
             }
-            (Step::Uppercase, s) => {
+            (NormalizeStep::Uppercase, s) => {
                 if s.chars().any(|c| {
                     c.is_lowercase() || (!c.is_ascii() && c.to_uppercase().next() != Some(c))
                 }) {
@@ -90,7 +90,7 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
                     s
                 }
             }
-            (Step::Lowercase, s) => {
+            (NormalizeStep::Lowercase, s) => {
                 if s.chars().any(|c| {
                     c.is_uppercase() || (!c.is_ascii() && c.to_lowercase().next() != Some(c))
                 }) {
@@ -99,15 +99,15 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
                     s
                 }
             }
-            (Step::StripWhitespace, s) if ascii => strip_ascii(s, is_ascii_space),
-            (Step::StripHyphens, s) if ascii => strip_ascii(s, |b| b == b'-'),
-            (Step::StripWhitespace, s) => strip(s, char::is_whitespace),
-            (Step::StripHyphens, s) => strip(s, is_hyphen),
+            (NormalizeStep::StripWhitespace, s) if ascii => strip_ascii(s, is_ascii_space),
+            (NormalizeStep::StripHyphens, s) if ascii => strip_ascii(s, |b| b == b'-'),
+            (NormalizeStep::StripWhitespace, s) => strip(s, char::is_whitespace),
+            (NormalizeStep::StripHyphens, s) => strip(s, is_hyphen),
         };
     }
     // `trim` promises a result without white space at its ends, even when a later strip exposes
     // some (`"-\tX"` with [trim, strip-hyphens]); this also makes normalization idempotent.
-    if steps.contains(&Step::Trim) && steps.last() != Some(&Step::Trim) {
+    if steps.contains(&NormalizeStep::Trim) && steps.last() != Some(&NormalizeStep::Trim) {
         out = match out {
             Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
             Cow::Owned(s) if trim(&s).len() == s.len() => Cow::Owned(s),
@@ -123,16 +123,16 @@ pub fn normalize<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
 /// `trim(map(value))`, `map` being every per-byte step at once (proved equal to the step-by-step
 /// path by the property tests). `None` when both case steps are listed (policies refuse that; the
 /// step-by-step path keeps their order).
-fn normalize_ascii<'a>(value: &'a str, steps: &[Step]) -> Option<Cow<'a, str>> {
+fn normalize_ascii<'a>(value: &'a str, steps: &[NormalizeStep]) -> Option<Cow<'a, str>> {
     let (mut trim_ends, mut upper, mut lower, mut ws, mut hyphen) =
         (false, false, false, false, false);
     for step in steps {
         match step {
-            Step::Trim => trim_ends = true,
-            Step::Uppercase => upper = true,
-            Step::Lowercase => lower = true,
-            Step::StripWhitespace => ws = true,
-            Step::StripHyphens => hyphen = true,
+            NormalizeStep::Trim => trim_ends = true,
+            NormalizeStep::Uppercase => upper = true,
+            NormalizeStep::Lowercase => lower = true,
+            NormalizeStep::StripWhitespace => ws = true,
+            NormalizeStep::StripHyphens => hyphen = true,
         }
     }
     if upper && lower {
@@ -192,7 +192,7 @@ fn strip(s: Cow<'_, str>, drop: fn(char) -> bool) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Step::*;
+    use NormalizeStep::*;
 
     #[test]
     fn trim_covers_unicode_white_space() {
@@ -223,7 +223,7 @@ mod tests {
 
     /// The steps as first written (char-wise, Unicode throughout): the fast paths must agree.
     #[cfg(not(target_arch = "wasm32"))]
-    fn reference<'a>(value: &'a str, steps: &[Step]) -> Cow<'a, str> {
+    fn reference<'a>(value: &'a str, steps: &[NormalizeStep]) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(value);
         for step in steps {
             out = match step {
@@ -254,7 +254,7 @@ mod tests {
                 .prop_map(|v| v.into_iter().collect())
         }
 
-        fn steps() -> impl Strategy<Value = Vec<Step>> {
+        fn steps() -> impl Strategy<Value = Vec<NormalizeStep>> {
             prop::collection::vec(
                 prop::sample::select(vec![
                     Trim,

@@ -3,7 +3,7 @@
 //! [`Error::InvalidPolicy`] naming the path.
 
 use crate::checksum::Checksum;
-use crate::normalize::Step;
+use crate::normalize::NormalizeStep;
 use crate::verdict::Error;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,8 +21,8 @@ pub const MAX_LENGTH_LIMIT: usize = 1 << 20;
 fn default_max_length() -> usize {
     128
 }
-fn default_normalize() -> Vec<Step> {
-    vec![Step::Trim]
+fn default_normalize() -> Vec<NormalizeStep> {
+    vec![NormalizeStep::Trim]
 }
 
 /// A policy as written (JSON, or YAML where a file is read natively).
@@ -39,7 +39,7 @@ pub struct Policy {
 pub struct SchemeSpec {
     pub name: String,
     pub pattern: String,
-    pub normalize: Vec<Step>,
+    pub normalize: Vec<NormalizeStep>,
     pub checksum: Checksum,
     pub example: Option<String>,
     pub description: Option<String>,

@@ -3,7 +3,7 @@
 
 use crate::chars;
 use crate::checksum::Checksum;
-use crate::normalize::{self, Step};
+use crate::normalize::{self, NormalizeStep};
 use crate::policy::{self, Policy, SchemeSpec, MAX_LENGTH_LIMIT, REGEX_SIZE_LIMIT};
 use crate::verdict::{Error, Issue, IssueCode, Verdict};
 use regex::{Regex, RegexBuilder};
@@ -148,8 +148,8 @@ impl Validator {
             if spec.pattern.is_empty() {
                 return Err(Error::policy(at("pattern"), "must not be empty"));
             }
-            if spec.normalize.contains(&Step::Uppercase)
-                && spec.normalize.contains(&Step::Lowercase)
+            if spec.normalize.contains(&NormalizeStep::Uppercase)
+                && spec.normalize.contains(&NormalizeStep::Lowercase)
             {
                 return Err(Error::policy(
                     at("normalize"),
@@ -368,7 +368,7 @@ impl Validator {
         // Schemes often share normalize steps: normalize once per distinct list, and copy the
         // value only when it is kept.
         let mut value: Cow<'_, str> = Cow::Borrowed("");
-        let mut normalized_by: Option<&[Step]> = None;
+        let mut normalized_by: Option<&[NormalizeStep]> = None;
         let mut value_hidden = false;
         for (index, s) in candidates.iter() {
             let steps = s.spec.normalize.as_slice();
@@ -515,7 +515,7 @@ impl Validator {
             (no_sep_lower, "wrong case and separators"),
         ];
         let mut tried: Vec<(usize, Cow<'_, str>)> = Vec::new();
-        let mut previous: Option<(&[Step], Cow<'_, str>)> = None;
+        let mut previous: Option<(&[NormalizeStep], Cow<'_, str>)> = None;
         for (k, s) in candidates.iter() {
             let base = match &previous {
                 Some((steps, v)) if *steps == s.spec.normalize.as_slice() => v.clone(),
@@ -529,7 +529,7 @@ impl Validator {
                 continue;
             }
             let mut value: Cow<'_, str> = Cow::Borrowed("");
-            let mut normalized_by: Option<&[Step]> = None;
+            let mut normalized_by: Option<&[NormalizeStep]> = None;
             for (k, s) in candidates.iter() {
                 let steps = s.spec.normalize.as_slice();
                 if normalized_by != Some(steps) {

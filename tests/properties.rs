@@ -2,7 +2,7 @@
 //! and verdicts are internally consistent.
 #![cfg(not(target_arch = "wasm32"))]
 
-use asset_id::normalize::{normalize, Step};
+use asset_id::normalize::{normalize, NormalizeStep};
 use asset_id::{Input, IssueCode, Validator};
 use proptest::prelude::*;
 
@@ -16,13 +16,13 @@ fn validator() -> Validator {
     .expect("policy")
 }
 
-fn step() -> impl Strategy<Value = Step> {
+fn step() -> impl Strategy<Value = NormalizeStep> {
     prop_oneof![
-        Just(Step::Trim),
-        Just(Step::Uppercase),
-        Just(Step::Lowercase),
-        Just(Step::StripWhitespace),
-        Just(Step::StripHyphens)
+        Just(NormalizeStep::Trim),
+        Just(NormalizeStep::Uppercase),
+        Just(NormalizeStep::Lowercase),
+        Just(NormalizeStep::StripWhitespace),
+        Just(NormalizeStep::StripHyphens)
     ]
 }
 

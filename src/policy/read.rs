@@ -234,7 +234,7 @@ fn scheme(v: &Value, path: &str) -> Result<SchemeSpec, Error> {
 }
 
 #[cold]
-fn step(v: &Value, path: &str) -> Result<Step, Error> {
+fn step(v: &Value, path: &str) -> Result<NormalizeStep, Error> {
     variant(
         v,
         path,
@@ -246,11 +246,11 @@ fn step(v: &Value, path: &str) -> Result<Step, Error> {
             "strip-hyphens",
         ],
         &[
-            Step::Trim,
-            Step::Uppercase,
-            Step::Lowercase,
-            Step::StripWhitespace,
-            Step::StripHyphens,
+            NormalizeStep::Trim,
+            NormalizeStep::Uppercase,
+            NormalizeStep::Lowercase,
+            NormalizeStep::StripWhitespace,
+            NormalizeStep::StripHyphens,
         ],
     )
 }
@@ -580,7 +580,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.schemes[0].example, None);
-        assert_eq!(p.schemes[0].normalize, vec![Step::Trim]);
+        assert_eq!(p.schemes[0].normalize, vec![NormalizeStep::Trim]);
         assert_eq!(p.lookup, None);
         let (path, _) = refused(r#"{"schemes":[{"name":null,"pattern":"A"}]}"#);
         assert_eq!(path, "schemes[0].name");
@@ -609,10 +609,10 @@ mod tests {
         assert_eq!(
             s.normalize,
             vec![
-                Step::Trim,
-                Step::Uppercase,
-                Step::StripWhitespace,
-                Step::StripHyphens
+                NormalizeStep::Trim,
+                NormalizeStep::Uppercase,
+                NormalizeStep::StripWhitespace,
+                NormalizeStep::StripHyphens
             ]
         );
         assert_eq!(
@@ -627,7 +627,7 @@ mod tests {
                 Some("APM followed by 7 digits")
             )
         );
-        assert_eq!(p.schemes[1].normalize, vec![Step::Lowercase]);
+        assert_eq!(p.schemes[1].normalize, vec![NormalizeStep::Lowercase]);
         assert_eq!(p.schemes[1].checksum, Checksum::Luhn);
         assert_eq!(p.max_length, 32);
         let l = p.lookup.clone().unwrap();
@@ -712,7 +712,7 @@ mod tests {
     fn defaults() {
         let p = Policy::from_json_str(r#"{"schemes":[{"name":"a","pattern":"A"}],"lookup":{"source":"servicenow","servicenow":{"baseUrl":"https://x"}}}"#).unwrap();
         assert_eq!(p.max_length, 128);
-        assert_eq!(p.schemes[0].normalize, vec![Step::Trim]);
+        assert_eq!(p.schemes[0].normalize, vec![NormalizeStep::Trim]);
         let l = p.lookup.unwrap();
         assert_eq!(l.cache_ttl_seconds, 300);
         assert_eq!(l.timeout_ms, 5000);
