@@ -11,14 +11,21 @@
 //     error and never a verdict
 //   - the entity card on each example System's page, in the state of its verdict; screenshots of the card
 //     in docs/images/ (shown by README)
+//   - MCP (@backstage/plugin-mcp-actions-backend): a real MCP client (@modelcontextprotocol/sdk, Streamable
+//     HTTP, a static Backstage token from backend.auth.externalAccess, set up for this run) lists the tools
+//     asset-id.validate-asset-ids and asset-id.search-assets (read-only, idempotent, not destructive) and calls
+//     each: the answers are the router's (/v1/validate, /v1/search) for the same input; 101 values is a tool
+//     error; no token or a wrong one is refused; a token restricted to the MCP plugin alone sees no asset-id tool
 // Run: node --test --test-concurrency=1 scripts/e2e-app.mjs
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { FRONTEND, REPO, apiClient, appConfigText, clickNext as clickNextIn, guestToken, openTemplateForm, poll, startApp } from './e2e-app-lib.mjs';
+import { APP_DIR, BACKEND, FRONTEND, REPO, apiClient, appConfigText, clickNext as clickNextIn, guestToken, openTemplateForm, poll, startApp } from './e2e-app-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TEMPLATE = 'template/default/asset-id-system';
@@ -36,6 +43,26 @@ const SYSTEMS = {
   'unlinked-system': 'missing_annotation',
 };
 
+// MCP: the example backend's @backstage/plugin-mcp-actions-backend, reached as an AI agent's client would reach it.
+// The client is the SDK the MCP plugin itself depends on, resolved from the installed example app (so its version is
+// the one examples/backstage-app/yarn.lock pins; nothing more to install).
+const MCP_TOKEN = randomBytes(24).toString('base64');
+const MCP_ONLY_TOKEN = randomBytes(24).toString('base64');
+function mcpConfigText() {
+  return [
+    'backend:',
+    '  auth:',
+    '    externalAccess:',
+    '      - type: static',
+    `        options: { token: ${JSON.stringify(MCP_TOKEN)}, subject: mcp-e2e }`,
+    '        accessRestrictions: [{ plugin: mcp-actions }, { plugin: asset-id }]',
+    '      - type: static',
+    `        options: { token: ${JSON.stringify(MCP_ONLY_TOKEN)}, subject: mcp-e2e-mcp-only }`,
+    '        accessRestrictions: [{ plugin: mcp-actions }]',
+    '',
+  ].join('\n');
+}
+
 let app;
 let scratch;
 let token;
@@ -50,9 +77,12 @@ before(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'asset-id-e2e-app-'));
   const config = join(scratch, 'app-config.e2e.yaml');
   writeFileSync(config, appConfigText({ locations: [{ target: WIDENING, allow: ['Template'] }] }));
+  // MCP clients' static tokens (backend.auth.externalAccess), as the example app's README sets one up
+  const mcpConfig = join(scratch, 'app-config.mcp.yaml');
+  writeFileSync(mcpConfig, mcpConfigText());
   app = await startApp({
     log: process.env.E2E_LOG === '1',
-    configs: [config],
+    configs: [config, mcpConfig],
     env: { GITHUB_TOKEN: 'e2e-placeholder-not-a-token' },
   });
   token = await guestToken();
@@ -371,5 +401,93 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     assert.ok(requests.some(r => r.startsWith('POST ') && r.includes('/api/asset-id/v1/validate')), 'POST /api/asset-id/v1/validate');
     assert.deepEqual(requests.filter(r => r.includes('/api/proxy/')), []);
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+async function mcpSdk() {
+  const fromPlugin = createRequire(createRequire(join(APP_DIR, 'packages', 'backend', 'package.json'))
+    .resolve('@backstage/plugin-mcp-actions-backend/package.json'));
+  const { Client } = await import(fromPlugin.resolve('@modelcontextprotocol/sdk/client/index.js'));
+  const { StreamableHTTPClientTransport } = await import(fromPlugin.resolve('@modelcontextprotocol/sdk/client/streamableHttp.js'));
+  return { Client, StreamableHTTPClientTransport };
+}
+
+async function mcpClient(bearer) {
+  const { Client, StreamableHTTPClientTransport } = await mcpSdk();
+  const client = new Client({ name: 'asset-id-e2e', version: '0.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${BACKEND}/api/mcp-actions/v1`), {
+    requestInit: { headers: bearer === null ? {} : { authorization: `Bearer ${bearer}` } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+describe('MCP: asset-id tools through @backstage/plugin-mcp-actions-backend (Streamable HTTP, static token)', { concurrency: false }, () => {
+  let client;
+  after(async () => { await client?.close(); });
+
+  it('lists asset-id.validate-asset-ids and asset-id.search-assets, read-only, idempotent, not destructive', async () => {
+    client = await mcpClient(MCP_TOKEN);
+    const { tools } = await client.listTools();
+    const ours = tools.filter(t => t.name.startsWith('asset-id.'));
+    assert.deepEqual(ours.map(t => t.name).sort(), ['asset-id.search-assets', 'asset-id.validate-asset-ids'], JSON.stringify(tools.map(t => t.name)));
+    for (const t of ours) {
+      assert.equal(t.annotations?.readOnlyHint, true, t.name);
+      assert.equal(t.annotations?.idempotentHint, true, t.name);
+      assert.equal(t.annotations?.destructiveHint, false, t.name);
+    }
+    const validate = ours.find(t => t.name === 'asset-id.validate-asset-ids');
+    assert.equal(validate.inputSchema.properties.values.maxItems, 100);
+    assert.deepEqual(validate.inputSchema.required, ['values']);
+  });
+
+  it('asset-id.validate-asset-ids answers what POST /api/asset-id/v1/validate answers', async () => {
+    const values = [' apm-000 1234 ', 'APM0000042', 'APM9999999', 'APM12', 'AST0001238', 'BSN0001001'];
+    const result = await client.callTool({ name: 'asset-id.validate-asset-ids', arguments: { values } });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const viaRouter = await api('/api/asset-id/v1/validate', { method: 'POST', body: JSON.stringify({ values }) });
+    assert.equal(viaRouter.status, 200);
+    assert.deepEqual(result.structuredContent, viaRouter.body);
+    assert.deepEqual(JSON.parse(result.content[0].text), viaRouter.body);
+    assert.deepEqual(result.structuredContent.results.map(r => [r.valid, r.value]), [
+      [true, 'APM0001234'], [false, null], [false, null], [false, null], [false, null], [true, 'BSN0001001'],
+    ]);
+    assert.equal(result.structuredContent.results[0].record.name, 'Payments Gateway');
+  });
+
+  it('asset-id.search-assets answers what POST /api/asset-id/v1/search answers', async () => {
+    const input = { query: 'payments', limit: 5 };
+    const result = await client.callTool({ name: 'asset-id.search-assets', arguments: input });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const viaRouter = await api('/api/asset-id/v1/search', { method: 'POST', body: JSON.stringify(input) });
+    assert.equal(viaRouter.status, 200);
+    assert.deepEqual(result.structuredContent, viaRouter.body);
+    assert.deepEqual(result.structuredContent.results.map(r => r.id), ['APM0001234']);
+  });
+
+  it('what the contract refuses is a tool error naming the problem (101 values, a long query, an unknown scheme)', async () => {
+    for (const [name, args] of [
+      ['asset-id.validate-asset-ids', { values: Array.from({ length: 101 }, () => 'APM0001234') }],
+      ['asset-id.validate-asset-ids', { values: ['APM0001234'], scheme: 'nope' }],
+      ['asset-id.search-assets', { query: 'x'.repeat(65) }],
+    ]) {
+      const result = await client.callTool({ name, arguments: args });
+      assert.equal(result.isError, true, JSON.stringify(result).slice(0, 500));
+      assert.match(result.content[0].text, /^InputError: /, result.content[0].text);
+    }
+  });
+
+  it('no token, or a wrong one, is refused; a token for the MCP plugin alone sees no asset-id tool', async () => {
+    await assert.rejects(mcpClient(null), /401|Unauthorized|authenticat/i);
+    await assert.rejects(mcpClient(randomBytes(24).toString('base64')), /401|Unauthorized|authenticat/i);
+    const restricted = await mcpClient(MCP_ONLY_TOKEN);
+    try {
+      const { tools } = await restricted.listTools();
+      assert.deepEqual(tools.filter(t => t.name.startsWith('asset-id.')), []);
+      const result = await restricted.callTool({ name: 'asset-id.validate-asset-ids', arguments: { values: ['APM0001234'] } });
+      assert.equal(result.isError, true);
+    } finally {
+      await restricted.close();
+    }
   });
 });
