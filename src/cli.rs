@@ -601,7 +601,7 @@ fn validate(args: ValidateArgs) -> Result<i32, Fatal> {
     }
     let text = match args.format {
         ValidateFormat::Text => {
-            output::validate_text(&verdicts, output::Style { color: use_color() })
+            output::validate_text(&verdicts, output::Ansi { color: use_color() })
         }
         ValidateFormat::Json => output::validate_json(&verdicts),
     };
@@ -653,7 +653,7 @@ fn search(args: SearchArgs) -> Result<i32, Fatal> {
         return Err(issue.message.clone().into());
     }
     let out = match args.format {
-        ValidateFormat::Text => output::search_text(&result, output::Style { color: use_color() }),
+        ValidateFormat::Text => output::search_text(&result, output::Ansi { color: use_color() }),
         ValidateFormat::Json => output::search_json(&result),
     };
     write_stdout(&out);
@@ -681,7 +681,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         validator: &config.validator,
         annotation,
         scheme,
-        limits: check::Limits {
+        limits: check::FileLimits {
             max_file_bytes: args.max_file_bytes,
         },
         fix: if args.fix && !args.dry_run && !args.diff {
@@ -770,7 +770,7 @@ fn check(args: CheckArgs) -> Result<i32, Fatal> {
         use_color()
     };
     let text = match args.format {
-        CheckFormat::Text => output::check_text(&report, output::Style { color }, fixing),
+        CheckFormat::Text => output::check_text(&report, output::Ansi { color }, fixing),
         CheckFormat::Json => output::check_json(&report, fixing),
         CheckFormat::Sarif => output::check_sarif(&report),
         CheckFormat::Github => output::check_github(&report),

@@ -52,7 +52,7 @@ pub fn insert_annotation(
     if !matches!(&*meta.node, Node::Map(_)) || !simple(meta_key, 0) || !simple(meta, 0) {
         return None;
     }
-    let src = Source::new(body);
+    let src = Lines::new(body);
     let entry = format!(
         "{}: {}",
         fix::render(key, Style::Plain),
@@ -182,20 +182,20 @@ impl At {
 }
 
 /// The text after its BOM, by lines.
-struct Source<'a> {
+struct Lines<'a> {
     body: &'a str,
     starts: Vec<usize>,
     /// The line end of the first line (a file without one gets `\n`).
     eol: &'static str,
 }
 
-impl<'a> Source<'a> {
-    fn new(body: &'a str) -> Source<'a> {
+impl<'a> Lines<'a> {
+    fn new(body: &'a str) -> Lines<'a> {
         let eol = match body.find('\n') {
             Some(i) if i > 0 && body.as_bytes()[i - 1] == b'\r' => "\r\n",
             _ => "\n",
         };
-        Source {
+        Lines {
             body,
             starts: fix::line_starts(body),
             eol,

@@ -18,7 +18,7 @@ mod report;
 mod run;
 pub mod suggest;
 
-pub use files::Limits;
+pub use files::FileLimits;
 pub use files::{collect_files, read_capped};
 pub use report::{Finding, Report, Summary};
 pub use run::{check_files, CheckSettings};

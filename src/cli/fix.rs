@@ -148,7 +148,7 @@ pub fn locate(body: &str, starts: &[usize], node: &Spanned) -> Result<(usize, us
 
 /// Characters that cannot stand raw in the file (the YAML reader refuses them, or they are
 /// invisible): written as escapes in a double-quoted scalar.
-fn needs_escape(c: char) -> bool {
+fn yaml_escaped(c: char) -> bool {
     asset_id::chars::is_hidden(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
@@ -162,7 +162,7 @@ fn plain_safe(v: &str) -> bool {
         return false;
     }
     if v.chars()
-        .any(|c| needs_escape(c) || (c.is_whitespace() && c != ' ') || ",[]{}".contains(c))
+        .any(|c| yaml_escaped(c) || (c.is_whitespace() && c != ' ') || ",[]{}".contains(c))
     {
         return false;
     }
@@ -182,7 +182,7 @@ fn double_quoted(v: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if needs_escape(c) => {
+            c if yaml_escaped(c) => {
                 let u = c as u32;
                 if u < 0x100 {
                     out.push_str(&format!("\\x{u:02X}"));
@@ -203,7 +203,7 @@ fn double_quoted(v: &str) -> String {
 /// `v` needs quoting (then single quotes); single quotes give way to double quotes only for a
 /// character that must be escaped.
 pub fn render(v: &str, style: Style) -> String {
-    let escape = v.chars().any(needs_escape);
+    let escape = v.chars().any(yaml_escaped);
     match style {
         Style::Plain if plain_safe(v) => v.to_string(),
         Style::DoubleQuoted => double_quoted(v),

@@ -17,11 +17,11 @@ use std::fmt::Write as _;
 
 /// ANSI styling, enabled only for terminals without `NO_COLOR`.
 #[derive(Clone, Copy, Debug)]
-pub struct Style {
+pub struct Ansi {
     pub color: bool,
 }
 
-impl Style {
+impl Ansi {
     fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -108,7 +108,7 @@ pub fn fix_lines(report: &Report, fixing: FixMode) -> String {
     neutralise(&out)
 }
 
-pub fn check_text(report: &Report, style: Style, fixing: FixMode) -> String {
+pub fn check_text(report: &Report, style: Ansi, fixing: FixMode) -> String {
     let mut out = String::new();
     if fixing.announces() {
         for f in &report.fixes {
@@ -662,7 +662,7 @@ pub fn check_markdown(report: &Report, fixing: FixMode) -> String {
 
 // ---------------------------------------------------------------- validate
 
-pub fn validate_text(verdicts: &[Verdict], style: Style) -> String {
+pub fn validate_text(verdicts: &[Verdict], style: Ansi) -> String {
     let mut out = String::new();
     for v in verdicts {
         let shown = match &v.input {
@@ -718,7 +718,7 @@ pub fn validate_json(verdicts: &[Verdict]) -> String {
 
 /// `APM0001234  Payments Gateway  (operational)  owned_by=team-payments`, one line per record,
 /// then a count (`more` when the CMDB had more).
-pub fn search_text(result: &asset_id::lookup::search::SearchResult, style: Style) -> String {
+pub fn search_text(result: &asset_id::lookup::search::SearchResult, style: Ansi) -> String {
     let mut out = String::new();
     for r in &result.records {
         let _ = write!(out, "{}", style.bold(&visible(&r.id)));

@@ -5,14 +5,14 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-fn needs_escape(c: char) -> bool {
+fn terminal_escaped(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Data made printable: `\n`, `\r`, `\t`, and `\u{1b}` for other control and bidi characters.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
+    if !s.chars().any(terminal_escaped) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -21,7 +21,7 @@ pub fn clean(s: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
+            c if terminal_escaped(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),

@@ -19,7 +19,7 @@ pub(super) struct Pending {
 }
 
 /// The text of the file being checked, for locating values `--fix` rewrites.
-pub(super) struct Source<'t> {
+pub(super) struct FileText<'t> {
     /// The file after its BOM (what the YAML reader's positions refer to).
     pub(super) body: &'t str,
     /// Bytes of the leading BOM (0 or 3).
@@ -39,7 +39,7 @@ pub(super) fn check_document(
     settings: &CheckSettings<'_>,
     report: &mut Report,
     pending: &mut Vec<Pending>,
-    source: &mut Source<'_>,
+    source: &mut FileText<'_>,
 ) {
     if !matches!(&*root.node, Node::Map(_)) {
         return;

@@ -39,7 +39,7 @@ impl CatalogFile {
 
 /// Limits on what one file may cost.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub struct FileLimits {
     /// Largest file read (bytes); a bigger one is an `invalid_yaml` finding.
     pub max_file_bytes: u64,
 }

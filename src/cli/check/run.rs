@@ -1,8 +1,8 @@
 //! A whole `check` run: every file (in parallel), the Locations they name, one batch of lookups,
 //! duplicates, and the findings in file order.
 
-use super::entity::{check_document, Pending, Source};
-use super::files::{diff_path, read, CatalogFile, Collected, Limits, Read, WorkTree};
+use super::entity::{check_document, FileText, Pending};
+use super::files::{diff_path, read, CatalogFile, Collected, FileLimits, Read, WorkTree};
 use super::location::{follow, inside_of, location_targets, Target};
 use super::placeholder::Placeholders;
 use super::report::{Finding, Report};
@@ -22,7 +22,7 @@ pub struct CheckSettings<'a> {
     /// The policy's `catalog.annotation` (required for `check`), for findings and hints.
     pub annotation: &'a str,
     pub scheme: Option<&'a [&'a str]>,
-    pub limits: Limits,
+    pub limits: FileLimits,
     pub fix: FixMode,
     /// `--diff`: build a unified diff of what `--fix` changes.
     pub diff: bool,
@@ -131,7 +131,7 @@ fn check_file(file: &CatalogFile, settings: &CheckSettings<'_>) -> FileResult {
             p.hint,
         );
     }
-    let mut source = Source {
+    let mut source = FileText {
         body: text.strip_prefix('\u{feff}').unwrap_or(&text),
         bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
         starts: None,
