@@ -60,7 +60,8 @@ function url(u, base) {
 }
 
 /**
- * One request (`method` GET unless given, with `body`) within `timeoutMs`: request, redirects
+ * One request (`method` GET unless given, with `body`; a request other than GET follows no
+ * redirect: its 3xx is the answer) within `timeoutMs`: request, redirects
  * and body together race one timer, whether or not the fetch function honours its signal (which
  * is aborted, and the body cancelled, when the request fails or time is up). The body is capped
  * at `cap` bytes: by `Content-Length` up front, then while reading. Only the planned origin
@@ -68,7 +69,7 @@ function url(u, base) {
  * checked; browsers hide them (an opaque redirect), so there the browser follows and the final
  * URL is checked. Never rejects.
  */
-export async function request(fetch, target, headers, timeoutMs, cap, names, method, body) {
+export async function request(fetch, target, headers, timeoutMs, cap, names, method, body, auth) {
   let func = fetch;
   let self;
   if (typeof func !== 'function') {
@@ -98,7 +99,7 @@ export async function request(fetch, target, headers, timeoutMs, cap, names, met
   // What to cancel if we stop early: the body stream, or its reader once reading.
   const open = { body: undefined };
   try {
-    return await exchange(func, self, target, init, race, cap, names, open);
+    return await exchange(func, self, target, init, race, cap, names, open, auth);
   } catch (e) {
     if (ctl) ctl.abort();
     cancel(open.body);
@@ -108,7 +109,8 @@ export async function request(fetch, target, headers, timeoutMs, cap, names, met
   }
 }
 
-async function exchange(func, self, target, init, race, cap, names, open) {
+async function exchange(func, self, target, init, race, cap, names, open, auth) {
+  const follow = init.method === 'GET';
   const loc = isObject(globalThis.location) ? globalThis.location.href : undefined;
   const first = url(target, loc);
   const planned = first && first.origin;
@@ -118,6 +120,12 @@ async function exchange(func, self, target, init, race, cap, names, open) {
   for (let hops = 0; ; hops += 1) {
     if (hops > 5) throw new Stop('h');
     init.redirect = opaque ? 'follow' : 'manual';
+    // The credential, on the hops the core allows it on (auth is the core's decision, per URL).
+    if (typeof auth === 'function') {
+      const a = auth(at);
+      if (typeof a === 'string') init.headers.Authorization = a;
+      else delete init.headers.Authorization;
+    }
     const call = func.call(self, at, init);
     try {
       resp = await race(call);
@@ -128,7 +136,7 @@ async function exchange(func, self, target, init, race, cap, names, open) {
     }
     if (!isObject(resp)) throw new Stop('x');
     open.body = resp.body;
-    if (resp.type === 'opaqueredirect' && !opaque) {
+    if (resp.type === 'opaqueredirect' && !opaque && follow) {
       opaque = true;
       continue;
     }
@@ -143,7 +151,7 @@ async function exchange(func, self, target, init, race, cap, names, open) {
       }
       throw new Stop('s', typeof shown === 'string' ? shown : 'undefined');
     }
-    const location = code >= 300 && code < 400 ? header(resp, 'location') : undefined;
+    const location = follow && code >= 300 && code < 400 ? header(resp, 'location') : undefined;
     // Followed by the fetch function (a browser, or one that ignores `redirect`): where did it
     // end? (An empty URL: a hand-made Response, nothing to check.)
     const next =

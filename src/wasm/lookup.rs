@@ -21,7 +21,10 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 extern "C" {
     /// One request within `timeout_ms`, the body capped at `cap` bytes; never rejects. It settles
     /// with `[status, body, ...values of the headers in names]` or a fault `[code, detail]`.
+    /// `method` and `body` (undefined: GET; a POST follows no redirect); `auth(url)` gives the
+    /// `Authorization` header for each hop (undefined: none).
     #[wasm_bindgen(js_name = request)]
+    #[allow(clippy::too_many_arguments)]
     fn transport_request(
         fetch: &JsValue,
         url: &str,
@@ -29,6 +32,9 @@ extern "C" {
         timeout_ms: f64,
         cap: f64,
         names: &str,
+        method: Option<String>,
+        body: Option<String>,
+        auth: &JsValue,
     ) -> Promise;
     fn sleep(ms: f64) -> Promise;
     /// Resolves when the caller's `AbortSignal` fires (at once if it has); undefined without one.
@@ -46,6 +52,8 @@ pub(super) struct Scheduler {
     /// ... and the ones waiting for a slot, in order (each a promise's resolve function).
     queue: RefCell<VecDeque<Function>>,
     tick: RefCell<Option<Tick>>,
+    /// The source's CMDB credential (`useCredentials`), if any.
+    pub(super) credentials: RefCell<Option<Rc<super::credentials::Credentials>>>,
 }
 
 impl Scheduler {
@@ -56,6 +64,7 @@ impl Scheduler {
             active: Cell::new(0),
             queue: RefCell::default(),
             tick: RefCell::default(),
+            credentials: RefCell::default(),
         }
     }
 }
@@ -224,9 +233,14 @@ async fn perform(inner: Rc<Scheduler>, req: Request, fetch: JsValue) -> Vec<(Str
     let outcomes = loop {
         step = match step {
             Step::Send { timeout_ms } => {
-                let sent = send(a.request(), &fetch, timeout_ms, limits.max_response_bytes);
-                let got = JsFuture::from(sent).await;
-                let result = answer(got.unwrap_or_default(), limits.max_response_bytes);
+                let result = super::credentials::exchange(
+                    &inner,
+                    a.request(),
+                    &fetch,
+                    timeout_ms,
+                    limits.max_response_bytes,
+                )
+                .await;
                 a.answer(&mut inner.engine.borrow_mut(), result, now())
             }
             Step::Sleep { ms } => {
@@ -251,12 +265,26 @@ pub(super) async fn fetch_one(
         let _ = JsFuture::from(turn).await;
     }
     let limits = inner.engine.borrow().limits();
-    let sent = send(
-        req,
-        &get(options, "fetch"),
-        limits.timeout_ms,
-        limits.max_response_bytes,
+    // The exchange (with its token request, if any) as a promise, raced with the abort.
+    let slot: Rc<RefCell<Option<Result<Response, Fault>>>> = Rc::default();
+    let (lookups, planned, fetch, out) = (
+        inner.clone(),
+        req.clone(),
+        get(options, "fetch"),
+        slot.clone(),
     );
+    let sent = future_to_promise(async move {
+        let got = super::credentials::exchange(
+            &lookups,
+            &planned,
+            &fetch,
+            limits.timeout_ms,
+            limits.max_response_bytes,
+        )
+        .await;
+        *out.borrow_mut() = Some(got);
+        Ok(JsValue::UNDEFINED)
+    });
     let abort = when_aborted(&get(options, "signal"))
         .dyn_into::<Promise>()
         .ok();
@@ -264,12 +292,13 @@ pub(super) async fn fetch_one(
         Some(abort) => Promise::race(&Array::of2(&sent, abort)),
         None => sent,
     };
-    let got = JsFuture::from(sent).await;
+    let _ = JsFuture::from(sent).await;
     release(inner, req.ticket);
     if abort.is_some() && get(&get(options, "signal"), "aborted").as_bool() == Some(true) {
         return Err(Fault::Network("the search was aborted".into()));
     }
-    answer(got.unwrap_or_default(), limits.max_response_bytes)
+    let got = slot.borrow_mut().take();
+    got.unwrap_or_else(|| Err(Fault::Network("the search was aborted".into())))
 }
 
 /// One of the `maxConcurrency` slots (`None`), or the promise of a turn in the queue.
@@ -300,28 +329,40 @@ fn release(inner: &Scheduler, ticket: Ticket) {
 /// The answer's headers the core reads.
 const HEADERS: &str = "content-type retry-after x-ratelimit-reset";
 
-/// Send one request through js/transport.js (its promise never rejects).
+/// Send one request through js/transport.js (its promise never rejects): GET, or `method` with
+/// its body; `auth(url)` gives each hop's `Authorization` header (src/wasm/credentials.rs).
 #[inline(never)]
-fn send(req: &Request, fetch: &JsValue, timeout_ms: u64, cap: u64) -> Promise {
+pub(super) fn send_with(
+    url: &str,
+    request_headers: &[(String, String)],
+    fetch: &JsValue,
+    timeout_ms: u64,
+    cap: u64,
+    method: Option<(&str, &str)>,
+    auth: Option<&Function>,
+) -> Promise {
     let headers = Array::new();
-    for (k, v) in &req.headers {
+    for (k, v) in request_headers {
         headers.push(&k.into());
         headers.push(&v.into());
     }
     transport_request(
         fetch,
-        &req.url,
+        url,
         &headers,
         timeout_ms as f64,
         cap as f64,
         HEADERS,
+        method.map(|(m, _)| m.to_string()),
+        method.map(|(_, b)| b.to_string()),
+        auth.map_or(&JsValue::UNDEFINED, |f| f.as_ref()),
     )
 }
 
 /// The transport's answer; its failures, reported as data, become the core's faults (worded
 /// here and in the core, not in JS).
 #[inline(never)]
-fn answer(got: JsValue, cap: u64) -> Result<Response, Fault> {
+pub(super) fn answer(got: JsValue, cap: u64) -> Result<Response, Fault> {
     let at = |i: u32| Reflect::get_u32(&got, i).ok().and_then(|v| v.as_string());
     if let Some(status) = Reflect::get_u32(&got, 0).ok().and_then(|v| v.as_f64()) {
         let mut headers = Vec::new();
