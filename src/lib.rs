@@ -4,6 +4,7 @@
 //! ([`Validator::check_format`]) and plans and interprets CMDB lookups without performing
 //! them ([`lookup::Engine`]), and applies the catalog rules to entities ([`catalog`]). Edges (the WASM class in `wasm/`, the native CLI) only move bytes.
 
+pub mod case;
 pub mod catalog;
 pub mod chars;
 pub mod checksum;

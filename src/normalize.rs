@@ -2,14 +2,16 @@
 
 use std::borrow::Cow;
 
+use crate::case;
+
 /// One normalization step of a scheme (`schemes[].normalize`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NormalizeStep {
     /// Remove Unicode `White_Space` (NBSP included) at both ends (of the final result, too).
     Trim,
-    /// Unicode uppercase.
+    /// Unicode uppercase (`str::to_uppercase`, computed by [`crate::case`]).
     Uppercase,
-    /// Unicode lowercase.
+    /// Unicode lowercase (`str::to_lowercase`, Final_Sigma included, computed by [`crate::case`]).
     Lowercase,
     /// Remove every Unicode `White_Space` character.
     StripWhitespace,
@@ -82,19 +84,15 @@ pub fn normalize<'a>(value: &'a str, steps: &[NormalizeStep]) -> Cow<'a, str> {
                 }
             }
             (NormalizeStep::Uppercase, s) => {
-                if s.chars().any(|c| {
-                    c.is_lowercase() || (!c.is_ascii() && c.to_uppercase().next() != Some(c))
-                }) {
-                    Cow::Owned(s.to_uppercase())
+                if s.chars().any(case::upper_changes) {
+                    Cow::Owned(case::to_upper(&s))
                 } else {
                     s
                 }
             }
             (NormalizeStep::Lowercase, s) => {
-                if s.chars().any(|c| {
-                    c.is_uppercase() || (!c.is_ascii() && c.to_lowercase().next() != Some(c))
-                }) {
-                    Cow::Owned(s.to_lowercase())
+                if s.chars().any(case::lower_changes) {
+                    Cow::Owned(case::to_lower(&s))
                 } else {
                     s
                 }

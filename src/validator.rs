@@ -1,6 +1,7 @@
 //! The compiled policy ([`Validator`]) and the format pipeline:
 //! normalize -> hidden characters -> length -> schemes (whole-value regex) -> checksum.
 
+use crate::case;
 use crate::chars;
 use crate::checksum::Checksum;
 use crate::normalize::{self, NormalizeStep};
@@ -506,10 +507,10 @@ impl Validator {
         } else {
             trimmed.chars().filter(|c| !separator(*c)).collect()
         };
-        let (no_sep_upper, no_sep_lower) = (no_sep.to_uppercase(), no_sep.to_lowercase());
+        let (no_sep_upper, no_sep_lower) = (case::to_upper(&no_sep), case::to_lower(&no_sep));
         let variants: [(String, &'static str); 5] = [
-            (trimmed.to_uppercase(), "wrong case"),
-            (trimmed.to_lowercase(), "wrong case"),
+            (case::to_upper(trimmed), "wrong case"),
+            (case::to_lower(trimmed), "wrong case"),
             (no_sep, "remove the separators"),
             (no_sep_upper, "wrong case and separators"),
             (no_sep_lower, "wrong case and separators"),

@@ -21,6 +21,7 @@
 
 use super::{classify, field_text, servicenow, to_outcome, Classified, Engine, Fault, Outcome};
 use super::{Request, Response};
+use crate::case;
 use crate::policy::{SearchSpec, Source, MAX_SEARCH_CHARS, MAX_SEARCH_LIMIT};
 use crate::validator::{Input, Validator};
 use crate::verdict::{AssetRecord, Error, Issue, IssueCode, Severity};
@@ -106,7 +107,7 @@ impl Engine {
                 }
                 _ => vec!["name".into(), "id".into()],
             });
-        let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+        let words: Vec<String> = query.split_whitespace().map(case::to_lower).collect();
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         let request = match lookup.source {
@@ -251,7 +252,7 @@ impl Engine {
         // IDs seen in more than one row: the CMDB cannot say which record it is (a lookup calls that
         // `ambiguous`), so none of them is offered.
         let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let needle = search.query.to_lowercase();
+        let needle = case::to_lower(&search.query);
         for &row in &rows {
             let Some(raw) = row.get(&id_field).and_then(field_text) else {
                 continue;
@@ -276,7 +277,7 @@ impl Engine {
                         row.get(f).and_then(field_text)
                     }
                 })
-                .map(|t| t.to_lowercase())
+                .map(|t| case::to_lower(&t))
                 .collect();
             if !search
                 .words
@@ -301,8 +302,8 @@ impl Engine {
             if let Some(template) = &spec.record_url {
                 record.url = super::http::record_url(template, &record.id);
             }
-            let name = record.name.clone().unwrap_or_default().to_lowercase();
-            let lower_id = record.id.to_lowercase();
+            let name = case::to_lower(record.name.as_deref().unwrap_or_default());
+            let lower_id = case::to_lower(&record.id);
             let rank = if lower_id == needle {
                 0
             } else if lower_id.starts_with(&needle) {

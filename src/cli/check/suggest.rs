@@ -54,7 +54,7 @@ pub fn search_text(title: Option<&str>, name: &str) -> String {
 fn squashed(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_'))
-        .flat_map(char::to_lowercase)
+        .flat_map(asset_id::case::lower)
         .collect()
 }
 
