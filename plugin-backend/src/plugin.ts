@@ -17,12 +17,13 @@ export const assetIdPlugin = createBackendPlugin({
       deps: {
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auditor: coreServices.auditor,
         assetId: assetIdServiceRef,
         auth: coreServices.auth,
         actionsRegistry: actionsRegistryServiceRef,
       },
-      async init({ httpRouter, httpAuth, assetId, auth, actionsRegistry }) {
-        httpRouter.use(await createRouter({ assetId, httpAuth }));
+      async init({ httpRouter, httpAuth, auditor, assetId, auth, actionsRegistry }) {
+        httpRouter.use(await createRouter({ assetId, httpAuth, auditor }));
         // asset-id:validate-asset-ids and asset-id:search-assets (actions/registry.ts)
         registerAssetIdActions({ actionsRegistry, assetId, auth });
       },

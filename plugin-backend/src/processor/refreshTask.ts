@@ -84,13 +84,16 @@ export function scheduleRefreshTask(
       scope,
       fn: async () => {
         const started = Date.now();
+        const seconds = () => (Date.now() - started) / 1000;
         try {
           const r = await refreshOnce(options, frequencyMs / 10);
+          assetId.metrics.refreshRun('success', seconds());
           logger.info(
             `asset-id: refreshed ${r.due} of ${r.ids} catalog asset IDs in ${Date.now() - started} ms` +
               (r.failed > 0 ? ` (${r.failed} not answered by the CMDB: last known verdicts kept)` : ''),
           );
         } catch (error) {
+          assetId.metrics.refreshRun('failure', seconds());
           // The processor still queues its own lookups: nothing is lost but batching.
           logger.warn(`asset-id: the refresh-ahead task failed: ${error instanceof Error ? error.message : String(error)}`);
         }

@@ -5,8 +5,8 @@
  * It is a root-scoped service: root services are created once per backend, whichever plugins and modules depend
  * on them, so the compiled policy, the CMDB client (credentials, OAuth token, request slots) and the verdict cache
  * (verdictCache.ts) are shared by every caller in the process. Root services cannot depend on the plugin-scoped
- * `coreServices.cache`, so the shared store is Backstage's CacheManager for plugin `asset-id`, built from the same
- * `backend.cache` config the backend's own cache service reads (see `defaultVerdictStore`).
+ * `coreServices.cache`, so the shared store is built from the same `backend.cache` config the backend's own cache
+ * service reads (see `defaultVerdictStore`).
  */
 import {
   coreServices,
@@ -25,6 +25,8 @@ import { statusOf } from './entity';
 import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
 import { shownValue } from './messages';
 import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
+import { createAssetIdMetrics, defaultMeter, measuredFetch, sourceOf, type AssetIdMetrics } from './metrics';
+import { createRedisVerdictStore } from './redisStore';
 import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
 import { createSearch, type AssetIdSearchOptions, type AssetIdSearchResult } from './search';
 
@@ -79,6 +81,8 @@ export interface AssetIdService {
   readonly hasLookup: boolean;
   /** Whether verdicts are kept in a shared store (Backstage's cache service) that replicas share. */
   readonly sharedCache: boolean;
+  /** The backend's OpenTelemetry instruments (metrics.ts), for the modules (the refresh task's runs). */
+  readonly metrics: AssetIdMetrics;
   /** The policy's format rules (schemes, maxLength, catalog). */
   formatPolicy(): AssetIdFormatPolicy;
   /** The policy's scheme names, in order. */
@@ -119,18 +123,42 @@ export interface AssetIdServiceOptions {
   store?: CacheService | null;
   /** Clock (tests). */
   now?: () => number;
+  /** The OpenTelemetry instruments. Default: on the global meter provider's `backstage-plugin-asset-id` meter. */
+  metrics?: AssetIdMetrics;
   /** The root lifecycle: at shutdown the lookup queue stops. */
   lifecycle?: RootLifecycleService;
 }
 
+const silentLogger: LoggerService = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  child: () => silentLogger,
+};
+
 /**
- * Backstage's cache service for plugin `asset-id` when the app configures a shared store (`backend.cache.store`:
- * redis, valkey, memcache, infinispan); undefined for the default `memory` store, which is one process's unbounded
- * Map: the bounded in-process layer already is that memory store.
+ * The shared verdict store when the app configures one (`backend.cache.store`: redis, valkey, memcache,
+ * infinispan); undefined for the default `memory` store, which is one process's unbounded Map: the bounded
+ * in-process layer already is that memory store.
+ *
+ * For `redis` (not a cluster) the store is asset-id's own Redis client (redisStore.ts: same config, keys and values
+ * as Backstage's cache client for plugin `asset-id`, but a Redis that goes away is a warning, not a crashed process,
+ * and commands fail fast while it is down); with `lifecycle` its connection is closed at shutdown. The other stores
+ * are Backstage's cache client for plugin `asset-id` (CacheManager).
  */
-export function defaultVerdictStore(config: RootConfigService, logger?: LoggerService): CacheService | undefined {
+export function defaultVerdictStore(
+  config: RootConfigService,
+  logger?: LoggerService,
+  lifecycle?: RootLifecycleService,
+): CacheService | undefined {
   const store = config.getOptionalString('backend.cache.store') ?? 'memory';
   if (store === 'memory') return undefined;
+  if (store === 'redis' && !config.has('backend.cache.redis.cluster')) {
+    const redis = createRedisVerdictStore(config, logger ?? silentLogger);
+    lifecycle?.addShutdownHook(() => redis.close());
+    return redis.store;
+  }
   return CacheManager.fromConfig(config, { logger }).forPlugin('asset-id');
 }
 
@@ -194,16 +222,19 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   assertBackendUrls(settings);
   const { scopes, problems } = credentialScopes(policy, settings.credentials);
   for (const problem of problems) options.logger.warn(problem);
-  const fetch = createCredentialedFetch(scopes, options.fetch, {
+  const metrics = options.metrics ?? createAssetIdMetrics(defaultMeter(options.config));
+  const credentialedFetch = createCredentialedFetch(scopes, options.fetch, {
     policy,
     // A rejected OAuth client fails every lookup with the same message; it is logged once per backoff step.
     onOAuthRejected: message => options.logger.error(message),
     now: options.now,
   });
+  // Every request the core sends (lookups, searches) is counted and timed here, and only here.
+  const fetch = measuredFetch(credentialedFetch, sourceOf(policy.lookup?.source), metrics);
 
   const foundTtl = seconds(policy.lookup?.cacheTtlSeconds, 300);
   const notFoundTtl = Math.min(seconds(policy.lookup?.notFoundTtlSeconds, 60), foundTtl);
-  const store = options.store === null ? undefined : (options.store ?? defaultVerdictStore(options.config, options.logger));
+  const store = options.store === null ? undefined : (options.store ?? defaultVerdictStore(options.config, options.logger, options.lifecycle));
   const cache = new VerdictCache({
     lookup: (scheme, values) => validator.validateMany(values, { scheme, fetch }),
     store,
@@ -217,6 +248,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     queueWaitMs: settings.processor.queueWaitMs,
     logger: options.logger,
     now: options.now,
+    metrics,
   });
 
   options.lifecycle?.addShutdownHook(() => cache.close());
@@ -261,10 +293,16 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     );
   }
 
+  /** Counts the verdicts given (asset_id.verdicts). */
+  function counted<T extends Pick<Verdict, 'valid' | 'issues'>>(verdicts: T[]): T[] {
+    for (const verdict of verdicts) metrics.verdict(verdict);
+    return verdicts;
+  }
+
   const validateMany = (values: readonly unknown[], opts: AssetIdValidateOptions = {}) => {
     const scheme = resolveScheme(opts.scheme);
     const formats = validator.checkFormatMany([...values], scheme === undefined ? undefined : { scheme });
-    return abortable(lookupAll(formats), opts.signal);
+    return abortable(lookupAll(formats).then(counted), opts.signal);
   };
 
   function validateEntity(entity: unknown): Promise<EntityCheck>;
@@ -274,6 +312,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     const check = validator.checkEntity(entity);
     const format = check.verdict;
     if (!check.checked || !hasLookup || !format || !format.valid || format.value === null || format.scheme === null) {
+      if (check.checked && format) metrics.verdict(format);
       return check;
     }
     if (opts.wait === false) {
@@ -283,9 +322,10 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
         return { ...check, status: 'pending' };
       }
       const verdict: AssetIdVerdict = { ...cached, input: format.input };
+      metrics.verdict(verdict);
       return { checked: true, value: verdict.valid ? verdict.value : null, issues: verdict.issues, verdict, status: statusOf(verdict) };
     }
-    const [verdict] = await lookupAll([format]);
+    const [verdict] = counted(await lookupAll([format]));
     return {
       checked: true,
       value: verdict.valid ? verdict.value : null,
@@ -299,6 +339,7 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
     settings,
     hasLookup,
     sharedCache: store !== undefined,
+    metrics,
     formatPolicy: () => ({
       schemes: policy.schemes,
       ...formatOnly,
@@ -400,7 +441,7 @@ export const assetIdServiceRef = createServiceRef<AssetIdService>({
 });
 
 /** A factory for the shared service with a custom base fetch (tests, corporate HTTP agents) or store. */
-export function assetIdServiceFactory(options: Pick<AssetIdServiceOptions, 'fetch' | 'store' | 'now'> = {}) {
+export function assetIdServiceFactory(options: Pick<AssetIdServiceOptions, 'fetch' | 'store' | 'now' | 'metrics'> = {}) {
   return createServiceFactory({
     service: assetIdServiceRef,
     deps: { config: coreServices.rootConfig, logger: coreServices.rootLogger, lifecycle: coreServices.rootLifecycle },

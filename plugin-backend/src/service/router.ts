@@ -12,8 +12,14 @@
  * option naming schemes of the policy; anything else is a 400 in Backstage's error shape
  * (`{ error: { name: 'InputError', message } }`). What a caller learns: the verdicts of the values it sends, with
  * `record.fields` limited to the columns the policy lists.
+ *
+ * Audit (coreServices.auditor): every authenticated POST /v1/validate and /v1/search is an audit event
+ * (`validate`, `search`; severity low) with the caller (Backstage's auditor reads it from the request), how many
+ * values, counts of the verdicts or results, and the outcome (the HTTP status, the error of a failure). Never the
+ * values, the search text, scheme names or credentials.
  */
-import type { HttpAuthService } from '@backstage/backend-plugin-api';
+import type { AuditorService, AuditorServiceEvent, HttpAuthService } from '@backstage/backend-plugin-api';
+import type { JsonObject } from '@backstage/types';
 import { InputError } from '@backstage/errors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import Router from 'express-promise-router';
@@ -30,6 +36,26 @@ export const MAX_SCHEME_NAMES = 64;
 export interface RouterOptions {
   assetId: AssetIdService;
   httpAuth: HttpAuthService;
+  /** Audit events for /v1/validate and /v1/search (the plugin passes coreServices.auditor). */
+  auditor?: AuditorService;
+}
+
+/** What an audit event's outcome carries, set by the handler (res.locals). */
+interface AuditState {
+  event: AuditorServiceEvent;
+  meta: JsonObject;
+  error?: Error;
+}
+
+/** Counts of verdicts by outcome (audit metadata: never the values). */
+function verdictCounts(verdicts: ReadonlyArray<{ valid: boolean; stale?: unknown; issues: ReadonlyArray<{ code: string }> }>): JsonObject {
+  const unavailable = verdicts.filter(v => v.issues.some(i => i.code === 'lookup_unavailable')).length;
+  return {
+    valid: verdicts.filter(v => v.valid).length,
+    invalid: verdicts.filter(v => !v.valid).length - unavailable,
+    unavailable,
+    stale: verdicts.filter(v => v.stale !== undefined).length,
+  };
 }
 
 export interface ValidateRequest {
@@ -108,7 +134,7 @@ export function parseSearchRequest(body: unknown): SearchRequest {
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { assetId, httpAuth } = options;
+  const { assetId, httpAuth, auditor } = options;
   const listed = listedFields(assetId.settings.policy);
   // A search result also shows the fields searched (lookup.search.fields): the policy lists them too.
   const searchListed = new Set([...listed, ...(assetId.settings.policy.lookup?.search?.fields ?? [])]);
@@ -140,18 +166,57 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     });
   };
 
+  /**
+   * Starts the audit event of an authenticated request; it ends when the answer is sent (success below 400, else
+   * a failure with the error the route threw, or the status), or when the client goes away first (a failure).
+   */
+  const audit =
+    (eventId: string): RequestHandler =>
+    async (req, res, next) => {
+      if (!auditor) {
+        next();
+        return;
+      }
+      const state: AuditState = { event: await auditor.createEvent({ eventId, severityLevel: 'low', request: req }), meta: {} };
+      res.locals.assetIdAudit = state;
+      let ended = false;
+      const end = (finished: boolean) => {
+        if (ended) return;
+        ended = true;
+        const meta = { ...state.meta, status: res.statusCode };
+        const done =
+          finished && res.statusCode < 400
+            ? state.event.success({ meta })
+            : state.event.fail({
+                meta: finished ? meta : { ...state.meta, status: 'client closed the connection' },
+                error: state.error ?? new Error(finished ? `answered ${res.statusCode}` : 'the client closed the connection'),
+              });
+        done.catch(() => undefined);
+      };
+      res.on('finish', () => end(true));
+      res.on('close', () => end(res.writableFinished));
+      next();
+    };
+  const auditMeta = (res: Response, meta: JsonObject) => {
+    const state = res.locals.assetIdAudit as AuditState | undefined;
+    if (state) Object.assign(state.meta, meta);
+  };
+
   router.get('/v1/policy', authenticate, async (_req: Request, res: Response) => {
     res.json({ policy: assetId.formatPolicy() });
   });
 
-  router.post('/v1/validate', authenticate, json, async (req: Request, res: Response, _next: NextFunction) => {
+  router.post('/v1/validate', authenticate, audit('validate'), json, async (req: Request, res: Response, _next: NextFunction) => {
     const { values, scheme } = parseValidateRequest(req.body);
+    auditMeta(res, { values: values.length, narrowed: scheme !== undefined });
     const verdicts = await assetId.validateMany(values, { scheme });
+    auditMeta(res, { results: verdictCounts(verdicts) });
     res.json({ results: verdicts.map(v => publicVerdict(v, listed)) });
   });
 
-  router.post('/v1/search', authenticate, json, async (req: Request, res: Response) => {
+  router.post('/v1/search', authenticate, audit('search'), json, async (req: Request, res: Response) => {
     const { query, scheme, limit } = parseSearchRequest(req.body);
+    auditMeta(res, { queryLength: [...query].length, narrowed: scheme !== undefined, ...(limit !== undefined ? { limit } : {}) });
     const controller = new AbortController();
     res.on('close', () => controller.abort());
     const found = await assetId.search(query, {
@@ -159,7 +224,16 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       ...(limit !== undefined ? { limit } : {}),
       signal: controller.signal,
     });
+    auditMeta(res, { results: found.results.length, more: found.more });
     res.json({ results: found.results.map(r => ({ ...r, fields: publicFields(r.fields, searchListed) })), more: found.more });
+  });
+
+  // Records a failed request's error on its audit event, then hands it to Backstage's error handler.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const state = res.locals.assetIdAudit as AuditState | undefined;
+    // The error's name only: a message can quote what the caller sent (a key, a scheme name, the search text).
+    if (state) state.error = new Error(`${error instanceof Error ? error.name : 'Error'} (the request failed)`);
+    next(error);
   });
 
   return router;

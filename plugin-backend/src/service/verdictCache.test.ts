@@ -207,13 +207,25 @@ describe('VerdictCache', () => {
     expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/shared cache store failed.*ECONNREFUSED/));
   });
 
-  it('uses Backstage cache for plugin asset-id only when backend.cache names a shared store', () => {
+  it('uses a shared store only when backend.cache names one; Redis: asset-id\'s client, closed at shutdown', async () => {
     expect(defaultVerdictStore(mockServices.rootConfig({ data: {} }))).toBeUndefined();
     expect(defaultVerdictStore(mockServices.rootConfig({ data: { backend: { cache: { store: 'memory' } } } }))).toBeUndefined();
+    const hooks: Array<() => void | Promise<void>> = [];
+    const lifecycle = { addStartupHook: () => undefined, addBeforeShutdownHook: () => undefined, addShutdownHook: (hook: () => void | Promise<void>) => void hooks.push(hook) };
+    const logger = mockServices.logger.mock();
+    // Nothing listens on port 1: the connection fails, which is a warning (not an unhandled 'error' event), and a
+    // read fails at once (no offline queue): the verdict cache counts it as a miss.
     const redis = defaultVerdictStore(
       mockServices.rootConfig({ data: { backend: { cache: { store: 'redis', connection: 'redis://127.0.0.1:1' } } } }),
+      logger,
+      lifecycle,
     );
-    expect(typeof redis?.get).toBe('function');
+    const started = Date.now();
+    await expect(redis!.get('k')).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/lost the connection to the shared cache store \(Redis: .*ECONNREFUSED/));
+    expect(hooks).toHaveLength(1);
+    await hooks[0]();
   });
 });
 

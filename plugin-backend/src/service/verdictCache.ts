@@ -37,6 +37,7 @@ import type { JsonValue } from '@backstage/types';
 import type { Verdict } from 'asset-id';
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
+import type { AssetIdMetrics } from './metrics';
 
 /** A verdict as the backend returns it: the core's, or the last known one while the CMDB is down. */
 export interface AssetIdVerdict extends Verdict {
@@ -74,6 +75,8 @@ export interface VerdictCacheOptions {
   queueWaitMs?: number;
   logger: LoggerService;
   now?: () => number;
+  /** Counts reads per layer (asset_id.cache.lookups): those of `get` and `cached`, not of the refresh task. */
+  metrics?: Pick<AssetIdMetrics, 'cacheLookup'>;
 }
 
 const SEP = '\u0000';
@@ -193,8 +196,9 @@ export class VerdictCache {
     const key = `${scheme}${SEP}${value}`;
     const now = this.now();
     const memory = this.memoryGet(key);
+    this.options.metrics?.cacheLookup('memory', memory && memory.freshUntil > now ? 'hit' : 'miss');
     if (memory && memory.freshUntil > now) return memory.verdict;
-    const stored = await this.readStore(key);
+    const stored = await this.readStore(key, true);
     if (stored && stored.freshUntil > now) {
       this.memorySet(key, stored);
       return stored.verdict;
@@ -217,7 +221,7 @@ export class VerdictCache {
     const now = this.now();
     const keys = [...new Set(pairs.map(([scheme, value]) => `${scheme}${SEP}${value}`))];
     const notFresh = keys.filter(key => (this.memoryGet(key)?.freshUntil ?? 0) <= now + dueWithinMs);
-    const stored = await Promise.all(notFresh.map(key => this.readStore(key)));
+    const stored = await Promise.all(notFresh.map(key => this.readStore(key, false)));
     const due: string[] = [];
     const stale = new Map<string, Entry>();
     notFresh.forEach((key, n) => {
@@ -348,14 +352,19 @@ export class VerdictCache {
     this.options.logger.warn(`asset-id: a CMDB lookup failed: ${reason} (logged once a minute per reason)`);
   }
 
-  private async readStore(key: string): Promise<Entry | undefined> {
+  /** A shared-store entry (undefined: none, malformed, not this key's, or the store failed); `count`: metrics. */
+  private async readStore(key: string, count: boolean): Promise<Entry | undefined> {
     if (!this.options.store) return undefined;
+    const metrics = count ? this.options.metrics : undefined;
     try {
       const at = key.indexOf(SEP);
-      const entry = parseEntry(await this.options.store.get<JsonValue>(this.storeKey(key)), key.slice(0, at), key.slice(at + 1));
+      const parsed = parseEntry(await this.options.store.get<JsonValue>(this.storeKey(key)), key.slice(0, at), key.slice(at + 1));
       this.storeFailureLogged = false;
-      return entry && this.bounded(entry);
+      const entry = parsed && this.bounded(parsed);
+      metrics?.cacheLookup('store', entry && entry.freshUntil > this.now() ? 'hit' : 'miss');
+      return entry;
     } catch (error) {
+      metrics?.cacheLookup('store', 'error');
       this.logStoreFailure(error);
       return undefined;
     }
@@ -394,13 +403,14 @@ export class VerdictCache {
     const fromStore: number[] = [];
     keys.forEach((key, i) => {
       const entry = this.memoryGet(key);
+      this.options.metrics?.cacheLookup('memory', entry && entry.freshUntil > now ? 'hit' : 'miss');
       if (entry && entry.freshUntil > now) results[i] = entry.verdict;
       else {
         if (entry && entry.staleUntil > now) stale.set(i, entry);
         fromStore.push(i);
       }
     });
-    const stored = await Promise.all(fromStore.map(i => this.readStore(keys[i])));
+    const stored = await Promise.all(fromStore.map(i => this.readStore(keys[i], true)));
     fromStore.forEach((i, n) => {
       const entry = stored[n];
       if (entry && entry.freshUntil > now) {
