@@ -47,7 +47,6 @@ export {
   type CmdbCredentials,
   type ProcessorMode,
 } from './service/config';
-export { createCredentialedFetch, credentialScopes, type CredentialScope } from './service/fetch';
 
 /**
  * The plugin and both modules at once: `backend.add(import('@asset-id/backstage-plugin-asset-id-backend'))`.

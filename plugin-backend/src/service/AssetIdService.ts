@@ -24,7 +24,7 @@ import { readAssetIdSettings, type AssetIdBackendSettings } from './config';
 import { statusOf } from './entity';
 import { AssetIdConfigError, AssetIdInputError, coreErrorParts } from './errors';
 import { shownValue } from './messages';
-import { createCredentialedFetch, credentialScopes, lookupBaseUrls } from './fetch';
+import { networkFetch } from './fetch';
 import { createAssetIdMetrics, defaultMeter, measuredFetch, sourceOf, type AssetIdMetrics } from './metrics';
 import { createRedisVerdictStore } from './redisStore';
 import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
@@ -220,17 +220,19 @@ export function createAssetIdService(options: AssetIdServiceOptions): AssetIdSer
   const names = validator.schemeNames();
 
   assertBackendUrls(settings);
-  const { scopes, problems } = credentialScopes(policy, settings.credentials);
+  // The core attaches the credentials (scope, transport, OAuth token, refresh, backoff: src/lookup/credentials.rs and
+  // oauth.rs); a credential it can never send is reported here once.
+  const problems = validator.useCredentials(settings.credentials, {
+    configKey: 'assetId.credentials',
+    env: process.env,
+    execArgv: process.execArgv,
+    // A rejected OAuth client fails every lookup with the same message; it is logged once per backoff step.
+    onRejected: message => options.logger.error(message),
+  });
   for (const problem of problems) options.logger.warn(problem);
   const metrics = options.metrics ?? createAssetIdMetrics(defaultMeter(options.config));
-  const credentialedFetch = createCredentialedFetch(scopes, options.fetch, {
-    policy,
-    // A rejected OAuth client fails every lookup with the same message; it is logged once per backoff step.
-    onOAuthRejected: message => options.logger.error(message),
-    now: options.now,
-  });
   // Every request the core sends (lookups, searches) is counted and timed here, and only here.
-  const fetch = measuredFetch(credentialedFetch, sourceOf(policy.lookup?.source), metrics);
+  const fetch = measuredFetch(networkFetch(options.fetch), sourceOf(policy.lookup?.source), metrics);
 
   const foundTtl = seconds(policy.lookup?.cacheTtlSeconds, 300);
   const notFoundTtl = Math.min(seconds(policy.lookup?.notFoundTtlSeconds, 60), foundTtl);
@@ -404,7 +406,9 @@ function batchSizeOf(policy: Policy): number {
 function assertBackendUrls(settings: AssetIdBackendSettings): void {
   const source = settings.policy.lookup?.source;
   if (source !== 'servicenow' && source !== 'http' && source !== 'registry') return;
-  const url = lookupBaseUrls(settings.policy)[source];
+  const lookup = settings.policy.lookup;
+  const configured = { servicenow: lookup?.servicenow?.baseUrl, http: lookup?.http?.url, registry: lookup?.registry?.url }[source];
+  const url = typeof configured === 'string' ? configured.split('{')[0] : undefined;
   if (url === undefined) return; // e.g. inline registry records; the core reports missing required keys
   let absolute = false;
   try {

@@ -14,7 +14,7 @@
  *   assetId.catalog.statusAnnotation  the annotation the processor writes (default `<catalog.annotation>-status`)
  *   assetId.cache.memoryEntries       size of each in-process verdict layer, with and without a record (LRU; 10000)
  *   assetId.cache.staleIfErrorSeconds how long a last known verdict is served while the CMDB is down (default 86400)
- *   assetId.credentials.<source>      CMDB credentials (visibility secret), see fetch.ts
+ *   assetId.credentials.<source>      CMDB credentials (visibility secret), handed to the core (useCredentials)
  *   assetId.backend.lookup            DEPRECATED (the proxy setup): deep-merged over `lookup`, with a warning
  */
 import {
