@@ -26,7 +26,6 @@ use asset_id::lookup::driver::{Attempts, Deadline, Lookup, Step};
 use asset_id::lookup::oauth::{self, ClientCredentials, Next, Session, TokenRequest};
 use asset_id::lookup::{Engine, Fault, Outcome, Request, Response};
 use asset_id::policy::{LookupSpec, Source, DEFAULT_MAX_RESPONSE_BYTES};
-use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -90,11 +89,13 @@ impl Credentials {
             }
         }
         if let Some(token) = get(ENV_TOKEN) {
-            if token.chars().any(|c| c.is_control()) {
-                return Err(format!("{ENV_TOKEN} contains a control character"));
-            }
+            let Some(header) = credentials::bearer(&token) else {
+                return Err(format!(
+                    "{ENV_TOKEN} contains a space or a control character"
+                ));
+            };
             return Ok(Some(Credentials {
-                header: format!("Bearer {}", token.trim()),
+                header,
                 scheme: "bearer",
                 client: None,
             }));
@@ -103,23 +104,16 @@ impl Credentials {
             (None, None) => Ok(None),
             (Some(_), None) => Err(format!("{ENV_USERNAME} is set but {ENV_PASSWORD} is not")),
             (None, Some(_)) => Err(format!("{ENV_PASSWORD} is set but {ENV_USERNAME} is not")),
-            (Some(u), Some(p)) => {
-                if u.contains(':') {
-                    return Err(format!("{ENV_USERNAME} must not contain ':'"));
-                }
-                Ok(Some(Credentials {
-                    header: format!("Basic {}", base64(format!("{u}:{p}").as_bytes())),
+            (Some(u), Some(p)) => match credentials::basic(&u, &p) {
+                Some(header) => Ok(Some(Credentials {
+                    header,
                     scheme: "basic",
                     client: None,
-                }))
-            }
+                })),
+                None => Err(format!("{ENV_USERNAME} must not contain ':'")),
+            },
         }
     }
-}
-
-/// Standard base64 with padding (RFC 4648), for HTTP Basic credentials.
-fn base64(data: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(data)
 }
 
 /// `(scheme, host, port)` of an http(s) URL, lowercase, the default port filled in; None for a
@@ -629,16 +623,6 @@ fn locked<R>(engine: &Mutex<&mut Engine>, f: impl FnOnce(&mut Engine) -> R) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(b"user:pa ss"), "dXNlcjpwYSBzcw==");
-    }
 
     #[test]
     fn credentials_from_env() {
