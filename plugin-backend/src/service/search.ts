@@ -47,11 +47,9 @@ export function createSearch(options: {
   const now = options.now ?? Date.now;
 
   async function ask(query: string, opts: AssetIdSearchOptions): Promise<AssetIdSearchResult> {
-    const search = validator.search?.bind(validator);
-    if (!search) throw new Error('asset-id: the package has no search (not the Node build)');
     let result: SearchResult;
     try {
-      result = await search(query, {
+      result = await validator.search(query, {
         fetch,
         ...(opts.scheme ? { scheme: [...opts.scheme] } : {}),
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
