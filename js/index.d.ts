@@ -23,6 +23,9 @@ export type {
   CheckOptions,
   FetchLike,
   ValidateOptions,
+  CmdbCredential,
+  CmdbCredentials,
+  UseCredentialsOptions,
   AssetIdError,
 } from '../pkg/web/asset_id.js';
 export { AssetIdValidator } from '../pkg/web/asset_id.js';
