@@ -51,7 +51,7 @@ it('pages through the checked kinds, looks each well-formed ID up once in full b
       credentials: mockCredentials.service('plugin:catalog'),
     },
   ]);
-  expect(cmdb.stats).toEqual({ requests: 3, ids: 110, maxIdsPerRequest: 50 });
+  expect(cmdb.stats).toEqual({ requests: 3, ids: 110, maxIdsPerRequest: 50, renewals: 0 });
   // Fresh for the TTL (300 s): the next run looks nothing up, and the processor's read needs no lookup either.
   expect(await refreshOnce(options, 30_000)).toEqual({ ids: 110, due: 0, failed: 0 });
   const check = await assetId.validateEntity(systemEntity('s0', ids[0]), { wait: false });
