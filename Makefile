@@ -81,7 +81,11 @@ cli:
 	cargo build --release --features cli --bin asset-id
 
 ## test: every test on every target
-test: bootstrap test-docs test-lint test-rust test-cli-diff test-action test-dist test-release pkg test-wasm test-js test-frontend test-backend test-pack test-api test-e2e
+# Each stage is a make target, run in this order by scripts/test-stages.sh, which prints the time each took.
+TEST_STAGES := bootstrap test-docs test-lint test-rust test-cli-diff test-action test-dist test-release pkg test-wasm \
+               test-js test-frontend test-backend test-pack test-api test-e2e
+test:
+	@MAKE="$(MAKE)" scripts/test-stages.sh $(TEST_STAGES)
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
