@@ -88,10 +88,8 @@ export function scheduleRefreshTask(
         try {
           const r = await refreshOnce(options, frequencyMs / 10);
           assetId.metrics.refreshRun('success', seconds());
-          logger.info(
-            `asset-id: refreshed ${r.due} of ${r.ids} catalog asset IDs in ${Date.now() - started} ms` +
-              (r.failed > 0 ? ` (${r.failed} not answered by the CMDB: last known verdicts kept)` : ''),
-          );
+          const failed = r.failed > 0 ? ` (${r.failed} not answered by the CMDB: last known verdicts kept)` : '';
+          logger.info(`asset-id: refreshed ${r.due} of ${r.ids} catalog asset IDs in ${Date.now() - started} ms${failed}`);
         } catch (error) {
           assetId.metrics.refreshRun('failure', seconds());
           // The processor still queues its own lookups: nothing is lost but batching.
