@@ -8,7 +8,8 @@
  *
  * Every attribute has a small fixed set of values: never an asset ID, a search text, a user or an entity ref.
  *
- *   asset_id.cmdb.requests             counter    asset_id.source, asset_id.outcome   CMDB requests
+ *   asset_id.cmdb.requests             counter    asset_id.source, asset_id.outcome   CMDB requests (lookups,
+ *                                                                                     searches, OAuth tokens)
  *   asset_id.cmdb.request.duration     histogram  asset_id.source, asset_id.outcome   seconds to the response
  *                                                                                     headers (or the failure)
  *   asset_id.verdicts                  counter    asset_id.code, asset_id.valid        verdicts given
@@ -56,7 +57,7 @@ export function sourceOf(source: string | undefined): CmdbSource {
 /** The metrics on `meter` (default: the global meter provider's, see the file comment). */
 export function createAssetIdMetrics(meter: Meter): AssetIdMetrics {
   const requests = meter.createCounter('asset_id.cmdb.requests', {
-    description: 'CMDB requests sent by asset-id (lookups and searches)',
+    description: 'HTTP requests asset-id sent to the CMDB (lookups, searches, OAuth token requests)',
     unit: '{request}',
   });
   const duration = meter.createHistogram('asset_id.cmdb.request.duration', {
