@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run ci:test`: strict type check, then every Jest test, non-interactively. Exit code is meaningful.
+// `npm run ci:test`: strict type check, lint, then every Jest test, non-interactively. Exit code is meaningful.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +23,8 @@ try {
 }
 
 run(bin('tsc'), ['--noEmit', '-p', '.']);
+// Backstage's ESLint rules for backend plugins (backstage-cli package lint), the bench included.
+run(bin('backstage-cli'), ['package', 'lint', 'src', 'bench']);
 // Jest's own summary, plus one plain "N passed, N failed" line for CI logs.
 const report = join(mkdtempSync(join(tmpdir(), 'asset-id-backend-')), 'jest.json');
 const r = spawnSync(bin('backstage-cli'), ['package', 'test', '--ci', '--runInBand', '--json', `--outputFile=${report}`], {

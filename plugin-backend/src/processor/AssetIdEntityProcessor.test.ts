@@ -15,6 +15,9 @@ import assetIdFeatures from '../index';
 import { catalogModuleAssetId } from '../modules';
 import { assetIdServiceFactory } from '../service/AssetIdService';
 
+const STATUS = 'example.com/asset-id-status';
+const statusOf = (e: Entity) => e.metadata.annotations?.[STATUS];
+
 let cmdb: FakeCmdb;
 beforeAll(async () => {
   cmdb = await startFakeCmdb();
@@ -86,8 +89,6 @@ function errorMessages(emitted: CatalogProcessorResult[]): string[] {
   return emitted.flatMap(r => (r.type === 'error' ? [r.error.message] : []));
 }
 
-const STATUS = 'example.com/asset-id-status';
-const statusOf = (e: Entity) => e.metadata.annotations?.[STATUS];
 
 describe.each(['flag', 'error', 'warn'] as const)('catalog processor, mode %s', mode => {
   let h: Harness;
