@@ -12,6 +12,8 @@ mod convert;
 mod credentials;
 #[cfg(feature = "lookup")]
 mod lookup;
+#[cfg(feature = "lookup")]
+mod send;
 mod types;
 #[cfg(feature = "lookup")]
 mod validate;

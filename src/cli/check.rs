@@ -7,6 +7,7 @@
 //! - [`placeholder`]: `$text`/`$json`/`$yaml` placeholders, resolved as Backstage's catalog does;
 //! - [`entity`]: one entity's annotation, its verdict and its fix;
 //! - [`report`]: the findings;
+//! - [`settings`], [`target`]: a run's settings, a Location's target (shared by the modules above and `run`);
 //! - [`run`]: a whole run (files in parallel, Locations followed, one batch of lookups, duplicates);
 //! - [`suggest`]: `--suggest`, CMDB records for entities without a known asset ID.
 
@@ -16,9 +17,12 @@ mod location;
 mod placeholder;
 mod report;
 mod run;
+mod settings;
 pub mod suggest;
+mod target;
 
 pub use files::FileLimits;
 pub use files::{collect_files, read_capped};
 pub use report::{Finding, Report, Summary};
-pub use run::{check_files, CheckSettings};
+pub use run::check_files;
+pub use settings::CheckSettings;

@@ -7,12 +7,11 @@
 //! the requests go through js/transport.js with the caller's fetch; concurrent callers share one
 //! token request. Secrets stay in this module: never in a message, an error or a log line.
 
-use super::class::AssetIdValidator;
 use super::convert::{get, now, type_error};
-use super::lookup::{answer, send_with, Scheduler};
+use super::send::{answer, send_with};
 use crate::lookup::credentials::{self, Problem, ProxyRoute, Scopes};
 use crate::lookup::oauth::{self, ClientCredentials, Next, Session};
-use crate::lookup::{Fault, Request, Response};
+use crate::lookup::{Engine, Fault, Request, Response};
 use crate::policy::Source;
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
@@ -115,79 +114,64 @@ fn node_route(env: &JsValue, exec_argv: &JsValue) -> ProxyRoute {
     }
 }
 
-#[wasm_bindgen]
-impl AssetIdValidator {
-    /// Give the validator the CMDB credentials of its lookup source (Node: the backend's
-    /// `assetId.credentials`): `{ servicenow?, http?, registry? }`, each `{ username, password }`,
-    /// `{ token }` or (ServiceNow) `{ clientId, clientSecret }`. Only the policy's source's
-    /// credential is used, only for requests the core allows (the source's URLs, HTTPS or a
-    /// loopback host reached without the environment's proxy). `options`: `configKey` (how
-    /// messages name the credentials, default `credentials`), `env` and `execArgv` (Node's
-    /// `process.env`, `process.execArgv`: whether fetch goes through a proxy), `onRejected(message)`
-    /// (told once per rejected OAuth token request). Returns the configuration problems (each a
-    /// credential that is never sent); replaces earlier credentials.
-    #[wasm_bindgen(js_name = useCredentials)]
-    pub fn use_credentials(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "CmdbCredentials")] credentials: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "UseCredentialsOptions | undefined")]
-        options: JsValue,
-    ) -> Result<Vec<String>, JsValue> {
-        let key = text(&options, "configKey").unwrap_or_else(|| "credentials".into());
-        let route = node_route(&get(&options, "env"), &get(&options, "execArgv"));
-        let on_rejected = get(&options, "onRejected").dyn_into::<Function>().ok();
-        let engine = self.lookups.engine.borrow();
-        let spec = engine.spec().filter(|s| s.source != Source::None);
-        let mut problems = Vec::new();
-        let mut installed = None;
-        for (name, source, url_key) in SOURCES {
-            let c = get(&credentials, name);
-            if c.is_undefined() || c.is_null() {
-                continue;
-            }
-            let ck = format!("{key}.{name}");
-            let kind = parse_kind(&c, &ck, source)?;
-            let Some(spec) = spec.filter(|s| s.source == source) else {
-                problems.push(format!(
-                    "{ck} is configured but the policy's lookup.source is not {name}; it is never sent"
-                ));
-                continue;
-            };
-            let urls = credentials::configured_urls(spec, source);
-            if let Some(p) = credentials::problem(&urls, |u| route.proxies(u)) {
-                problems.push(p.message(&ck, url_key));
-                continue;
-            }
-            let kind = match kind {
-                Parsed::Header(h) => Kind::Header(h),
-                Parsed::Client(client) => {
-                    let Some(sn) = spec.servicenow.as_ref() else {
-                        continue;
-                    };
-                    let check = format!("{ck}.clientId / clientSecret");
-                    let session = Session::new(sn, &client, &check, spec.timeout_ms);
-                    let url = session.token_url().to_string();
-                    if !credentials::transport_allows(&url, route.proxies(&url)) {
-                        problems.push(Problem::TokenUrl(url).message(&ck, url_key));
-                        continue;
-                    }
-                    Kind::OAuth {
-                        session: RefCell::new(session),
-                        pending: RefCell::new(None),
-                        on_rejected: on_rejected.clone(),
-                    }
-                }
-            };
-            installed = Some(Rc::new(Credentials {
-                scopes: Scopes::new(spec, source),
-                route: route.clone(),
-                kind,
-            }));
+/// `AssetIdValidator.useCredentials` (src/wasm/validate.rs): the policy's source's credential, for
+/// the scheduler (the caller stores it); the configuration problems, each a credential that is never sent.
+pub(super) fn install(
+    engine: &Engine,
+    credentials: &JsValue,
+    options: &JsValue,
+) -> Result<(Option<Rc<Credentials>>, Vec<String>), JsValue> {
+    let key = text(options, "configKey").unwrap_or_else(|| "credentials".into());
+    let route = node_route(&get(options, "env"), &get(options, "execArgv"));
+    let on_rejected = get(options, "onRejected").dyn_into::<Function>().ok();
+    let spec = engine.spec().filter(|s| s.source != Source::None);
+    let mut problems = Vec::new();
+    let mut installed = None;
+    for (name, source, url_key) in SOURCES {
+        let c = get(credentials, name);
+        if c.is_undefined() || c.is_null() {
+            continue;
         }
-        drop(engine);
-        *self.lookups.credentials.borrow_mut() = installed;
-        Ok(problems)
+        let ck = format!("{key}.{name}");
+        let kind = parse_kind(&c, &ck, source)?;
+        let Some(spec) = spec.filter(|s| s.source == source) else {
+            problems.push(format!(
+                "{ck} is configured but the policy's lookup.source is not {name}; it is never sent"
+            ));
+            continue;
+        };
+        let urls = credentials::configured_urls(spec, source);
+        if let Some(p) = credentials::problem(&urls, |u| route.proxies(u)) {
+            problems.push(p.message(&ck, url_key));
+            continue;
+        }
+        let kind = match kind {
+            Parsed::Header(h) => Kind::Header(h),
+            Parsed::Client(client) => {
+                let Some(sn) = spec.servicenow.as_ref() else {
+                    continue;
+                };
+                let check = format!("{ck}.clientId / clientSecret");
+                let session = Session::new(sn, &client, &check, spec.timeout_ms);
+                let url = session.token_url().to_string();
+                if !credentials::transport_allows(&url, route.proxies(&url)) {
+                    problems.push(Problem::TokenUrl(url).message(&ck, url_key));
+                    continue;
+                }
+                Kind::OAuth {
+                    session: RefCell::new(session),
+                    pending: RefCell::new(None),
+                    on_rejected: on_rejected.clone(),
+                }
+            }
+        };
+        installed = Some(Rc::new(Credentials {
+            scopes: Scopes::new(spec, source),
+            route: route.clone(),
+            kind,
+        }));
     }
+    Ok((installed, problems))
 }
 
 enum Parsed {
@@ -230,13 +214,12 @@ fn parse_kind(c: &JsValue, key: &str, source: Source) -> Result<Parsed, JsValue>
 
 /// Perform `req` with the validator's credentials, if any: the answer, or the fault.
 pub(super) async fn exchange(
-    lookups: &Rc<Scheduler>,
+    creds: Option<Rc<Credentials>>,
     req: &Request,
     fetch: &JsValue,
     timeout_ms: u64,
     cap: u64,
 ) -> Result<Response, Fault> {
-    let creds = lookups.credentials.borrow().clone();
     let Some(creds) = creds.filter(|c| c.allows(&req.url)) else {
         return plain(req, fetch, timeout_ms, cap, None).await;
     };

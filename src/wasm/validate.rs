@@ -33,6 +33,28 @@ fn check_one(
 
 #[wasm_bindgen]
 impl AssetIdValidator {
+    /// Give the validator the CMDB credentials of its lookup source (Node: the backend's
+    /// `assetId.credentials`): `{ servicenow?, http?, registry? }`, each `{ username, password }`,
+    /// `{ token }` or (ServiceNow) `{ clientId, clientSecret }`. Only the policy's source's
+    /// credential is used, only for requests the core allows (the source's URLs, HTTPS or a
+    /// loopback host reached without the environment's proxy). `options`: `configKey` (how
+    /// messages name the credentials, default `credentials`), `env` and `execArgv` (Node's
+    /// `process.env`, `process.execArgv`: whether fetch goes through a proxy), `onRejected(message)`
+    /// (told once per rejected OAuth token request). Returns the configuration problems (each a
+    /// credential that is never sent); replaces earlier credentials.
+    #[wasm_bindgen(js_name = useCredentials)]
+    pub fn use_credentials(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CmdbCredentials")] credentials: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "UseCredentialsOptions | undefined")]
+        options: JsValue,
+    ) -> Result<Vec<String>, JsValue> {
+        let (installed, problems) =
+            super::credentials::install(&self.lookups.engine.borrow(), &credentials, &options)?;
+        *self.lookups.credentials.borrow_mut() = installed;
+        Ok(problems)
+    }
+
     /// Format, then CMDB lookup (cached; concurrent identical lookups share one request).
     /// Lookup faults never reject: they are `lookup_unavailable` issues.
     pub fn validate(

@@ -1,7 +1,7 @@
 //! One entity of a catalog file: is it checked, and its annotation's verdict (and fix).
 
 use super::report::{EntityInfo, Finding, Report};
-use super::run::CheckSettings;
+use super::settings::CheckSettings;
 use crate::cli::fix::{self, Fix};
 use crate::cli::yaml::{Node, Pos, Scalar, Spanned};
 use asset_id::catalog::{Entity, EntityCheck, Scope};

@@ -2,27 +2,13 @@
 
 use super::files::{display_path, walk, CatalogFile};
 use super::report::Report;
+use super::target::Target;
 use crate::cli::git::Repo;
 use crate::cli::text::{clean, io_message};
 use crate::cli::yaml::{Node, Pos, Spanned};
 use asset_id::{IssueCode, Severity};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// A `spec.target` / `spec.targets` entry of a `kind: Location` entity.
-#[derive(Debug)]
-pub(super) struct Target {
-    /// The Location's file (shown) and path, and where the target is written in it.
-    pub(super) from: String,
-    pub(super) from_path: PathBuf,
-    pub(super) pos: Pos,
-    pub(super) target: String,
-    /// What a followed file must stay inside (canonical), and what to call it.
-    pub(super) inside: (PathBuf, &'static str),
-    /// The repository the Location is in (whose top is `inside`).
-    pub(super) repo: Option<Arc<Repo>>,
-}
 
 /// The targets written in a `kind: Location` entity (`spec.target`, `spec.targets`), with their
 /// positions.

@@ -108,7 +108,7 @@ pub struct Report {
     /// Files `--fix` could not write (each message names the file): exit 2.
     pub write_errors: Vec<String>,
     /// Targets of `kind: Location` entities, to be followed (see [`follow`]).
-    pub(super) targets: Vec<super::location::Target>,
+    pub(super) targets: Vec<super::target::Target>,
 }
 
 impl Report {

@@ -2,33 +2,21 @@
 //! duplicates, and the findings in file order.
 
 use super::entity::{check_document, FileText, Pending};
-use super::files::{diff_path, read, CatalogFile, Collected, FileLimits, Read, WorkTree};
-use super::location::{follow, inside_of, location_targets, Target};
+use super::files::{diff_path, read, CatalogFile, Collected, Read, WorkTree};
+use super::location::{follow, inside_of, location_targets};
 use super::placeholder::Placeholders;
 use super::report::{Finding, Report};
+use super::settings::CheckSettings;
+use super::target::Target;
 use crate::cli::fix::{self, Fix, FixMode};
 use crate::cli::text::human_bytes;
 use crate::cli::yaml::{self, Pos, Spanned};
 use asset_id::lookup::{driver, Engine, Outcome};
-use asset_id::{Issue, IssueCode, Severity, Validator};
+use asset_id::{Issue, IssueCode, Severity};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Settings of one run.
-pub struct CheckSettings<'a> {
-    pub validator: &'a Validator,
-    /// The policy's `catalog.annotation` (required for `check`), for findings and hints.
-    pub annotation: &'a str,
-    pub scheme: Option<&'a [&'a str]>,
-    pub limits: FileLimits,
-    pub fix: FixMode,
-    /// `--diff`: build a unified diff of what `--fix` changes.
-    pub diff: bool,
-    /// `--allow-url-locations`: a Location's URL target is a warning, not an error.
-    pub allow_url_locations: bool,
-}
 
 /// Performs the lookups of a run: IDs in, outcomes out.
 pub type Resolver<'a> = dyn FnMut(&mut Engine, &[String]) -> HashMap<String, Outcome> + 'a;
