@@ -15,7 +15,7 @@ on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
-.PHONY: all bootstrap node build pkg cli pack test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff test-pack demo demo-dev bench clean
+.PHONY: all bootstrap node build pkg cli pack test test-rust test-wasm test-js test-lint test-frontend test-backend test-docs test-cli-diff test-action test-pack demo demo-dev bench clean
 
 all: build
 
@@ -80,12 +80,20 @@ pkg/.built: Makefile $(RUST_SRC) $(wildcard js/*) | node
 cli:
 	cargo build --release --features cli --bin asset-id
 
+# The CLI binary the CLI suites run (test-cli-diff, test-action, test-backend's agreement test): target/release/asset-id
+# by default; `make test` sets the release archive's static binary ($(DIST_BIN), below).
+CLI_BIN ?= target/release/asset-id
+target/release/asset-id: cli
+
 ## test: every test on every target
 # Each stage is a make target, run in this order by scripts/test-stages.sh, which prints the time each took.
-TEST_STAGES := bootstrap test-docs test-lint test-rust test-cli-diff test-action test-dist test-release pkg test-wasm \
+# The CLI suites (test-cli-diff, test-action, the backend's agreement test) run once, on the static binary of the
+# release archive (test-dist, which users download), not a second time on target/release/asset-id: one release
+# build of the CLI instead of two (each a full LTO compile on a fresh machine).
+TEST_STAGES := bootstrap test-docs test-lint test-rust test-dist test-release pkg test-wasm \
                test-js test-frontend test-backend test-pack test-api test-e2e
 test:
-	@MAKE="$(MAKE)" scripts/test-stages.sh $(TEST_STAGES)
+	@CLI_BIN=$(DIST_BIN) MAKE="$(MAKE)" scripts/test-stages.sh $(TEST_STAGES)
 
 # The repository is self-contained: no tracked file points outside it, every Markdown link resolves.
 test-docs: node
@@ -103,35 +111,42 @@ test-rust:
 
 # The gate reads catalog YAML as Backstage's catalog does (npm `yaml`, parseAllDocuments), or reports
 # invalid_yaml: a few hundred generated and mutated files through target/release/asset-id.
-test-cli-diff: cli node
-	ASSET_ID_BIN=target/release/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
+test-cli-diff: $(CLI_BIN) node
+	ASSET_ID_BIN=$(CLI_BIN) $(ON_NODE22) node --test tests/js/yaml-differential.mjs
 
-# action.yml's "Run asset-id" step run as the GitHub runner runs it, with target/release/asset-id: a pull request
-# is judged by its base commit's policy (a head commit's CMDB gets no request), output: stays in the workspace.
+# action.yml's "Run asset-id" step run as the GitHub runner runs it, with $(CLI_BIN): a pull request is judged by
+# its base commit's policy (a head commit's CMDB gets no request), output: stays in the workspace.
 # tests/action/release.test.mjs runs all its steps: at a release tag the binary is downloaded (a stand-in release
-# host on loopback) and its SHA-256 checked, else it is built.
-test-action: cli node
-	$(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
+# host on loopback, serving $(RELEASE_DIR)'s archive when set, else one made from $(CLI_BIN)) and its SHA-256
+# checked, else it is built.
+RELEASE_DIR ?=
+test-action: $(CLI_BIN) node
+	ASSET_ID_BIN=$(CLI_BIN) $(if $(RELEASE_DIR),ASSET_ID_RELEASE_DIR=$(RELEASE_DIR)) \
+	  $(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
 
 ## dist: the CLI release archive this machine builds, as a release tag's workflow (.github/workflows/release.yml,
 ## dist-workspace.toml) builds it: Linux x86_64, static (musl), with its SHA-256, in target/distrib/
 .PHONY: dist test-dist test-release
 DIST_TARGET := x86_64-unknown-linux-musl
 DIST_ARCHIVE := target/distrib/asset-id-$(DIST_TARGET).tar.gz
+# The archive's binary, unpacked: what `make test` runs the CLI suites on (CLI_BIN).
+DIST_BIN := target/distrib/unpacked/asset-id-$(DIST_TARGET)/asset-id
 dist: bootstrap
 	dist build --artifacts=local --target $(DIST_TARGET)
 	test -s $(DIST_ARCHIVE) && test -s $(DIST_ARCHIVE).sha256
-
-# The static binary of that archive on the test repositories: checksum, layout, no dynamic loader, the example
-# systems repository's gate (tests/dist); then the action suites with it in place of target/release/asset-id,
-# the release download serving this very archive; then the YAML differential (a few hundred catalog files).
-test-dist: dist node
-	$(ON_NODE22) node --test tests/dist/dist.test.mjs
+$(DIST_ARCHIVE): $(RUST_SRC) dist-workspace.toml
+	$(MAKE) --no-print-directory dist
+$(DIST_BIN): $(DIST_ARCHIVE)
 	rm -rf target/distrib/unpacked && mkdir -p target/distrib/unpacked
 	tar -xzf $(DIST_ARCHIVE) -C target/distrib/unpacked
-	ASSET_ID_BIN=target/distrib/unpacked/asset-id-$(DIST_TARGET)/asset-id ASSET_ID_RELEASE_DIR=target/distrib \
-	  $(ON_NODE22) node --test tests/action/action.test.mjs tests/action/release.test.mjs
-	ASSET_ID_BIN=target/distrib/unpacked/asset-id-$(DIST_TARGET)/asset-id $(ON_NODE22) node --test tests/js/yaml-differential.mjs
+	test -x $@ && touch $@
+
+# The static binary of that archive: checksum, layout, no dynamic loader, the example systems repository's gate
+# (tests/dist); then the CLI suites with it: the action's (the release download serving this very archive) and
+# the YAML differential (a few hundred catalog files).
+test-dist: $(DIST_BIN) node
+	$(ON_NODE22) node --test tests/dist/dist.test.mjs
+	$(MAKE) --no-print-directory test-action test-cli-diff CLI_BIN=$(DIST_BIN) RELEASE_DIR=target/distrib
 
 ## test-release: one version everywhere (crate, the three npm packages, lockfiles, changelogs), the release flow
 ## (npm run version-packages on a copy), the workflows; .github/workflows/release.yml is what dist generates
@@ -161,8 +176,9 @@ test-js: pkg node
 test-frontend: pkg node
 	$(MAKE) -C plugin-frontend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
-test-backend: pkg node
-	$(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
+# The agreement test runs the CLI ($(CLI_BIN)) on the shared format cases.
+test-backend: pkg node $(CLI_BIN)
+	ASSET_ID_BIN=$(abspath $(CLI_BIN)) $(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
 ## pack: the three publishable tarballs in dist-packages/ (asset-id, the field, the backend modules)
 pack: pkg node

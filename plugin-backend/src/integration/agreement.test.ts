@@ -6,7 +6,7 @@
  * for the field). The field's validator (`validateAssetValidation`) must add exactly the router's error lines
  * (none for a blank value: required-ness is the template's). The field's modules are imported from
  * plugin-frontend/src and resolve their packages from plugin-frontend/node_modules, so plugin-frontend must
- * be installed (`npm run ci:install` there; `make test` does). The CLI is target/release/asset-id; a missing
+ * be installed (`npm run ci:install` there; `make test` does). The CLI is $ASSET_ID_BIN or target/release/asset-id; a missing
  * binary FAILS this test (build it with `cargo build --release --features cli --bin asset-id`).
  */
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
@@ -65,7 +65,8 @@ test('the field refuses exactly the backend-only keys of assetId', () => {
   expect([...BACKEND_SECTION_KEYS].sort()).toEqual([...BACKEND_ONLY_KEYS].sort());
 });
 
-const CLI = path.join(REPO_ROOT, 'target', 'release', 'asset-id');
+// The CLI: $ASSET_ID_BIN (`make test` sets the release archive's static binary), else target/release/asset-id.
+const CLI = process.env.ASSET_ID_BIN || path.join(REPO_ROOT, 'target', 'release', 'asset-id');
 const suite = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tests/cases/format.json'), 'utf8')) as {
   policies: Record<string, JsonObject>;
   cases: Array<{ policy: string; input?: JsonValue }>;
