@@ -1,9 +1,18 @@
 import React from 'react';
 import {
+  ApiBlueprint,
+  PageBlueprint,
   createFrontendFeatureLoader,
   createFrontendModule,
+  createFrontendPlugin,
+  createRouteRef,
+  discoveryApiRef,
+  fetchApiRef,
   type ExtensionDefinition,
 } from '@backstage/frontend-plugin-api';
+import VerifiedUserIcon from '@material-ui/icons/VerifiedUser';
+import { assetIdApiRef } from './api/AssetIdApi';
+import { AssetIdClient } from './api/AssetIdClient';
 import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 
@@ -54,13 +63,65 @@ export const catalogAssetIdModule = createFrontendModule({
 });
 
 /**
- * Everything asset-id adds to a new-frontend-system app: the scaffolder field and the catalog entity card.
+ * `assetIdApiRef` ({@link AssetIdClient} on `discoveryApi` + `fetchApi`): `api:asset-id`.
+ * @alpha
+ */
+export const assetIdApi: ExtensionDefinition = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: assetIdApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) => new AssetIdClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/**
+ * The coverage page's route in the new frontend system.
+ * @alpha
+ */
+export const assetIdCoverageRouteRef = createRouteRef();
+
+/**
+ * The coverage page `page:asset-id` at `/asset-id` (another path through app-config:
+ * `app.extensions: [{ 'page:asset-id': { config: { path: /coverage } } }]`); its title and icon make the
+ * nav item ("Asset IDs").
+ * @alpha
+ */
+export const assetIdCoveragePage: ExtensionDefinition = PageBlueprint.make({
+  params: {
+    path: '/asset-id',
+    title: 'Asset IDs',
+    icon: React.createElement(VerifiedUserIcon),
+    routeRef: assetIdCoverageRouteRef,
+    loader: () =>
+      import('./components/CoveragePage').then(m => React.createElement(m.AssetIdCoverageContent)),
+  },
+});
+
+/**
+ * The asset-id plugin (`asset-id`) of the new frontend system: `api:asset-id` and the coverage page
+ * `page:asset-id`. The field and the card are modules of the scaffolder and catalog plugins (their
+ * extension ids `scaffolder-form-field:scaffolder/validate-asset` and `entity-card:catalog/asset-id` are
+ * kept); the default export installs all three.
+ * @alpha
+ */
+export const assetIdFrontendPlugin = createFrontendPlugin({
+  pluginId: 'asset-id',
+  title: 'Asset IDs',
+  icon: React.createElement(VerifiedUserIcon),
+  routes: { root: assetIdCoverageRouteRef },
+  extensions: [assetIdApi, assetIdCoveragePage],
+});
+
+/**
+ * Everything asset-id adds to a new-frontend-system app: the asset-id plugin (its API and the coverage page
+ * at `/asset-id`, with its nav item), the scaffolder field and the catalog entity card.
  * `createApp({ features: [catalogPlugin, scaffolderPlugin, assetIdFeatures] })`, or automatic with feature
  * discovery. (A module whose plugin is not installed is ignored by the app.)
  * @alpha
  */
 const assetIdFeatures = createFrontendFeatureLoader({
-  loader: () => [scaffolderAssetIdModule, catalogAssetIdModule],
+  loader: () => [assetIdFrontendPlugin, scaffolderAssetIdModule, catalogAssetIdModule],
 });
 
 export default assetIdFeatures;

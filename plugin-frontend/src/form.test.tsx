@@ -7,11 +7,11 @@ import { fireEvent, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
 import type { JsonObject } from '@backstage/types';
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { assetIdApiRef } from './api/AssetIdApi';
 import { DemoPage } from '../dev/DemoPage';
 import { template, templateManifest } from '../dev/template';
 import { demoPolicy } from './testing/fixtures';
-import { discoveryApi, fakeBackend } from './testing/fakeBackend';
+import { fakeBackend } from './testing/fakeBackend';
 
 jest.setTimeout(30_000);
 
@@ -19,10 +19,7 @@ async function renderDemo(entity = template) {
   const fetch = fakeBackend({ policy: demoPolicy });
   await renderInTestApp(
     <TestApiProvider
-      apis={[
-        [discoveryApiRef, { getBaseUrl: discoveryApi.getBaseUrl }],
-        [fetchApiRef, fetch.fetchApi],
-      ]}
+      apis={[[assetIdApiRef, fetch.api]]}
     >
       <DemoPage entity={entity} />
     </TestApiProvider>,

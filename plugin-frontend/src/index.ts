@@ -1,9 +1,11 @@
 /**
- * asset-id for Backstage's frontend: the scaffolder field `ValidateAsset` (format feedback while the
- * developer types, the verdict from the asset-id backend plugin) and the entity card `EntityAssetIdCard`.
+ * asset-id for Backstage's frontend: the plugin `asset-id` with its API (`assetIdApiRef`, `AssetIdClient`),
+ * the coverage page (`/asset-id`), the scaffolder field `ValidateAsset` (format feedback while the developer
+ * types, the verdict from the asset-id backend plugin) and the entity card `EntityAssetIdCard`.
  *
- * Legacy frontend system: `ValidateAssetFieldExtension` and `EntityAssetIdCard`. New frontend system: the
- * default export of `@asset-id/backstage-plugin-scaffolder-asset-id/alpha` (field and card).
+ * Legacy frontend system: `assetIdPlugin`, `AssetIdPage`, `ValidateAssetFieldExtension` and
+ * `EntityAssetIdCard`. New frontend system: the default export of
+ * `@asset-id/backstage-plugin-scaffolder-asset-id/alpha` (plugin, field and card).
  *
  * @packageDocumentation
  */
@@ -19,9 +21,15 @@ export type {
   ValidateAssetUiOptions,
   ValidateAssetState,
 } from './components/ValidateAsset';
-export { ValidateAssetFieldExtension } from './extensions';
-export { EntityAssetIdCard } from './components/EntityAssetIdCard';
+export { assetIdPlugin, AssetIdPage, EntityAssetIdCard, ValidateAssetFieldExtension } from './plugin';
+export { assetIdRouteRef } from './routes';
 export type { EntityAssetIdCardProps, EntityAssetIdCardState } from './components/EntityAssetIdCard';
+export { AssetIdCoverageContent } from './components/CoveragePage';
+export type { AssetIdCoverageState } from './components/CoveragePage';
+export { assetIdApiRef } from './api/AssetIdApi';
+export type { AssetIdApi, AssetIdCoverage, AssetIdOwnerCoverage } from './api/AssetIdApi';
+export { AssetIdClient } from './api/AssetIdClient';
+export type { AssetIdClientOptions } from './api/AssetIdClient';
 export { AssetIdConfigError } from './errors';
 export type { AssetIdFieldErrorCode, CoreCallerErrorCode } from './errors';
 export type {

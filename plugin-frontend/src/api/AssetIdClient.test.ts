@@ -1,10 +1,11 @@
 import { AssetIdClient, MAX_CACHED_VERDICTS, MAX_VALUES_PER_REQUEST, VERDICT_TTL_MS } from './AssetIdClient';
+import { MAX_COVERAGE_NAME_CHARS, MAX_COVERAGE_OWNERS, MAX_COVERAGE_STATUSES } from './AssetIdApi';
 import { DEMO_REQUEST_URL, demoPolicy, searchPolicy } from '../testing/fixtures';
 import { BACKEND_BASE, discoveryApi, fakeBackend } from '../testing/fakeBackend';
 
 function client(options: Partial<Parameters<typeof fakeBackend>[0]> = {}, now = () => 0) {
   const backend = fakeBackend({ policy: demoPolicy, ...options });
-  return { backend, client: new AssetIdClient({ getBaseUrl: discoveryApi.getBaseUrl }, backend.fetchApi, now) };
+  return { backend, client: new AssetIdClient({ discoveryApi: { getBaseUrl: discoveryApi.getBaseUrl }, fetchApi: backend.fetchApi, now }) };
 }
 
 describe('AssetIdClient', () => {
@@ -68,7 +69,7 @@ describe('AssetIdClient', () => {
     const fetchApi = {
       fetch: async () => new Response('{}', { headers: { 'content-length': String(64 * 1024 * 1024) } }),
     };
-    const c = new AssetIdClient({ getBaseUrl: discoveryApi.getBaseUrl }, fetchApi as never);
+    const c = new AssetIdClient({ discoveryApi: { getBaseUrl: discoveryApi.getBaseUrl }, fetchApi: fetchApi as never });
     await expect(c.getPolicy()).rejects.toMatchObject({ code: 'backend_error', message: expect.stringMatching(/too large/) });
   });
 
@@ -136,6 +137,66 @@ describe('AssetIdClient', () => {
       expect(answer.more).toBe(true);
       const bad = client({ policy: searchPolicy, searchBody: '{"results": {}}' });
       await expect(bad.client.search('gateway')).rejects.toMatchObject({ code: 'backend_error' });
+    });
+  });
+
+  describe('getCoverage (GET /v1/coverage)', () => {
+    const good = {
+      total: 3,
+      byStatus: { valid: 2, retired: 1 },
+      byOwner: [{ owner: 'group:default/a', total: 3, valid: 2 }],
+      kinds: ['System'],
+      complete: true,
+      generatedAt: '2026-12-08T01:00:00.000Z',
+    };
+
+    it('answers the backend\'s coverage, checked for shape', async () => {
+      const { backend, client: c } = client({ coverageBody: JSON.stringify({ ...good, extra: 'dropped' }) });
+      await expect(c.getCoverage()).resolves.toEqual(good);
+      // kinds and complete are optional in an answer: no kinds named, a complete count
+      const bare = client({ coverageBody: JSON.stringify({ ...good, kinds: undefined, complete: undefined }) });
+      await expect(bare.client.getCoverage()).resolves.toEqual({ ...good, kinds: [], complete: true });
+      expect(backend.calls.map(x => [x.method, x.url])).toEqual([['GET', `${BACKEND_BASE}/v1/coverage`]]);
+    });
+
+    it('403 is backend_error with status 403; a backend without the endpoint says to update it; none at all is backend_unavailable', async () => {
+      const forbidden = client({ mode: 'coverage-forbidden' });
+      await expect(forbidden.client.getCoverage()).rejects.toMatchObject({ code: 'backend_error', status: 403 });
+      const older = client();
+      await expect(older.client.getCoverage()).rejects.toMatchObject({ code: 'backend_error', status: 404 });
+      await expect(older.client.getCoverage()).rejects.toThrow(/no coverage .*update @asset-id\/backstage-plugin-asset-id-backend/);
+      const down = client({ mode: 'network-error' });
+      await expect(down.client.getCoverage()).rejects.toMatchObject({ code: 'backend_unavailable' });
+    });
+
+    it.each([
+      ['no total', JSON.stringify({ ...good, total: undefined })],
+      ['a negative total', JSON.stringify({ ...good, total: -1 })],
+      ['a fractional count', JSON.stringify({ ...good, byStatus: { valid: 1.5 } })],
+      ['a count as text', JSON.stringify({ ...good, byStatus: { valid: '2' } })],
+      ['byOwner not a list', JSON.stringify({ ...good, byOwner: {} })],
+      ['an owner line without a name', JSON.stringify({ ...good, byOwner: [{ total: 1, valid: 1 }] })],
+      ['more valid than total', JSON.stringify({ ...good, byOwner: [{ owner: 'x', total: 1, valid: 2 }] })],
+      ['no date', JSON.stringify({ ...good, generatedAt: 'yesterday' })],
+      ['a huge number', JSON.stringify({ ...good, total: 1e300 })],
+      ['kinds not names', JSON.stringify({ ...good, kinds: [{}] })],
+      ['complete as text', JSON.stringify({ ...good, complete: 'no' })],
+    ])('a hostile answer (%s) is refused as backend_error', async (_label, coverageBody) => {
+      const { client: c } = client({ coverageBody });
+      await expect(c.getCoverage()).rejects.toMatchObject({ code: 'backend_error' });
+    });
+
+    it(`keeps at most ${MAX_COVERAGE_OWNERS} owners and ${MAX_COVERAGE_STATUSES} statuses, names cut at ${MAX_COVERAGE_NAME_CHARS} characters`, async () => {
+      const coverageBody = JSON.stringify({
+        ...good,
+        byStatus: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`s${i}`, 1])),
+        byOwner: Array.from({ length: 3000 }, (_, i) => ({ owner: `${'o'.repeat(300)}${i}`, total: 1, valid: 0 })),
+      });
+      const { client: c } = client({ coverageBody });
+      const answer = await c.getCoverage();
+      expect(Object.keys(answer.byStatus)).toHaveLength(MAX_COVERAGE_STATUSES);
+      expect(answer.byOwner).toHaveLength(MAX_COVERAGE_OWNERS);
+      expect(answer.byOwner[0].owner).toHaveLength(MAX_COVERAGE_NAME_CHARS);
     });
   });
 });

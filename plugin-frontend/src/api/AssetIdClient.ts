@@ -5,6 +5,7 @@
  *   (`lookup` holds at most the browser-safe `search` settings and `requestUrl`)
  * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/validate` `{ values, scheme? }` -> `{ results: Verdict[] }`
  * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/search`   `{ query, scheme?, limit? }` -> `{ results: AssetRecord[], more }`
+ * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/coverage` -> `{ total, byStatus, byOwner, generatedAt }`
  *
  * Both through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
  * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
@@ -12,6 +13,7 @@
 import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id/format';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { AssetIdConfigError, errorMessage } from '../errors';
+import { parseCoverage, type AssetIdApi, type AssetIdCoverage } from './AssetIdApi';
 
 /** The backend plugin's id (`createBackendPlugin({ pluginId: 'asset-id' })`). */
 export const ASSET_ID_PLUGIN_ID = 'asset-id';
@@ -205,16 +207,36 @@ function isVerdict(v: unknown): v is Verdict {
   return isObject(v) && typeof v.valid === 'boolean' && Array.isArray(v.issues);
 }
 
-/** A client of the asset-id backend plugin. One per page (see {@link assetIdClientFor}). */
-export class AssetIdClient {
+/**
+ * Options of {@link AssetIdClient}.
+ * @public
+ */
+export interface AssetIdClientOptions {
+  discoveryApi: DiscoveryApi;
+  fetchApi: FetchApi;
+  /** The clock of the verdict reuse (tests). */
+  now?: () => number;
+}
+
+/**
+ * The {@link AssetIdApi} over HTTP: the asset-id backend plugin through `discoveryApi` + `fetchApi` (the
+ * user's Backstage credentials). Registered as `assetIdApiRef` by the plugin (`createApiFactory` in
+ * `assetIdPlugin`, `ApiBlueprint` in `/alpha`): one per app, so the policy is fetched once per page and
+ * verdicts are shared by every field and card of the page.
+ * @public
+ */
+export class AssetIdClient implements AssetIdApi {
   private policy?: Promise<FormatPolicy>;
   private readonly verdicts = new Map<string, { at: number; verdict: Promise<Verdict> }>();
+  private readonly discoveryApi: DiscoveryApi;
+  private readonly fetchApi: FetchApi;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly discoveryApi: DiscoveryApi,
-    private readonly fetchApi: FetchApi,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(options: AssetIdClientOptions) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi;
+    this.now = options.now ?? Date.now;
+  }
 
   private async url(path: string): Promise<string> {
     const base = await this.discoveryApi.getBaseUrl(ASSET_ID_PLUGIN_ID);
@@ -356,6 +378,22 @@ export class AssetIdClient {
     return { results: records, more: answer.more === true || results.length > records.length };
   }
 
+  /**
+   * The catalog's asset-ID coverage as the caller may see it (`GET /v1/coverage`): checked only for shape
+   * and size ({@link parseCoverage}); a 401/403 is `backend_error` with its `status`.
+   */
+  async getCoverage(options: { signal?: AbortSignal } = {}): Promise<AssetIdCoverage> {
+    const older = (url: string) =>
+      new AssetIdConfigError(
+        `The asset-id backend has no coverage (HTTP 404 from ${url}): update ${BACKEND_PACKAGE} in the backend.`,
+        'backend_error',
+        undefined,
+        404,
+      );
+    const body = await this.request('/v1/coverage', options.signal ? { signal: options.signal } : undefined, older);
+    return parseCoverage(body);
+  }
+
   private remember(key: string, at: number, verdict: Promise<Verdict>) {
     this.verdicts.delete(key);
     this.verdicts.set(key, { at, verdict });
@@ -364,21 +402,4 @@ export class AssetIdClient {
       this.verdicts.delete(oldest);
     }
   }
-}
-
-const clients = new WeakMap<DiscoveryApi, WeakMap<FetchApi, AssetIdClient>>();
-
-/** The page's client for these APIs (one per discovery/fetch pair, so the policy is fetched once). */
-export function assetIdClientFor(discoveryApi: DiscoveryApi, fetchApi: FetchApi): AssetIdClient {
-  let byFetch = clients.get(discoveryApi);
-  if (!byFetch) {
-    byFetch = new WeakMap();
-    clients.set(discoveryApi, byFetch);
-  }
-  let client = byFetch.get(fetchApi);
-  if (!client) {
-    client = new AssetIdClient(discoveryApi, fetchApi);
-    byFetch.set(fetchApi, client);
-  }
-  return client;
 }

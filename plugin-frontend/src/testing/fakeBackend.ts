@@ -9,6 +9,7 @@ import { AssetIdValidator } from 'asset-id';
 import type { Policy, Verdict } from 'asset-id';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import type { JsonObject } from '@backstage/types';
+import { AssetIdClient } from '../api/AssetIdClient';
 
 export const BACKEND_BASE = 'http://backstage.test/api/asset-id';
 
@@ -30,7 +31,9 @@ export type BackendMode =
   /** 401: no Backstage credentials */
   | 'unauthorized'
   /** the policy and /v1/validate are served, /v1/search answers 503 lookup_unavailable (a CMDB outage) */
-  | 'search-down';
+  | 'search-down'
+  /** the policy is served, /v1/coverage answers 403 (the caller may not read the catalog) */
+  | 'coverage-forbidden';
 
 export interface FakeBackendOptions {
   /** The backend's full `assetId` policy (lookup included). */
@@ -42,6 +45,8 @@ export interface FakeBackendOptions {
   validateBody?: string;
   /** Replace the answer of POST /v1/search (hostile cases). */
   searchBody?: string;
+  /** The answer of GET /v1/coverage (JSON text; absent: 404 as a backend without the endpoint). */
+  coverageBody?: string;
 }
 
 const json = (status: number, body: unknown) =>
@@ -112,6 +117,10 @@ export function fakeBackend(options: FakeBackendOptions) {
     if (mode === 'unauthorized') return json(401, { error: { name: 'AuthenticationError', message: 'Missing credentials' } });
     const path = url.slice(BACKEND_BASE.length);
     if (method === 'GET' && path === '/v1/policy') return json(200, { policy: browserPolicy(options.policy) });
+    if (method === 'GET' && path === '/v1/coverage') {
+      if (mode === 'coverage-forbidden') return json(403, { error: { name: 'NotAllowedError', message: 'catalog read not allowed' } });
+      if (options.coverageBody !== undefined) return new Response(options.coverageBody, { status: 200, headers: { 'content-type': 'application/json' } });
+    }
     if (method === 'POST' && path === '/v1/search') {
       const lookup = (options.policy.lookup ?? {}) as JsonObject;
       const search = lookup.search as JsonObject | undefined;
@@ -150,8 +159,11 @@ export function fakeBackend(options: FakeBackendOptions) {
     return json(404, { error: { name: 'NotFoundError', message: `no route ${method} ${path}` } });
   }) as FetchApi['fetch'];
 
+  const fetchApi = { fetch } as FetchApi;
   return {
-    fetchApi: { fetch } as FetchApi,
+    fetchApi,
+    /** The app's asset-id API on this backend (what `assetIdApiRef` holds): one per backend, like one per page. */
+    api: new AssetIdClient({ discoveryApi: { getBaseUrl: discoveryApi.getBaseUrl }, fetchApi }),
     calls,
     /** only the /v1/validate requests */
     validateCalls: () => calls.filter(c => c.url.endsWith('/v1/validate')),

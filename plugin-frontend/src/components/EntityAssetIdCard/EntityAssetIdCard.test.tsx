@@ -3,7 +3,7 @@ import React from 'react';
 import { screen, waitFor, within } from '@testing-library/react';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
 import { renderInTestApp as renderInNewApp, createExtensionTester } from '@backstage/frontend-test-utils';
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { assetIdApiRef } from '../../api/AssetIdApi';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import type { JsonObject } from '@backstage/types';
@@ -11,7 +11,7 @@ import { EntityAssetIdCard } from './EntityAssetIdCard';
 import { recordLink, fieldText, suggestionQuery, MAX_FIELD_CHARS } from './cardState';
 import { assetIdEntityCard } from '../../alpha';
 import { DEMO_REQUEST_URL, demoPolicy, searchPolicy } from '../../testing/fixtures';
-import { BACKEND_BASE, discoveryApi, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
+import { BACKEND_BASE, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
 
 jest.setTimeout(30_000);
 
@@ -38,10 +38,9 @@ type System = 'legacy' | 'new';
 
 async function renderCard(frontend: System, entity: Entity, options: Partial<FakeBackendOptions> = {}) {
   const backend = fakeBackend({ policy, ...options });
-  const discovery = { getBaseUrl: discoveryApi.getBaseUrl };
   if (frontend === 'legacy') {
     await renderInTestApp(
-      <TestApiProvider apis={[[discoveryApiRef, discovery], [fetchApiRef, backend.fetchApi]]}>
+      <TestApiProvider apis={[[assetIdApiRef, backend.api]]}>
         <EntityProvider entity={entity}>
           <EntityAssetIdCard />
         </EntityProvider>
@@ -50,7 +49,7 @@ async function renderCard(frontend: System, entity: Entity, options: Partial<Fak
   } else {
     renderInNewApp(
       <EntityProvider entity={entity}>{createExtensionTester(assetIdEntityCard).reactElement()}</EntityProvider>,
-      { apis: [[discoveryApiRef, discovery], [fetchApiRef, backend.fetchApi]] },
+      { apis: [[assetIdApiRef, backend.api]] },
     );
   }
   const card = await screen.findByTestId('asset-id-card');

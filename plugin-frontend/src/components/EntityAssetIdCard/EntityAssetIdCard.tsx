@@ -7,14 +7,15 @@ import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { CopyTextButton, InfoCard, Link, Progress } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { AssetRecord, Verdict } from 'asset-id/format';
 import { configErrorMessage, AssetIdConfigError } from '../../errors';
-import { issueText } from '../../messages';
+import { issueText, safeLink } from '../../messages';
 import type { FormatPolicy } from '../../api/AssetIdClient';
-import { clientFor, loadPolicy, safeLink, searchFor, validatorFor } from '../ValidateAsset/setup';
-import { RecordSummary } from '../ValidateAsset/RecordSummary';
+import { assetIdApiRef } from '../../api/AssetIdApi';
+import { loadPolicy, searchFor, validatorFor } from '../../api/policy';
+import { RecordSummary } from '../RecordSummary';
 import {
   EDIT_URL_ANNOTATION,
   MAX_SUGGESTIONS,
@@ -121,8 +122,7 @@ const HEADLINE: Record<Exclude<EntityAssetIdCardState, 'loading' | 'config-error
 export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
   const { title = 'Asset' } = props;
   const { entity } = useEntity();
-  const discoveryApi = useApi(discoveryApiRef);
-  const fetchApi = useApi(fetchApiRef);
+  const client = useApi(assetIdApiRef);
   // what the catalog rules read: apiVersion, kind and the annotations
   const entityKey = JSON.stringify({
     apiVersion: entity.apiVersion,
@@ -136,7 +136,6 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
     setLoaded({ status: 'loading' });
     const current: unknown = JSON.parse(entityKey);
     (async (): Promise<Loaded> => {
-      const client = clientFor({ discoveryApi, fetchApi });
       const policy = await loadPolicy(client);
       const annotation = policy.catalog?.annotation;
       if (!annotation) {
@@ -162,7 +161,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
     return () => {
       live = false;
     };
-  }, [discoveryApi, fetchApi, entityKey]);
+  }, [client, entityKey]);
 
   // Suggestions for an entity without its asset (no annotation, or an ID the CMDB does not know): the
   // policy's search, by the entity's title, else its name with - and _ as spaces.
@@ -176,7 +175,6 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
   useEffect(() => {
     if (!suggestKey) return undefined;
     const [text, current] = JSON.parse(suggestKey) as [string, FormatPolicy];
-    const client = clientFor({ discoveryApi, fetchApi });
     const search = searchFor(client, current, undefined);
     if (!search || [...text].length < search.minLength) return undefined;
     const controller = new AbortController();
@@ -198,7 +196,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
       },
     );
     return () => controller.abort();
-  }, [discoveryApi, fetchApi, suggestKey]);
+  }, [client, suggestKey]);
   const suggested =
     suggestKey && suggestions.status === 'done' && suggestions.key === suggestKey && loaded.status !== 'loading' && 'annotation' in loaded ? (
       <SuggestionList

@@ -3,7 +3,8 @@ import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-libra
 import userEvent from '@testing-library/user-event';
 import { TestApiProvider, TestApiRegistry, renderInTestApp } from '@backstage/test-utils';
 import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import { assetIdApiRef } from '../../api/AssetIdApi';
+import { AssetIdClient } from '../../api/AssetIdClient';
 import type { JsonObject } from '@backstage/types';
 import { ValidateAsset } from './ValidateAsset';
 import { validateAssetValidation } from './validation';
@@ -28,8 +29,9 @@ function setup(
 ) {
   const assetId = options.assetId ?? demoPolicy;
   const fetch = options.fetch ?? fakeBackend({ policy: assetId });
-  // a discovery API object per test: the page-level client (policy, verdicts) starts empty
+  // a client per test: the page-level policy and verdicts start empty
   const discovery = { getBaseUrl: discoveryApi.getBaseUrl };
+  const api = new AssetIdClient({ discoveryApi: discovery, fetchApi: fetch.fetchApi });
   const emitted: Array<string | undefined> = [];
   const Harness = () => {
     const [formData, setFormData] = useState<string | undefined>(options.formData);
@@ -55,17 +57,14 @@ function setup(
       </>
     );
   };
-  return { fetch, emitted, Harness, assetId, discovery };
+  return { fetch, emitted, Harness, assetId, api };
 }
 
-/** Render a harness from `setup` inside a test app with its config, discovery and fetch APIs. */
+/** Render a harness from `setup` inside a test app with its asset-id API. */
 async function mount(s: ReturnType<typeof setup>) {
   await renderInTestApp(
     <TestApiProvider
-      apis={[
-        [discoveryApiRef, s.discovery],
-        [fetchApiRef, s.fetch.fetchApi],
-      ]}
+      apis={[[assetIdApiRef, s.api]]}
     >
       <s.Harness />
     </TestApiProvider>,
@@ -270,12 +269,12 @@ describe('ValidateAsset on the shared behaviour cases', () => {
 describe('ValidateAsset and the form validator together', () => {
   it('a lookup superseded while typing does not spoil a concurrent validator run', async () => {
     const fetch = fakeBackend({ policy: demoPolicy, delayMs: 200 });
-    const { input, user, discovery } = await renderField({ fetch, uiOptions: { debounceMs: 0 } });
+    const { input, user, api } = await renderField({ fetch, uiOptions: { debounceMs: 0 } });
     await user.type(input, 'APM0001234');
     // the field's lookup is in flight; the form validates the same ID (coalesced with it) ...
     const validation = createFieldValidation();
     const validating = validateAssetValidation('APM0001234', validation, {
-      apiHolder: TestApiRegistry.from([discoveryApiRef, discovery], [fetchApiRef, fetch.fetchApi]),
+      apiHolder: TestApiRegistry.from([assetIdApiRef, api]),
       formData: {},
       schema: {},
       uiSchema: { 'ui:options': { debounceMs: 0 } },

@@ -7,12 +7,13 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import Autocomplete, { type AutocompleteRenderInputParams } from '@material-ui/lab/Autocomplete';
 import { Link } from '@backstage/core-components';
-import { discoveryApiRef, fetchApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApiHolder } from '@backstage/core-plugin-api';
+import { assetIdApiRef } from '../../api/AssetIdApi';
 import type { AssetRecord, Verdict } from 'asset-id/format';
 import type { ValidateAssetProps } from './schema';
 import { resolveFieldSetup, type FieldSetup } from './setup';
 import { SEARCH_DEBOUNCE_MS } from './options';
-import { RecordSummary } from './RecordSummary';
+import { RecordSummary } from '../RecordSummary';
 import { configErrorMessage } from '../../errors';
 import { describeValid, displayText, errorLines, isBlank } from '../../messages';
 
@@ -75,14 +76,14 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
   const uiOptions = uiSchema?.['ui:options'];
   const autoFocus = uiSchema?.['ui:autofocus'] === true;
   const optionsKey = JSON.stringify(uiOptions ?? {});
-  const discoveryApi = useApi(discoveryApiRef);
-  const fetchApi = useApi(fetchApiRef);
+  // (from the holder, not useApi: an app without the asset-id API gets the configuration error, not a crash)
+  const assetIdApi = useApiHolder().get(assetIdApiRef);
 
   const [setupState, setSetupState] = useState<SetupState>({ status: 'loading' });
   useEffect(() => {
     let live = true;
     const options: unknown = JSON.parse(optionsKey);
-    resolveFieldSetup({ discoveryApi, fetchApi }, options).then(
+    resolveFieldSetup(assetIdApi, options).then(
       setup => {
         if (live) setSetupState({ status: 'ready', setup });
       },
@@ -93,7 +94,7 @@ export const ValidateAsset = (props: ValidateAssetProps) => {
     return () => {
       live = false;
     };
-  }, [discoveryApi, fetchApi, optionsKey]);
+  }, [assetIdApi, optionsKey]);
   const setup = setupState.status === 'ready' ? setupState.setup : undefined;
 
   // What the user typed; the form holds the normalized value once the format is valid.

@@ -7,4 +7,4 @@ export {
   type ValidateAssetProps,
   type ValidateAssetUiOptions,
 } from './schema';
-export { loadAssetIdWasm } from './setup';
+export { loadAssetIdWasm } from '../../api/policy';

@@ -1,24 +1,21 @@
 import { TestApiRegistry } from '@backstage/test-utils';
-import { discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
 import type { JsonObject } from '@backstage/types';
 import { createFieldValidation } from '@backstage/plugin-scaffolder-react/alpha';
 import type { FieldValidation } from '@rjsf/utils';
 import { fieldVerdict, validateAssetValidation } from './validation';
 import { resolveFieldSetup } from './setup';
+import { assetIdApiRef } from '../../api/AssetIdApi';
 import { errorLines } from '../../messages';
 import { SAMPLE_CASES, SHARED_CASES_FILE, demoPolicy, sharedCases } from '../../testing/fixtures';
-import { BACKEND_BASE, discoveryApi, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
+import { BACKEND_BASE, fakeBackend, type FakeBackendOptions } from '../../testing/fakeBackend';
 
 type Backend = ReturnType<typeof fakeBackend>;
 
-// Each backend gets its own discovery API object, so the page-level client (policy + verdict cache) is fresh.
-function apis(backend: Backend) {
-  return { discoveryApi: { getBaseUrl: discoveryApi.getBaseUrl }, fetchApi: backend.fetchApi };
-}
+// Each backend has its own client (backend.api), so the page-level policy and verdict cache are fresh.
+const apis = (backend: Backend) => backend.api;
 
 function holderFor(backend: Backend) {
-  const a = apis(backend);
-  return TestApiRegistry.from([discoveryApiRef, a.discoveryApi], [fetchApiRef, a.fetchApi]);
+  return TestApiRegistry.from([assetIdApiRef, backend.api]);
 }
 
 async function run(

@@ -2,7 +2,7 @@ import type { CustomFieldValidator } from '@backstage/plugin-scaffolder-react';
 import { configErrorMessage } from '../../errors';
 import { errorLines, isBlank } from '../../messages';
 import type { Verdict } from 'asset-id/format';
-import { apisFromHolder, resolveFieldSetup, type FieldSetup } from './setup';
+import { assetIdApiFrom, resolveFieldSetup, type FieldSetup } from './setup';
 import type { ValidateAssetUiOptions } from './schema';
 
 /**
@@ -33,7 +33,7 @@ export const validateAssetValidation: CustomFieldValidator<string, ValidateAsset
 ) => {
   if (isBlank(value)) return;
   try {
-    const setup = await resolveFieldSetup(apisFromHolder(context.apiHolder), context.uiSchema?.['ui:options']);
+    const setup = await resolveFieldSetup(assetIdApiFrom(context.apiHolder), context.uiSchema?.['ui:options']);
     const verdict = await fieldVerdict(setup, value);
     for (const line of errorLines(verdict)) validation.addError(line);
   } catch (error) {

@@ -2,7 +2,7 @@ import React from 'react';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import type { AssetRecord } from 'asset-id/format';
-import { displayText } from '../../messages';
+import { displayText } from '../messages';
 
 /** Longest record name shown in a suggestion (characters; longer names are cut with an ellipsis). */
 export const MAX_NAME_CHARS = 80;

@@ -1,0 +1,123 @@
+/**
+ * The frontend's one way to the asset-id backend plugin: `assetIdApiRef`, implemented by `AssetIdClient`
+ * and registered by the plugin (legacy `createApiFactory`, new frontend system `ApiBlueprint`). The field,
+ * the card and the coverage page get it with `useApi(assetIdApiRef)`; an app may register its own
+ * implementation under the same ref.
+ */
+import { createApiRef } from '@backstage/core-plugin-api';
+import type { Verdict } from 'asset-id/format';
+import { AssetIdConfigError } from '../errors';
+import type { FormatPolicy, SchemeOption, SearchOptions, SearchResult } from './AssetIdClient';
+
+/**
+ * One owner's line of {@link AssetIdCoverage}: how many checked entities it owns and how many are valid.
+ * @public
+ */
+export interface AssetIdOwnerCoverage {
+  /** The owner's entity ref as the catalog has it (`group:default/platform-team`). */
+  owner: string;
+  total: number;
+  valid: number;
+}
+
+/**
+ * The catalog's asset-ID coverage (`GET /api/asset-id/v1/coverage`), counted by the backend from the
+ * status annotations its catalog processor writes, over the entities the caller may see.
+ * @public
+ */
+export interface AssetIdCoverage {
+  /** Checked entities (the policy's `catalog.kinds`) the caller may see. */
+  total: number;
+  /**
+   * Entities per status: `valid`, `retired`, `not_found`, `missing_annotation`, `unavailable`, `pending`,
+   * or another issue code of the core (the status annotation's value).
+   */
+  byStatus: Record<string, number>;
+  /** Entities and valid ones per owner (the client keeps at most `MAX_COVERAGE_OWNERS`, 2,000, lines). */
+  byOwner: AssetIdOwnerCoverage[];
+  /** The entity kinds counted (the policy's `catalog.kinds`); empty when the backend does not say. */
+  kinds: string[];
+  /** False when the catalog held more entities than the backend counts (the counts are of the first ones). */
+  complete: boolean;
+  /** When the backend counted (ISO 8601). */
+  generatedAt: string;
+}
+
+/**
+ * What the field, the card and the coverage page ask the asset-id backend plugin for.
+ * @public
+ */
+export interface AssetIdApi {
+  /** The backend's format policy (`GET /v1/policy`), fetched once per page. */
+  getPolicy(): Promise<FormatPolicy>;
+  /** Verdicts for `values` (at most 100), in input order (`POST /v1/validate`). */
+  validate(values: string[], scheme?: SchemeOption): Promise<Verdict[]>;
+  /** Records matching `query` (`POST /v1/search`). */
+  search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  /** The catalog's coverage as the caller may see it (`GET /v1/coverage`). */
+  getCoverage(options?: { signal?: AbortSignal }): Promise<AssetIdCoverage>;
+}
+
+/**
+ * The {@link AssetIdApi} of the app (id `plugin.asset-id.service`).
+ * @public
+ */
+export const assetIdApiRef = createApiRef<AssetIdApi>({ id: 'plugin.asset-id.service' });
+
+/** Most owner lines kept from one coverage answer (the rest are dropped). */
+export const MAX_COVERAGE_OWNERS = 2000;
+/** Most statuses kept from one coverage answer. */
+export const MAX_COVERAGE_STATUSES = 64;
+/** Longest owner ref or status name kept (longer ones are cut). */
+export const MAX_COVERAGE_NAME_CHARS = 256;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function refused(detail: string): AssetIdConfigError {
+  return new AssetIdConfigError(
+    `The asset-id backend answered /v1/coverage with ${detail} ({ total, byStatus, byOwner, generatedAt } expected).`,
+    'backend_error',
+  );
+}
+
+/**
+ * The coverage answer checked for shape and size (the backend is trusted for its figures, not for its
+ * sizes): counts are whole numbers from 0, at most {@link MAX_COVERAGE_STATUSES} statuses and
+ * {@link MAX_COVERAGE_OWNERS} owners are kept, names are cut at {@link MAX_COVERAGE_NAME_CHARS}
+ * characters. Anything else is an AssetIdConfigError (`backend_error`).
+ */
+export function parseCoverage(body: unknown): AssetIdCoverage {
+  if (!isObject(body)) throw refused('an answer that is not an object');
+  const { total, byStatus, byOwner, generatedAt, kinds = [], complete = true } = body;
+  if (!isCount(total)) throw refused('a total that is not a whole number from 0');
+  if (!isObject(byStatus)) throw refused('no byStatus object');
+  if (!Array.isArray(byOwner)) throw refused('no byOwner list');
+  if (typeof generatedAt !== 'string' || generatedAt.length > 64 || Number.isNaN(Date.parse(generatedAt))) {
+    throw refused('a generatedAt that is not a date');
+  }
+  if (!Array.isArray(kinds) || !kinds.every(k => typeof k === 'string')) throw refused('kinds that are not a list of names');
+  if (typeof complete !== 'boolean') throw refused('a complete that is not true or false');
+  const statuses: Record<string, number> = {};
+  for (const [status, count] of Object.entries(byStatus).slice(0, MAX_COVERAGE_STATUSES)) {
+    if (!isCount(count)) throw refused(`a count for ${JSON.stringify(status.slice(0, 64))} that is not a whole number from 0`);
+    statuses[status.slice(0, MAX_COVERAGE_NAME_CHARS)] = count;
+  }
+  const owners: AssetIdOwnerCoverage[] = [];
+  for (const line of byOwner.slice(0, MAX_COVERAGE_OWNERS)) {
+    if (!isObject(line) || typeof line.owner !== 'string' || !isCount(line.total) || !isCount(line.valid)) {
+      throw refused('a byOwner line that is not { owner, total, valid }');
+    }
+    if (line.valid > line.total) throw refused(`more valid than total for owner ${JSON.stringify(line.owner.slice(0, 64))}`);
+    owners.push({ owner: line.owner.slice(0, MAX_COVERAGE_NAME_CHARS), total: line.total, valid: line.valid });
+  }
+  return {
+    total,
+    byStatus: statuses,
+    byOwner: owners,
+    kinds: (kinds as string[]).slice(0, MAX_COVERAGE_STATUSES).map(k => k.slice(0, MAX_COVERAGE_NAME_CHARS)),
+    complete,
+    generatedAt,
+  };
+}

@@ -1,0 +1,1 @@
+export { AssetIdCoverageContent, AssetIdCoveragePage, type AssetIdCoverageState } from './CoveragePage';
