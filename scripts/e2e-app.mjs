@@ -11,6 +11,10 @@
 //     error and never a verdict
 //   - the entity card on each example System's page, in the state of its verdict; screenshots of the card
 //     in docs/images/ (shown by README)
+//   - the coverage page /asset-id (reached from its nav item): the share of valid Systems, the counts by status
+//     and by owner equal the example catalog's statuses (read through the catalog API) and GET
+//     /api/asset-id/v1/coverage; the Systems needing attention link to their entity pages; screenshot
+//     docs/images/coverage-page.png (shown by README)
 //   - MCP (@backstage/plugin-mcp-actions-backend): a real MCP client (@modelcontextprotocol/sdk, Streamable
 //     HTTP, a static Backstage token from backend.auth.externalAccess, set up for this run) lists the tools
 //     asset-id.validate-asset-ids and asset-id.search-assets (read-only, idempotent, not destructive) and calls
@@ -395,6 +399,62 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
       await (await infoCard.count() ? infoCard : card).screenshot({ path: join(SCREENSHOTS, `entity-card-${state}.png`) });
     });
   }
+
+  it('the coverage page /asset-id, from its nav item: the figures are the example catalog\'s statuses (screenshot docs/images/coverage-page.png)', async () => {
+    // what the page must show, from the catalog API: each System's status annotation and spec.owner
+    const systems = (await api('/api/catalog/entities?filter=kind=system')).body;
+    const status = e => e.metadata.annotations?.[STATUS];
+    assert.deepEqual(Object.fromEntries(systems.map(e => [e.metadata.name, status(e)])), SYSTEMS);
+    const byStatus = {};
+    const byOwner = {};
+    for (const e of systems) {
+      byStatus[status(e)] = (byStatus[status(e)] ?? 0) + 1;
+      const owner = (byOwner[e.spec?.owner ?? 'unowned'] ??= { total: 0, valid: 0 });
+      owner.total += 1;
+      if (status(e) === 'valid') owner.valid += 1;
+    }
+    // the backend's count agrees (the page shows that answer)
+    const coverage = await api('/api/asset-id/v1/coverage');
+    assert.equal(coverage.status, 200, JSON.stringify(coverage.body).slice(0, 500));
+    assert.equal(coverage.body.total, systems.length);
+    assert.deepEqual(Object.fromEntries(Object.entries(coverage.body.byStatus).filter(([, n]) => n > 0)), byStatus);
+
+    await page.goto(`${FRONTEND}/catalog`);
+    const nav = page.getByRole('link', { name: 'Asset IDs' });
+    await nav.first().waitFor({ timeout: 60_000 });
+    await nav.first().click();
+    await page.waitForURL(/\/asset-id$/, { timeout: 15_000 });
+    const root = page.locator('[data-testid=asset-id-coverage]');
+    await root.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-coverage]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
+    const share = page.locator('[data-testid=asset-id-coverage-share]');
+    const valid = byStatus.valid ?? 0;
+    assert.equal(await share.getAttribute('data-valid'), String(valid));
+    assert.equal(await share.getAttribute('data-total'), String(systems.length));
+    assert.match(await share.innerText(), new RegExp(`${Math.floor((valid * 100) / systems.length)} %[\\s\\S]*${valid} of ${systems.length} Systems have a valid asset ID`));
+    const statusRows = await page.locator('[data-testid=asset-id-coverage-status] tbody tr').evaluateAll(rows =>
+      rows.map(r => [r.getAttribute('data-status'), Number(r.getAttribute('data-count'))]));
+    assert.deepEqual(Object.fromEntries(statusRows), byStatus);
+    const ownerRows = await page.locator('[data-testid=asset-id-coverage-owner] tbody tr').evaluateAll(rows =>
+      rows.map(r => [r.getAttribute('data-owner'), { total: Number(r.getAttribute('data-total')), valid: Number(r.getAttribute('data-valid')) }]));
+    assert.deepEqual(Object.fromEntries(ownerRows), byOwner);
+    // the Systems needing attention: every System whose status is not valid, each linking to its entity page
+    const attention = page.locator('[data-testid=asset-id-attention]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-attention]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
+    const listed = await attention.locator('[data-testid=asset-id-attention-row]').evaluateAll(rows =>
+      rows.map(r => [r.getAttribute('data-entity'), r.getAttribute('data-status'), r.querySelector('a')?.getAttribute('href')]));
+    const needing = Object.entries(SYSTEMS).filter(([, s]) => s !== 'valid');
+    assert.deepEqual(
+      listed.map(([ref, s, href]) => [ref, s, href]).sort(),
+      needing.map(([name, s]) => [`system:default/${name}`, s, `/catalog/default/system/${name}`]).sort(),
+    );
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(SCREENSHOTS, 'coverage-page.png'), fullPage: true });
+    // a link goes to the System's page
+    await attention.getByRole('link', { name: /legacy-billing/ }).first().click();
+    await page.waitForURL(/\/catalog\/default\/system\/legacy-billing/, { timeout: 15_000 });
+    assert.ok(requests.some(r => r.startsWith('GET ') && r.includes('/api/asset-id/v1/coverage')), 'GET /api/asset-id/v1/coverage');
+  });
 
   it('the page asked the asset-id backend, never /api/proxy/, and raised no page errors', () => {
     assert.ok(requests.some(r => r.startsWith('GET ') && r.includes('/api/asset-id/v1/policy')), 'GET /api/asset-id/v1/policy');

@@ -5,6 +5,8 @@
 //   - the ValidateAsset field on /create of the legacy app in headless Chromium: a retired ID blocks Next,
 //     a valid ID typed loosely opens the next step;
 //   - the asset card (EntityAssetIdCard in the legacy EntityPage) on System pages;
+//   - the coverage page (AssetIdPage on /asset-id, reached from its sidebar item): the share of valid Systems
+//     and the Systems needing attention are the catalog's statuses;
 //   - a CMDB outage (processor mode flag): once every System is in the catalog with its status annotation,
 //     the CMDB is switched off (every connection reset), each System is refreshed through the catalog API
 //     (POST /api/catalog/refresh) and looked up again (cacheTtlSeconds: 1), and a probe System's file is
@@ -197,6 +199,29 @@ describe('the ValidateAsset field in the legacy app (headless Chromium)', { conc
       assert.equal(await card.getAttribute('data-state'), state, await card.innerText());
     });
   }
+
+  it('the coverage page of the legacy app (sidebar item Asset IDs -> /asset-id): the catalog\'s statuses', async () => {
+    const now = await poll(async () => {
+      const s = await statuses();
+      return { done: Object.keys(EXPECTED).every(n => s[n] && s[n] !== 'pending'), value: s };
+    }, 'every System with its status annotation');
+    assert.deepEqual(now, EXPECTED);
+    await page.goto(`${FRONTEND}/catalog`);
+    await page.getByRole('link', { name: 'Asset IDs' }).first().click();
+    await page.waitForURL(/\/asset-id$/, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-coverage]')?.getAttribute('data-state') === 'ready', null, { timeout: 60_000 });
+    const share = page.locator('[data-testid=asset-id-coverage-share]');
+    const names = Object.keys(EXPECTED);
+    assert.equal(await share.getAttribute('data-total'), String(names.length));
+    assert.equal(await share.getAttribute('data-valid'), String(names.filter(n => EXPECTED[n] === 'valid').length));
+    await page.waitForFunction(() => document.querySelector('[data-testid=asset-id-attention]')?.getAttribute('data-state') === 'ready', null, { timeout: 30_000 });
+    const listed = await page.locator('[data-testid=asset-id-attention-row]').evaluateAll(rows =>
+      rows.map(r => [r.getAttribute('data-entity'), r.querySelector('a')?.getAttribute('href')]));
+    assert.deepEqual(
+      listed.sort(),
+      names.filter(n => EXPECTED[n] !== 'valid').map(n => [`system:default/${n}`, `/catalog/default/system/${n}`]).sort(),
+    );
+  });
 
   it('raised no page errors and sent nothing to /api/proxy/', () => {
     assert.deepEqual(pageErrors, []);

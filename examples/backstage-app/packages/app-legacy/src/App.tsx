@@ -1,7 +1,8 @@
 /*
  * The asset-id example app on the LEGACY frontend system: create-app 0.9.2's legacy layout
  * (`createApp` from @backstage/app-defaults, routes in JSX), without the plugins this example does not
- * use (api-docs, techdocs, kubernetes, notifications, signals, search), plus asset-id's field on /create.
+ * use (api-docs, techdocs, kubernetes, notifications, signals, search), plus asset-id's field on /create and its
+ * coverage page on /asset-id (AssetIdPage; the card is on Systems' entity pages).
  * Started by `yarn start app-legacy backend`; packages/app is the same app on the new frontend system.
  */
 import { Navigate, Route } from 'react-router-dom';
@@ -12,7 +13,10 @@ import {
 } from '@backstage/plugin-catalog';
 import { ScaffolderPage, scaffolderPlugin } from '@backstage/plugin-scaffolder';
 import { ScaffolderFieldExtensions } from '@backstage/plugin-scaffolder-react';
-import { ValidateAssetFieldExtension } from '@asset-id/backstage-plugin-scaffolder-asset-id';
+import {
+  AssetIdPage,
+  ValidateAssetFieldExtension,
+} from '@asset-id/backstage-plugin-scaffolder-asset-id';
 import { orgPlugin } from '@backstage/plugin-org';
 import { UserSettingsPage } from '@backstage/plugin-user-settings';
 import { CatalogGraphPage } from '@backstage/plugin-catalog-graph';
@@ -58,6 +62,7 @@ const routes = (
         <ValidateAssetFieldExtension />
       </ScaffolderFieldExtensions>
     </Route>
+    <Route path="/asset-id" element={<AssetIdPage />} />
     <Route path="/settings" element={<UserSettingsPage />} />
     <Route path="/catalog-graph" element={<CatalogGraphPage />} />
   </FlatRoutes>

@@ -23,6 +23,7 @@ import {
 import MenuIcon from '@material-ui/icons/Menu';
 import { MyGroupsSidebarItem } from '@backstage/plugin-org';
 import GroupIcon from '@material-ui/icons/People';
+import VerifiedUserIcon from '@material-ui/icons/VerifiedUser';
 
 const useSidebarLogoStyles = makeStyles({
   root: {
@@ -66,6 +67,7 @@ export const Root = ({ children }: PropsWithChildren<{}>) => (
           icon={GroupIcon}
         />
         <SidebarItem icon={CreateComponentIcon} to="create" text="Create..." />
+        <SidebarItem icon={VerifiedUserIcon} to="asset-id" text="Asset IDs" />
         {/* End global nav */}
         <SidebarDivider />
         <SidebarScrollWrapper>
