@@ -63,7 +63,7 @@ export const catalogAssetIdModule = createFrontendModule({
 });
 
 /**
- * `assetIdApiRef` ({@link AssetIdClient} on `discoveryApi` + `fetchApi`): `api:asset-id`.
+ * `assetIdApiRef` (an `AssetIdClient` on `discoveryApi` + `fetchApi`): `api:asset-id`.
  * @alpha
  */
 export const assetIdApi: ExtensionDefinition = ApiBlueprint.make({

@@ -22,10 +22,7 @@ import {
   ValidateAssetFieldSchema,
   validateAssetValidation,
 } from './components/ValidateAsset';
-import {
-  EntityAssetIdCard as EntityAssetIdCardComponent,
-  type EntityAssetIdCardProps,
-} from './components/EntityAssetIdCard';
+import { EntityAssetIdCard as EntityAssetIdCardComponent } from './components/EntityAssetIdCard';
 
 /**
  * The asset-id plugin (id `asset-id`) for the legacy frontend system: registers `assetIdApiRef`
@@ -64,7 +61,7 @@ export const AssetIdPage = assetIdPlugin.provide(
  * `EntityProvider`, e.g. the entity page of Systems); `/alpha` has the extension.
  * @public
  */
-export const EntityAssetIdCard: (props: EntityAssetIdCardProps) => JSX.Element | null = assetIdPlugin.provide(
+export const EntityAssetIdCard = assetIdPlugin.provide(
   createComponentExtension({
     name: 'EntityAssetIdCard',
     component: { sync: EntityAssetIdCardComponent },

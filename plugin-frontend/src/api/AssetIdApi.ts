@@ -16,7 +16,9 @@ import type { FormatPolicy, SchemeOption, SearchOptions, SearchResult } from './
 export interface AssetIdOwnerCoverage {
   /** The owner's entity ref as the catalog has it (`group:default/platform-team`). */
   owner: string;
+  /** Entities of this owner counted. */
   total: number;
+  /** Of those, entities whose status is `valid`. */
   valid: number;
 }
 

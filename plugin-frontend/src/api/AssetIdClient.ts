@@ -212,7 +212,9 @@ function isVerdict(v: unknown): v is Verdict {
  * @public
  */
 export interface AssetIdClientOptions {
+  /** Finds the backend plugin's base URL (`getBaseUrl('asset-id')`). */
   discoveryApi: DiscoveryApi;
+  /** Sends the requests with the user's Backstage credentials. */
   fetchApi: FetchApi;
   /** The clock of the verdict reuse (tests). */
   now?: () => number;
@@ -281,8 +283,8 @@ export class AssetIdClient implements AssetIdApi {
   }
 
   /**
-   * Verdicts for `values` (at most {@link MAX_VALUES_PER_REQUEST}), in input order, from the backend.
-   * A verdict is reused on this page for {@link VERDICT_TTL_MS}; concurrent identical requests share one.
+   * Verdicts for `values` (at most `MAX_VALUES_PER_REQUEST`), in input order, from the backend.
+   * A verdict is reused on this page for `VERDICT_TTL_MS`; concurrent identical requests share one.
    */
   async validate(values: string[], scheme?: SchemeOption): Promise<Verdict[]> {
     if (values.length === 0) return [];
@@ -334,7 +336,7 @@ export class AssetIdClient implements AssetIdApi {
 
   /**
    * Records matching `query` (`POST /v1/search`, the policy's `lookup.search`), at most
-   * {@link MAX_SEARCH_QUERY_LENGTH} characters. Errors are AssetIdConfigErrors like the other calls: a 400
+   * `MAX_SEARCH_QUERY_LENGTH` characters. Errors are AssetIdConfigErrors like the other calls: a 400
    * (text too short or too long) or a 503 (the CMDB could not be searched) is `backend_error` with its
    * `status`; a 404 from a reachable backend is `backend_error` (status 404: search not configured);
    * no backend at all is `backend_unavailable`. An aborted request rejects with the `AbortError`.
@@ -380,7 +382,7 @@ export class AssetIdClient implements AssetIdApi {
 
   /**
    * The catalog's asset-ID coverage as the caller may see it (`GET /v1/coverage`): checked only for shape
-   * and size ({@link parseCoverage}); a 401/403 is `backend_error` with its `status`.
+   * and size (`parseCoverage`); a 401/403 is `backend_error` with its `status`.
    */
   async getCoverage(options: { signal?: AbortSignal } = {}): Promise<AssetIdCoverage> {
     const older = (url: string) =>
