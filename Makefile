@@ -11,7 +11,10 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # modules build against its headers (npm_config_nodedir; a machine-wide npm nodedir would point elsewhere).
 NODE22 := $(CURDIR)/.tools/node22
 NODE24 := $(CURDIR)/.tools/node24
-on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)"
+# npm_config_better_sqlite3_local_prebuilds: where installs find the better-sqlite3 an earlier install compiled
+# (scripts/native-prebuilds.sh; a fresh machine compiles it once instead of once per install).
+PREBUILDS := $(CURDIR)/.tools/prebuilds
+on_node = PATH="$(1)/bin:$$PATH" npm_config_nodedir="$(1)" npm_config_better_sqlite3_local_prebuilds="$(PREBUILDS)"
 ON_NODE22 := $(call on_node,$(NODE22))
 ON_NODE24 := $(call on_node,$(NODE24))
 
@@ -181,8 +184,14 @@ test-backend: pkg node $(CLI_BIN)
 	ASSET_ID_BIN=$(abspath $(CLI_BIN)) $(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
 ## pack: the three publishable tarballs in dist-packages/ (asset-id, the field, the backend modules)
-pack: pkg node
+# Packed again only when something packed changed: `make test` needs the tarballs twice (test-pack, then the
+# example app's install in test-e2e), and each packing builds both Backstage packages (about 40 s).
+PACK_SRC := package.json README.md LICENSE scripts/pack.sh \
+  $(shell find plugin-frontend plugin-backend plugin-common \( -name node_modules -o -name dist -o -name dist-types \) -prune -o -type f -print 2>/dev/null)
+pack: dist-packages/.packed
+dist-packages/.packed: pkg/.built $(wildcard $(PACK_SRC)) | node
 	$(ON_NODE22) scripts/pack.sh
+	touch $@
 
 # The tarballs install with npm into a scratch folder as published (package.json fields, entry points).
 test-pack: pack

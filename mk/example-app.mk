@@ -8,6 +8,7 @@ APP_YARN = $(ON_NODE22) node $(firstword $(wildcard $(CURDIR)/$(APP_DIR)/.yarn/r
 # scripts/pack-install-app.sh: the app on the tarballs (vendor/); registry packages exactly as locked.
 app-install: pack
 	$(ON_NODE22) scripts/pack-install-app.sh
+	$(ON_NODE22) scripts/native-prebuilds.sh $(APP_DIR)/node_modules
 
 app-tsc: app-install
 	cd $(APP_DIR) && $(APP_YARN) tsc
