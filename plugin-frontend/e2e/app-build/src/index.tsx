@@ -8,7 +8,7 @@ import {
   useCustomFieldExtensions,
 } from '@backstage/plugin-scaffolder-react';
 import { Stepper } from '@backstage/plugin-scaffolder-react/alpha';
-import { ValidateAssetFieldExtension } from '@asset-id/backstage-plugin-scaffolder-asset-id';
+import { ValidateAssetFieldExtension, assetIdPlugin } from '@asset-id/backstage-plugin-scaffolder-asset-id';
 import { templateManifest } from '../../../dev/template';
 
 const App = () => {
@@ -26,4 +26,9 @@ const App = () => {
 
 window.localStorage.setItem('@backstage/core:SignInPage:provider', 'guest');
 window.localStorage.setItem('enableLegacyGuestToken', 'true');
-createDevApp().addPage({ path: '/asset-id', title: 'Asset ID', element: <App /> }).render();
+// The field is rendered here by a component, not from the app's routes, so the app does not find the plugin
+// through it: register assetIdPlugin (its assetIdApiRef factory) as an app with the field in a route does.
+createDevApp()
+  .registerPlugin(assetIdPlugin)
+  .addPage({ path: '/asset-id', title: 'Asset ID', element: <App /> })
+  .render();
