@@ -54,6 +54,13 @@ describe('validateAssetValidation', () => {
     expect(await run('AST0001238')).toEqual([expect.stringMatching(/check digit is wrong.* — /)]);
   });
 
+  it('an app without the asset-id API (assetIdApiRef) gets one configuration error naming the plugin, no request', async () => {
+    const backend = backendWith();
+    const errors = await run('APM0001234', undefined, backend, TestApiRegistry.from());
+    expect(errors).toEqual([expect.stringMatching(/no asset-id API \(assetIdApiRef\).*assetIdPlugin/)]);
+    expect(backend.calls).toEqual([]);
+  });
+
   it("lets an empty optional value pass (required-ness is JSON Schema's job)", async () => {
     const backend = backendWith();
     expect(await run(undefined, undefined, backend)).toEqual([]);
