@@ -15,7 +15,7 @@
 // `tsc -p .` emits (the dist-types/ that `backstage-cli package build` bundles), built afresh here (see
 // buildDeclarations).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,7 +24,72 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /** The packages with API reports (folders relative to the repository root). */
-export const PACKAGES = ['.', 'plugin-frontend', 'plugin-backend'];
+export const PACKAGES = ['.', 'plugin-frontend', 'plugin-backend', 'plugin-common'];
+
+/**
+ * Packages without a node_modules/ of their own (plugin-common: nothing extra to install on a fresh machine):
+ * their tsc and API Extractor run in a staging copy (package.json, tsconfig.json, src/) beside a link to the
+ * node_modules/ of the package named here, which is installed instead (as scripts/pack.sh builds them).
+ */
+export const TOOLCHAIN_OF = { 'plugin-common': 'plugin-backend' };
+
+/**
+ * Packages of this repository that others link in development with `main: src/index.ts` (plugin-common): API
+ * Extractor reads only declarations, so a package that depends on one sees it through its tsc declarations
+ * (a `paths` entry), made once per run into a scratch folder that is removed at exit.
+ */
+export const LINKED = { '@asset-id/backstage-plugin-asset-id-common': 'plugin-common' };
+const linkedDeclarations = new Map();
+const linkedScratch = [];
+process.on('exit', () => linkedScratch.forEach(d => rmSync(d, { recursive: true, force: true })));
+
+/** `paths` for the linked packages the package in `dir` depends on: name -> [its declarations' entry]. */
+async function linkedPaths(dir) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const paths = {};
+  for (const [name, folder] of Object.entries(LINKED)) {
+    if (!pkg.dependencies?.[name]) continue;
+    if (!linkedDeclarations.has(name)) {
+      const scratch = mkdtempSync(join(tmpdir(), 'asset-id-api-linked-'));
+      linkedScratch.push(scratch);
+      const linkedDir = join(ROOT, folder);
+      const work = workDir(linkedDir, join(scratch, 'work'));
+      const types = entryPoints(linkedDir).entries.find(e => e.subpaths.includes('.')).declarations;
+      // Under a node_modules/ folder, so that API Extractor sees another package (an import), not local code;
+      // its own imports (asset-id) resolve beside it.
+      const installed = join(scratch, 'node_modules', ...name.split('/'));
+      linkedDeclarations.set(
+        name,
+        emitDeclarations(work, join(scratch, 'out')).then(root => {
+          cpSync(dirname(join(root, types)), installed, { recursive: true });
+          symlinkSync(join(ROOT, folder, '..'), join(scratch, 'node_modules', 'asset-id'), 'dir');
+          return join(installed, relative(dirname(join(root, types)), join(root, types)));
+        }),
+      );
+    }
+    paths[name] = [await linkedDeclarations.get(name)];
+  }
+  return paths;
+}
+
+/**
+ * The folder whose tsc and tsconfig.json make the declarations of the package in `dir`: `dir` itself, or a
+ * staging copy under `scratch` (TOOLCHAIN_OF), whose toolchain package is installed first.
+ */
+function workDir(dir, scratch) {
+  const toolchain = TOOLCHAIN_OF[relative(ROOT, dir)];
+  if (!toolchain) {
+    installPackage(dir);
+    return dir;
+  }
+  installPackage(join(ROOT, toolchain));
+  const work = join(scratch, 'package');
+  mkdirSync(work, { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) copyFileSync(join(dir, f), join(work, f));
+  cpSync(join(dir, 'src'), join(work, 'src'), { recursive: true });
+  symlinkSync(join(ROOT, toolchain, 'node_modules'), join(work, 'node_modules'), 'dir');
+  return work;
+}
 
 export const UPDATE_COMMAND = 'make api-reports';
 
@@ -147,14 +212,15 @@ export function needsTsc(dir) {
   return entryPoints(dir).entries.some(e => e.fromSource);
 }
 
-function configFor(dir, declRoot, entry, tempFolder) {
+function configFor(dir, declRoot, entry, tempFolder, work = dir, paths = {}) {
   const declarations = join(declRoot, entry.declarations);
   let compilerOptions = DTS_COMPILER_OPTIONS;
   let base = {};
   if (entry.fromSource) {
-    // The package's own compiler options (paths, lib, jsx, types), over its declarations only.
-    base = { extends: join(dir, 'tsconfig.json') };
-    compilerOptions = { skipLibCheck: true, noEmit: true, incremental: false };
+    // The package's own compiler options (paths, lib, jsx, types), over its declarations only; a linked
+    // package of this repository by its declarations (LINKED).
+    base = { extends: join(work, 'tsconfig.json') };
+    compilerOptions = { skipLibCheck: true, noEmit: true, incremental: false, ...(Object.keys(paths).length ? { paths } : {}) };
   }
   return {
     projectFolder: declRoot,
@@ -198,7 +264,7 @@ function diff(a, b) {
  * Checks (or, with update, writes) the reports of the package in `dir`. Returns the problems found, each a
  * message naming the package, the report and the command that updates it; [] when the reports match.
  */
-export async function reportPackage(dir, { update = false, tsc = true, quiet = false, declarations } = {}) {
+export async function reportPackage(dir, { update = false, tsc = true, quiet = false, declarations, work } = {}) {
   dir = resolve(dir);
   const label = relative(ROOT, dir) || '.';
   const { name, entries } = entryPoints(dir);
@@ -211,8 +277,8 @@ export async function reportPackage(dir, { update = false, tsc = true, quiet = f
     // here unless the caller made it (`declarations`: the folder holding that dist-types/).
     let declRoot = declarations ?? dir;
     if (!declarations && tsc && entries.some(e => e.fromSource)) {
-      installPackage(dir);
-      declRoot = await emitDeclarations(dir, join(temp, 'declarations'));
+      work = workDir(dir, join(temp, 'work'));
+      declRoot = await emitDeclarations(work, join(temp, 'declarations'));
     }
     for (const entry of entries) {
       const subpaths = entry.subpaths.map(s => (s === '.' ? name : `${name}/${s.replace(/^\.\//, '')}`)).join(', ');
@@ -223,7 +289,7 @@ export async function reportPackage(dir, { update = false, tsc = true, quiet = f
         continue;
       }
       const config = ExtractorConfig.prepare({
-        configObject: configFor(dir, declRoot, entry, temp),
+        configObject: configFor(dir, declRoot, entry, temp, work ?? dir, entry.fromSource ? await linkedPaths(dir) : {}),
         configObjectFullPath: join(dir, 'api-extractor.json'),
         packageJsonFullPath: join(dir, 'package.json'),
       });
@@ -293,13 +359,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   // The packages' tsc runs first, side by side (installs one after the other), then API Extractor on each.
   const scratch = mkdtempSync(join(tmpdir(), 'asset-id-api-decl-'));
   const declarations = new Map();
+  const works = new Map();
   try {
     const built = [];
     for (const [i, d] of dirs.entries()) {
       try {
         if (!tsc || !needsTsc(d)) continue;
-        installPackage(d);
-        built.push(emitDeclarations(d, join(scratch, String(i))).then(root => declarations.set(d, root)));
+        const work = workDir(d, join(scratch, `work-${i}`));
+        works.set(d, work);
+        built.push(emitDeclarations(work, join(scratch, String(i))).then(root => declarations.set(d, root)));
       } catch (error) {
         declarations.set(d, error);
       }
@@ -312,7 +380,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       }
       if (tsc && !declarations.has(d) && needsTsc(d)) continue; // its tsc failed (reported above)
       try {
-        problems.push(...(await reportPackage(d, { update, tsc, declarations: declarations.get(d) })));
+        problems.push(...(await reportPackage(d, { update, tsc, declarations: declarations.get(d), work: works.get(d) })));
       } catch (error) {
         problems.push(error.message);
       }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make pack`: the three publishable tarballs, in dist-packages/ (git-ignored):
+# `make pack`: the four publishable tarballs, in dist-packages/ (git-ignored):
 #   asset-id-<v>.tgz                                        the root npm package (pkg/ must be built: make pkg)
 #   asset-id-backstage-plugin-scaffolder-asset-id-<v>.tgz   plugin-frontend (field ValidateAsset)
 #   asset-id-backstage-plugin-asset-id-backend-<v>.tgz      plugin-backend (asset-id:validate + catalog processor)
+#   asset-id-backstage-plugin-asset-id-common-<v>.tgz       plugin-common (the HTTP contract both plugins import)
 # Each is what `npm publish` would upload. The Backstage packages are built (tsc to dist-types/, then
 # `backstage-cli package build` to dist/) and packed with their prepack/postpack scripts
 # (`backstage-cli package prepack` points main/types/exports at dist/). Packing happens in a staging copy
@@ -55,6 +56,24 @@ pack_plugin() {
 }
 pack_plugin plugin-frontend
 pack_plugin plugin-backend
+
+# plugin-common has no node_modules of its own (no extra install on a fresh machine): it is built in the staging
+# copy with plugin-backend's toolchain (typescript, backstage-cli; asset-id's types through the same link).
+log "plugin-common: build with plugin-backend's toolchain"
+mkdir -p "$stage/plugin-common"
+cp -r plugin-common/package.json plugin-common/tsconfig.json plugin-common/README.md plugin-common/src "$stage/plugin-common/"
+ln -s "$root/plugin-backend/node_modules" "$stage/plugin-common/node_modules"
+(cd "$stage/plugin-common" && node_modules/.bin/tsc && node_modules/.bin/backstage-cli package build)
+log "plugin-common: npm pack (prepack/postpack: backstage-cli)"
+(cd "$stage/plugin-common" && npm pack --silent --pack-destination "$out" >/dev/null)
+
+# Published manifests name the -common package by its exact version, as they must (no file: links).
+v=$(node -p "require('./package.json').version")
+for t in "$out"/asset-id-backstage-plugin-scaffolder-asset-id-*.tgz "$out"/asset-id-backstage-plugin-asset-id-backend-*.tgz; do
+  dep=$(tar -xzOf "$t" package/package.json | node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(m.dependencies?.["@asset-id/backstage-plugin-asset-id-common"] ?? "")')
+  # plugin-frontend moves to the -common package in its own change; once it depends on it, the version must match.
+  if [ -n "$dep" ] && [ "$dep" != "$v" ]; then echo "pack: $(basename "$t") depends on the -common package $dep, not $v" >&2; exit 1; fi
+done
 
 # Each tarball as the publish workflow (.github/workflows/publish.yml) hands it to `npm publish --provenance`:
 # `npm publish --dry-run` reads the tarball and its manifest and says what it would upload, as what; nothing is

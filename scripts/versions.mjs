@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One version for the whole project: the crate (Cargo.toml, Cargo.lock), the root npm package asset-id and the
-// two Backstage packages (a Changesets "fixed" group, .changeset/config.json) carry the same version, the
-// Backstage packages depend on asset-id ^<that version>, and each package's CHANGELOG.md starts with it. A
+// three Backstage packages (a Changesets "fixed" group, .changeset/config.json) carry the same version, the
+// Backstage plugins depend on asset-id ^<that version> (the -common package names it as a peer, for its types)
+// and on the -common package at exactly <that version>, and each package's CHANGELOG.md starts with it. A
 // release tag is v<that version>: the CLI archives (dist, .github/workflows/release.yml) and the npm packages
 // (.github/workflows/publish.yml) of one tag are built from the same rules.
 //
@@ -17,7 +18,12 @@ export const PACKAGES = [
   { dir: '.', name: 'asset-id' },
   { dir: 'plugin-frontend', name: '@asset-id/backstage-plugin-scaffolder-asset-id' },
   { dir: 'plugin-backend', name: '@asset-id/backstage-plugin-asset-id-backend' },
+  { dir: 'plugin-common', name: '@asset-id/backstage-plugin-asset-id-common' },
 ];
+/** The -common package: the plugins depend on it at exactly the project's version. */
+export const COMMON = '@asset-id/backstage-plugin-asset-id-common';
+/** Where a package names asset-id: the -common package as a peer (types only), the plugins as a dependency. */
+const assetIdField = dir => (dir === 'plugin-common' ? 'peerDependencies' : 'dependencies');
 // What npm and Cargo both accept as a version (SemVer 2.0.0: no leading zeros, optional pre-release).
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/;
 
@@ -71,16 +77,28 @@ export function check(root) {
     if (pkg.name !== name) problems.push(`${where('package.json')}: name ${pkg.name}, expected ${name}`);
     if (pkg.version !== v) problems.push(`${where('package.json')}: version ${pkg.version}, the root package ${v} (one fixed Changesets group)`);
     if (dir !== '.') {
-      const dep = pkg.dependencies?.['asset-id'];
-      if (dep !== `^${v}`) problems.push(`${where('package.json')}: dependency asset-id ${dep ?? '(missing)'}, expected ^${v}`);
+      const field = assetIdField(dir);
+      const dep = pkg[field]?.['asset-id'];
+      if (dep !== `^${v}`) problems.push(`${where('package.json')}: ${field === 'dependencies' ? 'dependency' : 'peer dependency'} asset-id ${dep ?? '(missing)'}, expected ^${v}`);
+    }
+    // The plugins name the -common package by the exact version (as published; the fixed group moves it with them).
+    const common = pkg.dependencies?.[COMMON];
+    if (common !== undefined || dir === 'plugin-backend') {
+      if (common !== v) problems.push(`${where('package.json')}: dependency ${COMMON} ${common ?? '(missing)'}, expected exactly ${v}`);
     }
     const lockfile = readJson(root, where('package-lock.json'));
     if (lockfile.version !== pkg.version || lockfile.packages?.['']?.version !== pkg.version) {
       problems.push(`${where('package-lock.json')}: version ${lockfile.version} / ${lockfile.packages?.['']?.version}, package.json ${pkg.version}`);
     }
-    const lockDep = lockfile.packages?.['']?.dependencies?.['asset-id'];
-    if (dir !== '.' && lockDep !== pkg.dependencies?.['asset-id']) {
-      problems.push(`${where('package-lock.json')}: dependency asset-id ${lockDep ?? '(missing)'}, package.json ${pkg.dependencies?.['asset-id']}`);
+    for (const [field, name] of dir === '.' ? [] : [[assetIdField(dir), 'asset-id'], ['dependencies', COMMON]]) {
+      const lockDep = lockfile.packages?.['']?.[field]?.[name];
+      if (lockDep !== pkg[field]?.[name]) {
+        problems.push(`${where('package-lock.json')}: ${field} ${name} ${lockDep ?? '(missing)'}, package.json ${pkg[field]?.[name] ?? '(missing)'}`);
+      }
+    }
+    const linked = lockfile.packages?.['../plugin-common'];
+    if (linked && linked.version !== v) {
+      problems.push(`${where('package-lock.json')}: the linked ../plugin-common is version ${linked.version}, expected ${v}`);
     }
     let log;
     try {
@@ -126,8 +144,15 @@ export function sync(root) {
     lockfile.version = pkg.version;
     if (lockfile.packages?.['']) {
       lockfile.packages[''].version = pkg.version;
-      if (dir !== '.' && pkg.dependencies?.['asset-id'] && lockfile.packages[''].dependencies) {
-        lockfile.packages[''].dependencies['asset-id'] = pkg.dependencies['asset-id'];
+      for (const [field, name] of dir === '.' ? [] : [[assetIdField(dir), 'asset-id'], ['dependencies', COMMON]]) {
+        if (pkg[field]?.[name] && lockfile.packages[''][field]) lockfile.packages[''][field][name] = pkg[field][name];
+      }
+      // The linked -common package's own entry in a plugin's lockfile carries its version too.
+      const linked = lockfile.packages['../plugin-common'];
+      if (dir !== '.' && dir !== 'plugin-common' && linked) {
+        const common = readJson(root, 'plugin-common/package.json');
+        linked.version = common.version;
+        if (linked.peerDependencies && common.peerDependencies) linked.peerDependencies = { ...common.peerDependencies };
       }
     }
     write(where('package-lock.json'), before, `${JSON.stringify(lockfile, null, 2)}\n`);
@@ -147,7 +172,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const problems = check(root);
     for (const p of problems) console.error(`versions: ${p}`);
     if (problems.length) process.exit(1);
-    console.log(`versions: ${readJson(root, 'package.json').version} everywhere (crate, three npm packages, lockfiles, changelogs)`);
+    console.log(`versions: ${readJson(root, 'package.json').version} everywhere (crate, four npm packages, lockfiles, changelogs)`);
   } else if (cmd === 'sync') {
     const changed = sync(root);
     console.log(changed.length ? `versions: updated ${changed.join(', ')}` : 'versions: nothing to update');

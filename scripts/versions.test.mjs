@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { check, isReleaseTag, PACKAGES, sync } from './versions.mjs';
+import { check, COMMON, isReleaseTag, PACKAGES, sync } from './versions.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = [
@@ -57,6 +57,15 @@ test('Cargo.lock, a Backstage package, its asset-id range, a lockfile or a chang
       /plugin-backend\/package\.json: dependency asset-id \*, expected \^/,
     ],
     [d => editJson(d, 'plugin-backend/package-lock.json', l => ({ ...l, version: '0.0.1' })), /plugin-backend\/package-lock\.json: version 0\.0\.1/],
+    [
+      d => editJson(d, 'plugin-backend/package.json', p => ({ ...p, dependencies: { ...p.dependencies, [COMMON]: `^${version}` } })),
+      /plugin-backend\/package\.json: dependency @asset-id\/backstage-plugin-asset-id-common \^.*, expected exactly/,
+    ],
+    [
+      d => editJson(d, 'plugin-common/package.json', p => ({ ...p, peerDependencies: { 'asset-id': '*' } })),
+      /plugin-common\/package\.json: peer dependency asset-id \*, expected \^/,
+    ],
+    [d => editJson(d, 'plugin-common/package.json', p => ({ ...p, version: '0.0.2' })), /plugin-common\/package\.json: version 0\.0\.2/],
     [d => edit(d, 'CHANGELOG.md', t => t.replace(/^## .*$/m, '## 0.0.1')), /^CHANGELOG\.md: top entry 0\.0\.1/],
     [d => rmSync(join(d, 'plugin-frontend/CHANGELOG.md')), /plugin-frontend\/CHANGELOG\.md: missing/],
     [d => editJson(d, 'package.json', p => ({ ...p, version: '1.0' })), /package\.json: version "1\.0" is not a SemVer version/],
@@ -76,12 +85,26 @@ test('sync makes the crate and the lockfiles follow package.json, touching nothi
   const tomlBefore = readFileSync(join(d, 'Cargo.toml'), 'utf8');
   for (const { dir } of PACKAGES) {
     const f = dir === '.' ? 'package.json' : `${dir}/package.json`;
-    editJson(d, f, p => ({ ...p, version: '3.4.5', ...(p.dependencies?.['asset-id'] ? { dependencies: { ...p.dependencies, 'asset-id': '^3.4.5' } } : {}) }));
+    editJson(d, f, p => {
+      const next = { ...p, version: '3.4.5' };
+      if (p.dependencies?.['asset-id']) next.dependencies = { ...p.dependencies, 'asset-id': '^3.4.5' };
+      if (p.dependencies?.[COMMON]) next.dependencies = { ...next.dependencies, [COMMON]: '3.4.5' };
+      if (p.peerDependencies?.['asset-id']) next.peerDependencies = { ...p.peerDependencies, 'asset-id': '^3.4.5' };
+      return next;
+    });
     edit(d, dir === '.' ? 'CHANGELOG.md' : `${dir}/CHANGELOG.md`, t => t.replace(/^(# .*\n)/, '$1\n## 3.4.5\n\n- next\n'));
   }
   assert.ok(check(d).length >= 4);
   const changed = sync(d);
-  assert.deepEqual(changed.sort(), ['Cargo.lock', 'Cargo.toml', 'package-lock.json', 'plugin-backend/package-lock.json', 'plugin-frontend/package-lock.json']);
+  assert.deepEqual(changed.sort(), [
+    'Cargo.lock',
+    'Cargo.toml',
+    'package-lock.json',
+    'plugin-backend/package-lock.json',
+    'plugin-common/package-lock.json',
+    'plugin-frontend/package-lock.json',
+  ]);
+  assert.equal(JSON.parse(readFileSync(join(d, 'plugin-backend', 'package-lock.json'), 'utf8')).packages['../plugin-common'].version, '3.4.5');
   assert.deepEqual(check(d), []);
   const tomlAfter = readFileSync(join(d, 'Cargo.toml'), 'utf8');
   assert.equal(tomlAfter, tomlBefore.replace(`version = "${version}"`, 'version = "3.4.5"'), 'only the [package] version line changed');
@@ -105,7 +128,7 @@ test('npm run version-packages: Changesets bumps the fixed group and writes chan
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'base');
-  // A change to the backend alone: the fixed group moves all three packages (and so the crate) together.
+  // A change to the backend alone: the fixed group moves all four packages (and so the crate) together.
   writeFileSync(join(d, '.changeset', 'quick-fox.md'), '---\n"@asset-id/backstage-plugin-asset-id-backend": minor\n---\n\nA new backend option.\n');
   const script = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts['version-packages'];
   assert.equal(script, 'changeset version && node scripts/versions.mjs sync');
@@ -117,6 +140,9 @@ test('npm run version-packages: Changesets bumps the fixed group and writes chan
   assert.match(readFileSync(join(d, 'plugin-backend', 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${next}\\n\\n### Minor Changes\\n\\n- A new backend option\\.`, 'm'));
   assert.match(readFileSync(join(d, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${next}$`, 'm'));
   assert.equal(JSON.parse(readFileSync(join(d, 'plugin-frontend', 'package.json'), 'utf8')).dependencies['asset-id'], `^${next}`);
+  // The -common package moves with the group; the plugins' exact dependency on it and its asset-id peer follow.
+  assert.equal(JSON.parse(readFileSync(join(d, 'plugin-backend', 'package.json'), 'utf8')).dependencies[COMMON], next);
+  assert.equal(JSON.parse(readFileSync(join(d, 'plugin-common', 'package.json'), 'utf8')).peerDependencies['asset-id'], `^${next}`);
 });
 
 test('the tag command (publish.yml\'s first check) exits 0 only for v<version>', () => {

@@ -12,6 +12,10 @@
 // - The root package `asset-id` is a semver range in package.json (as published); for development it is linked
 //   from the repository root with `npm install --no-save ..` (a symlink; package.json and the lock stay as they
 //   are), so a rebuilt root package (`make pkg`) is picked up without reinstalling.
+// - The -common package (`@asset-id/backstage-plugin-asset-id-common`, ../plugin-common: the HTTP contract) is
+//   an exact version in package.json (as published) and linked the same way (`npm install --no-save
+//   ../plugin-common`; the lock records both links). Its `main` is src/index.ts in the tree, so jest and tsc
+//   read its source; tsconfig's preserveSymlinks resolves its `asset-id` types from this package's node_modules.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +44,11 @@ if (!existsSync(rootPkg)) {
   process.exit(1);
 }
 
+if (!existsSync(join(here, '..', 'plugin-common', 'package.json'))) {
+  console.error('ci:install: ../plugin-common (the -common package, @asset-id/backstage-plugin-asset-id-common) is missing.');
+  process.exit(1);
+}
+
 const want = digest();
 const haveBin = existsSync(join(here, 'node_modules', '.bin', 'backstage-cli'));
 if (haveBin && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
@@ -54,7 +63,7 @@ if (haveBin && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
     rmSync(join(here, 'node_modules'), { recursive: true, force: true });
   }
   console.log(`ci:install: Node ${process.version}, npm_config_nodedir=${process.env.npm_config_nodedir ?? '(unset)'}`);
-  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--legacy-peer-deps', '..'];
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--legacy-peer-deps', '..', '../plugin-common'];
   console.log(`ci:install: npm ${args.join(' ')}`);
   const r = spawnSync('npm', args, { cwd: here, stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -1,4 +1,4 @@
-// `make test-pack`: the three tarballs of `make pack` (dist-packages/) install as published.
+// `make test-pack`: the four tarballs of `make pack` (dist-packages/) install as published.
 // They are installed together, with npm, into a scratch folder (as an adopter's project would get them
 // from the registry), then each package.json and entry point is checked.
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ const PACKAGES = {
   root: 'asset-id',
   frontend: '@asset-id/backstage-plugin-scaffolder-asset-id',
   backend: '@asset-id/backstage-plugin-asset-id-backend',
+  common: '@asset-id/backstage-plugin-asset-id-common',
 };
 // The versions Backstage 1.55.0 (create-app 0.9.2) installs of the @backstage packages the plugins use
 // (examples/backstage-app/yarn.lock). Every @backstage range of the packed plugins must admit them, so a
@@ -24,6 +25,7 @@ const PACKAGES = {
 const BACKSTAGE_1_55 = {
   '@backstage/backend-plugin-api': '1.12.0',
   '@backstage/backend-defaults': '0.18.0',
+  '@backstage/catalog-client': '1.16.4',
   '@backstage/catalog-model': '1.10.3',
   '@backstage/config': '1.3.11',
   '@backstage/errors': '1.4.0',
@@ -47,7 +49,7 @@ const manifests = {};
 
 before(() => {
   const tarballs = readdirSync(dist).filter(f => f.endsWith('.tgz'));
-  assert.equal(tarballs.length, 3, `expected 3 tarballs in ${dist} (make pack), found: ${tarballs.join(', ')}`);
+  assert.equal(tarballs.length, 4, `expected 4 tarballs in ${dist} (make pack), found: ${tarballs.join(', ')}`);
   scratch = mkdtempSync(join(tmpdir(), 'asset-id-pack-'));
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', version: '0.0.0', private: true }));
   // --legacy-peer-deps: @material-ui/core@4 (a Backstage dependency) declares React 16/17 peers only.
@@ -120,7 +122,7 @@ test('@backstage ranges admit Backstage 1.55 (no exact pins on older releases); 
 });
 
 test('Backstage packages carry built dist/ and their Backstage metadata', () => {
-  for (const key of ['frontend', 'backend']) {
+  for (const key of ['frontend', 'backend', 'common']) {
     const m = manifests[key];
     assert.ok(m.backstage?.role, 'backstage.role');
     assert.ok(m.backstage?.pluginId, 'backstage.pluginId');
@@ -183,6 +185,33 @@ test('asset-id/format: require(), import() and a bundler\'s resolution give the 
   assert.equal(new esm.AssetIdValidator(policy).checkFormat('apm0001234').valid, true);
 });
 
+test('the -common package: a common-library whose CommonJS and ES entries give the contract; the plugins depend on its exact version', async () => {
+  const m = manifests.common;
+  assert.equal(m.backstage.role, 'common-library');
+  assert.equal(m.backstage.pluginId, 'asset-id');
+  assert.equal(m.peerDependencies?.['asset-id'], `^${manifests.root.version}`, 'asset-id is a peer (types only)');
+  assert.deepEqual(Object.keys(m.dependencies ?? {}), [], 'no dependencies of its own');
+  const cjs = req(PACKAGES.common);
+  const esm = await import(pathToFileURL(join(scratch, 'node_modules', PACKAGES.common, m.module)).href);
+  for (const mod of [cjs, esm]) {
+    assert.deepEqual(
+      [mod.MAX_BODY_BYTES, mod.MAX_VALUES, mod.MAX_SCHEME_NAMES, mod.MAX_QUERY_CHARS, mod.MAX_SEARCH_LIMIT, mod.ASSET_ID_PLUGIN_ID],
+      [65536, 100, 64, 64, 50, 'asset-id'],
+    );
+    assert.deepEqual([...mod.BACKEND_ONLY_KEYS].sort(), ['backend', 'cache', 'credentials', 'processor']);
+  }
+  const types = readFileSync(join(scratch, 'node_modules', PACKAGES.common, m.types), 'utf8');
+  for (const name of ['ValidateResponse', 'SearchResponse', 'PolicyResponse', 'CoverageResponse']) {
+    assert.match(types, new RegExp(`interface ${name}\\b`), `${m.types} declares ${name}`);
+  }
+  // Published manifests name it by its exact version, as the registry will hold it (never file:).
+  assert.equal(manifests.backend.dependencies[PACKAGES.common], m.version);
+  const fromFrontend = manifests.frontend.dependencies?.[PACKAGES.common];
+  if (fromFrontend !== undefined) assert.equal(fromFrontend, m.version);
+  // The backend's published entry loads it (the limits it enforces are the contract's).
+  assert.equal(req(PACKAGES.backend).MAX_VALUES, cjs.MAX_VALUES);
+});
+
 test('backend plugin: require() of the published entry gives the plugin and both backend modules', () => {
   const mod = req(PACKAGES.backend);
   assert.equal(typeof mod.default, 'object', 'default export (the plugin and both modules)');
@@ -225,7 +254,7 @@ test('frontend plugin: the entry points resolve to dist/ and import asset-id by 
 });
 
 // A release publishes these tarballs with `npm publish --provenance` (.github/workflows/publish.yml): the registry
-// refuses a package whose repository.url is not the repository that built it, and the three share one version
+// refuses a package whose repository.url is not the repository that built it, and the four share one version
 // (a fixed Changesets group, scripts/versions.mjs) with the crate.
 test('publishable as one release: one repository, one version, the crate\'s', () => {
   const cargo = readFileSync(join(repo, 'Cargo.toml'), 'utf8');
@@ -234,7 +263,7 @@ test('publishable as one release: one repository, one version, the crate\'s', ()
   for (const [key, m] of Object.entries(manifests)) {
     assert.equal(m.version, crate, `${PACKAGES[key]}: version ${m.version}, the crate ${crate}`);
     assert.equal(m.repository?.url, url, `${PACKAGES[key]}: repository.url`);
-    if (key !== 'root') assert.equal(m.repository.directory, key === 'frontend' ? 'plugin-frontend' : 'plugin-backend');
-    if (key !== 'root') assert.equal(m.dependencies['asset-id'], `^${crate}`);
+    if (key !== 'root') assert.equal(m.repository.directory, `plugin-${key}`);
+    if (key !== 'root') assert.equal((key === 'common' ? m.peerDependencies : m.dependencies)['asset-id'], `^${crate}`);
   }
 });

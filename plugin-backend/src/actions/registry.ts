@@ -26,10 +26,10 @@ import {
   MAX_BODY_BYTES,
   MAX_QUERY_CHARS,
   MAX_SCHEME_NAMES,
+  MAX_SEARCH_LIMIT,
   MAX_VALUES,
-  parseSearchRequest,
-  parseValidateRequest,
-} from '../service/router';
+} from '@asset-id/backstage-plugin-asset-id-common';
+import { parseSearchRequest, parseValidateRequest } from '../service/router';
 
 /** The actions' names; the registry prefixes the plugin id: `asset-id:validate-asset-ids`. */
 export const VALIDATE_ASSET_IDS_ACTION = 'validate-asset-ids';
@@ -155,7 +155,7 @@ export function registerAssetIdActions(options: AssetIdActionsOptions): void {
                 `A name or part of an ID, e.g. "payments" (at most ${MAX_QUERY_CHARS} characters; the policy's ` +
                   'lookup.search.minLength is the least)',
               ),
-            limit: z.number().int().min(1).max(50).optional().describe('Most records to return (1 to 50)'),
+            limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional().describe(`Most records to return (1 to ${MAX_SEARCH_LIMIT})`),
           })
           .strict(),
       output: z =>

@@ -31,7 +31,8 @@ import { fingerprint, VerdictCache, type AssetIdVerdict } from './verdictCache';
 import { createSearch, type AssetIdSearchOptions, type AssetIdSearchResult } from './search';
 
 /** Narrowing of the policy's schemes by the caller: one name or a list of names (accept only these). */
-export type SchemeOption = string | readonly string[];
+export type { SchemeOption } from '@asset-id/backstage-plugin-asset-id-common';
+import type { FormatPolicy, SchemeOption } from '@asset-id/backstage-plugin-asset-id-common';
 
 export interface AssetIdValidateOptions {
   scheme?: SchemeOption;
@@ -39,14 +40,11 @@ export interface AssetIdValidateOptions {
   signal?: AbortSignal;
 }
 
-/** The format rules the browser compiles: `GET /api/asset-id/v1/policy`. No lookup, no credentials. */
-export interface AssetIdFormatPolicy {
-  schemes: Policy['schemes'];
-  maxLength?: number;
-  catalog?: Policy['catalog'];
-  /** Only when the policy has `lookup.search` or `lookup.requestUrl`: what a page needs to offer search. */
-  lookup?: { source: 'none'; search?: { minLength?: number; limit?: number }; requestUrl?: string };
-}
+/**
+ * The format rules the browser compiles: `GET /api/asset-id/v1/policy` (the HTTP contract's `FormatPolicy`). No
+ * lookup, no credentials.
+ */
+export type AssetIdFormatPolicy = FormatPolicy;
 
 /** Options of `AssetIdService.validateEntity`. */
 export interface AssetIdEntityCheckOptions {

@@ -23,10 +23,11 @@ import {
 } from '@backstage/backend-plugin-api';
 import { ConfigReader, type Config } from '@backstage/config';
 import type { JsonObject, JsonValue } from '@backstage/types';
+import { BACKEND_ONLY_KEYS } from '@asset-id/backstage-plugin-asset-id-common';
 import type { Policy } from 'asset-id';
 
-/** Config keys under `assetId` that belong to this package, not to the policy. */
-export const BACKEND_ONLY_KEYS = ['processor', 'credentials', 'backend', 'cache'] as const;
+/** Config keys under `assetId` that belong to this package, not to the policy (the HTTP contract's list). */
+export { BACKEND_ONLY_KEYS } from '@asset-id/backstage-plugin-asset-id-common';
 
 /**
  * What the catalog processor does with an entity whose asset ID is not valid:

@@ -23,15 +23,18 @@ import type { JsonObject } from '@backstage/types';
 import { InputError } from '@backstage/errors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import Router from 'express-promise-router';
-import type { AssetIdService, SchemeOption } from './AssetIdService';
+import {
+  MAX_BODY_BYTES,
+  MAX_QUERY_CHARS,
+  MAX_SCHEME_NAMES,
+  MAX_SEARCH_LIMIT,
+  MAX_VALUES,
+  type SearchRequest,
+  type ValidateRequest,
+} from '@asset-id/backstage-plugin-asset-id-common';
+import type { AssetIdService } from './AssetIdService';
 import { listedFields, publicVerdict } from './publicVerdict';
 
-/** Largest request body accepted by POST /v1/validate. */
-export const MAX_BODY_BYTES = 64 * 1024;
-/** Most values per POST /v1/validate. */
-export const MAX_VALUES = 100;
-/** Most names in a `scheme` list. */
-export const MAX_SCHEME_NAMES = 64;
 
 export interface RouterOptions {
   assetId: AssetIdService;
@@ -58,10 +61,9 @@ function verdictCounts(verdicts: ReadonlyArray<{ valid: boolean; stale?: unknown
   };
 }
 
-export interface ValidateRequest {
-  values: unknown[];
-  scheme?: SchemeOption;
-}
+// The limits and the request types are the HTTP contract's (@asset-id/backstage-plugin-asset-id-common).
+export { MAX_BODY_BYTES, MAX_QUERY_CHARS, MAX_SCHEME_NAMES, MAX_VALUES };
+export type { SearchRequest, ValidateRequest };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -79,7 +81,7 @@ export function parseValidateRequest(body: unknown): ValidateRequest {
     }
   }
   const { values, scheme } = body;
-  if (!Array.isArray(values)) throw new InputError("'values' must be an array of 1 to 100 values");
+  if (!Array.isArray(values)) throw new InputError(`'values' must be an array of 1 to ${MAX_VALUES} values`);
   if (values.length === 0 || values.length > MAX_VALUES) {
     throw new InputError(`'values' must hold 1 to ${MAX_VALUES} values, got ${values.length}`);
   }
@@ -96,14 +98,6 @@ export function parseValidateRequest(body: unknown): ValidateRequest {
   return { values, scheme };
 }
 
-export interface SearchRequest {
-  query: string;
-  scheme?: SchemeOption;
-  limit?: number;
-}
-
-/** Longest search text (characters), as the core's. */
-export const MAX_QUERY_CHARS = 64;
 
 /** Checks the shape of a POST /v1/search body; throws an InputError naming the problem. */
 export function parseSearchRequest(body: unknown): SearchRequest {
@@ -117,8 +111,8 @@ export function parseSearchRequest(body: unknown): SearchRequest {
   if ([...query.trim()].length > MAX_QUERY_CHARS) {
     throw new InputError(`'query' is longer than ${MAX_QUERY_CHARS} characters`);
   }
-  if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= 50)) {
-    throw new InputError("'limit' must be a whole number from 1 to 50");
+  if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_SEARCH_LIMIT)) {
+    throw new InputError(`'limit' must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
   }
   if (
     scheme !== undefined &&
