@@ -6,44 +6,24 @@
  */
 import { createApiRef } from '@backstage/core-plugin-api';
 import type { Verdict } from 'asset-id/format';
+import type { CoverageOwner, CoverageResponse } from '@asset-id/backstage-plugin-asset-id-common';
 import { AssetIdConfigError } from '../errors';
 import type { FormatPolicy, SchemeOption, SearchOptions, SearchResult } from './AssetIdClient';
 
 /**
- * One owner's line of {@link AssetIdCoverage}: how many checked entities it owns and how many are valid.
+ * One owner's line of {@link AssetIdCoverage} (the contract's `CoverageOwner`): `spec.owner` as written, or
+ * `unowned`; how many checked entities it owns and how many are valid.
  * @public
  */
-export interface AssetIdOwnerCoverage {
-  /** The owner's entity ref as the catalog has it (`group:default/platform-team`). */
-  owner: string;
-  /** Entities of this owner counted. */
-  total: number;
-  /** Of those, entities whose status is `valid`. */
-  valid: number;
-}
+export type AssetIdOwnerCoverage = CoverageOwner;
 
 /**
- * The catalog's asset-ID coverage (`GET /api/asset-id/v1/coverage`), counted by the backend from the
- * status annotations its catalog processor writes, over the entities the caller may see.
+ * The catalog's asset-ID coverage: `GET /api/asset-id/v1/coverage`'s answer (the contract's
+ * `CoverageResponse`), counted by the backend from the status annotations its catalog processor writes, over
+ * the entities the caller may see. The client keeps at most `MAX_COVERAGE_OWNERS` (2,000) owner lines.
  * @public
  */
-export interface AssetIdCoverage {
-  /** Checked entities (the policy's `catalog.kinds`) the caller may see. */
-  total: number;
-  /**
-   * Entities per status: `valid`, `retired`, `not_found`, `missing_annotation`, `unavailable`, `pending`,
-   * or another issue code of the core (the status annotation's value).
-   */
-  byStatus: Record<string, number>;
-  /** Entities and valid ones per owner (the client keeps at most `MAX_COVERAGE_OWNERS`, 2,000, lines). */
-  byOwner: AssetIdOwnerCoverage[];
-  /** The entity kinds counted (the policy's `catalog.kinds`); empty when the backend does not say. */
-  kinds: string[];
-  /** False when the catalog held more entities than the backend counts (the counts are of the first ones). */
-  complete: boolean;
-  /** When the backend counted (ISO 8601). */
-  generatedAt: string;
-}
+export type AssetIdCoverage = CoverageResponse;
 
 /**
  * What the field, the card and the coverage page ask the asset-id backend plugin for.
@@ -79,7 +59,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 
 function refused(detail: string): AssetIdConfigError {
   return new AssetIdConfigError(
-    `The asset-id backend answered /v1/coverage with ${detail} ({ total, byStatus, byOwner, generatedAt } expected).`,
+    `The asset-id backend answered /v1/coverage with ${detail} ({ total, byStatus, byOwner, kinds, limit, complete, generatedAt } expected).`,
     'backend_error',
   );
 }
@@ -92,7 +72,7 @@ function refused(detail: string): AssetIdConfigError {
  */
 export function parseCoverage(body: unknown): AssetIdCoverage {
   if (!isObject(body)) throw refused('an answer that is not an object');
-  const { total, byStatus, byOwner, generatedAt, kinds = [], complete = true } = body;
+  const { total, byStatus, byOwner, generatedAt, kinds, limit, complete } = body;
   if (!isCount(total)) throw refused('a total that is not a whole number from 0');
   if (!isObject(byStatus)) throw refused('no byStatus object');
   if (!Array.isArray(byOwner)) throw refused('no byOwner list');
@@ -101,6 +81,7 @@ export function parseCoverage(body: unknown): AssetIdCoverage {
   }
   if (!Array.isArray(kinds) || !kinds.every(k => typeof k === 'string')) throw refused('kinds that are not a list of names');
   if (typeof complete !== 'boolean') throw refused('a complete that is not true or false');
+  if (!isCount(limit)) throw refused('a limit that is not a whole number from 0');
   const statuses: Record<string, number> = {};
   for (const [status, count] of Object.entries(byStatus).slice(0, MAX_COVERAGE_STATUSES)) {
     if (!isCount(count)) throw refused(`a count for ${JSON.stringify(status.slice(0, 64))} that is not a whole number from 0`);
@@ -119,6 +100,7 @@ export function parseCoverage(body: unknown): AssetIdCoverage {
     byStatus: statuses,
     byOwner: owners,
     kinds: (kinds as string[]).slice(0, MAX_COVERAGE_STATUSES).map(k => k.slice(0, MAX_COVERAGE_NAME_CHARS)),
+    limit,
     complete,
     generatedAt,
   };

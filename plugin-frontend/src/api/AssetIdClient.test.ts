@@ -146,6 +146,7 @@ describe('AssetIdClient', () => {
       byStatus: { valid: 2, retired: 1 },
       byOwner: [{ owner: 'group:default/a', total: 3, valid: 2 }],
       kinds: ['System'],
+      limit: 20_000,
       complete: true,
       generatedAt: '2026-12-08T01:00:00.000Z',
     };
@@ -153,9 +154,6 @@ describe('AssetIdClient', () => {
     it('answers the backend\'s coverage, checked for shape', async () => {
       const { backend, client: c } = client({ coverageBody: JSON.stringify({ ...good, extra: 'dropped' }) });
       await expect(c.getCoverage()).resolves.toEqual(good);
-      // kinds and complete are optional in an answer: no kinds named, a complete count
-      const bare = client({ coverageBody: JSON.stringify({ ...good, kinds: undefined, complete: undefined }) });
-      await expect(bare.client.getCoverage()).resolves.toEqual({ ...good, kinds: [], complete: true });
       expect(backend.calls.map(x => [x.method, x.url])).toEqual([['GET', `${BACKEND_BASE}/v1/coverage`]]);
     });
 
@@ -167,6 +165,9 @@ describe('AssetIdClient', () => {
       await expect(older.client.getCoverage()).rejects.toThrow(/no coverage .*update @asset-id\/backstage-plugin-asset-id-backend/);
       const down = client({ mode: 'network-error' });
       await expect(down.client.getCoverage()).rejects.toMatchObject({ code: 'backend_unavailable' });
+      // a backend that says why it has no coverage: its message, not "update"
+      const said = client({ coverageStatus: 404, coverageBody: JSON.stringify({ error: { name: 'NotFoundError', message: "coverage needs the catalog processor's status annotation" } }) });
+      await expect(said.client.getCoverage()).rejects.toThrow(/no coverage .*: coverage needs the catalog processor's status annotation$/);
     });
 
     it.each([
@@ -181,6 +182,9 @@ describe('AssetIdClient', () => {
       ['a huge number', JSON.stringify({ ...good, total: 1e300 })],
       ['kinds not names', JSON.stringify({ ...good, kinds: [{}] })],
       ['complete as text', JSON.stringify({ ...good, complete: 'no' })],
+      ['no kinds', JSON.stringify({ ...good, kinds: undefined })],
+      ['no limit', JSON.stringify({ ...good, limit: undefined })],
+      ['no complete', JSON.stringify({ ...good, complete: undefined })],
     ])('a hostile answer (%s) is refused as backend_error', async (_label, coverageBody) => {
       const { client: c } = client({ coverageBody });
       await expect(c.getCoverage()).rejects.toMatchObject({ code: 'backend_error' });

@@ -11,15 +11,25 @@
  * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
  */
 import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id/format';
+import {
+  ASSET_ID_BACKEND_PACKAGE,
+  ASSET_ID_PLUGIN_ID as CONTRACT_PLUGIN_ID,
+  MAX_QUERY_CHARS,
+  MAX_SEARCH_LIMIT as CONTRACT_SEARCH_LIMIT,
+  MAX_VALUES,
+  type FormatPolicy as ContractFormatPolicy,
+  type SearchRequest,
+  type ValidateRequest,
+} from '@asset-id/backstage-plugin-asset-id-common';
 import type { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { AssetIdConfigError, errorMessage } from '../errors';
 import { parseCoverage, type AssetIdApi, type AssetIdCoverage } from './AssetIdApi';
 
-/** The backend plugin's id (`createBackendPlugin({ pluginId: 'asset-id' })`). */
-export const ASSET_ID_PLUGIN_ID = 'asset-id';
+/** The backend plugin's id (`createBackendPlugin({ pluginId: 'asset-id' })`), from the HTTP contract. */
+export const ASSET_ID_PLUGIN_ID = CONTRACT_PLUGIN_ID;
 
-/** The package to install in the backend when the plugin is missing. */
-export const BACKEND_PACKAGE = '@asset-id/backstage-plugin-asset-id-backend';
+/** The package to install in the backend when the plugin is missing, from the HTTP contract. */
+export const BACKEND_PACKAGE = ASSET_ID_BACKEND_PACKAGE;
 
 /**
  * The policy's `lookup.search` settings as the backend hands them to the browser (the core's
@@ -63,6 +73,11 @@ export interface FormatPolicy {
   lookup?: BrowserLookupSettings;
 }
 
+// This package's public FormatPolicy (kept as published) accepts every policy the contract's GET /v1/policy
+// answer can hold: fails to compile when the contract (@asset-id/backstage-plugin-asset-id-common) drifts from it.
+const contractPolicyFits = (policy: ContractFormatPolicy): FormatPolicy => policy;
+void contractPolicyFits;
+
 /** The rules the WASM core compiles: only the format keys (the browser never has a lookup source). */
 export function formatRules(policy: FormatPolicy): { schemes: Scheme[]; maxLength?: number; catalog?: CatalogPolicy } {
   const { schemes, maxLength, catalog } = policy;
@@ -81,10 +96,10 @@ export function searchSettings(policy: FormatPolicy | undefined): SearchSettings
 
 /** The core's default `lookup.search.minLength`. */
 export const DEFAULT_SEARCH_MIN_LENGTH = 2;
-/** Longest text the backend searches for. */
-export const MAX_SEARCH_QUERY_LENGTH = 64;
-/** Most results the backend returns per search. */
-export const MAX_SEARCH_LIMIT = 50;
+/** Longest text the backend searches for (the contract's `MAX_QUERY_CHARS`). */
+export const MAX_SEARCH_QUERY_LENGTH = MAX_QUERY_CHARS;
+/** Most results the backend returns per search (the contract's). */
+export const MAX_SEARCH_LIMIT = CONTRACT_SEARCH_LIMIT;
 
 /**
  * Options of {@link AssetIdClient.search}.
@@ -114,8 +129,8 @@ export type SchemeOption = string | string[];
 
 /** Largest answer body read from the backend (characters); beyond it the answer is refused. */
 export const MAX_RESPONSE_CHARS = 4 * 1024 * 1024;
-/** Values per `/v1/validate` request (the backend's cap). */
-export const MAX_VALUES_PER_REQUEST = 100;
+/** Values per `/v1/validate` request (the backend's cap: the contract's `MAX_VALUES`). */
+export const MAX_VALUES_PER_REQUEST = MAX_VALUES;
 /**
  * How long a verdict is reused on this page (the backend keeps the real, shared cache); a verdict of a CMDB
  * outage (`lookup_unavailable`) is not reused.
@@ -142,7 +157,7 @@ function notReachable(url: string, detail: string): AssetIdConfigError {
 async function readJson(
   response: Response,
   url: string,
-  on404?: (url: string) => AssetIdConfigError,
+  on404?: (url: string, message?: string) => AssetIdConfigError,
 ): Promise<Record<string, unknown>> {
   const length = Number(response.headers.get('content-length') ?? '0');
   if (length > MAX_RESPONSE_CHARS) {
@@ -167,7 +182,11 @@ async function readJson(
   }
   if (response.status === 404) {
     // Backstage answers 404 for a plugin id no backend plugin serves; a route may say more (on404)
-    throw on404 && isObject(body) ? on404(url) : notReachable(url, 'HTTP 404');
+    if (on404 && isObject(body)) {
+      const error = isObject(body.error) ? body.error : undefined;
+      throw on404(url, typeof error?.message === 'string' ? error.message.slice(0, 500) : undefined);
+    }
+    throw notReachable(url, 'HTTP 404');
   }
   if (!isObject(body)) {
     throw notReachable(url, `HTTP ${response.status}, an answer that is not JSON`);
@@ -248,7 +267,7 @@ export class AssetIdClient implements AssetIdApi {
   private async request(
     path: string,
     init?: RequestInit,
-    on404?: (url: string) => AssetIdConfigError,
+    on404?: (url: string, message?: string) => AssetIdConfigError,
   ): Promise<Record<string, unknown>> {
     const url = await this.url(path);
     let response: Response;
@@ -306,7 +325,7 @@ export class AssetIdClient implements AssetIdApi {
       const batch = this.request('/v1/validate', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(scheme === undefined ? { values: missing } : { values: missing, scheme }),
+        body: JSON.stringify((scheme === undefined ? { values: missing } : { values: missing, scheme }) satisfies ValidateRequest),
       }).then(body => {
         const results = body.results;
         if (!Array.isArray(results) || results.length !== missing.length || !results.every(isVerdict)) {
@@ -347,7 +366,7 @@ export class AssetIdClient implements AssetIdApi {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)) {
       throw new RangeError(`limit must be a whole number from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
     }
-    const body: { query: string; scheme?: SchemeOption; limit?: number } = { query };
+    const body: SearchRequest = { query };
     if (scheme !== undefined) body.scheme = scheme;
     if (limit !== undefined) body.limit = limit;
     const noSearch = (url: string) =>
@@ -385,9 +404,12 @@ export class AssetIdClient implements AssetIdApi {
    * and size (`parseCoverage`); a 401/403 is `backend_error` with its `status`.
    */
   async getCoverage(options: { signal?: AbortSignal } = {}): Promise<AssetIdCoverage> {
-    const older = (url: string) =>
+    // a reachable backend's 404: an older backend without the route, or one that says why (no catalog.annotation)
+    const older = (url: string, message?: string) =>
       new AssetIdConfigError(
-        `The asset-id backend has no coverage (HTTP 404 from ${url}): update ${BACKEND_PACKAGE} in the backend.`,
+        message && !/^no route|^not found$/i.test(message)
+          ? `The asset-id backend has no coverage (HTTP 404 from ${url}): ${message}`
+          : `The asset-id backend has no coverage (HTTP 404 from ${url}): update ${BACKEND_PACKAGE} in the backend.`,
         'backend_error',
         undefined,
         404,

@@ -47,6 +47,8 @@ export interface FakeBackendOptions {
   searchBody?: string;
   /** The answer of GET /v1/coverage (JSON text; absent: 404 as a backend without the endpoint). */
   coverageBody?: string;
+  /** Its HTTP status (default 200). */
+  coverageStatus?: number;
 }
 
 const json = (status: number, body: unknown) =>
@@ -119,7 +121,9 @@ export function fakeBackend(options: FakeBackendOptions) {
     if (method === 'GET' && path === '/v1/policy') return json(200, { policy: browserPolicy(options.policy) });
     if (method === 'GET' && path === '/v1/coverage') {
       if (mode === 'coverage-forbidden') return json(403, { error: { name: 'NotAllowedError', message: 'catalog read not allowed' } });
-      if (options.coverageBody !== undefined) return new Response(options.coverageBody, { status: 200, headers: { 'content-type': 'application/json' } });
+      if (options.coverageBody !== undefined) {
+        return new Response(options.coverageBody, { status: options.coverageStatus ?? 200, headers: { 'content-type': 'application/json' } });
+      }
     }
     if (method === 'POST' && path === '/v1/search') {
       const lookup = (options.policy.lookup ?? {}) as JsonObject;

@@ -43,6 +43,7 @@ const coverage: AssetIdCoverage = {
     { owner: 'group:default/platform-team', total: 4, valid: 1 },
   ],
   kinds: ['System'],
+  limit: 20_000,
   complete: true,
   generatedAt: '2026-12-08T01:00:00.000Z',
 };

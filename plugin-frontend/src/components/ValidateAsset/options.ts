@@ -6,10 +6,11 @@
  * - `search`: `false` turns the record picker off (it is on when the backend's policy has `lookup.search`).
  *
  * A policy key (`schemes`, `maxLength`, `lookup`, `catalog`) or a key of the backend's `assetId` section
- * (`backend`, `credentials`, `processor`, `cache`; plugin-backend's BACKEND_ONLY_KEYS) is refused: the policy lives in ONE place, the backend's
+ * (`backend`, `credentials`, `processor`, `cache`: the -common package's BACKEND_ONLY_KEYS) is refused: the policy lives in ONE place, the backend's
  * app-config `assetId`. Other keys are rjsf's or the scaffolder's (`hideError`, `label`, ...) and left alone.
  */
 import type { Policy } from 'asset-id/format';
+import { BACKEND_ONLY_KEYS } from '@asset-id/backstage-plugin-asset-id-common';
 import { AssetIdConfigError } from '../../errors';
 import type { SchemeOption } from '../../api/AssetIdClient';
 
@@ -20,8 +21,8 @@ type MissingPolicyKey = Exclude<keyof Policy, (typeof POLICY_KEYS)[number]>;
 const everyPolicyKeyListed: [MissingPolicyKey] extends [never] ? true : never = true;
 void everyPolicyKeyListed;
 
-/** Keys of the backend's `assetId` section that are not policy (backend-only settings). */
-export const BACKEND_SECTION_KEYS = ['backend', 'credentials', 'processor', 'cache'] as const;
+/** Keys of the backend's `assetId` section that are not policy (backend-only settings: the contract's). */
+export const BACKEND_SECTION_KEYS = BACKEND_ONLY_KEYS;
 
 /** Default delay between the last keystroke and the backend lookup. */
 export const DEFAULT_DEBOUNCE_MS = 300;
