@@ -94,7 +94,7 @@ export const assetIdCoveragePage: ExtensionDefinition = PageBlueprint.make({
     icon: React.createElement(VerifiedUserIcon),
     routeRef: assetIdCoverageRouteRef,
     loader: () =>
-      import('./components/CoveragePage').then(m => React.createElement(m.AssetIdCoverageContent)),
+      import('./components/CoveragePage').then(m => React.createElement(m.AssetIdCoverageNfsPage)),
   },
 });
 

@@ -282,6 +282,13 @@ export const AssetIdCoverageContent = () => {
   );
 };
 
+/** The new frontend system's page body (the app draws the header from the plugin's title and icon). */
+export const AssetIdCoverageNfsPage = () => (
+  <Content>
+    <AssetIdCoverageContent />
+  </Content>
+);
+
 /**
  * The page `/asset-id` for the legacy frontend system (header and content); `AssetIdPage` is its routable
  * extension. The new frontend system's page (`page:asset-id`, `/alpha`) shows {@link AssetIdCoverageContent}.

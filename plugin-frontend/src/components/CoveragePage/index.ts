@@ -1,1 +1,6 @@
-export { AssetIdCoverageContent, AssetIdCoveragePage, type AssetIdCoverageState } from './CoveragePage';
+export {
+  AssetIdCoverageContent,
+  AssetIdCoverageNfsPage,
+  AssetIdCoveragePage,
+  type AssetIdCoverageState,
+} from './CoveragePage';
