@@ -95,13 +95,15 @@ wait_apt() {
 # (`--debug`: about a third of the compile time; measured for dist: 7.7 min instead of 22.6 on a loaded 2-core
 # machine). wasm-bindgen-cli does real work on every test binary (2.2 s instead of 0.4 s each unoptimised), so it
 # is built optimised (opt-level 1 instead of 3 saved 24 s of its 3 min 12 s: not worth the slower runs).
+# `--debug` builds without debug info: 213 s of CPU instead of 255 for dist (the tools' panics lose line numbers).
+CARGO_INSTALL_CONFIG=(--config 'profile.dev.debug=false')
 tool_pids=()
 tool_logs=()
 cargo_install() {
   local what=$1; shift
   local log_file; log_file=$(mktemp)
   log "installing $what (cargo install, in the background)"
-  cargo install "$@" >"$log_file" 2>&1 &
+  cargo "${CARGO_INSTALL_CONFIG[@]}" install "$@" >"$log_file" 2>&1 &
   tool_pids+=($!)
   tool_logs+=("$what:$log_file")
 }
