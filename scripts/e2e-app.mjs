@@ -409,7 +409,10 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     const byOwner = {};
     for (const e of systems) {
       byStatus[status(e)] = (byStatus[status(e)] ?? 0) + 1;
-      const owner = (byOwner[e.spec?.owner ?? 'unowned'] ??= { total: 0, valid: 0 });
+      // spec.owner as a full ref, the catalog's defaults (create-app's `examples` says `guests`)
+      const written = e.spec?.owner;
+      const ref = !written ? 'unowned' : written.includes(':') ? (written.includes('/') ? written : written.replace(':', ':default/')) : `group:default/${written}`;
+      const owner = (byOwner[ref] ??= { total: 0, valid: 0 });
       owner.total += 1;
       if (status(e) === 'valid') owner.valid += 1;
     }
@@ -418,6 +421,7 @@ describe('the ValidateAsset field on /create (headless Chromium)', { concurrency
     assert.equal(coverage.status, 200, JSON.stringify(coverage.body).slice(0, 500));
     assert.equal(coverage.body.total, systems.length);
     assert.deepEqual(Object.fromEntries(Object.entries(coverage.body.byStatus).filter(([, n]) => n > 0)), byStatus);
+    assert.deepEqual(Object.fromEntries(coverage.body.byOwner.map(o => [o.owner, { total: o.total, valid: o.valid }])), byOwner);
 
     await page.goto(`${FRONTEND}/catalog`);
     const nav = page.getByRole('link', { name: 'Asset IDs' });

@@ -10,7 +10,7 @@ import { assetIdApiRef, type AssetIdApi, type AssetIdCoverage } from '../../api/
 import { AssetIdConfigError } from '../../errors';
 import { assetIdCoveragePage } from '../../alpha';
 import { AssetIdCoveragePage } from './CoveragePage';
-import { attentionRows, ownerRows, percent, statusAnnotationOf, statusRows, MAX_ATTENTION_ROWS } from './coverageView';
+import { attentionRows, ownerRef, ownerRows, percent, statusAnnotationOf, statusRows, MAX_ATTENTION_ROWS } from './coverageView';
 import { demoPolicy } from '../../testing/fixtures';
 import type { FormatPolicy } from '../../api/AssetIdClient';
 
@@ -19,7 +19,8 @@ jest.setTimeout(30_000);
 const STATUS = 'example.com/asset-id-status';
 // the example app's Systems and the statuses its processor writes (scripts/e2e-app.mjs)
 const SYSTEMS: Array<[string, string | undefined, string]> = [
-  ['examples', 'missing_annotation', 'group:default/guests'],
+  // create-app's example System: spec.owner written as a bare name
+  ['examples', 'missing_annotation', 'guests'],
   ['payments', 'valid', 'group:default/platform-team'],
   ['legacy-billing', 'retired', 'group:default/platform-team'],
   ['ghost-system', 'not_found', 'group:default/platform-team'],
@@ -233,6 +234,18 @@ describe('coverageView', () => {
   it('attentionRows leaves out valid ones and entities without a status', () => {
     expect(attentionRows(entities, STATUS).map(r => r.entityRef)).not.toContain('system:default/payments');
     expect(attentionRows(entities, STATUS).map(r => r.entityRef)).not.toContain('system:default/brand-new');
+  });
+
+  it('ownerRef: a bare name is a group in the entity\'s namespace; unowned and junk are not refs', () => {
+    expect(ownerRef('guests')).toBe('group:default/guests');
+    expect(ownerRef('user:other/ann', 'x')).toBe('user:other/ann');
+    expect(ownerRef('team-a', 'ns')).toBe('group:ns/team-a');
+    expect(ownerRef('unowned')).toBeUndefined();
+    expect(ownerRef('')).toBeUndefined();
+  });
+
+  it('attentionRows: the owner as a full ref (create-app writes spec.owner: guests)', () => {
+    expect(attentionRows(entities, STATUS).find(r => r.entityRef === 'system:default/examples')?.owner).toBe('group:default/guests');
   });
 
   it('statusAnnotationOf: <catalog.annotation>-status, none without an annotation', () => {

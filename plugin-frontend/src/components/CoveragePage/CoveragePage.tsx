@@ -20,6 +20,7 @@ import {
   ownerRows,
   percent,
   statusAnnotationOf,
+  ownerRef,
   statusRows,
   UNOWNED,
   type AttentionRow,
@@ -37,6 +38,12 @@ type Attention =
 
 /** The page's states; exposed as `data-state` on the page's root for tests and styling. */
 export type AssetIdCoverageState = 'loading' | 'error' | 'ready';
+
+/** An owner linking to its page when it is an entity ref, else its text. */
+const OwnerLink = ({ owner }: { owner: string }) => {
+  const ref = ownerRef(owner);
+  return ref ? <EntityRefLink entityRef={ref} /> : <>{owner}</>;
+};
 
 const kindsText = (kinds: string[]) => (kinds.length ? kinds.map(k => `${k}s`).join(', ') : 'entities');
 
@@ -104,7 +111,7 @@ const AttentionList = (props: { kinds: string[]; statusAnnotation: string }) => 
                 <TableCell>
                   <EntityRefLink entityRef={row.entityRef} />
                 </TableCell>
-                <TableCell>{row.owner ? <EntityRefLink entityRef={row.owner} defaultKind="group" /> : '—'}</TableCell>
+                <TableCell>{row.owner ? <EntityRefLink entityRef={row.owner} /> : '—'}</TableCell>
                 <TableCell>{row.label}</TableCell>
               </TableRow>
             ))}
@@ -256,7 +263,7 @@ export const AssetIdCoverageContent = () => {
                 {ownerRows(coverage).map(row => (
                   <TableRow key={row.owner} data-owner={row.owner} data-valid={row.valid} data-total={row.total}>
                     <TableCell component="th" scope="row">
-                      {row.owner === UNOWNED ? 'No owner' : <EntityRefLink entityRef={row.owner} defaultKind="group" />}
+                      {row.owner === UNOWNED ? 'No owner' : <OwnerLink owner={row.owner} />}
                     </TableCell>
                     <TableCell align="right">{row.valid}</TableCell>
                     <TableCell align="right">{row.total}</TableCell>

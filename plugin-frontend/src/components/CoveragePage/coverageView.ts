@@ -1,5 +1,5 @@
 /** What the coverage page shows, from the backend's coverage and the catalog's entities: pure, no React. */
-import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import type { AssetIdCoverage, AssetIdOwnerCoverage } from '../../api/AssetIdApi';
 import type { FormatPolicy } from '../../api/AssetIdClient';
 
@@ -19,6 +19,19 @@ export const STATUS_LABELS: Record<string, string> = {
 
 /** The backend's owner line for entities without `spec.owner`. */
 export const UNOWNED = 'unowned';
+
+/**
+ * An owner as a full entity ref (`guests` -> `group:default/guests`, the catalog's own defaults for
+ * `spec.owner`), or undefined when it is not a ref (then it is shown as text, never linked).
+ */
+export function ownerRef(owner: string, namespace = 'default'): string | undefined {
+  if (owner === UNOWNED) return undefined;
+  try {
+    return stringifyEntityRef(parseEntityRef(owner, { defaultKind: 'group', defaultNamespace: namespace }));
+  } catch {
+    return undefined;
+  }
+}
 
 export const statusLabel = (status: string): string => STATUS_LABELS[status] ?? status;
 
@@ -80,10 +93,11 @@ export function attentionRows(entities: Entity[], statusAnnotation: string): Att
     const status = entity.metadata.annotations?.[statusAnnotation];
     if (typeof status !== 'string' || status === 'valid') continue;
     const owner = (entity.spec as { owner?: unknown } | undefined)?.owner;
+    const ref = typeof owner === 'string' ? ownerRef(owner, entity.metadata.namespace ?? 'default') : undefined;
     rows.push({
       entityRef: stringifyEntityRef(entity),
       ...(typeof entity.metadata.title === 'string' ? { title: entity.metadata.title } : {}),
-      ...(typeof owner === 'string' ? { owner } : {}),
+      ...(ref ? { owner: ref } : {}),
       status,
       label: statusLabel(status),
     });
