@@ -2,7 +2,8 @@
 // the packed packages (packages/app: new frontend system; packages/app-legacy: legacy) each emit the asset-id
 // .wasm exactly once, byte-identical to the package's format build (asset-id/format: the frontend ships
 // only it, never the full build's), referenced from the bundle; nothing of app-config's
-// `assetId` (backend-only) is in the app's config schema or bundle; the backend bundle is built.
+// `assetId` (backend-only) is in the app's config schema or bundle; each app's bundle carries the coverage page
+// (/asset-id); the backend bundle is built.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +30,12 @@ for (const pkg of ['app', 'app-legacy']) {
     const name = wasm[0].split('/').pop();
     const referencing = files.filter(f => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes(name));
     assert.ok(referencing.length >= 1, `${name} is referenced from the bundle`);
+  });
+
+  test(`packages/${pkg}: the bundle carries the coverage page (/asset-id) and its request to /v1/coverage`, () => {
+    const js = files.filter(f => f.endsWith('.js')).map(f => readFileSync(join(dist, f), 'utf8'));
+    assert.ok(js.some(t => t.includes('asset-id-coverage-share')), `no chunk of packages/${pkg}/dist holds the coverage page`);
+    assert.ok(js.some(t => t.includes('/v1/coverage')), `no chunk of packages/${pkg}/dist asks /v1/coverage`);
   });
 
   test(`packages/${pkg}: no assetId configuration reaches the browser (backend-only config)`, () => {
