@@ -97,3 +97,17 @@ export function clearAssetIdValidatorCache(): void {
   for (const v of validators.values()) v.free();
   validators.clear();
 }
+
+/** The app's asset-id API, or the configuration error naming what to install. */
+export function requireAssetIdApi(api: AssetIdApi | undefined): AssetIdApi {
+  if (!api) {
+    throw new AssetIdConfigError(
+      'asset-id misconfigured: the app has no asset-id API (assetIdApiRef), so the asset-id backend cannot be ' +
+        'reached. Install the asset-id frontend plugin: the default export of ' +
+        '@asset-id/backstage-plugin-scaffolder-asset-id/alpha (new frontend system), or assetIdPlugin in the ' +
+        "legacy app's plugins (its field and card register it when they are in the app's routes).",
+      'backend_unavailable',
+    );
+  }
+  return api;
+}

@@ -60,6 +60,23 @@ const settled = async (card: HTMLElement, state: string) =>
   waitFor(() => expect(card).toHaveAttribute('data-state', state), { timeout: 10_000 });
 
 describe.each(['legacy', 'new'] as const)('EntityAssetIdCard (%s frontend system)', frontend => {
+  it('an app without the asset-id API: one configuration error naming the plugin', async () => {
+    if (frontend === 'legacy') {
+      await renderInTestApp(
+        <TestApiProvider apis={[]}>
+          <EntityProvider entity={system('APM0001234')}>
+            <EntityAssetIdCard />
+          </EntityProvider>
+        </TestApiProvider>,
+      );
+    } else {
+      renderInNewApp(<EntityProvider entity={system('APM0001234')}>{createExtensionTester(assetIdEntityCard).reactElement()}</EntityProvider>);
+    }
+    const card = await screen.findByTestId('asset-id-card');
+    await settled(card, 'config-error');
+    expect(card).toHaveTextContent(/no asset-id API \(assetIdApiRef\).*assetIdPlugin/);
+  });
+
   it('loading: a progress indicator until the backend answers', async () => {
     const { card } = await renderCard(frontend, system('APM0001234'), { delayMs: 300 });
     expect(card).toHaveAttribute('data-state', 'loading');

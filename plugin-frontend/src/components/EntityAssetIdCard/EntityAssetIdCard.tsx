@@ -7,14 +7,14 @@ import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { CopyTextButton, InfoCard, Link, Progress } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
+import { useApiHolder } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type { AssetRecord, Verdict } from 'asset-id/format';
 import { configErrorMessage, AssetIdConfigError } from '../../errors';
 import { issueText, safeLink } from '../../messages';
 import type { FormatPolicy } from '../../api/AssetIdClient';
 import { assetIdApiRef } from '../../api/AssetIdApi';
-import { loadPolicy, searchFor, validatorFor } from '../../api/policy';
+import { loadPolicy, requireAssetIdApi, searchFor, validatorFor } from '../../api/policy';
 import { RecordSummary } from '../RecordSummary';
 import {
   EDIT_URL_ANNOTATION,
@@ -122,7 +122,8 @@ const HEADLINE: Record<Exclude<EntityAssetIdCardState, 'loading' | 'config-error
 export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
   const { title = 'Asset' } = props;
   const { entity } = useEntity();
-  const client = useApi(assetIdApiRef);
+  // (from the holder, not useApi: an app without the asset-id API gets the card's configuration error)
+  const client = useApiHolder().get(assetIdApiRef);
   // what the catalog rules read: apiVersion, kind and the annotations
   const entityKey = JSON.stringify({
     apiVersion: entity.apiVersion,
@@ -136,7 +137,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
     setLoaded({ status: 'loading' });
     const current: unknown = JSON.parse(entityKey);
     (async (): Promise<Loaded> => {
-      const policy = await loadPolicy(client);
+      const policy = await loadPolicy(requireAssetIdApi(client));
       const annotation = policy.catalog?.annotation;
       if (!annotation) {
         throw new AssetIdConfigError(
@@ -152,7 +153,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
       }
       // a malformed annotation costs no request: the same core with the same policy decides
       if (!check.verdict.valid || !check.verdict.value) return { status: 'verdict', annotation, policy, verdict: check.verdict };
-      const [verdict] = await client.validate([check.verdict.value]);
+      const [verdict] = await requireAssetIdApi(client).validate([check.verdict.value]);
       return { status: 'verdict', annotation, policy, verdict };
     })().then(
       next => live && setLoaded(next),
@@ -173,7 +174,7 @@ export const EntityAssetIdCard = (props: EntityAssetIdCardProps) => {
   const suggestKey = wantsSuggestions && policy && query ? JSON.stringify([query, policy]) : undefined;
   const [suggestions, setSuggestions] = useState<Suggestions>({ status: 'idle' });
   useEffect(() => {
-    if (!suggestKey) return undefined;
+    if (!suggestKey || !client) return undefined;
     const [text, current] = JSON.parse(suggestKey) as [string, FormatPolicy];
     const search = searchFor(client, current, undefined);
     if (!search || [...text].length < search.minLength) return undefined;

@@ -10,27 +10,13 @@ import type { ApiHolder } from '@backstage/core-plugin-api';
 import { AssetIdConfigError } from '../../errors';
 import type { FormatPolicy, SchemeOption } from '../../api/AssetIdClient';
 import { assetIdApiRef, type AssetIdApi } from '../../api/AssetIdApi';
-import { loadPolicy, searchFor, validatorFor, type FieldSearch } from '../../api/policy';
+import { loadPolicy, requireAssetIdApi, searchFor, validatorFor, type FieldSearch } from '../../api/policy';
 import { safeLink } from '../../messages';
 import { readFieldOptions, schemeList } from './options';
 
 /** The app's asset-id API from an API holder (the scaffolder validator's `context.apiHolder`). */
 export function assetIdApiFrom(apiHolder: ApiHolder | undefined): AssetIdApi | undefined {
   return apiHolder?.get(assetIdApiRef);
-}
-
-/** The app's asset-id API, or the configuration error naming what to install. */
-export function requireAssetIdApi(api: AssetIdApi | undefined): AssetIdApi {
-  if (!api) {
-    throw new AssetIdConfigError(
-      'Asset ID field misconfigured: the app has no asset-id API (assetIdApiRef), so the asset-id backend cannot be ' +
-        'reached. Install the asset-id frontend plugin: the default export of ' +
-        '@asset-id/backstage-plugin-scaffolder-asset-id/alpha (new frontend system), or assetIdPlugin in the ' +
-        "legacy app's plugins (its field and card register it when they are in the app's routes).",
-      'backend_unavailable',
-    );
-  }
-  return api;
 }
 
 /** Everything needed to check one field's value. */
