@@ -6,6 +6,10 @@
  *   POST /v1/validate  { values: [1..100 values], scheme?: string | string[] } -> { results: Verdict[] }
  *   POST /v1/search    { query: string (1..64 characters), scheme?: string | string[], limit?: 1..50 }
  *                      -> { results: AssetRecord[], more: boolean }   (404 without lookup.search, 503 in an outage)
+ *   GET  /v1/coverage  -> { total, byStatus, byOwner, kinds, limit, complete, generatedAt }: the processor's status
+ *                      annotations of the catalog entities of `catalog.kinds` that the CALLER may see (the catalog
+ *                      is read with the caller's credentials); at most 20,000 entities, `complete: false` above
+ *                      (coverage/coverage.ts); no query parameters (400); 404 without `catalog.annotation`
  *
  * Both need Backstage credentials of a user or a service (`httpAuth`): 401 otherwise. Limits on what a caller
  * sends (a trust boundary): a body of at most 64 KiB of JSON, at most 100 values, only the keys above, a scheme
@@ -19,8 +23,9 @@
  * values, the search text, scheme names or credentials.
  */
 import type { AuditorService, AuditorServiceEvent, HttpAuthService } from '@backstage/backend-plugin-api';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { JsonObject } from '@backstage/types';
-import { InputError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import Router from 'express-promise-router';
 import {
@@ -32,6 +37,7 @@ import {
   type SearchRequest,
   type ValidateRequest,
 } from '@asset-id/backstage-plugin-asset-id-common';
+import { computeCoverage } from '../coverage/coverage';
 import type { AssetIdService } from './AssetIdService';
 import { listedFields, publicVerdict } from './publicVerdict';
 
@@ -41,6 +47,8 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   /** Audit events for /v1/validate and /v1/search (the plugin passes coreServices.auditor). */
   auditor?: AuditorService;
+  /** The catalog, read on behalf of the caller by GET /v1/coverage (the plugin passes catalogServiceRef). */
+  catalog?: Pick<CatalogService, 'streamEntities'>;
 }
 
 /** What an audit event's outcome carries, set by the handler (res.locals). */
@@ -128,7 +136,7 @@ export function parseSearchRequest(body: unknown): SearchRequest {
 }
 
 export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { assetId, httpAuth, auditor } = options;
+  const { assetId, httpAuth, auditor, catalog } = options;
   const listed = listedFields(assetId.settings.policy);
   // A search result also shows the fields searched (lookup.search.fields): the policy lists them too.
   const searchListed = new Set([...listed, ...(assetId.settings.policy.lookup?.search?.fields ?? [])]);
@@ -198,6 +206,20 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.get('/v1/policy', authenticate, async (_req: Request, res: Response) => {
     res.json({ policy: assetId.formatPolicy() });
+  });
+
+  router.get('/v1/coverage', async (req: Request, res: Response) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const keys = Object.keys(req.query);
+    if (keys.length > 0) throw new InputError(`unknown query parameter '${keys[0].slice(0, 64)}': /v1/coverage takes none`);
+    const statusAnnotation = assetId.settings.processor.statusAnnotation;
+    if (!catalog || statusAnnotation === null) {
+      throw new NotFoundError(
+        "coverage needs the catalog processor's status annotation: set app-config 'assetId.catalog.annotation'",
+      );
+    }
+    const kinds = assetId.settings.policy.catalog?.kinds ?? ['System'];
+    res.json(await computeCoverage({ catalog, credentials, kinds, statusAnnotation }));
   });
 
   router.post('/v1/validate', authenticate, audit('validate'), json, async (req: Request, res: Response, _next: NextFunction) => {
