@@ -220,6 +220,21 @@ test('backend plugin: require() of the published entry gives the plugin and both
   }
 });
 
+test('backend ./tech-insights: built into dist/, its Tech Insights package an optional peer the main entry never loads', () => {
+  const m = manifests.backend;
+  const target = m.exports?.['./tech-insights'];
+  const file = typeof target === 'string' ? target : target?.require ?? target?.default;
+  assert.match(file ?? '', /^\.\/dist\/.*\.js$/, `exports["./tech-insights"] -> ${JSON.stringify(target)}`);
+  assert.ok(existsSync(join(scratch, 'node_modules', PACKAGES.backend, file)), `${file} exists`);
+  const peer = '@backstage-community/plugin-tech-insights-node';
+  assert.ok(semver.validRange(m.peerDependencies?.[peer]), `peerDependencies.${peer}`);
+  assert.deepEqual(m.peerDependenciesMeta?.[peer], { optional: true });
+  assert.equal(m.dependencies?.[peer], undefined, 'not a dependency');
+  // The scratch install has no Tech Insights: the main entry loads (tested above), the subpath names what is missing.
+  assert.equal(existsSync(join(scratch, 'node_modules', peer)), false);
+  assert.throws(() => req(`${PACKAGES.backend}/tech-insights`), new RegExp(`Cannot find module '${peer}'`));
+});
+
 test('frontend plugin: the entry points resolve to dist/ and import asset-id by name', () => {
   const m = manifests.frontend;
   for (const sub of ['.', './alpha']) {
