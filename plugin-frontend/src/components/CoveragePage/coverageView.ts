@@ -33,7 +33,9 @@ export function ownerRef(owner: string, namespace = 'default'): string | undefin
   }
 }
 
-export const statusLabel = (status: string): string => STATUS_LABELS[status] ?? status;
+/** The label of a status: only the table's own names (a status such as `constructor` or `__proto__` is shown as it is). */
+export const statusLabel = (status: string): string =>
+  Object.prototype.hasOwnProperty.call(STATUS_LABELS, status) ? STATUS_LABELS[status] : status;
 
 /**
  * The annotation the catalog processor writes the status to: design.md's default
