@@ -43,9 +43,13 @@ const { fieldVerdict, validateAssetValidation } = frontend('src/components/Valid
   fieldVerdict(setup: unknown, value: unknown): Promise<Verdict>;
   validateAssetValidation(value: string, validation: { addError(m: string): void }, context: unknown): Promise<void>;
 };
+/** The frontend's AssetIdApi (its AssetIdClient over discoveryApi and fetchApi), as the field gets it. */
+type FieldApi = object;
 const { resolveFieldSetup } = frontend('src/components/ValidateAsset/setup') as {
-  resolveFieldSetup(apis: Apis, uiOptions: unknown): Promise<unknown>;
+  resolveFieldSetup(api: FieldApi, uiOptions: unknown): Promise<unknown>;
 };
+const { AssetIdClient } = frontend('src/api/AssetIdClient') as { AssetIdClient: new (options: Apis) => FieldApi };
+const { assetIdApiRef } = frontend('src/api/AssetIdApi') as { assetIdApiRef: { id: string } };
 const { errorLines, isBlank } = frontend('src/messages') as {
   errorLines(v: Verdict): string[];
   isBlank(v: unknown): boolean;
@@ -129,15 +133,17 @@ function fieldOn(base: string) {
       }),
   };
   const apis: Apis = { discoveryApi, fetchApi };
-  const byRef = new Map<string, unknown>([
-    [discoveryApiRef.id, discoveryApi],
-    [fetchApiRef.id, fetchApi],
+  // A new client for each check, as a fresh page has (the client keeps verdicts for a while).
+  const byRef = new Map<string, () => unknown>([
+    [discoveryApiRef.id, () => discoveryApi],
+    [fetchApiRef.id, () => fetchApi],
+    [assetIdApiRef.id, () => new AssetIdClient(apis)],
   ]);
-  const apiHolder = { get: (ref: { id: string }) => byRef.get(ref.id) };
+  const apiHolder = { get: (ref: { id: string }) => byRef.get(ref.id)?.() };
   return {
     /** What the field decides on (format in WASM, then the backend's verdict). */
     async verdict(id: string, scheme: Scheme): Promise<Verdict> {
-      const setup = await resolveFieldSetup(apis, scheme === undefined ? undefined : { scheme });
+      const setup = await resolveFieldSetup(new AssetIdClient(apis), scheme === undefined ? undefined : { scheme });
       return fieldVerdict(setup, id);
     },
     /** The lines the scaffolder's validator adds for `id`. */
