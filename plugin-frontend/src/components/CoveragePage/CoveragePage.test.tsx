@@ -132,7 +132,53 @@ describe('the coverage page (legacy frontend system)', () => {
     expect(rows[3]).toHaveTextContent('Retired');
     const request = a.catalogApi.getEntities.mock.calls[0][0];
     expect(request?.limit).toBe(MAX_ATTENTION_ROWS + 1);
-    expect(request?.filter).toEqual([{ kind: 'System', [`metadata.annotations.${STATUS}`]: expect.any(Symbol) }]);
+    // only the coverage's statuses that need attention (a zero count, valid, unchecked and other are not asked for)
+    expect(request?.filter).toEqual([
+      { kind: 'System', [`metadata.annotations.${STATUS}`]: ['missing_annotation', 'not_found', 'retired'] },
+    ]);
+  });
+
+  it('valid Systems beyond the list limit do not hide the ones needing attention', async () => {
+    const valid = (i: number): Entity => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'System',
+      metadata: { name: `ok-${String(i).padStart(4, '0')}`, annotations: { [STATUS]: 'valid' } },
+      spec: { owner: 'guests' },
+    });
+    const retired: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'System',
+      metadata: { name: 'zz-retired', annotations: { [STATUS]: 'retired' } },
+      spec: { owner: 'guests' },
+    };
+    const catalog = [...Array.from({ length: MAX_ATTENTION_ROWS + 100 }, (_, i) => valid(i)), retired];
+    // a catalog that applies the request's status filter and limit, as the real one does
+    const a = apis({
+      coverage: async () => ({ ...coverage, total: catalog.length, byStatus: { valid: catalog.length - 1, retired: 1 } }),
+      catalog: async () => {
+        const request = a.catalogApi.getEntities.mock.calls[0][0];
+        const filter = (request?.filter as Array<Record<string, unknown>>)[0][`metadata.annotations.${STATUS}`];
+        const wanted = (e: Entity) => {
+          const status = e.metadata.annotations?.[STATUS];
+          return Array.isArray(filter) ? filter.includes(status) : status !== undefined;
+        };
+        return { items: catalog.filter(wanted).slice(0, request?.limit) };
+      },
+    });
+    await renderLegacy(a);
+    const list = await screen.findByTestId('asset-id-attention');
+    await waitFor(() => expect(list).toHaveAttribute('data-state', 'ready'));
+    expect(within(list).queryByTestId('asset-id-attention-none')).toBeNull();
+    expect(within(list).getAllByTestId('asset-id-attention-row').map(r => r.getAttribute('data-entity'))).toEqual([
+      'system:default/zz-retired',
+    ]);
+  });
+
+  it('asks the catalog nothing when no counted status needs attention', async () => {
+    const a = apis({ coverage: async () => ({ ...coverage, total: 3, byStatus: { valid: 2, unchecked: 1 } }) });
+    await renderLegacy(a);
+    expect(await screen.findByTestId('asset-id-attention-none')).toHaveTextContent('Nothing needs attention');
+    expect(a.catalogApi.getEntities).not.toHaveBeenCalled();
   });
 
   it('an incomplete count says so; an unowned line is not a link', async () => {

@@ -10,13 +10,13 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { Content, Header, InfoCard, Page, Progress, WarningPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { EntityRefLink, catalogApiRef } from '@backstage/plugin-catalog-react';
 import { assetIdApiRef, type AssetIdCoverage } from '../../api/AssetIdApi';
 import { configErrorMessage } from '../../errors';
 import {
   MAX_ATTENTION_ROWS,
   attentionRows,
+  attentionStatuses,
   ownerRows,
   percent,
   statusAnnotationOf,
@@ -48,22 +48,28 @@ const OwnerLink = ({ owner }: { owner: string }) => {
 const kindsText = (kinds: string[]) => (kinds.length ? kinds.map(k => `${k}s`).join(', ') : 'entities');
 
 /**
- * The entities needing attention: those of the policy's kinds the caller may see whose status annotation is
- * not `valid`, read from the catalog (at most {@link MAX_ATTENTION_ROWS}), each linking to its entity page.
+ * The entities needing attention: those of the policy's kinds the caller may see whose status annotation holds
+ * one of the coverage's statuses other than `valid`, read from the catalog (at most {@link MAX_ATTENTION_ROWS}),
+ * each linking to its entity page. The catalog is asked for those statuses only, so valid entities never fill
+ * the list's limit.
  */
-const AttentionList = (props: { kinds: string[]; statusAnnotation: string }) => {
-  const { kinds, statusAnnotation } = props;
+const AttentionList = (props: { kinds: string[]; statusAnnotation: string; statuses: string[] }) => {
+  const { kinds, statusAnnotation, statuses } = props;
   const catalogApi = useApi(catalogApiRef);
   const [attention, setAttention] = useState<Attention>({ status: 'loading' });
-  const key = JSON.stringify([kinds, statusAnnotation]);
+  const key = JSON.stringify([kinds, statusAnnotation, statuses]);
   useEffect(() => {
     let live = true;
-    const [wantedKinds, annotation] = JSON.parse(key) as [string[], string];
+    const [wantedKinds, annotation, wantedStatuses] = JSON.parse(key) as [string[], string, string[]];
+    if (wantedStatuses.length === 0) {
+      setAttention({ status: 'ready', rows: [], more: false });
+      return undefined;
+    }
     setAttention({ status: 'loading' });
     catalogApi
       .getEntities({
-        // only entities that carry a status: the processor writes it on every entity it checks
-        filter: wantedKinds.map(kind => ({ kind, [`metadata.annotations.${annotation}`]: CATALOG_FILTER_EXISTS })),
+        // only entities whose status needs attention (the processor writes it on every entity it checks)
+        filter: wantedKinds.map(kind => ({ kind, [`metadata.annotations.${annotation}`]: wantedStatuses })),
         fields: ['kind', 'metadata.namespace', 'metadata.name', 'metadata.title', 'metadata.annotations', 'spec.owner'],
         limit: MAX_ATTENTION_ROWS + 1,
       })
@@ -276,7 +282,7 @@ export const AssetIdCoverageContent = () => {
         </Grid>
         {statusAnnotation && (
           <Grid item xs={12}>
-            <AttentionList kinds={kinds} statusAnnotation={statusAnnotation} />
+            <AttentionList kinds={kinds} statusAnnotation={statusAnnotation} statuses={attentionStatuses(coverage)} />
           </Grid>
         )}
       </Grid>

@@ -77,6 +77,17 @@ export function ownerRows(coverage: AssetIdCoverage): Array<AssetIdOwnerCoverage
     .map(o => ({ ...o, percent: percent(o.valid, o.total) }));
 }
 
+/**
+ * The statuses of the coverage that need attention and can be asked of the catalog by value: every counted
+ * status but `valid`, `unchecked` (no annotation) and `other` (an annotation value that is not a status).
+ */
+export function attentionStatuses(coverage: AssetIdCoverage): string[] {
+  return Object.entries(coverage.byStatus)
+    .filter(([status, count]) => count > 0 && status !== 'valid' && status !== 'unchecked' && status !== 'other')
+    .map(([status]) => status)
+    .sort();
+}
+
 export interface AttentionRow {
   entityRef: string;
   title?: string;
