@@ -48,7 +48,7 @@ export const assetIdApiRef = createApiRef<AssetIdApi>({ id: 'plugin.asset-id.ser
 
 /** Most owner lines kept from one coverage answer (the rest are dropped). */
 export const MAX_COVERAGE_OWNERS = 2000;
-/** Most statuses kept from one coverage answer. */
+/** Most statuses kept from one coverage answer, besides `other`. */
 export const MAX_COVERAGE_STATUSES = 64;
 /** Longest owner ref or status name kept (longer ones are cut). */
 export const MAX_COVERAGE_NAME_CHARS = 256;
@@ -83,7 +83,11 @@ export function parseCoverage(body: unknown): AssetIdCoverage {
   if (typeof complete !== 'boolean') throw refused('a complete that is not true or false');
   if (!isCount(limit)) throw refused('a limit that is not a whole number from 0');
   const statuses: Record<string, number> = {};
-  for (const [status, count] of Object.entries(byStatus).slice(0, MAX_COVERAGE_STATUSES)) {
+  // the backend lists at most MAX_COVERAGE_STATUSES statuses besides `other` (where it counts the rest): both kept
+  const entries = Object.entries(byStatus);
+  const kept = entries.filter(([status]) => status !== 'other').slice(0, MAX_COVERAGE_STATUSES);
+  const other = entries.find(([status]) => status === 'other');
+  for (const [status, count] of other ? [...kept, other] : kept) {
     if (!isCount(count)) throw refused(`a count for ${JSON.stringify(status.slice(0, 64))} that is not a whole number from 0`);
     statuses[status.slice(0, MAX_COVERAGE_NAME_CHARS)] = count;
   }

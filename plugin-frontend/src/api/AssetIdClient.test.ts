@@ -202,5 +202,15 @@ describe('AssetIdClient', () => {
       expect(answer.byOwner).toHaveLength(MAX_COVERAGE_OWNERS);
       expect(answer.byOwner[0].owner).toHaveLength(MAX_COVERAGE_NAME_CHARS);
     });
+
+    it(`keeps the backend's other count beside ${MAX_COVERAGE_STATUSES} statuses (the backend lists that many besides other, other last)`, async () => {
+      const byStatus = { ...Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`s${i}`, 1])), other: 7 };
+      const { client: c } = client({ coverageBody: JSON.stringify({ ...good, byStatus }) });
+      const answer = await c.getCoverage();
+      expect(Object.keys(answer.byStatus)).toHaveLength(MAX_COVERAGE_STATUSES + 1);
+      expect(answer.byStatus.other).toBe(7);
+      expect(answer.byStatus[`s${MAX_COVERAGE_STATUSES - 1}`]).toBe(1);
+      expect(answer.byStatus[`s${MAX_COVERAGE_STATUSES}`]).toBeUndefined();
+    });
   });
 });
