@@ -126,7 +126,11 @@ export type CoverageStatus =
   | 'other'
   | (string & {});
 
-/** One owner's line of `GET /v1/coverage` (`spec.owner` as written in the entity, or `unowned`). @public */
+/**
+ * One owner's line of `GET /v1/coverage`: `spec.owner` as an entity ref as the catalog reads it (kind Group and the
+ * entity's namespace by default: `guests` is `group:default/guests`; a value that is no ref as written, trimmed),
+ * at most 256 characters, or `unowned`. @public
+ */
 export interface CoverageOwner {
   owner: string;
   total: number;

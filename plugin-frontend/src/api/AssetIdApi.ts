@@ -11,8 +11,8 @@ import { AssetIdConfigError } from '../errors';
 import type { FormatPolicy, SchemeOption, SearchOptions, SearchResult } from './AssetIdClient';
 
 /**
- * One owner's line of {@link AssetIdCoverage} (the contract's `CoverageOwner`): `spec.owner` as written, or
- * `unowned`; how many checked entities it owns and how many are valid.
+ * One owner's line of {@link AssetIdCoverage} (the contract's `CoverageOwner`): `spec.owner` as an entity ref
+ * (`group:default/guests`), or `unowned`; how many checked entities it owns and how many are valid.
  * @public
  */
 export type AssetIdOwnerCoverage = CoverageOwner;

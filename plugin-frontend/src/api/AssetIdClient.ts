@@ -5,9 +5,9 @@
  *   (`lookup` holds at most the browser-safe `search` settings and `requestUrl`)
  * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/validate` `{ values, scheme? }` -> `{ results: Verdict[] }`
  * - `POST {discoveryApi.getBaseUrl('asset-id')}/v1/search`   `{ query, scheme?, limit? }` -> `{ results: AssetRecord[], more }`
- * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/coverage` -> `{ total, byStatus, byOwner, generatedAt }`
+ * - `GET  {discoveryApi.getBaseUrl('asset-id')}/v1/coverage` -> `{ total, byStatus, byOwner, kinds, limit, complete, generatedAt }`
  *
- * Both through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
+ * All through `fetchApi.fetch` (the user's Backstage credentials). Errors come back in Backstage's shape
  * `{ error: { name, message } }`. No CMDB URL and no credential ever reach the browser.
  */
 import type { AssetRecord, CatalogPolicy, Scheme, Verdict } from 'asset-id/format';
