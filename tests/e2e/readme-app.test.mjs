@@ -102,7 +102,7 @@ for (const [i, b] of found.entries()) {
   });
 }
 
-test('the app depends on the three packages by the tarballs of make pack', () => {
+test('the app depends on the four packages by the tarballs of make pack', () => {
   const appPkg = JSON.parse(readFileSync(join(app, 'packages/app/package.json'), 'utf8'));
   const legacyPkg = JSON.parse(readFileSync(join(app, 'packages/app-legacy/package.json'), 'utf8'));
   assert.equal(legacyPkg.dependencies['@asset-id/backstage-plugin-scaffolder-asset-id'], appPkg.dependencies['@asset-id/backstage-plugin-scaffolder-asset-id']);
@@ -113,6 +113,11 @@ test('the app depends on the three packages by the tarballs of make pack', () =>
   assert.match(appPkg.dependencies['@asset-id/backstage-plugin-scaffolder-asset-id'], /^file:.*vendor\/asset-id-backstage-plugin-scaffolder-asset-id-0\.1\.0\.tgz$/);
   assert.match(backendPkg.dependencies['@asset-id/backstage-plugin-asset-id-backend'], /^file:.*vendor\/asset-id-backstage-plugin-asset-id-backend-0\.1\.0\.tgz$/);
   assert.match(rootPkg.resolutions['asset-id'], /^file:\.\/vendor\/asset-id-0\.1\.0\.tgz$/);
+  // The plugins depend on the -common package by its exact version; before it is published, yarn finds it here.
+  assert.match(
+    rootPkg.resolutions['@asset-id/backstage-plugin-asset-id-common'],
+    /^file:\.\/vendor\/asset-id-backstage-plugin-asset-id-common-0\.1\.0\.tgz$/,
+  );
 });
 
 test('the app-config registry is examples/registry/assets.json', () => {
