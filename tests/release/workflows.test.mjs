@@ -100,7 +100,8 @@ test('publish.yml: checks the tag, packs as make test does, publishes each tarba
   assert.match(scripts, /scripts\/bootstrap\.sh pack/);
   assert.match(scripts, /^make pack$/m);
   assert.match(scripts, /npm publish --provenance --access public "\$t"/);
-  assert.match(read('scripts/bootstrap.sh'), /if \[ "\$\{1:-\}" = pack \]; then root_npm; exit 0; fi/);
+  // pack mode: the npm packages and the Rust tools `make pack` builds with (wasm-pack, wasm-bindgen), then stop.
+  assert.match(read('scripts/bootstrap.sh'), /if \[ "\$\{1:-\}" = pack \]; then root_npm; wait_tools; exit 0; fi/);
   assert.match(read('Makefile'), /^pack: /m);
   // The publish step uses the checked tarballs, never a fresh `npm publish` of a folder.
   assert.doesNotMatch(scripts, /npm publish(?! --provenance --access public "\$t")/);
