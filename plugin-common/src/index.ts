@@ -39,6 +39,18 @@ export const MAX_SEARCH_LIMIT = 50;
 export const MAX_COVERAGE_ENTITIES = 20_000;
 
 /**
+ * Most statuses a `GET /v1/coverage` answer lists in `byStatus` besides `other`, one of
+ * them kept for `valid` (so `valid` is always listed): a further status counts as `other`. @public
+ */
+export const MAX_COVERAGE_STATUSES = 64;
+
+/** Most owner lines in a `GET /v1/coverage` answer (the owners with most entities first; see `ownersOmitted`). @public */
+export const MAX_COVERAGE_OWNERS = 2_000;
+
+/** Longest owner ref or status name in a `GET /v1/coverage` answer: a longer one is cut to this many characters. @public */
+export const MAX_COVERAGE_NAME_CHARS = 256;
+
+/**
  * Keys under app-config `assetId` that belong to the backend package, not to the policy: never sent to the
  * browser, and refused in a field's `ui:options`. @public
  */
@@ -153,6 +165,13 @@ export interface CoverageResponse {
   complete: boolean;
   /** When the answer was computed (ISO 8601). */
   generatedAt: string;
+  /**
+   * The annotation the statuses are read from (the processor's `catalog.statusAnnotation`), for a client that
+   * lists the entities of a status through the catalog API. Sent by every backend since this field was added.
+   */
+  statusAnnotation?: string;
+  /** Owner lines left out past {@link MAX_COVERAGE_OWNERS} (their entities are in `total` and `byStatus`); 0 or absent when none. */
+  ownersOmitted?: number;
 }
 
 /** The error body every failed request gets (Backstage's error shape, e.g. `InputError` for a 400). @public */

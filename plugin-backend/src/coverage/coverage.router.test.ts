@@ -4,7 +4,7 @@
  * and the catalog write them, hostile annotation values, no query parameters, and the entity limit: above
  * MAX_COVERAGE_ENTITIES the answer says `complete: false` instead of passing a partial count off as the whole.
  */
-import { MAX_COVERAGE_ENTITIES, type CoverageResponse } from '@asset-id/backstage-plugin-asset-id-common';
+import { MAX_COVERAGE_ENTITIES, MAX_COVERAGE_OWNERS, type CoverageResponse } from '@asset-id/backstage-plugin-asset-id-common';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
@@ -99,6 +99,8 @@ describe('GET /v1/coverage', () => {
       limit: MAX_COVERAGE_ENTITIES,
       complete: true,
       generatedAt: expect.any(String),
+      statusAnnotation: 'example.com/asset-id-status',
+      ownersOmitted: 0,
     });
     expect(Date.now() - Date.parse(body.generatedAt)).toBeLessThan(60_000);
     // On behalf of the caller: the catalog got alice's credentials, not the plugin's own.
@@ -204,12 +206,36 @@ describe('hostile annotation values and owners', () => {
     expect(JSON.parse(JSON.stringify(proto.byStatus))).toEqual({ constructor: 1, tostring: 1, hasownproperty: 1 });
   });
 
-  it(`at most ${MAX_STATUSES} distinct statuses are listed besides other`, async () => {
+  it(`at most ${MAX_STATUSES} distinct statuses are listed besides other, one place kept for valid`, async () => {
     const n = MAX_STATUSES + 10;
     const r = await count(Array.from({ length: n }, (_, i) => entity(`e-${i}`, { status: `code_${i}` })));
-    expect(Object.keys(r.byStatus)).toHaveLength(MAX_STATUSES + 1);
-    expect(r.byStatus.other).toBe(10);
+    // no valid entity here: 63 statuses listed, the rest in other
+    expect(Object.keys(r.byStatus)).toHaveLength(MAX_STATUSES);
+    expect(r.byStatus.other).toBe(11);
     expect(r.total).toBe(n);
+  });
+
+  it('valid is always listed, however many other statuses came first (owners count their valid ones)', async () => {
+    const forged = Array.from({ length: MAX_STATUSES + 6 }, (_, i) => entity(`f-${i}`, { owner: 'team-a', status: `code_${i}` }));
+    const valid = [entity('v-1', { owner: 'team-a', status: 'valid' }), entity('v-2', { owner: 'team-b', status: 'valid' })];
+    const r = await count([...forged, ...valid]);
+    expect(r.byStatus.valid).toBe(2);
+    expect(Object.keys(r.byStatus)).toHaveLength(MAX_STATUSES + 1);
+    expect(Object.keys(r.byStatus).at(-1)).toBe('other');
+    expect(Object.values(r.byStatus).reduce((a, b) => a + b, 0)).toBe(r.total);
+    expect(r.byOwner).toEqual([
+      { owner: 'group:default/team-a', total: MAX_STATUSES + 7, valid: 1 },
+      { owner: 'group:default/team-b', total: 1, valid: 1 },
+    ]);
+  });
+
+  it(`at most ${MAX_COVERAGE_OWNERS} owner lines, the owners with most entities first; the rest counted in ownersOmitted`, async () => {
+    const many = Array.from({ length: MAX_COVERAGE_OWNERS + 3 }, (_, i) => entity(`o-${i}`, { owner: `team-${i}`, status: 'valid' }));
+    const r = await count([...many, entity('big-1', { owner: 'big' }), entity('big-2', { owner: 'big' })]);
+    expect(r.byOwner).toHaveLength(MAX_COVERAGE_OWNERS);
+    expect(r.byOwner[0]).toEqual({ owner: 'group:default/big', total: 2, valid: 0 });
+    expect(r.ownersOmitted).toBe(4);
+    expect(r.total).toBe(MAX_COVERAGE_OWNERS + 5);
   });
 
   it(`owners: entity refs as the catalog reads them, at most ${MAX_OWNER_CHARS} characters`, async () => {

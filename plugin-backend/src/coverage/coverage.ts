@@ -6,15 +6,20 @@
  * Cost and limits: the catalog is paged (500 entities a page) with only the fields needed (namespace,
  * annotations, spec.owner), at most MAX_COVERAGE_ENTITIES entities (20,000: 40 pages). Above that the answer
  * says so (`complete: false`) and its counts are of the first 20,000 the catalog returned; it never passes a
- * partial count off as the whole. Statuses: see status.ts (at most 64 distinct ones are listed besides `other`;
- * a further one counts as `other`). Owners: `spec.owner` as an entity ref (kind Group and the entity's namespace by default,
- * as the catalog reads it), at most 256 characters; an entity without one counts under `unowned`.
+ * partial count off as the whole. Statuses: see status.ts (at most 64 distinct ones are listed besides `other`, `valid`
+ * always among them; a further one counts as `other`). Owners: `spec.owner` as an entity ref (kind Group and the entity's namespace by default,
+ * as the catalog reads it), at most 256 characters; an entity without one counts under `unowned`;
+ * at most 2,000 owner lines (most entities first), the number left out in `ownersOmitted`. The answer names the
+ * status annotation it read (`statusAnnotation`).
  */
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   MAX_COVERAGE_ENTITIES,
+  MAX_COVERAGE_NAME_CHARS,
+  MAX_COVERAGE_OWNERS,
+  MAX_COVERAGE_STATUSES,
   type CoverageOwner,
   type CoverageResponse,
 } from '@asset-id/backstage-plugin-asset-id-common';
@@ -22,10 +27,10 @@ import { entityStatus, OTHER } from './status';
 
 /** Entities per catalog page. */
 export const COVERAGE_PAGE_SIZE = 500;
-/** Most distinct statuses listed in `byStatus`; more count as `other`. */
-export const MAX_STATUSES = 64;
-/** Longest owner shown; a longer one is cut to this many characters. */
-export const MAX_OWNER_CHARS = 256;
+/** Most distinct statuses listed in `byStatus` besides `other` (the contract's); more count as `other`. */
+export const MAX_STATUSES = MAX_COVERAGE_STATUSES;
+/** Longest owner shown (the contract's); a longer one is cut to this many characters. */
+export const MAX_OWNER_CHARS = MAX_COVERAGE_NAME_CHARS;
 /** The owner line of entities without `spec.owner`. */
 export const UNOWNED = 'unowned';
 
@@ -72,6 +77,8 @@ export async function computeCoverage(options: CoverageOptions): Promise<Coverag
   const byOwner = new Map<string, CoverageOwner>();
   let total = 0;
   let complete = true;
+  /** Distinct statuses listed besides `valid` and `other`. */
+  let listedOthers = 0;
   for await (const page of catalog.streamEntities(
     {
       filter: { kind: [...kinds] },
@@ -87,24 +94,34 @@ export async function computeCoverage(options: CoverageOptions): Promise<Coverag
       }
       total += 1;
       let status = entityStatus(entity, statusAnnotation);
-      if (!byStatus.has(status) && byStatus.size >= MAX_STATUSES) status = OTHER;
+      const valid = status === 'valid';
+      // `valid` is always listed (the figure the page is about): the other statuses share the rest of the room.
+      if (!valid && !byStatus.has(status) && listedOthers >= MAX_STATUSES - 1) status = OTHER;
+      if (!byStatus.has(status) && !valid && status !== OTHER) listedOthers += 1;
       byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
       const owner = ownerOf(entity);
       const line = byOwner.get(owner) ?? { owner, total: 0, valid: 0 };
       line.total += 1;
-      if (status === 'valid') line.valid += 1;
+      if (valid) line.valid += 1;
       byOwner.set(owner, line);
     }
     // Past the limit: no further page is read (leaving the loop ends the catalog's stream).
     if (!complete) break;
   }
+  const owners = [...byOwner.values()].sort((a, b) => b.total - a.total || byCodeUnits(a.owner, b.owner));
+  // `other` last, where a client cutting at MAX_COVERAGE_STATUSES finds it
+  const other = byStatus.get(OTHER);
+  byStatus.delete(OTHER);
+  if (other !== undefined) byStatus.set(OTHER, other);
   return {
     total,
     byStatus: Object.fromEntries(byStatus),
-    byOwner: [...byOwner.values()].sort((a, b) => b.total - a.total || byCodeUnits(a.owner, b.owner)),
+    byOwner: owners.slice(0, MAX_COVERAGE_OWNERS),
     kinds: [...kinds],
     limit,
     complete,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
+    statusAnnotation,
+    ownersOmitted: Math.max(0, owners.length - MAX_COVERAGE_OWNERS),
   };
 }

@@ -42,9 +42,11 @@ export interface AssetIdValidateOptions {
 
 /**
  * The format rules the browser compiles: `GET /api/asset-id/v1/policy` (the HTTP contract's `FormatPolicy`). No
- * lookup, no credentials.
+ * lookup, no credentials. An interface, as it was before the contract moved to the -common package (adopters may
+ * merge declarations into it).
  */
-export type AssetIdFormatPolicy = FormatPolicy;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-empty-interface
+export interface AssetIdFormatPolicy extends FormatPolicy {}
 
 /** Options of `AssetIdService.validateEntity`. */
 export interface AssetIdEntityCheckOptions {

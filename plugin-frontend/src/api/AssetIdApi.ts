@@ -6,7 +6,13 @@
  */
 import { createApiRef } from '@backstage/core-plugin-api';
 import type { Verdict } from 'asset-id/format';
-import type { CoverageOwner, CoverageResponse } from '@asset-id/backstage-plugin-asset-id-common';
+import {
+  MAX_COVERAGE_NAME_CHARS,
+  MAX_COVERAGE_OWNERS,
+  MAX_COVERAGE_STATUSES,
+  type CoverageOwner,
+  type CoverageResponse,
+} from '@asset-id/backstage-plugin-asset-id-common';
 import { AssetIdConfigError } from '../errors';
 import type { FormatPolicy, SchemeOption, SearchOptions, SearchResult } from './AssetIdClient';
 
@@ -46,12 +52,9 @@ export interface AssetIdApi {
  */
 export const assetIdApiRef = createApiRef<AssetIdApi>({ id: 'plugin.asset-id.service' });
 
-/** Most owner lines kept from one coverage answer (the rest are dropped). */
-export const MAX_COVERAGE_OWNERS = 2000;
-/** Most statuses kept from one coverage answer, besides `other`. */
-export const MAX_COVERAGE_STATUSES = 64;
-/** Longest owner ref or status name kept (longer ones are cut). */
-export const MAX_COVERAGE_NAME_CHARS = 256;
+// The contract's caps (-common): the most owner lines and statuses besides `other` an answer carries, the
+// longest owner ref or status name; the client keeps no more than that.
+export { MAX_COVERAGE_NAME_CHARS, MAX_COVERAGE_OWNERS, MAX_COVERAGE_STATUSES };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,7 +75,12 @@ function refused(detail: string): AssetIdConfigError {
  */
 export function parseCoverage(body: unknown): AssetIdCoverage {
   if (!isObject(body)) throw refused('an answer that is not an object');
-  const { total, byStatus, byOwner, generatedAt, kinds, limit, complete } = body;
+  const { total, byStatus, byOwner, generatedAt, kinds, limit, complete, statusAnnotation, ownersOmitted } = body;
+  // Optional (backends before these fields): an annotation key as the catalog allows one, a count.
+  if (statusAnnotation !== undefined && (typeof statusAnnotation !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}$/.test(statusAnnotation))) {
+    throw refused('a statusAnnotation that is not an annotation key');
+  }
+  if (ownersOmitted !== undefined && !isCount(ownersOmitted)) throw refused('an ownersOmitted that is not a whole number from 0');
   if (!isCount(total)) throw refused('a total that is not a whole number from 0');
   if (!isObject(byStatus)) throw refused('no byStatus object');
   if (!Array.isArray(byOwner)) throw refused('no byOwner list');
@@ -107,5 +115,8 @@ export function parseCoverage(body: unknown): AssetIdCoverage {
     limit,
     complete,
     generatedAt,
+    ...(statusAnnotation === undefined ? {} : { statusAnnotation }),
+    // the owner lines past MAX_COVERAGE_OWNERS the backend or this cut left out
+    ownersOmitted: (ownersOmitted ?? 0) + Math.max(0, byOwner.length - MAX_COVERAGE_OWNERS),
   };
 }

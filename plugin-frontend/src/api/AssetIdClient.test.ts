@@ -153,8 +153,14 @@ describe('AssetIdClient', () => {
 
     it('answers the backend\'s coverage, checked for shape', async () => {
       const { backend, client: c } = client({ coverageBody: JSON.stringify({ ...good, extra: 'dropped' }) });
-      await expect(c.getCoverage()).resolves.toEqual(good);
+      await expect(c.getCoverage()).resolves.toEqual({ ...good, ownersOmitted: 0 });
       expect(backend.calls.map(x => [x.method, x.url])).toEqual([['GET', `${BACKEND_BASE}/v1/coverage`]]);
+    });
+
+    it('passes on the status annotation the backend read and the owners it left out', async () => {
+      const body = { ...good, statusAnnotation: 'acme.com/cmdb-status', ownersOmitted: 5 };
+      const { client: c } = client({ coverageBody: JSON.stringify(body) });
+      await expect(c.getCoverage()).resolves.toEqual(body);
     });
 
     it('403 is backend_error with status 403; a backend without the endpoint says to update it; none at all is backend_unavailable', async () => {
@@ -185,6 +191,10 @@ describe('AssetIdClient', () => {
       ['no kinds', JSON.stringify({ ...good, kinds: undefined })],
       ['no limit', JSON.stringify({ ...good, limit: undefined })],
       ['no complete', JSON.stringify({ ...good, complete: undefined })],
+      ['a status annotation that is no annotation key', JSON.stringify({ ...good, statusAnnotation: 'a b' })],
+      ['a status annotation that is not text', JSON.stringify({ ...good, statusAnnotation: 7 })],
+      ['a huge status annotation', JSON.stringify({ ...good, statusAnnotation: 'a'.repeat(300) })],
+      ['ownersOmitted as text', JSON.stringify({ ...good, ownersOmitted: '3' })],
     ])('a hostile answer (%s) is refused as backend_error', async (_label, coverageBody) => {
       const { client: c } = client({ coverageBody });
       await expect(c.getCoverage()).rejects.toMatchObject({ code: 'backend_error' });
@@ -200,6 +210,7 @@ describe('AssetIdClient', () => {
       const answer = await c.getCoverage();
       expect(Object.keys(answer.byStatus)).toHaveLength(MAX_COVERAGE_STATUSES);
       expect(answer.byOwner).toHaveLength(MAX_COVERAGE_OWNERS);
+      expect(answer.ownersOmitted).toBe(3000 - MAX_COVERAGE_OWNERS);
       expect(answer.byOwner[0].owner).toHaveLength(MAX_COVERAGE_NAME_CHARS);
     });
 

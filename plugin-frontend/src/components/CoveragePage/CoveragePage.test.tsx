@@ -138,6 +138,18 @@ describe('the coverage page (legacy frontend system)', () => {
     ]);
   });
 
+  it("asks the catalog for the status annotation the backend names (a custom catalog.statusAnnotation), not the default's", async () => {
+    const a = apis({ coverage: async () => ({ ...coverage, statusAnnotation: 'acme.com/cmdb-status', ownersOmitted: 2 }) });
+    await renderLegacy(a);
+    const list = await screen.findByTestId('asset-id-attention');
+    await waitFor(() => expect(a.catalogApi.getEntities).toHaveBeenCalled());
+    expect(list).toBeInTheDocument();
+    expect(a.catalogApi.getEntities.mock.calls[0][0]?.filter).toEqual([
+      { kind: 'System', 'metadata.annotations.acme.com/cmdb-status': ['missing_annotation', 'not_found', 'retired'] },
+    ]);
+    expect(await screen.findByTestId('asset-id-coverage-owners-omitted')).toHaveTextContent('2 more owners with fewer entities not listed');
+  });
+
   it('valid Systems beyond the list limit do not hide the ones needing attention', async () => {
     const valid = (i: number): Entity => ({
       apiVersion: 'backstage.io/v1alpha1',

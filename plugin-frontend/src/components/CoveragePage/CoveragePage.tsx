@@ -156,7 +156,8 @@ export const AssetIdCoverageContent = () => {
     Promise.all([client.getCoverage({ signal: controller.signal }), client.getPolicy()]).then(
       ([coverage, policy]) => {
         if (!live) return;
-        const statusAnnotation = statusAnnotationOf(policy);
+        // the annotation the backend read the statuses from; before it said so, the processor's default
+        const statusAnnotation = coverage.statusAnnotation ?? statusAnnotationOf(policy);
         setLoaded({
           status: 'ready',
           coverage,
@@ -278,6 +279,12 @@ export const AssetIdCoverageContent = () => {
                 ))}
               </TableBody>
             </Table>
+            {coverage.ownersOmitted ? (
+              <Typography variant="body2" color="textSecondary" data-testid="asset-id-coverage-owners-omitted">
+                {coverage.ownersOmitted} more {coverage.ownersOmitted === 1 ? 'owner' : 'owners'} with fewer
+                entities not listed.
+              </Typography>
+            ) : null}
           </InfoCard>
         </Grid>
         {statusAnnotation && (
