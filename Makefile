@@ -151,7 +151,7 @@ test-dist: $(DIST_BIN) node
 	$(ON_NODE22) node --test tests/dist/dist.test.mjs
 	$(MAKE) --no-print-directory test-action test-cli-diff CLI_BIN=$(DIST_BIN) RELEASE_DIR=target/distrib
 
-## test-release: one version everywhere (crate, the three npm packages, lockfiles, changelogs), the release flow
+## test-release: one version everywhere (crate, the four npm packages, lockfiles, changelogs), the release flow
 ## (npm run version-packages on a copy), the workflows; .github/workflows/release.yml is what dist generates
 test-release: bootstrap
 	$(ON_NODE22) node scripts/versions.mjs check
@@ -183,7 +183,7 @@ test-frontend: pkg node
 test-backend: pkg node $(CLI_BIN)
 	ASSET_ID_BIN=$(abspath $(CLI_BIN)) $(MAKE) -C plugin-backend -f ../mk/plugin.mk ci NODE_DIR=$(NODE22)
 
-## pack: the three publishable tarballs in dist-packages/ (asset-id, the field, the backend modules)
+## pack: the four publishable tarballs in dist-packages/ (asset-id, the frontend plugin, the backend plugin and modules, the -common contract)
 # Packed again only when something packed changed: `make test` needs the tarballs twice (test-pack, then the
 # example app's install in test-e2e), and each packing builds both Backstage packages (about 40 s).
 PACK_SRC := package.json README.md LICENSE scripts/pack.sh \
@@ -197,7 +197,7 @@ dist-packages/.packed: pkg/.built $(wildcard $(PACK_SRC)) | node
 test-pack: pack
 	$(ON_NODE22) node --test tests/pack/pack.test.mjs
 
-## api-reports: write the API reports (report.api.md, report-<subpath>.api.md) of the three npm packages'
+## api-reports: write the API reports (report.api.md, report-<subpath>.api.md) of the four npm packages'
 ## entry points, from the declarations they ship (README, "Public API")
 .PHONY: api-reports test-api
 api-reports: bootstrap pkg
