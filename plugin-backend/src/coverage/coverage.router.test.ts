@@ -12,7 +12,7 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import type { JsonObject } from '@backstage/types';
 import { startAssetIdBackend, type AssetIdTestBackend } from '../__testUtils__/backend';
-import { computeCoverage, MAX_OWNER_CHARS, MAX_STATUSES } from './coverage';
+import { computeCoverage, COVERAGE_CALLERS, COVERAGE_REUSE_MS, CoverageAnswers, MAX_OWNER_CHARS, MAX_STATUSES } from './coverage';
 
 jest.setTimeout(60_000);
 
@@ -120,6 +120,15 @@ describe('GET /v1/coverage', () => {
       }),
     );
     expect(calls[0].principal).toEqual(expect.objectContaining({ userEntityRef: 'user:default/bob' }));
+  });
+
+  it('a caller asking again within 30 s gets the same answer without a second count of the catalog; another caller gets their own', async () => {
+    const first = await b.get('/v1/coverage', mockCredentials.user.header('user:default/carol'));
+    const again = await b.get('/v1/coverage', mockCredentials.user.header('user:default/carol'));
+    expect(again.body).toEqual(first.body);
+    expect(calls).toHaveLength(1);
+    await b.get('/v1/coverage', mockCredentials.user.header('user:default/dave'));
+    expect(calls.map(c => (c.principal as { userEntityRef?: string }).userEntityRef)).toEqual(['user:default/carol', 'user:default/dave']);
   });
 
   it('takes no query parameters: 400 InputError', async () => {
@@ -253,5 +262,38 @@ describe('hostile annotation values and owners', () => {
     );
     expect(r.byOwner.find(o => o.owner === 'unowned')?.total).toBe(2);
     for (const o of owners) expect(o.length).toBeLessThanOrEqual(MAX_OWNER_CHARS);
+  });
+});
+
+describe('reused answers (CoverageAnswers)', () => {
+  const answer = (n: number): CoverageResponse => ({
+    total: n, byStatus: {}, byOwner: [], kinds: ['System'], limit: MAX_COVERAGE_ENTITIES, complete: true, generatedAt: new Date(0).toISOString(),
+  });
+
+  it(`kept ${COVERAGE_REUSE_MS / 1000} s per caller, shared while it runs, counted again after`, async () => {
+    let t = 0;
+    const answers = new CoverageAnswers(() => t);
+    let counts = 0;
+    const count = async () => answer(++counts);
+    const [a, b2] = await Promise.all([answers.get('user:default/a', count), answers.get('user:default/a', count)]);
+    expect([a.total, b2.total, counts]).toEqual([1, 1, 1]);
+    t = COVERAGE_REUSE_MS - 1;
+    expect((await answers.get('user:default/a', count)).total).toBe(1);
+    t = COVERAGE_REUSE_MS;
+    expect((await answers.get('user:default/a', count)).total).toBe(2);
+  });
+
+  it('a failed count is not kept: the next request counts again', async () => {
+    const answers = new CoverageAnswers(() => 0);
+    await expect(answers.get('x', async () => { throw new Error('catalog down'); })).rejects.toThrow('catalog down');
+    expect((await answers.get('x', async () => answer(7))).total).toBe(7);
+  });
+
+  it(`at most ${COVERAGE_CALLERS} callers kept, the oldest dropped first`, async () => {
+    const answers = new CoverageAnswers(() => 0);
+    for (let i = 0; i <= COVERAGE_CALLERS; i += 1) await answers.get(`user:default/u${i}`, async () => answer(i));
+    // u0 was dropped: counted again; the newest is still kept
+    expect((await answers.get('user:default/u0', async () => answer(-1))).total).toBe(-1);
+    expect((await answers.get(`user:default/u${COVERAGE_CALLERS}`, async () => answer(-2))).total).toBe(COVERAGE_CALLERS);
   });
 });

@@ -125,3 +125,45 @@ export async function computeCoverage(options: CoverageOptions): Promise<Coverag
     ownersOmitted: Math.max(0, owners.length - MAX_COVERAGE_OWNERS),
   };
 }
+
+/** How long a caller's coverage answer is reused: page loads within it do not read the catalog again. */
+export const COVERAGE_REUSE_MS = 30_000;
+/** Most callers whose answers are kept at once (the oldest is dropped first). */
+export const COVERAGE_CALLERS = 1_000;
+
+/** Whose view of the catalog an answer is: a user's (their permissions) or a service's. */
+export function callerKey(credentials: BackstageCredentials): string {
+  const p = credentials.principal as { type?: string; userEntityRef?: string; subject?: string };
+  if (p.type === 'user' && p.userEntityRef) return `user:${p.userEntityRef}`;
+  if (p.type === 'service' && p.subject) return `service:${p.subject}`;
+  return `${p.type ?? 'unknown'}:`;
+}
+
+/**
+ * Each caller's last coverage answer, reused for {@link COVERAGE_REUSE_MS} (so each signed-in user costs the catalog
+ * at most one count of up to MAX_COVERAGE_ENTITIES entities per 30 s, however often the page is loaded), and
+ * requests of one caller while their count runs share it. A failed count is not kept. At most
+ * {@link COVERAGE_CALLERS} callers are kept.
+ */
+export class CoverageAnswers {
+  private readonly answers = new Map<string, { at: number; answer: Promise<CoverageResponse> }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(caller: string, count: () => Promise<CoverageResponse>): Promise<CoverageResponse> {
+    const at = this.now();
+    const kept = this.answers.get(caller);
+    if (kept && at - kept.at < COVERAGE_REUSE_MS) return kept.answer;
+    this.answers.delete(caller);
+    const answer = count();
+    this.answers.set(caller, { at, answer });
+    answer.catch(() => {
+      if (this.answers.get(caller)?.answer === answer) this.answers.delete(caller);
+    });
+    for (const oldest of this.answers.keys()) {
+      if (this.answers.size <= COVERAGE_CALLERS) break;
+      this.answers.delete(oldest);
+    }
+    return answer;
+  }
+}

@@ -37,7 +37,7 @@ import {
   type SearchRequest,
   type ValidateRequest,
 } from '@asset-id/backstage-plugin-asset-id-common';
-import { computeCoverage } from '../coverage/coverage';
+import { CoverageAnswers, callerKey, computeCoverage } from '../coverage/coverage';
 import type { AssetIdService } from './AssetIdService';
 import { listedFields, publicVerdict } from './publicVerdict';
 
@@ -208,6 +208,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     res.json({ policy: assetId.formatPolicy() });
   });
 
+  // Each caller's answer reused for 30 s (COVERAGE_REUSE_MS): a page load is not a count of the catalog.
+  const coverageAnswers = new CoverageAnswers();
   router.get('/v1/coverage', async (req: Request, res: Response) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
     const keys = Object.keys(req.query);
@@ -219,7 +221,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       );
     }
     const kinds = assetId.settings.policy.catalog?.kinds ?? ['System'];
-    res.json(await computeCoverage({ catalog, credentials, kinds, statusAnnotation }));
+    res.json(await coverageAnswers.get(callerKey(credentials), () => computeCoverage({ catalog, credentials, kinds, statusAnnotation })));
   });
 
   router.post('/v1/validate', authenticate, audit('validate'), json, async (req: Request, res: Response, _next: NextFunction) => {
