@@ -51,10 +51,10 @@ const coverage: AssetIdCoverage = {
 
 const policy = { schemes: [], catalog: { annotation: 'example.com/asset-id', kinds: ['System'] } } as unknown as FormatPolicy;
 
-function apis(options: { coverage?: () => Promise<AssetIdCoverage>; catalog?: () => Promise<{ items: Entity[] }> } = {}) {
+function apis(options: { coverage?: () => Promise<AssetIdCoverage>; catalog?: () => Promise<{ items: Entity[] }>; policy?: FormatPolicy } = {}) {
   const assetIdApi: jest.Mocked<Pick<AssetIdApi, 'getCoverage' | 'getPolicy'>> = {
     getCoverage: jest.fn(options.coverage ?? (async () => coverage)),
-    getPolicy: jest.fn(async () => policy),
+    getPolicy: jest.fn(async () => options.policy ?? policy),
   };
   const catalogApi = {
     getEntities: jest.fn<Promise<{ items: Entity[] }>, [GetEntitiesRequest]>(options.catalog ?? (async () => ({ items: entities }))),
@@ -148,6 +148,15 @@ describe('the coverage page (legacy frontend system)', () => {
       { kind: 'System', 'metadata.annotations.acme.com/cmdb-status': ['missing_annotation', 'not_found', 'retired'] },
     ]);
     expect(await screen.findByTestId('asset-id-coverage-owners-omitted')).toHaveTextContent('2 more owners with fewer entities not listed');
+  });
+
+  it('asks the catalog nothing when no kind is known (an empty filter would list every entity)', async () => {
+    const noKinds = { schemes: [], catalog: { annotation: 'example.com/asset-id' } } as unknown as FormatPolicy;
+    const a = apis({ coverage: async () => ({ ...coverage, kinds: [] }), policy: noKinds });
+    await renderLegacy(a);
+    const list = await screen.findByTestId('asset-id-attention');
+    await waitFor(() => expect(list).toHaveAttribute('data-state', 'ready'));
+    expect(a.catalogApi.getEntities).not.toHaveBeenCalled();
   });
 
   it('valid Systems beyond the list limit do not hide the ones needing attention', async () => {

@@ -61,7 +61,8 @@ const AttentionList = (props: { kinds: string[]; statusAnnotation: string; statu
   useEffect(() => {
     let live = true;
     const [wantedKinds, annotation, wantedStatuses] = JSON.parse(key) as [string[], string, string[]];
-    if (wantedStatuses.length === 0) {
+    // nothing to ask for (no such status counted, or no kinds: an empty filter would match every entity)
+    if (wantedStatuses.length === 0 || wantedKinds.length === 0) {
       setAttention({ status: 'ready', rows: [], more: false });
       return undefined;
     }
